@@ -1,0 +1,26 @@
+//! hunt: runs Microsoft Defender XDR advanced-hunting queries through Microsoft Graph
+//! `POST /security/runHuntingQuery` and lands the results as typed Parquet.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! library (query files) ──Query──► app (plan a Window per query) ──Job──► executor
+//!     executor ──► graph (auth, client: KQL + window in, response bytes out)
+//!              ──► decode (bytes → Arrow RecordBatches, typed by the response schema)
+//!              ──► sink (batches → Parquet files, atomically, partitioned by event day)
+//! ```
+//!
+//! `emulator` is a local stand-in for the token endpoint and the Graph security API, used by
+//! `hunt emulator`, `hunt run --emulator` and the test suite.
+
+pub mod app;
+pub mod cli;
+pub mod decode;
+pub mod emulator;
+pub mod executor;
+pub mod graph;
+pub mod library;
+pub mod query;
+pub mod report;
+pub mod sink;
+pub mod timespan;
