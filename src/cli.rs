@@ -1,1 +1,103 @@
-//! TODO
+//! The command line: clap definitions and their help text. No logic lives here.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Runs Microsoft Defender XDR advanced-hunting queries through Microsoft Graph and lands the
+/// results as typed Parquet.
+#[derive(Debug, Parser)]
+#[command(name = "hunt", version, about, long_about = None, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const AFTER_HELP: &str = "\
+Sign-in uses an app registration with the ThreatHunting.Read.All application permission:
+  AZURE_TENANT_ID, AZURE_CLIENT_ID, and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH;
+  AZURE_AUTHORITY_HOST and HUNT_GRAPH_URL for national clouds.
+Try it without a tenant: hunt run queries/ --emulator
+
+Exit codes: 0 all went well; 1 some query failed (the others still ran and landed);
+2 usage, configuration or sign-in error (nothing ran).";
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run queries once and write their results as Parquet.
+    #[command(after_help = RUN_HELP)]
+    Run(RunArgs),
+    /// Serve a local stand-in for the Graph security API and its token endpoint.
+    #[command(after_help = EMULATOR_HELP)]
+    Emulator(EmulatorArgs),
+}
+
+const RUN_HELP: &str = "\
+Examples:
+  hunt run queries/                         every .kql file under queries/, each over its lookback
+  hunt run q.kql --timespan P7D             the last 7 days
+  hunt run q.kql --timespan 2026-11-01T00:00:00Z/2026-11-02T00:00:00Z
+  hunt run queries/ --emulator --json       against the built-in emulator, summary as JSON
+
+Results land in OUT/<query id>/date=YYYY-MM-DD/<window>.parquet, one file per event day;
+running the same window again replaces its files.";
+
+const EMULATOR_HELP: &str = "\
+Point hunt at it from another shell with the variables it prints, e.g.:
+  export AZURE_TENANT_ID=... AZURE_CLIENT_ID=... AZURE_CLIENT_SECRET=...
+  export AZURE_AUTHORITY_HOST=http://127.0.0.1:PORT HUNT_GRAPH_URL=http://127.0.0.1:PORT
+  hunt run queries/";
+
+/// `hunt run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Query files (.kql) or folders, walked recursively.
+    #[arg(default_value = "queries")]
+    pub paths: Vec<PathBuf>,
+
+    /// Window to run over, in the service's forms: P7D, PT6H, START/END, START/P1D, P1D/END
+    /// (UTC, Z). Default: each query's `lookback`, else P1D, ending now.
+    #[arg(long, value_name = "ISO8601")]
+    pub timespan: Option<String>,
+
+    /// Where results go.
+    #[arg(long, value_name = "DIR", default_value = "output")]
+    pub out: PathBuf,
+
+    /// Run against a built-in emulator with synthetic data instead of a tenant.
+    #[arg(long)]
+    pub emulator: bool,
+
+    /// Queries in flight at once.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub concurrency: u16,
+
+    /// Print the summary as JSON on stdout (no progress bar, no table).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `hunt emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 8410)]
+    pub port: u16,
+
+    /// Synthetic events per hour in each table.
+    #[arg(long, default_value_t = 360, value_parser = clap::value_parser!(u32).range(1..))]
+    pub events_per_hour: u32,
+
+    /// Lifetime of issued tokens, in seconds.
+    #[arg(long, default_value_t = 3599, value_parser = clap::value_parser!(u64).range(1..))]
+    pub token_lifetime: u64,
+
+    /// PEM certificate whose key may sign client assertions (certificate sign-in).
+    #[arg(long, value_name = "PEM")]
+    pub client_cert: Option<PathBuf>,
+}

@@ -35,7 +35,10 @@ impl Window {
 
     /// The window ending at `now` and `len` long.
     pub fn ending_at(now: DateTime<Utc>, len: Duration) -> Window {
-        Window { start: now - len, end: now }
+        Window {
+            start: now - len,
+            end: now,
+        }
     }
 
     /// `START/END` as sent to Graph: RFC 3339 UTC with 7 fractional digits and `Z`.

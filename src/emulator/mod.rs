@@ -1,5 +1,149 @@
 //! A local stand-in for the Microsoft identity platform token endpoint and the Graph security
-//! API, serving synthetic Defender data over real HTTP on loopback.
+//! API, serving synthetic Defender data over real HTTP on loopback: `hunt emulator`,
+//! `hunt run --emulator`, and the test suite all talk to it exactly as to the real service.
 
 pub mod data;
 pub mod kql;
+mod server;
+
+use serde::Serialize;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The tenant id the emulator answers to by default.
+pub const TENANT_ID: &str = "00000000-0000-0000-0000-0000000e0001";
+/// The app (client) id the emulator answers to by default.
+pub const CLIENT_ID: &str = "00000000-0000-0000-0000-0000000c0001";
+/// The client secret the emulator accepts by default (a well-known test value, like Azurite's).
+pub const CLIENT_SECRET: &str = "hunt-emulator-secret";
+
+/// How the emulator behaves.
+#[derive(Clone, Debug)]
+pub struct EmulatorConfig {
+    /// Tenant id accepted in the token URL.
+    pub tenant_id: String,
+    /// Client id accepted.
+    pub client_id: String,
+    /// Client secret accepted.
+    pub client_secret: String,
+    /// DER certificate whose key may sign client assertions, if any.
+    pub client_cert_der: Option<Vec<u8>>,
+    /// Lifetime of issued tokens.
+    pub token_lifetime: Duration,
+    /// Synthetic events per hour per table.
+    pub events_per_hour: u32,
+    /// Put `results` before `schema` in responses (as some real responses do).
+    pub results_first: bool,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            tenant_id: TENANT_ID.into(),
+            client_id: CLIENT_ID.into(),
+            client_secret: CLIENT_SECRET.into(),
+            client_cert_der: None,
+            token_lifetime: Duration::from_secs(3599),
+            events_per_hour: 360,
+            results_first: false,
+        }
+    }
+}
+
+/// Counters, for tests and curious users (`GET /_emulator/stats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Stats {
+    /// Tokens issued.
+    pub tokens_issued: u64,
+    /// `runHuntingQuery` calls received.
+    pub hunting_calls: u64,
+    /// Calls refused with 401.
+    pub unauthorized: u64,
+}
+
+struct State {
+    config: EmulatorConfig,
+    addr: SocketAddr,
+    tokens: Mutex<HashMap<String, tokio::time::Instant>>,
+    tokens_issued: AtomicU64,
+    hunting_calls: AtomicU64,
+    unauthorized: AtomicU64,
+}
+
+impl State {
+    fn stats(&self) -> Stats {
+        Stats {
+            tokens_issued: self.tokens_issued.load(Ordering::Relaxed),
+            hunting_calls: self.hunting_calls.load(Ordering::Relaxed),
+            unauthorized: self.unauthorized.load(Ordering::Relaxed),
+        }
+    }
+
+    fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    state: Arc<State>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Emulator {
+    /// Binds `addr` (use port 0 for any free port) and serves in the background.
+    pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<Emulator> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let state = Arc::new(State {
+            config,
+            addr: listener.local_addr()?,
+            tokens: Mutex::new(HashMap::new()),
+            tokens_issued: AtomicU64::new(0),
+            hunting_calls: AtomicU64::new(0),
+            unauthorized: AtomicU64::new(0),
+        });
+        let app = server::router(Arc::clone(&state));
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!("emulator stopped: {e}");
+            }
+        });
+        Ok(Emulator { state, task })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.state.addr
+    }
+
+    /// `http://127.0.0.1:PORT`: both the Graph root and the authority host.
+    pub fn url(&self) -> String {
+        self.state.base_url()
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> Stats {
+        self.state.stats()
+    }
+
+    /// The environment that points hunt at this emulator with its default credentials.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let c = &self.state.config;
+        vec![
+            ("AZURE_TENANT_ID", c.tenant_id.clone()),
+            ("AZURE_CLIENT_ID", c.client_id.clone()),
+            ("AZURE_CLIENT_SECRET", c.client_secret.clone()),
+            ("AZURE_AUTHORITY_HOST", self.url()),
+            ("HUNT_GRAPH_URL", self.url()),
+        ]
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

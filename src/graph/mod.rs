@@ -1,1 +1,430 @@
-//! TODO
+//! The Microsoft Graph client: where to connect (from the environment, the Azure SDK's
+//! variables), the HTTPS-except-loopback rule, and `POST /v1.0/security/runHuntingQuery`.
+//!
+//! It knows URLs, headers and envelopes, not queries or files: KQL text and a window go in, the
+//! raw response body (plus its request-id) comes out.
+
+pub mod auth;
+pub mod error;
+
+use crate::timespan::Window;
+use auth::{AuthConfig, AuthError, Certificate, Credential, Secret, TokenSource};
+use error::ServiceError;
+use futures_util::future::BoxFuture;
+use std::time::{Duration, Instant};
+
+/// The default Graph root.
+pub const DEFAULT_GRAPH_URL: &str = "https://graph.microsoft.com";
+/// The default authority host.
+pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
+
+/// A configuration problem found before any call was made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+/// Why a hunting call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    /// No token could be had.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The service answered with an error status.
+    #[error("{0}")]
+    Service(ServiceError),
+    /// The call did not complete (connection, timeout, cut body).
+    #[error("request to {url} failed: {message} [client-request-id {client_request_id}]")]
+    Transport {
+        /// The URL called.
+        url: String,
+        /// What went wrong.
+        message: String,
+        /// The id hunt sent, to find the call in the service's logs.
+        client_request_id: String,
+    },
+    /// The response body was larger than allowed.
+    #[error("response body exceeded {limit} bytes [client-request-id {client_request_id}]")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: usize,
+        /// The id hunt sent.
+        client_request_id: String,
+    },
+}
+
+/// Where to connect and as whom, read from the environment.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Graph root without version, e.g. `https://graph.microsoft.com`.
+    pub graph_url: String,
+    /// Sign-in configuration.
+    pub auth: AuthConfig,
+    /// Request timeout for one hunting call (above the service's own 3-minute limit).
+    pub timeout: Duration,
+    /// Largest response body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Settings {
+    /// Reads `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET` or
+    /// `AZURE_CLIENT_CERTIFICATE_PATH`, `AZURE_AUTHORITY_HOST` and `HUNT_GRAPH_URL` through `var`.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let get = |name: &str| {
+            var(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let required = |name: &str| {
+            get(name).ok_or_else(|| {
+                ConfigError(format!(
+                    "{name} is not set. hunt signs in as an app registration: set AZURE_TENANT_ID, \
+                     AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH), \
+                     or try it without a tenant with --emulator"
+                ))
+            })
+        };
+        let tenant_id = required("AZURE_TENANT_ID")?;
+        if !tenant_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        {
+            return Err(ConfigError(format!(
+                "AZURE_TENANT_ID {tenant_id:?} is not a tenant id (a GUID) or domain name"
+            )));
+        }
+        let client_id = required("AZURE_CLIENT_ID")?;
+        let credential = match (
+            get("AZURE_CLIENT_SECRET"),
+            get("AZURE_CLIENT_CERTIFICATE_PATH"),
+        ) {
+            (Some(s), _) => Credential::Secret(Secret::new(s)),
+            (None, Some(p)) => Credential::Certificate(
+                Certificate::from_pem_file(p.as_ref()).map_err(|e| ConfigError(e.to_string()))?,
+            ),
+            (None, None) => {
+                return Err(ConfigError(
+                    "neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is set".into(),
+                ));
+            }
+        };
+        let graph_url = checked_root(
+            "HUNT_GRAPH_URL",
+            &get("HUNT_GRAPH_URL").unwrap_or_else(|| DEFAULT_GRAPH_URL.into()),
+        )?;
+        let authority_host = checked_root(
+            "AZURE_AUTHORITY_HOST",
+            &get("AZURE_AUTHORITY_HOST").unwrap_or_else(|| DEFAULT_AUTHORITY_HOST.into()),
+        )?;
+        Ok(Settings {
+            auth: AuthConfig {
+                authority_host,
+                tenant_id,
+                client_id,
+                credential,
+                scope: format!("{graph_url}/.default"),
+            },
+            graph_url,
+            timeout: Duration::from_secs(240),
+            max_body_bytes: 256 << 20,
+        })
+    }
+}
+
+/// Validates a root URL: `https://`, or `http://` on a loopback host only. Returns it without a
+/// trailing slash.
+pub fn checked_root(name: &str, value: &str) -> Result<String, ConfigError> {
+    let url = reqwest::Url::parse(value)
+        .map_err(|e| ConfigError(format!("{name} {value:?} is not a URL: {e}")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(ConfigError(format!(
+                "{name} {value:?} uses plain http: only https is allowed, except for loopback \
+                 hosts (the emulator)"
+            )));
+        }
+        other => {
+            return Err(ConfigError(format!(
+                "{name} {value:?}: unsupported scheme {other}"
+            )));
+        }
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError(format!(
+            "{name} {value:?} must not have a query or fragment"
+        )));
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// One answer from `runHuntingQuery`.
+#[derive(Debug, Clone)]
+pub struct HuntResponse {
+    /// The raw JSON body.
+    pub body: bytes::Bytes,
+    /// The service's `request-id` header, when sent.
+    pub request_id: Option<String>,
+    /// The `client-request-id` hunt sent.
+    pub client_request_id: String,
+    /// Wall time of the call (what the service's execution quota is measured by).
+    pub elapsed: Duration,
+}
+
+/// The hunting API as the executor sees it; the seam where tests plug in fakes.
+pub trait HuntApi: Send + Sync {
+    /// Runs `kql` over `window`.
+    fn run_hunting_query<'a>(
+        &'a self,
+        kql: &'a str,
+        window: &'a Window,
+    ) -> BoxFuture<'a, Result<HuntResponse, GraphError>>;
+}
+
+/// The Graph client.
+pub struct GraphClient {
+    http: reqwest::Client,
+    settings: Settings,
+    tokens: TokenSource,
+}
+
+/// Builds the one HTTP client hunt uses (rustls on ring, platform roots, proxies from the
+/// environment, gzip).
+pub fn http_client(timeout: Duration) -> Result<reqwest::Client, ConfigError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(concat!("hunt/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(30))
+        .timeout(timeout)
+        .build()
+        .map_err(|e| {
+            ConfigError(format!(
+                "cannot set up HTTPS: {}",
+                describe_reqwest_error(&e)
+            ))
+        })
+}
+
+impl GraphClient {
+    /// A client for `settings`.
+    pub fn new(settings: Settings) -> Result<GraphClient, ConfigError> {
+        let http = http_client(settings.timeout)?;
+        let tokens = TokenSource::new(http.clone(), settings.auth.clone());
+        Ok(GraphClient {
+            http,
+            settings,
+            tokens,
+        })
+    }
+
+    /// Gets a token now, so that bad credentials are reported before any query runs.
+    pub async fn sign_in(&self) -> Result<(), AuthError> {
+        self.tokens.token().await.map(drop)
+    }
+
+    /// `POST {root}/v1.0/security/runHuntingQuery` with `query` and an explicit `START/END`
+    /// timespan. A 401 renews the token and retries once.
+    pub async fn run_hunting_query(
+        &self,
+        kql: &str,
+        window: &Window,
+    ) -> Result<HuntResponse, GraphError> {
+        let url = format!("{}/v1.0/security/runHuntingQuery", self.settings.graph_url);
+        let body = serde_json::json!({ "query": kql, "timespan": window.to_graph() }).to_string();
+        let mut renewed = false;
+        loop {
+            let token = self.tokens.token().await?;
+            let client_request_id = uuid::Uuid::new_v4().to_string();
+            let transport = |e: reqwest::Error| GraphError::Transport {
+                url: url.clone(),
+                message: describe_reqwest_error(&e),
+                client_request_id: client_request_id.clone(),
+            };
+            let started = Instant::now();
+            let mut resp = self
+                .http
+                .post(&url)
+                .bearer_auth(token.expose())
+                .header("content-type", "application/json; charset=utf-8")
+                .header("client-request-id", &client_request_id)
+                .header("return-client-request-id", "true")
+                .body(body.clone())
+                .send()
+                .await
+                .map_err(transport)?;
+            let status = resp.status().as_u16();
+            let header = |name: &str| {
+                resp.headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let request_id = header("request-id");
+            let retry_after = header("retry-after")
+                .and_then(|v| error::parse_retry_after(&v, chrono::Utc::now()));
+            let limit = self.settings.max_body_bytes;
+            let mut buf = bytes::BytesMut::new();
+            while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+                if buf.len() + chunk.len() > limit {
+                    return Err(GraphError::TooLarge {
+                        limit,
+                        client_request_id,
+                    });
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            let elapsed = started.elapsed();
+            if status == 401 && !renewed {
+                tracing::info!(%client_request_id, "401 from Graph: renewing the token once");
+                self.tokens.invalidate(&token).await;
+                renewed = true;
+                continue;
+            }
+            if !(200..300).contains(&status) {
+                return Err(GraphError::Service(ServiceError::from_response(
+                    status,
+                    &buf,
+                    request_id.as_deref(),
+                    Some(&client_request_id),
+                    retry_after,
+                )));
+            }
+            return Ok(HuntResponse {
+                body: buf.freeze(),
+                request_id,
+                client_request_id,
+                elapsed,
+            });
+        }
+    }
+}
+
+impl HuntApi for GraphClient {
+    fn run_hunting_query<'a>(
+        &'a self,
+        kql: &'a str,
+        window: &'a Window,
+    ) -> BoxFuture<'a, Result<HuntResponse, GraphError>> {
+        Box::pin(GraphClient::run_hunting_query(self, kql, window))
+    }
+}
+
+/// A one-line account of a reqwest error with its causes, never including credentials (reqwest
+/// errors carry the URL, which holds none in hunt).
+pub fn describe_reqwest_error(e: &reqwest::Error) -> String {
+    let mut out = if e.is_timeout() {
+        "timed out".to_owned()
+    } else if e.is_connect() {
+        "could not connect".to_owned()
+    } else if e.is_body() || e.is_decode() {
+        "the response body was cut or unreadable".to_owned()
+    } else {
+        "request failed".to_owned()
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    const BASE: [(&str, &str); 3] = [
+        ("AZURE_TENANT_ID", "contoso.onmicrosoft.com"),
+        ("AZURE_CLIENT_ID", "00000000-0000-0000-0000-000000000001"),
+        ("AZURE_CLIENT_SECRET", "s3cret-value"),
+    ];
+
+    #[test]
+    fn defaults_are_the_global_cloud() {
+        let s = Settings::from_env(env(&BASE)).unwrap();
+        assert_eq!(s.graph_url, "https://graph.microsoft.com");
+        assert_eq!(
+            s.auth.token_url(),
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
+        assert_eq!(s.auth.scope, "https://graph.microsoft.com/.default");
+        assert!(!format!("{s:?}").contains("s3cret-value"));
+    }
+
+    #[test]
+    fn national_clouds_set_scope_from_graph_url() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("HUNT_GRAPH_URL", "https://dod-graph.microsoft.us/"));
+        pairs.push(("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us"));
+        let s = Settings::from_env(env(&pairs)).unwrap();
+        assert_eq!(s.auth.scope, "https://dod-graph.microsoft.us/.default");
+        assert!(
+            s.auth
+                .token_url()
+                .starts_with("https://login.microsoftonline.us/")
+        );
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1",
+            "http://[::1]:9",
+            "https://x.y",
+        ] {
+            assert!(checked_root("HUNT_GRAPH_URL", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://graph.microsoft.com",
+            "http://10.0.0.1",
+            "ftp://x",
+            "not a url",
+        ] {
+            let e = checked_root("HUNT_GRAPH_URL", bad).unwrap_err().to_string();
+            assert!(e.contains("HUNT_GRAPH_URL"), "{e}");
+        }
+        let e = checked_root("X", "http://127.0.0.2.nip.io")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("plain http"), "{e}");
+    }
+
+    #[test]
+    fn missing_or_odd_variables_are_explained() {
+        let e = Settings::from_env(env(&[])).unwrap_err().to_string();
+        assert!(
+            e.contains("AZURE_TENANT_ID is not set") && e.contains("--emulator"),
+            "{e}"
+        );
+        let e = Settings::from_env(env(&BASE[..2])).unwrap_err().to_string();
+        assert!(e.contains("AZURE_CLIENT_SECRET"), "{e}");
+        let mut pairs = BASE.to_vec();
+        pairs[0] = ("AZURE_TENANT_ID", "../evil");
+        let e = Settings::from_env(env(&pairs)).unwrap_err().to_string();
+        assert!(e.contains("not a tenant id"), "{e}");
+        let mut pairs = BASE[..2].to_vec();
+        pairs.push(("AZURE_CLIENT_CERTIFICATE_PATH", "/nonexistent.pem"));
+        let e = Settings::from_env(env(&pairs)).unwrap_err().to_string();
+        assert!(e.contains("/nonexistent.pem"), "{e}");
+    }
+}

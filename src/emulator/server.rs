@@ -1,0 +1,484 @@
+//! The emulator's HTTP side: the token endpoint (`POST /{tenant}/oauth2/v2.0/token`, secret or
+//! certificate assertion), `POST /{v1.0|beta}/security/runHuntingQuery`, and
+//! `GET /_emulator/stats`. Errors use the same envelopes as the real services.
+
+use super::data::Cell;
+use super::kql::{self, Context};
+use super::{EmulatorConfig, State};
+use crate::timespan::Window;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State as AxState};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio::time::Instant;
+
+type Shared = Arc<State>;
+
+/// The emulator's routes.
+pub(super) fn router(state: Shared) -> axum::Router {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/{tenant}/oauth2/v2.0/token", post(token))
+        .route(
+            "/{version}/security/runHuntingQuery",
+            post(run_hunting_query),
+        )
+        .route("/_emulator/stats", get(stats))
+        .fallback(|| async {
+            graph_error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                "Resource not found for the segment.",
+                None,
+            )
+        })
+        .with_state(state)
+}
+
+async fn stats(AxState(state): AxState<Shared>) -> Json<super::Stats> {
+    Json(state.stats())
+}
+
+fn entra_error(status: StatusCode, error: &str, code: u32, text: &str) -> Response {
+    let trace = uuid::Uuid::new_v4().to_string();
+    let body = json!({
+        "error": error,
+        "error_description": format!("AADSTS{code}: {text}\r\nTrace ID: {trace}\r\nCorrelation ID: {trace}\r\nTimestamp: {}", chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ")),
+        "error_codes": [code],
+        "timestamp": chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string(),
+        "trace_id": trace,
+        "correlation_id": trace,
+    });
+    (status, Json(body)).into_response()
+}
+
+async fn token(
+    AxState(state): AxState<Shared>,
+    Path(tenant): Path<String>,
+    axum::Form(form): axum::Form<HashMap<String, String>>,
+) -> Response {
+    let cfg = &state.config;
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    if tenant != cfg.tenant_id {
+        return entra_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            90002,
+            &format!(
+                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+            ),
+        );
+    }
+    if field("grant_type") != "client_credentials" {
+        return entra_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            "The app requested an unsupported grant type.",
+        );
+    }
+    if field("client_id") != cfg.client_id {
+        return entra_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            &format!(
+                "Application with identifier '{}' was not found in the directory '{tenant}'.",
+                field("client_id")
+            ),
+        );
+    }
+    if !field("scope").ends_with("/.default") {
+        return entra_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            70011,
+            "The provided value for the input parameter 'scope' is not valid.",
+        );
+    }
+    let secret = field("client_secret");
+    let assertion = field("client_assertion");
+    if !secret.is_empty() {
+        if secret != cfg.client_secret {
+            return entra_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000215,
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app.",
+            );
+        }
+    } else if !assertion.is_empty() {
+        let audience = format!("{}/{tenant}/oauth2/v2.0/token", state.base_url());
+        if let Err(why) = verify_assertion(cfg, assertion, &audience) {
+            return entra_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                700027,
+                &format!("Client assertion failed signature validation. {why}"),
+            );
+        }
+    } else {
+        return entra_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        );
+    }
+    let access = format!("emu.{}", uuid::Uuid::new_v4().simple());
+    state
+        .tokens
+        .lock()
+        .expect("token table")
+        .insert(access.clone(), Instant::now() + cfg.token_lifetime);
+    state.tokens_issued.fetch_add(1, Ordering::Relaxed);
+    let secs = cfg.token_lifetime.as_secs_f64();
+    Json(json!({ "token_type": "Bearer", "expires_in": secs.round() as u64, "ext_expires_in": secs.round() as u64, "access_token": access })).into_response()
+}
+
+/// Checks a client assertion the way Entra does: structure, claims, and the signature against
+/// the registered certificate.
+fn verify_assertion(cfg: &EmulatorConfig, jwt: &str, audience: &str) -> Result<(), String> {
+    let cert = cfg
+        .client_cert_der
+        .as_ref()
+        .ok_or("No certificate is registered for this app.")?;
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let [h, c, s] = parts[..] else {
+        return Err("Malformed JWT.".into());
+    };
+    let decode = |p: &str| -> Result<Value, String> {
+        let raw = URL_SAFE_NO_PAD
+            .decode(p)
+            .map_err(|_| "Malformed JWT segment.".to_string())?;
+        serde_json::from_slice(&raw).map_err(|_| "Malformed JWT segment.".to_string())
+    };
+    let (header, claims) = (decode(h)?, decode(c)?);
+    let sig = URL_SAFE_NO_PAD
+        .decode(s)
+        .map_err(|_| "Malformed signature.")?;
+    let alg = match header["alg"].as_str() {
+        Some("PS256") => webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+        Some("RS256") => webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+        other => return Err(format!("Unsupported alg {other:?}.")),
+    };
+    let thumb = URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, cert).as_ref());
+    if header["x5t#S256"].as_str() != Some(thumb.as_str()) {
+        return Err(
+            "The certificate thumbprint (x5t#S256) does not match a registered key.".into(),
+        );
+    }
+    let now = chrono::Utc::now().timestamp();
+    if claims["aud"].as_str() != Some(audience) {
+        return Err(format!("The audience must be {audience}."));
+    }
+    if claims["iss"].as_str() != Some(&cfg.client_id) || claims["sub"] != claims["iss"] {
+        return Err("iss and sub must be the client id.".into());
+    }
+    let (nbf, exp) = (
+        claims["nbf"].as_i64().unwrap_or(i64::MAX),
+        claims["exp"].as_i64().unwrap_or(0),
+    );
+    if nbf > now + 300 || exp < now {
+        return Err("The assertion is expired or not yet valid.".into());
+    }
+    let der = rustls_pki_types::CertificateDer::from(cert.as_slice());
+    let ee =
+        webpki::EndEntityCert::try_from(&der).map_err(|e| format!("Bad certificate: {e:?}."))?;
+    ee.verify_signature(alg, format!("{h}.{c}").as_bytes(), &sig)
+        .map_err(|_| "The signature does not verify.".to_string())
+}
+
+fn graph_error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    client_request_id: Option<&str>,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let mut inner = json!({ "date": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(), "request-id": request_id });
+    if let Some(c) = client_request_id {
+        inner["client-request-id"] = json!(c);
+    }
+    let body = json!({ "error": { "code": code, "message": message, "innerError": inner } });
+    let mut resp = (status, Json(body)).into_response();
+    set_ids(resp.headers_mut(), &request_id, client_request_id);
+    resp
+}
+
+fn set_ids(h: &mut HeaderMap, request_id: &str, client_request_id: Option<&str>) {
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        h.insert("request-id", v);
+    }
+    if let Some(v) = client_request_id.and_then(|c| HeaderValue::from_str(c).ok()) {
+        h.insert("client-request-id", v);
+    }
+}
+
+async fn run_hunting_query(
+    AxState(state): AxState<Shared>,
+    Path(version): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    state.hunting_calls.fetch_add(1, Ordering::Relaxed);
+    let crid = headers
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let crid = crid.as_deref();
+    if version != "v1.0" && version != "beta" {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            &format!("Invalid version: {version}"),
+            crid,
+        );
+    }
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let valid = bearer
+        .and_then(|t| state.tokens.lock().expect("token table").get(t).copied())
+        .is_some_and(|exp| Instant::now() < exp);
+    if !valid {
+        state.unauthorized.fetch_add(1, Ordering::Relaxed);
+        return graph_error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            "Access token has expired or is not yet valid.",
+            crid,
+        );
+    }
+    let Ok(req) = serde_json::from_slice::<Value>(&body) else {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "Invalid request body: not JSON.",
+            crid,
+        );
+    };
+    let pick = |a: &str, b: &str| {
+        req.get(a)
+            .or_else(|| req.get(b))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let Some(query) = pick("query", "Query") else {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "The 'query' parameter is required.",
+            crid,
+        );
+    };
+    let now = chrono::Utc::now();
+    let window = match pick("timespan", "Timespan") {
+        Some(spec) => match Window::parse(&spec, now) {
+            Ok(w) => w,
+            Err(e) => {
+                return graph_error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    &format!("Invalid timespan: {e}"),
+                    crid,
+                );
+            }
+        },
+        None => Window::ending_at(now, chrono::Duration::days(30)),
+    };
+    let ctx = Context {
+        window: (ticks(window.start), ticks(window.end)),
+        now: ticks(now),
+        events_per_hour: state.config.events_per_hour,
+    };
+    let results_first = state.config.results_first;
+    let base = state.base_url();
+    let out = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, kql::KqlError> {
+        let set = kql::execute(&query, &ctx)?;
+        Ok(render(&base, set, results_first))
+    })
+    .await;
+    let request_id = uuid::Uuid::new_v4().to_string();
+    match out {
+        Ok(Ok(json)) => {
+            let mut resp = (
+                StatusCode::OK,
+                [(
+                    "content-type",
+                    "application/json; odata.metadata=minimal; charset=utf-8",
+                )],
+                json,
+            )
+                .into_response();
+            set_ids(resp.headers_mut(), &request_id, crid);
+            resp
+        }
+        Ok(Err(e)) => graph_error(StatusCode::BAD_REQUEST, "BadRequest", &e.message, crid),
+        Err(_) => graph_error(StatusCode::INTERNAL_SERVER_ERROR, "UnknownError", "", crid),
+    }
+}
+
+/// 100 ns ticks since the Unix epoch.
+pub(super) fn ticks(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp() * 10_000_000 + i64::from(t.timestamp_subsec_nanos() / 100)
+}
+
+/// Serialises a result the way the service does: `schema` with `name`/`type`, rows keyed by
+/// column, `@odata.type` annotations on Int64 cells, DateTime with up to 7 fractional digits.
+fn render(base: &str, set: kql::ResultSet, results_first: bool) -> Vec<u8> {
+    let mut schema = Vec::new();
+    schema.push(b'[');
+    for (i, (name, ty)) in set.columns.iter().enumerate() {
+        if i > 0 {
+            schema.push(b',');
+        }
+        let _ = write!(
+            schema,
+            "{{\"name\":{},\"type\":{}}}",
+            Value::from(name.as_str()),
+            Value::from(ty.as_str())
+        );
+    }
+    schema.push(b']');
+    let keys: Vec<String> = set
+        .columns
+        .iter()
+        .map(|(n, _)| Value::from(n.as_str()).to_string())
+        .collect();
+    let annotate: Vec<Option<String>> = set
+        .columns
+        .iter()
+        .map(|(n, t)| (t == "Int64").then(|| Value::from(format!("{n}@odata.type")).to_string()))
+        .collect();
+    let mut results = Vec::with_capacity(1 << 16);
+    results.push(b'[');
+    for (r, row) in set.rows.enumerate() {
+        if r > 0 {
+            results.push(b',');
+        }
+        results.push(b'{');
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                results.push(b',');
+            }
+            if let (Some(a), Cell::Int(_)) = (&annotate[i], cell) {
+                let _ = write!(results, "{a}:\"#Int64\",");
+            }
+            results.extend_from_slice(keys[i].as_bytes());
+            results.push(b':');
+            write_cell(&mut results, cell);
+        }
+        results.push(b'}');
+    }
+    results.push(b']');
+    let context = format!("{base}/v1.0/$metadata#microsoft.graph.security.huntingQueryResults");
+    let mut out = Vec::with_capacity(results.len() + schema.len() + 200);
+    let _ = write!(out, "{{\"@odata.context\":{},", Value::from(context));
+    let (first, second) = if results_first {
+        (("results", &results), ("schema", &schema))
+    } else {
+        (("schema", &schema), ("results", &results))
+    };
+    let _ = write!(out, "\"{}\":", first.0);
+    out.extend_from_slice(first.1);
+    let _ = write!(out, ",\"{}\":", second.0);
+    out.extend_from_slice(second.1);
+    out.push(b'}');
+    out
+}
+
+fn write_cell(out: &mut Vec<u8>, cell: &Cell) {
+    match cell {
+        Cell::Null => out.extend_from_slice(b"null"),
+        Cell::Str(s) => {
+            let _ = serde_json::to_writer(&mut *out, s);
+        }
+        Cell::Time(t) => {
+            out.push(b'"');
+            out.extend_from_slice(format_ticks(*t).as_bytes());
+            out.push(b'"');
+        }
+        Cell::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Cell::Real(f) if f.is_finite() => {
+            let _ = serde_json::to_writer(&mut *out, f);
+        }
+        Cell::Real(f) => {
+            let text = if f.is_nan() {
+                "NaN"
+            } else if *f > 0.0 {
+                "Infinity"
+            } else {
+                "-Infinity"
+            };
+            let _ = write!(out, "\"{text}\"");
+        }
+        Cell::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Cell::Dyn(v) => {
+            let _ = serde_json::to_writer(&mut *out, v);
+        }
+    }
+}
+
+/// `2026-11-22T10:00:00.1234567Z`, trailing zeros of the fraction trimmed as the service does.
+pub(super) fn format_ticks(t: i64) -> String {
+    let secs = t.div_euclid(10_000_000);
+    let frac = t.rem_euclid(10_000_000);
+    let dt = chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default();
+    let mut s = dt.format("%Y-%m-%dT%H:%M:%S").to_string();
+    if frac != 0 {
+        let f = format!("{frac:07}");
+        s.push('.');
+        s.push_str(f.trim_end_matches('0'));
+    }
+    s.push('Z');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_formatting_trims_like_the_service() {
+        let t = ticks(
+            chrono::DateTime::parse_from_rfc3339("2024-03-26T09:39:50.7688641Z")
+                .unwrap()
+                .to_utc(),
+        );
+        assert_eq!(format_ticks(t), "2024-03-26T09:39:50.7688641Z");
+        assert_eq!(
+            format_ticks(t - 7_688_641 + 1_160_000),
+            "2024-03-26T09:39:50.116Z"
+        );
+        assert_eq!(format_ticks(t - 7_688_641), "2024-03-26T09:39:50Z");
+    }
+
+    #[test]
+    fn render_puts_annotations_and_honours_key_order() {
+        let set = kql::ResultSet {
+            columns: vec![
+                ("Id".into(), "Int64".into()),
+                ("Name".into(), "String".into()),
+            ],
+            rows: Box::new(vec![vec![Cell::Int(7), Cell::Str("a\"b".into())]].into_iter()),
+        };
+        let out = String::from_utf8(render("http://x", set, true)).unwrap();
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["results"][0]["Id@odata.type"], "#Int64");
+        assert_eq!(v["results"][0]["Name"], "a\"b");
+        assert!(out.find("\"results\"").unwrap() < out.find("\"schema\"").unwrap());
+        assert_eq!(v["schema"][1], json!({"name": "Name", "type": "String"}));
+    }
+}

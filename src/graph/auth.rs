@@ -1,0 +1,405 @@
+//! App-only authentication to Microsoft Graph: the OAuth 2.0 client-credentials grant with a
+//! client secret or a certificate (a PS256-signed JWT client assertion), and a token cache that
+//! renews shortly before expiry and on demand after a 401.
+//!
+//! Secrets live in [`Secret`], whose `Debug` and `Display` never show the value.
+
+use super::error::EntraError;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::rand::SystemRandom;
+use ring::signature::{RSA_PSS_SHA256, RsaKeyPair};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+/// A secret string (client secret, access token). Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// How the app proves who it is.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// `AZURE_CLIENT_SECRET`.
+    Secret(Secret),
+    /// `AZURE_CLIENT_CERTIFICATE_PATH`: an RSA private key and its certificate in one PEM file.
+    Certificate(Certificate),
+}
+
+/// An RSA key and the thumbprints of its certificate, ready to sign client assertions.
+#[derive(Clone)]
+pub struct Certificate {
+    key: Arc<RsaKeyPair>,
+    x5t_s256: String,
+    x5t: String,
+    path: PathBuf,
+}
+
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Certificate")
+            .field("path", &self.path)
+            .field("x5t#S256", &self.x5t_s256)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Certificate {
+    /// Reads a PEM file holding the private key (PKCS#8 or PKCS#1 RSA) and the certificate.
+    pub fn from_pem_file(path: &Path) -> Result<Certificate, AuthError> {
+        let pem = std::fs::read(path).map_err(|e| cert_error(path, format!("cannot read: {e}")))?;
+        Certificate::from_pem(&pem, path)
+    }
+
+    /// Parses PEM text; `path` is only used in messages.
+    pub fn from_pem(pem: &[u8], path: &Path) -> Result<Certificate, AuthError> {
+        let cert = CertificateDer::pem_slice_iter(pem)
+            .next()
+            .ok_or_else(|| cert_error(path, "no CERTIFICATE block in the PEM file".into()))?
+            .map_err(|e| cert_error(path, format!("unreadable CERTIFICATE block: {e}")))?;
+        let key = PrivateKeyDer::from_pem_slice(pem)
+            .map_err(|e| cert_error(path, format!("no usable private key block: {e}")))?;
+        let key = match &key {
+            PrivateKeyDer::Pkcs8(k) => RsaKeyPair::from_pkcs8(k.secret_pkcs8_der()),
+            PrivateKeyDer::Pkcs1(k) => RsaKeyPair::from_der(k.secret_pkcs1_der()),
+            _ => {
+                return Err(cert_error(
+                    path,
+                    "the private key must be RSA (PKCS#8 or PKCS#1)".into(),
+                ));
+            }
+        }
+        .map_err(|e| {
+            cert_error(
+                path,
+                format!("the private key is not a usable RSA key: {e}"),
+            )
+        })?;
+        let sha256 = ring::digest::digest(&ring::digest::SHA256, cert.as_ref());
+        let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, cert.as_ref());
+        Ok(Certificate {
+            key: Arc::new(key),
+            x5t_s256: URL_SAFE_NO_PAD.encode(sha256.as_ref()),
+            x5t: URL_SAFE_NO_PAD.encode(sha1.as_ref()),
+            path: path.to_owned(),
+        })
+    }
+
+    /// A signed client assertion for `audience` (the token endpoint URL), valid ten minutes.
+    pub fn assertion(&self, client_id: &str, audience: &str) -> Result<String, AuthError> {
+        let now = chrono::Utc::now().timestamp();
+        let header = serde_json::json!({
+            "alg": "PS256", "typ": "JWT", "x5t#S256": self.x5t_s256, "x5t": self.x5t,
+        });
+        let claims = serde_json::json!({
+            "aud": audience, "iss": client_id, "sub": client_id,
+            "jti": uuid::Uuid::new_v4().to_string(), "nbf": now, "iat": now, "exp": now + 600,
+        });
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let mut sig = vec![0u8; self.key.public().modulus_len()];
+        self.key
+            .sign(
+                &RSA_PSS_SHA256,
+                &SystemRandom::new(),
+                signing_input.as_bytes(),
+                &mut sig,
+            )
+            .map_err(|_| cert_error(&self.path, "signing the client assertion failed".into()))?;
+        Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig)))
+    }
+}
+
+fn cert_error(path: &Path, message: String) -> AuthError {
+    AuthError::Certificate {
+        path: path.to_owned(),
+        message,
+    }
+}
+
+/// Why no token could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The token endpoint said no.
+    #[error("sign-in refused by {url}: {error}")]
+    Refused {
+        /// Token endpoint.
+        url: String,
+        /// What it said.
+        error: EntraError,
+    },
+    /// The token endpoint could not be reached or did not answer.
+    #[error("cannot reach the token endpoint {url}: {message}")]
+    Transport {
+        /// Token endpoint.
+        url: String,
+        /// The transport error.
+        message: String,
+    },
+    /// The token endpoint answered 200 with something that is not a token.
+    #[error("the token endpoint {url} answered without a usable token: {message}")]
+    BadResponse {
+        /// Token endpoint.
+        url: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// The certificate file could not be used.
+    #[error("certificate {}: {message}", path.display())]
+    Certificate {
+        /// The PEM file.
+        path: PathBuf,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+/// Where and as whom to sign in.
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    /// Authority host, e.g. `https://login.microsoftonline.com` (no trailing slash).
+    pub authority_host: String,
+    /// Tenant id (GUID) or domain.
+    pub tenant_id: String,
+    /// Application (client) id.
+    pub client_id: String,
+    /// Secret or certificate.
+    pub credential: Credential,
+    /// `{graph root}/.default`.
+    pub scope: String,
+}
+
+impl AuthConfig {
+    /// The v2.0 token endpoint.
+    pub fn token_url(&self) -> String {
+        format!(
+            "{}/{}/oauth2/v2.0/token",
+            self.authority_host, self.tenant_id
+        )
+    }
+}
+
+struct Cached {
+    token: Secret,
+    renew_at: Instant,
+}
+
+/// Hands out access tokens, fetching a new one when the cached one nears expiry.
+pub struct TokenSource {
+    http: reqwest::Client,
+    config: AuthConfig,
+    cache: Mutex<Option<Cached>>,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: Option<String>,
+    expires_in: Option<serde_json::Value>,
+}
+
+impl TokenSource {
+    /// A token source using `http` for the token endpoint.
+    pub fn new(http: reqwest::Client, config: AuthConfig) -> TokenSource {
+        TokenSource {
+            http,
+            config,
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &AuthConfig {
+        &self.config
+    }
+
+    /// A valid access token: the cached one, or a new one.
+    pub async fn token(&self) -> Result<Secret, AuthError> {
+        let mut cache = self.cache.lock().await;
+        if let Some(c) = cache.as_ref()
+            && Instant::now() < c.renew_at
+        {
+            return Ok(c.token.clone());
+        }
+        let (token, lifetime) = self.fetch().await?;
+        // Renew a tenth of the lifetime early, at most five minutes early.
+        let margin = (lifetime / 10).min(Duration::from_secs(300));
+        *cache = Some(Cached {
+            token: token.clone(),
+            renew_at: Instant::now() + lifetime - margin,
+        });
+        Ok(token)
+    }
+
+    /// Forgets `token` if it is the cached one (after the API refused it with 401).
+    pub async fn invalidate(&self, token: &Secret) {
+        let mut cache = self.cache.lock().await;
+        if cache.as_ref().is_some_and(|c| &c.token == token) {
+            *cache = None;
+        }
+    }
+
+    async fn fetch(&self) -> Result<(Secret, Duration), AuthError> {
+        let url = self.config.token_url();
+        let mut form: Vec<(&str, String)> = vec![
+            ("grant_type", "client_credentials".into()),
+            ("client_id", self.config.client_id.clone()),
+            ("scope", self.config.scope.clone()),
+        ];
+        match &self.config.credential {
+            Credential::Secret(s) => form.push(("client_secret", s.expose().to_owned())),
+            Credential::Certificate(c) => {
+                form.push((
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+                ));
+                form.push((
+                    "client_assertion",
+                    c.assertion(&self.config.client_id, &url)?,
+                ));
+            }
+        }
+        let transport = |e: reqwest::Error| AuthError::Transport {
+            url: url.clone(),
+            message: super::describe_reqwest_error(&e),
+        };
+        let resp = self
+            .http
+            .post(&url)
+            .form(&form)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.map_err(transport)?;
+        if status != 200 {
+            return Err(AuthError::Refused {
+                url,
+                error: EntraError::from_response(status, &body),
+            });
+        }
+        let bad = |message: String| AuthError::BadResponse {
+            url: url.clone(),
+            message,
+        };
+        let parsed: TokenResponse =
+            serde_json::from_slice(&body).map_err(|e| bad(format!("not JSON: {e}")))?;
+        let token = parsed.access_token.filter(|t| !t.is_empty());
+        let token = token.ok_or_else(|| bad("no access_token".into()))?;
+        let lifetime = match parsed.expires_in {
+            Some(serde_json::Value::Number(n)) => n.as_f64(),
+            Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        }
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .ok_or_else(|| bad("no usable expires_in".into()))?;
+        Ok((
+            Secret(token),
+            Duration::from_secs_f64(lifetime.min(86_400.0)),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PEM: &str = include_str!("../../tests/fixtures/auth/test-only-client.pem");
+
+    #[test]
+    fn secret_is_never_shown() {
+        let s = Secret::new("hunter2-very-secret");
+        assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
+        let c = Credential::Secret(s);
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn certificate_signs_a_verifiable_ps256_assertion() {
+        let cert = Certificate::from_pem(PEM.as_bytes(), Path::new("test.pem")).unwrap();
+        let jwt = cert
+            .assertion("client-1", "https://login.example/t/oauth2/v2.0/token")
+            .unwrap();
+        let parts: Vec<&str> = jwt.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let header: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap();
+        let claims: serde_json::Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        assert_eq!(header["alg"], "PS256");
+        assert_eq!(header["x5t#S256"].as_str().unwrap().len(), 43);
+        assert_eq!(claims["iss"], "client-1");
+        assert_eq!(claims["sub"], "client-1");
+        assert_eq!(claims["aud"], "https://login.example/t/oauth2/v2.0/token");
+        assert!(claims["exp"].as_i64().unwrap() > claims["nbf"].as_i64().unwrap());
+        // The signature verifies against the certificate's public key.
+        let der = CertificateDer::pem_slice_iter(PEM.as_bytes())
+            .next()
+            .unwrap()
+            .unwrap();
+        let ee = webpki::EndEntityCert::try_from(&der).unwrap();
+        let sig = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
+        let msg = format!("{}.{}", parts[0], parts[1]);
+        ee.verify_signature(
+            webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+            msg.as_bytes(),
+            &sig,
+        )
+        .unwrap();
+        assert!(
+            ee.verify_signature(
+                webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+                b"other",
+                &sig
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn bad_pem_files_say_what_is_wrong() {
+        let p = Path::new("x.pem");
+        let no_cert = PEM.split("-----BEGIN CERTIFICATE-----").next().unwrap();
+        let e = Certificate::from_pem(no_cert.as_bytes(), p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no CERTIFICATE block"), "{e}");
+        let cert_only = &PEM[PEM.find("-----BEGIN CERTIFICATE-----").unwrap()..];
+        let e = Certificate::from_pem(cert_only.as_bytes(), p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("private key"), "{e}");
+        let e = Certificate::from_pem(b"garbage", p)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("certificate x.pem:"), "{e}");
+        let e = Certificate::from_pem_file(Path::new("/nonexistent/x.pem")).unwrap_err();
+        assert!(e.to_string().contains("cannot read"), "{e}");
+    }
+}
