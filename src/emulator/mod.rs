@@ -37,6 +37,11 @@ pub struct EmulatorConfig {
     pub events_per_hour: u32,
     /// Put `results` before `schema` in responses (as some real responses do).
     pub results_first: bool,
+    /// When set, tokens stop working after this long although `expires_in` says
+    /// `token_lifetime` (a revoked or early-expired token: the client must renew on 401).
+    pub actual_token_lifetime: Option<Duration>,
+    /// Added to every hunting call before it answers (a slow service).
+    pub response_delay: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -49,6 +54,8 @@ impl Default for EmulatorConfig {
             token_lifetime: Duration::from_secs(3599),
             events_per_hour: 360,
             results_first: false,
+            actual_token_lifetime: None,
+            response_delay: Duration::ZERO,
         }
     }
 }

@@ -134,11 +134,10 @@ async fn token(
         );
     }
     let access = format!("emu.{}", uuid::Uuid::new_v4().simple());
-    state
-        .tokens
-        .lock()
-        .expect("token table")
-        .insert(access.clone(), Instant::now() + cfg.token_lifetime);
+    state.tokens.lock().expect("token table").insert(
+        access.clone(),
+        Instant::now() + cfg.actual_token_lifetime.unwrap_or(cfg.token_lifetime),
+    );
     state.tokens_issued.fetch_add(1, Ordering::Relaxed);
     let secs = cfg.token_lifetime.as_secs_f64();
     Json(json!({ "token_type": "Bearer", "expires_in": secs.round() as u64, "ext_expires_in": secs.round() as u64, "access_token": access })).into_response()
@@ -259,6 +258,7 @@ async fn run_hunting_query(
             crid,
         );
     }
+    tokio::time::sleep(state.config.response_delay).await;
     let Ok(req) = serde_json::from_slice::<Value>(&body) else {
         return graph_error(
             StatusCode::BAD_REQUEST,

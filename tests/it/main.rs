@@ -1,1 +1,6 @@
 //! Integration tests: drive the `hunt` binary over real HTTP against the built-in emulator.
+
+mod auth;
+mod readme;
+mod run;
+mod util;

@@ -1,0 +1,189 @@
+//! Test harness: a real emulator on loopback, a temporary work folder, the `hunt` binary run
+//! as a child process against them, and readers for the Parquet it writes.
+
+use arrow_array::RecordBatch;
+use hunt::emulator::{Emulator, EmulatorConfig};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// An emulator on its own runtime plus a scratch folder.
+pub struct TestEnv {
+    pub emu: Emulator,
+    pub dir: tempfile::TempDir,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        TestEnv::with(EmulatorConfig::default())
+    }
+
+    pub fn with(config: EmulatorConfig) -> TestEnv {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emu = rt
+            .block_on(Emulator::start(config, "127.0.0.1:0".parse().unwrap()))
+            .unwrap();
+        TestEnv {
+            emu,
+            dir: tempfile::tempdir().unwrap(),
+            _rt: rt,
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn out(&self) -> PathBuf {
+        self.path("out")
+    }
+
+    /// Writes a query file under `queries/`.
+    pub fn query(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(&format!("queries/{name}"));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// `hunt ARGS` with the emulator's environment, overridden by `extra`.
+    pub fn hunt(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
+        let mut cmd = hunt_cmd();
+        cmd.current_dir(self.dir.path());
+        for (k, v) in self.emu.env() {
+            cmd.env(k, v);
+        }
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.args(args).output().unwrap())
+    }
+}
+
+/// The `hunt` binary with no Azure or hunt variables from the calling environment.
+pub fn hunt_cmd() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hunt"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AZURE_") || k.starts_with("HUNT_") || k == "RUST_LOG" {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+/// A finished run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Every `.parquet` file under `dir`, sorted.
+pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                found.push(p);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Every file (any name) under `dir`.
+pub fn all_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                found.push(p);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// A Parquet file's batches and key-value metadata.
+pub fn read_parquet(path: &Path) -> (Vec<RecordBatch>, Vec<(String, String)>) {
+    let file = std::fs::File::open(path).unwrap();
+    let builder =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let kv = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .map(|kv| {
+            kv.iter()
+                .map(|e| (e.key.clone(), e.value.clone().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let batches = builder
+        .build()
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    (batches, kv)
+}
+
+/// All rows of all files under `dir`, as one batch per file.
+pub fn read_all(dir: &Path) -> Vec<RecordBatch> {
+    parquet_files(dir)
+        .iter()
+        .flat_map(|p| read_parquet(p).0)
+        .collect()
+}
+
+pub fn meta<'a>(kv: &'a [(String, String)], key: &str) -> &'a str {
+    kv.iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no {key}"))
+}
+
+/// 100 ns ticks of an RFC 3339 time.
+pub fn ticks(s: &str) -> i64 {
+    let t = chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    t.timestamp() * 10_000_000 + i64::from(t.timestamp_subsec_nanos() / 100)
+}
