@@ -153,7 +153,7 @@ pub enum AuthError {
         /// Token endpoint.
         url: String,
         /// What it said.
-        error: EntraError,
+        error: Box<EntraError>,
     },
     /// The token endpoint could not be reached or did not answer.
     #[error("cannot reach the token endpoint {url}: {message}")]
@@ -301,7 +301,7 @@ impl TokenSource {
         if status != 200 {
             return Err(AuthError::Refused {
                 url,
-                error: EntraError::from_response(status, &body),
+                error: Box::new(EntraError::from_response(status, &body)),
             });
         }
         let bad = |message: String| AuthError::BadResponse {
