@@ -137,6 +137,12 @@ impl FrontMatter<'_> {
     /// Where top-level `key` is written: file (line, col) of its value (or of the key when the
     /// value is on later lines).
     fn key_position(&self, key: &str) -> Option<(usize, usize)> {
+        self.key_positions(key).into_iter().next()
+    }
+
+    /// Every place top-level `key` is written (more than one only for a duplicated key).
+    fn key_positions(&self, key: &str) -> Vec<(usize, usize)> {
+        let mut found = Vec::new();
         for l in &self.lines {
             let t = l.text;
             if t.starts_with([' ', '\t', '#', '-']) {
@@ -158,9 +164,9 @@ impl FrontMatter<'_> {
             } else {
                 colon_col + (value.chars().count() - value_trim.chars().count()) + 1
             };
-            return Some((l.file_line + 1, l.prefix_chars + col));
+            found.push((l.file_line + 1, l.prefix_chars + col));
         }
-        None
+        found
     }
 }
 
@@ -354,7 +360,17 @@ fn parse_front_matter_yaml(fm: &FrontMatter<'_>, path: &Path) -> Result<Mapping,
                 .location()
                 .map(|l| (l.line(), l.column()))
                 .unwrap_or((1, 1));
-            let (line, col) = fm.to_file(yl, yc);
+            let (mut line, mut col) = fm.to_file(yl, yc);
+            // Duplicate keys: point at the second one rather than the start of the map.
+            let text = e.to_string();
+            if let Some(dup) = text
+                .strip_prefix("duplicate entry with key \"")
+                .and_then(|r| r.split_once('"'))
+                .map(|(k, _)| k)
+                && let Some(&(l, c)) = fm.key_positions(dup).get(1)
+            {
+                (line, col) = (l, c);
+            }
             let mut message = format!(
                 "front matter is not valid YAML: {}",
                 translate_positions(&e.to_string(), fm)
@@ -781,6 +797,7 @@ DeviceProcessEvents
         // Duplicate keys.
         let e = bad("// ---\n// id: a\n// id: b\n// ---\nT");
         assert!(e.message.contains("duplicate"), "{e}");
+        assert_eq!((e.line, e.col), (3, 8), "{e}");
         // Not a map.
         let e = bad("// ---\n// just words\n// ---\nT");
         assert_eq!((e.line, e.col), (2, 4));
