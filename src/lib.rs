@@ -15,12 +15,14 @@
 
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod decode;
 pub mod emulator;
 pub mod executor;
 pub mod graph;
 pub mod library;
 pub mod query;
+pub mod quota;
 pub mod report;
 pub mod sink;
 pub mod timespan;

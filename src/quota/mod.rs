@@ -1,0 +1,263 @@
+//! Quotas: the service's per-tenant budgets ([`Limits`]), the pure [`ledger`] that accounts for
+//! them, the optional state file that shares one ledger among every hunt process of a tenant on
+//! the machine ([`store`]), and the async [`Governor`] that makes callers wait for budget instead
+//! of being refused, in turn (first come, first served), and pauses the whole tenant after a 429.
+
+pub mod ledger;
+pub mod store;
+
+use crate::clock::Clock;
+use ledger::{Budget, Ledger, Usage};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use store::LedgerFile;
+use tokio::sync::Notify;
+
+/// The service's budgets for one tenant, and the result caps. Defaults are the documented
+/// figures; Microsoft sizes some per tenant, so every one is configurable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Calls per sliding minute.
+    pub calls_per_minute: u32,
+    /// Calls per sliding hour.
+    pub calls_per_hour: u32,
+    /// Execution (request wall) time per sliding hour, e.g. `"10m"`.
+    #[serde(with = "duration_text")]
+    pub exec_per_hour: Duration,
+    /// Execution time per sliding day, e.g. `"3h"`.
+    #[serde(with = "duration_text")]
+    pub exec_per_day: Duration,
+    /// Rows the service returns at most in one result (more are cut).
+    pub max_rows: u64,
+    /// Largest result in bytes (beyond it the service answers 400).
+    pub max_result_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            calls_per_minute: 45,
+            calls_per_hour: 1500,
+            exec_per_hour: Duration::from_secs(600),
+            exec_per_day: Duration::from_secs(3 * 3600),
+            max_rows: 100_000,
+            max_result_bytes: 124 * 1024 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    /// Execution budget per hour in ms.
+    pub fn exec_per_hour_ms(&self) -> i64 {
+        self.exec_per_hour.as_millis() as i64
+    }
+
+    /// Execution budget per day in ms.
+    pub fn exec_per_day_ms(&self) -> i64 {
+        self.exec_per_day.as_millis() as i64
+    }
+}
+
+mod duration_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        let text = chrono::Duration::from_std(*d)
+            .map(crate::timespan::format_duration)
+            .unwrap_or_else(|_| format!("{}s", d.as_secs()));
+        s.serialize_str(&text)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        crate::timespan::parse_duration(&text)
+            .map_err(serde::de::Error::custom)?
+            .to_std()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Makes calls to one tenant wait for budget.
+pub struct Governor {
+    limits: Limits,
+    clock: Arc<dyn Clock>,
+    ledger: Mutex<Ledger>,
+    file: Option<LedgerFile>,
+    turn: tokio::sync::Mutex<()>,
+    changed: Notify,
+}
+
+/// Permission to make one call; report its end with [`Permit::finish`] (dropping it counts the
+/// call as finished at that moment).
+pub struct Permit {
+    governor: Arc<Governor>,
+    ticket: Option<u64>,
+}
+
+impl Permit {
+    /// The call ended now.
+    pub fn finish(mut self) {
+        self.release();
+    }
+
+    fn release(&mut self) {
+        if let Some(t) = self.ticket.take() {
+            let now = self.governor.clock.now_ms();
+            self.governor.with_ledger(|l| l.finish(t, now));
+            self.governor.changed.notify_waiters();
+        }
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+impl Governor {
+    /// A governor with a private in-memory ledger.
+    pub fn new(limits: Limits, clock: Arc<dyn Clock>) -> Arc<Governor> {
+        Governor::build(limits, clock, None)
+    }
+
+    /// A governor whose ledger lives in `file`, shared with other processes.
+    pub fn shared(limits: Limits, clock: Arc<dyn Clock>, file: LedgerFile) -> Arc<Governor> {
+        Governor::build(limits, clock, Some(file))
+    }
+
+    fn build(limits: Limits, clock: Arc<dyn Clock>, file: Option<LedgerFile>) -> Arc<Governor> {
+        Arc::new(Governor {
+            limits,
+            clock,
+            ledger: Mutex::new(Ledger::new()),
+            file,
+            turn: tokio::sync::Mutex::new(()),
+            changed: Notify::new(),
+        })
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    fn with_ledger<R>(&self, f: impl FnOnce(&mut Ledger) -> R) -> R {
+        let mut ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        match &self.file {
+            Some(file) => file.update(&mut ledger, f),
+            None => f(&mut ledger),
+        }
+    }
+
+    /// Waits until a call expected to run `estimate` fits every budget, then returns a permit.
+    /// Callers are served in arrival order.
+    pub async fn acquire(self: &Arc<Self>, estimate: Duration) -> Permit {
+        let _turn = self.turn.lock().await;
+        let estimate_ms = estimate.as_millis().min(i64::MAX as u128) as i64;
+        loop {
+            let changed = self.changed.notified();
+            let now = self.clock.now_ms();
+            let limits = &self.limits;
+            match self.with_ledger(|l| {
+                l.reap(now, 15 * 60_000);
+                l.try_start(now, estimate_ms, limits)
+            }) {
+                Ok(ticket) => {
+                    return Permit {
+                        governor: Arc::clone(self),
+                        ticket: Some(ticket),
+                    };
+                }
+                Err(wait) => {
+                    let ms = (wait.retry_at - now).clamp(1, 3_600_000) as u64;
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
+                        _ = changed => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// The service said 429: no call to this tenant before `pause` has passed, and the budget
+    /// the message names is marked spent. Returns the pause applied.
+    pub fn throttled(&self, pause: Duration, message: &str) -> Duration {
+        let now = self.clock.now_ms();
+        let until = now + pause.as_millis().min(i64::MAX as u128) as i64;
+        let limits = &self.limits;
+        self.with_ledger(|l| {
+            l.pause_until(until);
+            if let Some(budget) = Budget::from_message(message) {
+                l.saturate(budget, now, limits);
+            }
+        });
+        self.changed.notify_waiters();
+        pause
+    }
+
+    /// Spending as of now.
+    pub fn usage(&self) -> Usage {
+        let now = self.clock.now_ms();
+        self.with_ledger(|l| l.usage(now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::TokioClock;
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_callers_are_paced_and_served_in_order() {
+        let clock = Arc::new(TokioClock::new());
+        let gov = Governor::new(Limits::default(), clock.clone());
+        let start = tokio::time::Instant::now();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for i in 0..90 {
+            let (gov, order) = (Arc::clone(&gov), Arc::clone(&order));
+            tasks.push(tokio::spawn(async move {
+                let p = gov.acquire(Duration::from_millis(100)).await;
+                order.lock().unwrap().push((i, tokio::time::Instant::now()));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                p.finish();
+            }));
+            tokio::task::yield_now().await;
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let order = order.lock().unwrap();
+        let ids: Vec<i32> = order.iter().map(|(i, _)| *i).collect();
+        assert_eq!(ids, (0..90).collect::<Vec<_>>(), "first come, first served");
+        // 45 in the first minute, the next 45 exactly when the first ones age out.
+        assert!(order[44].1 - start < Duration::from_secs(1));
+        assert_eq!(order[45].1 - start, Duration::from_secs(60));
+        assert!(order[89].1 - start <= Duration::from_secs(61));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_pauses_every_caller_until_retry_after() {
+        let gov = Governor::new(Limits::default(), Arc::new(TokioClock::new()));
+        let start = tokio::time::Instant::now();
+        gov.throttled(Duration::from_millis(2_128), "Please retry again later.");
+        let p = gov.acquire(Duration::from_millis(1)).await;
+        assert!(tokio::time::Instant::now() - start >= Duration::from_millis(2_128));
+        p.finish();
+        assert_eq!(gov.usage().calls_minute, 1);
+    }
+
+    #[test]
+    fn limits_read_from_toml_text() {
+        let l: Limits =
+            serde_yaml_ng::from_str("calls_per_minute: 30\nexec_per_hour: 5m\n").unwrap();
+        assert_eq!(l.calls_per_minute, 30);
+        assert_eq!(l.exec_per_hour, Duration::from_secs(300));
+        assert_eq!(l.calls_per_hour, 1500);
+        assert!(serde_yaml_ng::from_str::<Limits>("calls_per_mnute: 3").is_err());
+    }
+}
