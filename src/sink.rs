@@ -6,8 +6,20 @@
 
 use crate::decode::Decoded;
 use crate::timespan::Window;
-use chrono::NaiveDate;
+use arrow_array::cast::AsArray;
+use arrow_array::types::TimestampNanosecondType;
+use arrow_array::{Array, BooleanArray, RecordBatch};
+use arrow_schema::{DataType, TimeUnit};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What goes into each file's key-value metadata (keys prefixed `hunt.`).
 #[derive(Debug, Clone)]
@@ -56,8 +68,723 @@ pub enum SinkError {
     Arrow(#[from] arrow_schema::ArrowError),
 }
 
+/// How Parquet files are encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkOptions {
+    /// zstd level (1–22).
+    pub zstd_level: i32,
+    /// Most rows per row group.
+    pub row_group_rows: usize,
+}
+
+impl Default for SinkOptions {
+    fn default() -> Self {
+        SinkOptions {
+            zstd_level: 3,
+            row_group_rows: 65_536,
+        }
+    }
+}
+
+/// Key-value metadata keys every file carries.
+pub mod keys {
+    /// Query id.
+    pub const QUERY_ID: &str = "hunt.query_id";
+    /// SHA-256 of the query text, hex.
+    pub const QUERY_SHA256: &str = "hunt.query_sha256";
+    /// Window start, RFC 3339 with 7 fractional digits and `Z`.
+    pub const WINDOW_START: &str = "hunt.window_start";
+    /// Window end (exclusive), same form.
+    pub const WINDOW_END: &str = "hunt.window_end";
+    /// Tenant name, empty when none.
+    pub const TENANT: &str = "hunt.tenant";
+    /// Rows in this file.
+    pub const ROWS: &str = "hunt.rows";
+    /// Rows in the whole window's result (all files of the window together).
+    pub const WINDOW_ROWS: &str = "hunt.window_rows";
+    /// `true` or `false`: whether the result is known complete.
+    pub const COMPLETE: &str = "hunt.complete";
+    /// The service's request ids, comma-separated.
+    pub const REQUEST_IDS: &str = "hunt.request_ids";
+    /// hunt's version.
+    pub const VERSION: &str = "hunt.version";
+}
+
 /// Writes `decoded` under `out`, one file per event day. Zero rows writes nothing.
 pub fn write(out: &Path, decoded: &Decoded, meta: &FileMeta) -> Result<Vec<Written>, SinkError> {
-    let _ = (out, decoded, meta);
-    todo!("helper C")
+    write_with(out, decoded, meta, &SinkOptions::default())
+}
+
+/// [`write`] with explicit encoding options.
+pub fn write_with(
+    out: &Path,
+    decoded: &Decoded,
+    meta: &FileMeta,
+    opts: &SinkOptions,
+) -> Result<Vec<Written>, SinkError> {
+    check_component(out, "query id", &meta.query_id)?;
+    if let Some(tenant) = &meta.tenant {
+        check_component(out, "tenant", tenant)?;
+    }
+    if decoded.rows == 0 || decoded.batches.iter().all(|b| b.num_rows() == 0) {
+        return Ok(Vec::new());
+    }
+    let days = split_by_day(decoded, meta.window.start.date_naive())?;
+    let stem = window_stem(&meta.window);
+    let mut dir = out.join(&meta.query_id);
+    if let Some(tenant) = &meta.tenant {
+        dir.push(format!("tenant={tenant}"));
+    }
+    let mut written = Vec::with_capacity(days.len());
+    for (date, batches) in days {
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        let day_dir = dir.join(format!("date={}", date.format("%Y-%m-%d")));
+        let path = day_dir.join(format!("{stem}.parquet"));
+        let props = properties(opts, meta, rows, decoded.rows)?;
+        write_atomic(&day_dir, &path, |file| {
+            let mut writer = ArrowWriter::try_new(file, decoded.schema.clone(), Some(props))?;
+            for batch in &batches {
+                writer.write(batch)?;
+            }
+            Ok(writer.into_inner()?)
+        })?;
+        written.push(Written { path, date, rows });
+    }
+    Ok(written)
+}
+
+/// Refuses a value that is not a single safe path component.
+fn check_component(out: &Path, what: &str, value: &str) -> Result<(), SinkError> {
+    let unsafe_ =
+        value.is_empty() || value == "." || value == ".." || value.contains(['/', '\\', '\0']);
+    if unsafe_ {
+        return Err(SinkError::Io {
+            path: out.to_path_buf(),
+            source: io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{what} {value:?} is not a safe path component"),
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The column whose UTC day partitions the rows: literally `Timestamp`, of DateTime type.
+fn timestamp_column(decoded: &Decoded) -> Option<usize> {
+    let i = decoded.schema.index_of("Timestamp").ok()?;
+    matches!(
+        decoded.schema.field(i).data_type(),
+        DataType::Timestamp(TimeUnit::Nanosecond, _)
+    )
+    .then_some(i)
+}
+
+/// Nanoseconds in a day.
+const DAY_NANOS: i64 = 86_400_000_000_000;
+
+/// Days from 0001-01-01 (chrono's CE day 1) to 1970-01-01.
+const UNIX_EPOCH_CE_DAYS: i64 = 719_163;
+
+/// The rows of each event day, in date order (rows keep their order within a day).
+fn split_by_day(
+    decoded: &Decoded,
+    fallback: NaiveDate,
+) -> Result<BTreeMap<NaiveDate, Vec<RecordBatch>>, SinkError> {
+    let mut days: BTreeMap<NaiveDate, Vec<RecordBatch>> = BTreeMap::new();
+    let Some(ts_col) = timestamp_column(decoded) else {
+        let batches = decoded
+            .batches
+            .iter()
+            .filter(|b| b.num_rows() > 0)
+            .cloned()
+            .collect();
+        days.insert(fallback, batches);
+        return Ok(days);
+    };
+    let fallback_day = i64::from(fallback.num_days_from_ce()) - UNIX_EPOCH_CE_DAYS;
+    for batch in decoded.batches.iter().filter(|b| b.num_rows() > 0) {
+        let ts = batch
+            .column(ts_col)
+            .as_primitive::<TimestampNanosecondType>();
+        let day_of: Vec<i64> = (0..ts.len())
+            .map(|i| {
+                if ts.is_null(i) {
+                    fallback_day
+                } else {
+                    ts.value(i).div_euclid(DAY_NANOS)
+                }
+            })
+            .collect();
+        let mut distinct: Vec<i64> = day_of.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        for day in distinct {
+            let date = date_of_epoch_day(day);
+            let part = if day_of.iter().all(|&d| d == day) {
+                batch.clone()
+            } else {
+                let mask: BooleanArray = day_of.iter().map(|&d| Some(d == day)).collect();
+                arrow_select::filter::filter_record_batch(batch, &mask)?
+            };
+            days.entry(date).or_default().push(part);
+        }
+    }
+    Ok(days)
+}
+
+/// The calendar date of a day count since 1970-01-01 (always in range for `i64` nanoseconds).
+fn date_of_epoch_day(day: i64) -> NaiveDate {
+    i32::try_from(day + UNIX_EPOCH_CE_DAYS)
+        .ok()
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
+        .unwrap_or(NaiveDate::MIN)
+}
+
+/// Writer properties: zstd, dictionary and statistics on, and the file's key-value metadata.
+fn properties(
+    opts: &SinkOptions,
+    meta: &FileMeta,
+    rows: usize,
+    window_rows: usize,
+) -> Result<WriterProperties, SinkError> {
+    let kv = [
+        (keys::QUERY_ID, meta.query_id.clone()),
+        (keys::QUERY_SHA256, meta.query_hash.clone()),
+        (keys::WINDOW_START, rfc3339_7(meta.window.start)),
+        (keys::WINDOW_END, rfc3339_7(meta.window.end)),
+        (keys::TENANT, meta.tenant.clone().unwrap_or_default()),
+        (keys::ROWS, rows.to_string()),
+        (keys::WINDOW_ROWS, window_rows.to_string()),
+        (keys::COMPLETE, meta.complete.to_string()),
+        (keys::REQUEST_IDS, meta.request_ids.join(",")),
+        (keys::VERSION, env!("CARGO_PKG_VERSION").to_owned()),
+    ];
+    Ok(WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(opts.zstd_level)?))
+        .set_dictionary_enabled(true)
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(opts.row_group_rows.max(1)))
+        .set_created_by(format!("hunt {}", env!("CARGO_PKG_VERSION")))
+        .set_key_value_metadata(Some(
+            kv.into_iter()
+                .map(|(k, v)| KeyValue::new(k.to_owned(), v))
+                .collect(),
+        ))
+        .build())
+}
+
+/// RFC 3339 UTC with exactly 7 fractional digits (100 ns) and `Z`, as Graph writes it.
+fn rfc3339_7(t: DateTime<Utc>) -> String {
+    let sub = t.timestamp_subsec_nanos().min(999_999_999) / 100;
+    format!("{}.{sub:07}Z", t.format("%Y-%m-%dT%H:%M:%S"))
+}
+
+/// A compact UTC instant for file names: `20261122T100000Z`, with the fraction (trailing zeros
+/// trimmed) only when non-zero: `20261122T100000.5Z`.
+fn compact_instant(t: DateTime<Utc>) -> String {
+    let base = t.format("%Y%m%dT%H%M%S");
+    let nanos = t.timestamp_subsec_nanos().min(999_999_999);
+    if nanos == 0 {
+        format!("{base}Z")
+    } else {
+        let frac = format!("{nanos:09}");
+        format!("{base}.{}Z", frac.trim_end_matches('0'))
+    }
+}
+
+/// The file stem of a window: `START_END`, both in [`compact_instant`] form.
+fn window_stem(w: &Window) -> String {
+    format!("{}_{}", compact_instant(w.start), compact_instant(w.end))
+}
+
+/// Distinguishes temporary files of one process.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Removes the temporary file unless disarmed.
+struct TempGuard {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Writes `path` atomically: `fill` writes a temporary file in `dir` (`.NAME.PID.N.tmp`), which
+/// is synced, renamed over `path`, and then the directory is synced. On error the temporary file
+/// is removed and `path` is untouched.
+fn write_atomic(
+    dir: &Path,
+    path: &Path,
+    fill: impl FnOnce(File) -> Result<File, SinkError>,
+) -> Result<(), SinkError> {
+    let io_err = |p: &Path| {
+        let p = p.to_path_buf();
+        move |source| SinkError::Io { path: p, source }
+    };
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+    let file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(io_err(&tmp))?;
+    let mut guard = TempGuard {
+        path: tmp.clone(),
+        armed: true,
+    };
+    let file = fill(file)?;
+    file.sync_all().map_err(io_err(&tmp))?;
+    drop(file);
+    fs::rename(&tmp, path).map_err(io_err(path))?;
+    guard.armed = false;
+    sync_dir(dir).map_err(io_err(dir))?;
+    Ok(())
+}
+
+/// Makes a rename in `dir` durable.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Directories cannot be synced portably elsewhere; the rename is still atomic.
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{DecodeOptions, decode};
+    use arrow_array::types::{Float64Type, Int64Type};
+    use chrono::TimeZone;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use std::collections::HashMap;
+
+    fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
+    }
+
+    fn meta(start: DateTime<Utc>, end: DateTime<Utc>, tenant: Option<&str>) -> FileMeta {
+        FileMeta {
+            query_id: "encoded-powershell".into(),
+            query_hash: "ab".repeat(32),
+            window: Window { start, end },
+            tenant: tenant.map(str::to_owned),
+            complete: true,
+            request_ids: vec!["req-1".into(), "req-2".into()],
+        }
+    }
+
+    fn decoded(body: &str, batch_rows: usize) -> Decoded {
+        decode(body.as_bytes(), &DecodeOptions { batch_rows }).unwrap()
+    }
+
+    /// What a written file holds.
+    struct ReadBack {
+        schema: arrow_schema::SchemaRef,
+        batch: RecordBatch,
+        kv: HashMap<String, String>,
+        row_groups: usize,
+    }
+
+    fn read_back(path: &Path) -> ReadBack {
+        let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
+        let kv = builder
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .unwrap()
+            .iter()
+            .map(|kv| (kv.key.clone(), kv.value.clone().unwrap_or_default()))
+            .collect();
+        let row_groups = builder.metadata().num_row_groups();
+        for rg in builder.metadata().row_groups() {
+            for col in rg.columns() {
+                assert!(matches!(col.compression(), Compression::ZSTD(_)));
+            }
+        }
+        let schema = builder.schema().clone();
+        let batches: Vec<RecordBatch> = builder.build().unwrap().map(Result::unwrap).collect();
+        let batch = arrow_select::concat::concat_batches(&schema, &batches).unwrap();
+        ReadBack {
+            schema,
+            batch,
+            kv,
+            row_groups,
+        }
+    }
+
+    /// Every file under `dir`, relative, sorted.
+    fn tree(dir: &Path) -> Vec<String> {
+        fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+            for entry in fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(base, &path, out);
+                } else {
+                    out.push(
+                        path.strip_prefix(base)
+                            .unwrap()
+                            .to_string_lossy()
+                            .replace('\\', "/"),
+                    );
+                }
+            }
+        }
+        let mut out = Vec::new();
+        if dir.exists() {
+            walk(dir, dir, &mut out);
+        }
+        out.sort();
+        out
+    }
+
+    const BODY: &str = r#"{"schema":[{"name":"Timestamp","type":"DateTime"},{"name":"DeviceName","type":"String"},
+        {"name":"ProcessId","type":"Int64"},{"name":"Score","type":"Double"},{"name":"AdditionalFields","type":"Dynamic"}],
+      "results":[
+        {"Timestamp":"2026-11-22T10:00:00.0000001Z","DeviceName":"pc1","ProcessId":4780,"Score":0.5,"AdditionalFields":{"a":[1,2]}},
+        {"Timestamp":"2026-11-22T10:30:00.5Z","DeviceName":"pc2","ProcessId":null,"Score":1.5,"AdditionalFields":"s"},
+        {"Timestamp":"2026-11-22T10:59:59.9999999Z","DeviceName":null,"ProcessId":7,"Score":null}]}"#;
+
+    #[test]
+    fn round_trip_values_types_and_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = decoded(BODY, 2);
+        let m = meta(
+            utc(2026, 11, 22, 10, 0, 0),
+            utc(2026, 11, 22, 11, 0, 0),
+            None,
+        );
+        let written = write(dir.path(), &d, &m).unwrap();
+        assert_eq!(written.len(), 1);
+        let w = &written[0];
+        assert_eq!(w.rows, 3);
+        assert_eq!(w.date, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
+        assert_eq!(
+            w.path,
+            dir.path().join(
+                "encoded-powershell/date=2026-11-22/20261122T100000Z_20261122T110000Z.parquet"
+            )
+        );
+        assert_eq!(tree(dir.path()).len(), 1);
+
+        let r = read_back(&w.path);
+        assert_eq!(r.batch.num_rows(), 3);
+        assert_eq!(r.schema.fields().len(), 5);
+        assert_eq!(
+            r.schema.field(0).data_type(),
+            &DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
+        );
+        assert_eq!(r.schema.field(1).data_type(), &DataType::Utf8);
+        assert_eq!(r.schema.field(2).data_type(), &DataType::Int64);
+        assert_eq!(r.schema.field(3).data_type(), &DataType::Float64);
+        let dynamic = r.schema.field(4);
+        assert_eq!(
+            dynamic.metadata().get("hunt.service_type").unwrap(),
+            "Dynamic"
+        );
+        assert_eq!(
+            dynamic.metadata().get("ARROW:extension:name").unwrap(),
+            "arrow.json"
+        );
+        assert_eq!(
+            r.schema
+                .field(2)
+                .metadata()
+                .get("hunt.service_type")
+                .unwrap(),
+            "Int64"
+        );
+
+        let base = utc(2026, 11, 22, 10, 0, 0).timestamp_nanos_opt().unwrap();
+        let ts: Vec<Option<i64>> = r
+            .batch
+            .column(0)
+            .as_primitive::<TimestampNanosecondType>()
+            .iter()
+            .collect();
+        assert_eq!(
+            ts,
+            [
+                Some(base + 100),
+                Some(base + 1_800_500_000_000),
+                Some(base + 3_599_999_999_900)
+            ]
+        );
+        let names: Vec<Option<&str>> = r.batch.column(1).as_string::<i32>().iter().collect();
+        assert_eq!(names, [Some("pc1"), Some("pc2"), None]);
+        let pids: Vec<Option<i64>> = r
+            .batch
+            .column(2)
+            .as_primitive::<Int64Type>()
+            .iter()
+            .collect();
+        assert_eq!(pids, [Some(4780), None, Some(7)]);
+        let scores: Vec<Option<f64>> = r
+            .batch
+            .column(3)
+            .as_primitive::<Float64Type>()
+            .iter()
+            .collect();
+        assert_eq!(scores, [Some(0.5), Some(1.5), None]);
+        let extra: Vec<Option<&str>> = r.batch.column(4).as_string::<i32>().iter().collect();
+        assert_eq!(extra, [Some(r#"{"a":[1,2]}"#), Some("s"), None]);
+
+        let expect = [
+            ("hunt.query_id", "encoded-powershell".to_owned()),
+            ("hunt.query_sha256", "ab".repeat(32)),
+            (
+                "hunt.window_start",
+                "2026-11-22T10:00:00.0000000Z".to_owned(),
+            ),
+            ("hunt.window_end", "2026-11-22T11:00:00.0000000Z".to_owned()),
+            ("hunt.tenant", String::new()),
+            ("hunt.rows", "3".to_owned()),
+            ("hunt.window_rows", "3".to_owned()),
+            ("hunt.complete", "true".to_owned()),
+            ("hunt.request_ids", "req-1,req-2".to_owned()),
+            ("hunt.version", env!("CARGO_PKG_VERSION").to_owned()),
+        ];
+        for (k, v) in expect {
+            assert_eq!(r.kv.get(k), Some(&v), "{k}");
+        }
+        assert!(r.kv.contains_key("ARROW:schema"));
+    }
+
+    #[test]
+    fn row_groups_follow_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = decoded(BODY, 100);
+        let m = meta(
+            utc(2026, 11, 22, 10, 0, 0),
+            utc(2026, 11, 22, 11, 0, 0),
+            None,
+        );
+        let opts = SinkOptions {
+            zstd_level: 1,
+            row_group_rows: 2,
+        };
+        let written = write_with(dir.path(), &d, &m, &opts).unwrap();
+        let r = read_back(&written[0].path);
+        assert_eq!(r.row_groups, 2);
+        assert_eq!(r.batch.num_rows(), 3);
+        let bad = SinkOptions {
+            zstd_level: 99,
+            row_group_rows: 2,
+        };
+        assert!(matches!(
+            write_with(dir.path(), &d, &m, &bad),
+            Err(SinkError::Parquet(_))
+        ));
+        assert_eq!(tree(dir.path()).len(), 1);
+    }
+
+    #[test]
+    fn window_spanning_midnight_lands_in_two_partitions() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = r#"{"schema":[{"name":"N","type":"Int64"},{"name":"Timestamp","type":"DateTime"}],"results":[
+            {"N":1,"Timestamp":"2026-11-22T23:59:59.9999999Z"},
+            {"N":2,"Timestamp":"2026-11-23T00:00:00Z"},
+            {"N":3,"Timestamp":null},
+            {"N":4,"Timestamp":"2026-11-23T00:30:00Z"},
+            {"N":5},
+            {"N":6,"Timestamp":"2026-11-22T23:00:00Z"}]}"#;
+        // Batches of 4 so that one batch holds both days and the other a mix too.
+        let d = decoded(body, 4);
+        let m = meta(
+            utc(2026, 11, 22, 23, 0, 0),
+            utc(2026, 11, 23, 1, 0, 0),
+            Some("contoso"),
+        );
+        let written = write(dir.path(), &d, &m).unwrap();
+        let dates: Vec<String> = written.iter().map(|w| w.date.to_string()).collect();
+        assert_eq!(dates, ["2026-11-22", "2026-11-23"]);
+        assert_eq!(
+            tree(dir.path()),
+            [
+                "encoded-powershell/tenant=contoso/date=2026-11-22/20261122T230000Z_20261123T010000Z.parquet",
+                "encoded-powershell/tenant=contoso/date=2026-11-23/20261122T230000Z_20261123T010000Z.parquet",
+            ]
+        );
+        let ns = |w: &Written| -> Vec<i64> {
+            let r = read_back(&w.path);
+            assert_eq!(r.kv["hunt.rows"], w.rows.to_string());
+            assert_eq!(r.kv["hunt.window_rows"], "6");
+            assert_eq!(r.kv["hunt.tenant"], "contoso");
+            r.batch
+                .column(0)
+                .as_primitive::<Int64Type>()
+                .values()
+                .to_vec()
+        };
+        // Null and missing timestamps go to the window's start day.
+        assert_eq!(ns(&written[0]), [1, 3, 5, 6]);
+        assert_eq!(written[0].rows, 4);
+        assert_eq!(ns(&written[1]), [2, 4]);
+        assert_eq!(written[1].rows, 2);
+    }
+
+    #[test]
+    fn without_timestamp_column_the_window_start_day() {
+        let dir = tempfile::tempdir().unwrap();
+        // A `Timestamp` of another type does not count, nor does `timestamp`.
+        let body = r#"{"schema":[{"name":"Timestamp","type":"String"},{"name":"timestamp","type":"DateTime"}],"results":[
+            {"Timestamp":"2020-01-01T00:00:00Z","timestamp":"2020-01-01T00:00:00Z"},{"Timestamp":"x"}]}"#;
+        let d = decoded(body, 1);
+        let start = utc(2026, 11, 22, 23, 30, 0) + chrono::Duration::nanoseconds(500_000_000);
+        let end = utc(2026, 11, 23, 0, 30, 0) + chrono::Duration::nanoseconds(1_234_500);
+        let written = write(dir.path(), &d, &meta(start, end, None)).unwrap();
+        assert_eq!(written.len(), 1);
+        assert_eq!(written[0].rows, 2);
+        assert_eq!(
+            tree(dir.path()),
+            [
+                "encoded-powershell/date=2026-11-22/20261122T233000.5Z_20261123T003000.0012345Z.parquet"
+            ]
+        );
+        let r = read_back(&written[0].path);
+        assert_eq!(r.batch.num_rows(), 2);
+        assert_eq!(r.kv["hunt.window_start"], "2026-11-22T23:30:00.5000000Z");
+        assert_eq!(r.kv["hunt.window_end"], "2026-11-23T00:30:00.0012345Z");
+    }
+
+    #[test]
+    fn rerun_replaces_and_leaves_no_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = meta(
+            utc(2026, 11, 22, 10, 0, 0),
+            utc(2026, 11, 22, 11, 0, 0),
+            None,
+        );
+        let first = write(dir.path(), &decoded(BODY, 10), &m).unwrap();
+        let before = tree(dir.path());
+        let fewer = r#"{"schema":[{"name":"Timestamp","type":"DateTime"}],"results":[{"Timestamp":"2026-11-22T10:10:00Z"}]}"#;
+        let second = write(dir.path(), &decoded(fewer, 10), &m).unwrap();
+        assert_eq!(first[0].path, second[0].path);
+        assert_eq!(tree(dir.path()), before);
+        assert!(before.iter().all(|p| !p.contains(".tmp")));
+        let r = read_back(&second[0].path);
+        assert_eq!(r.batch.num_rows(), 1);
+        assert_eq!(r.kv["hunt.rows"], "1");
+    }
+
+    #[test]
+    fn failed_write_removes_the_temp_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = meta(
+            utc(2026, 11, 22, 10, 0, 0),
+            utc(2026, 11, 22, 11, 0, 0),
+            None,
+        );
+        // A directory where the file should go makes the rename fail.
+        let target = dir
+            .path()
+            .join("encoded-powershell/date=2026-11-22/20261122T100000Z_20261122T110000Z.parquet");
+        fs::create_dir_all(target.join("occupied")).unwrap();
+        let err = write(dir.path(), &decoded(BODY, 10), &m).unwrap_err();
+        assert!(matches!(err, SinkError::Io { .. }), "{err}");
+        let left: Vec<String> = tree(dir.path())
+            .into_iter()
+            .filter(|p| p.contains(".tmp"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
+    fn zero_rows_write_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = decoded(
+            r#"{"schema":[{"name":"Timestamp","type":"DateTime"}],"results":[]}"#,
+            10,
+        );
+        let m = meta(
+            utc(2026, 11, 22, 10, 0, 0),
+            utc(2026, 11, 22, 11, 0, 0),
+            None,
+        );
+        assert_eq!(write(dir.path(), &d, &m).unwrap(), vec![]);
+        assert!(tree(dir.path()).is_empty());
+        assert!(!dir.path().join("encoded-powershell").exists());
+    }
+
+    #[test]
+    fn unsafe_ids_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = decoded(BODY, 10);
+        for bad in ["", ".", "..", "a/b", "../x", "a\\b", "nul\0l"] {
+            let mut m = meta(
+                utc(2026, 11, 22, 10, 0, 0),
+                utc(2026, 11, 22, 11, 0, 0),
+                None,
+            );
+            m.query_id = bad.into();
+            let tenant = meta(m.window.start, m.window.end, Some(bad));
+            for (what, m) in [("query id", m), ("tenant", tenant)] {
+                match write(dir.path(), &d, &m) {
+                    Err(SinkError::Io { source, .. }) => {
+                        assert_eq!(source.kind(), io::ErrorKind::InvalidInput);
+                        let msg = source.to_string();
+                        assert!(
+                            msg.contains(what) && msg.contains(&format!("{bad:?}")),
+                            "{msg}"
+                        );
+                    }
+                    other => panic!("{what} {bad:?}: {other:?}"),
+                }
+            }
+        }
+        assert!(tree(dir.path()).is_empty());
+        // Dots inside a name are fine.
+        let mut m = meta(
+            utc(2026, 11, 22, 10, 0, 0),
+            utc(2026, 11, 22, 11, 0, 0),
+            Some("a.b"),
+        );
+        m.query_id = "x..y".into();
+        assert_eq!(write(dir.path(), &d, &m).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn instant_formats() {
+        let t = utc(2026, 11, 22, 10, 0, 0);
+        assert_eq!(compact_instant(t), "20261122T100000Z");
+        assert_eq!(
+            compact_instant(t + chrono::Duration::milliseconds(500)),
+            "20261122T100000.5Z"
+        );
+        assert_eq!(
+            compact_instant(t + chrono::Duration::nanoseconds(1)),
+            "20261122T100000.000000001Z"
+        );
+        assert_eq!(rfc3339_7(t), "2026-11-22T10:00:00.0000000Z");
+        assert_eq!(
+            rfc3339_7(t + chrono::Duration::nanoseconds(768_864_100)),
+            "2026-11-22T10:00:00.7688641Z"
+        );
+        let w = Window {
+            start: t,
+            end: t + chrono::Duration::hours(1),
+        };
+        assert_eq!(window_stem(&w), "20261122T100000Z_20261122T110000Z");
+        assert_eq!(
+            date_of_epoch_day(0),
+            NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()
+        );
+        assert_eq!(
+            date_of_epoch_day(-1),
+            NaiveDate::from_ymd_opt(1969, 12, 31).unwrap()
+        );
+    }
 }

@@ -3,13 +3,40 @@
 //! for the rows. Tolerant of every variation the service shows: `results` before `schema`,
 //! `Name`/`Type` or `name`/`type`, `@odata.type` annotation keys in rows, missing keys, and
 //! values of another JSON type than declared (read as null or JSON text, never dropping a row).
+//!
+//! Two phases, both serde over the buffered body: phase 1 reads the envelope (`schema` as a
+//! list of columns, `results` kept as a borrowed raw slice, every other key ignored), so key
+//! order does not matter; phase 2 runs a `DeserializeSeed` over that slice that appends each cell
+//! straight into a per-column buffer (`rows`, `columns`), flushing a record batch every
+//! `batch_rows` rows.
+//!
+//! Decisions worth knowing:
+//! - Column names are case-sensitive (`LogonId` and `LogonID` are two columns). When the schema
+//!   repeats a name exactly, the first column keeps it and later ones become `Name_2`, `Name_3`, …
+//!   (skipping names already taken); their fields carry `hunt.service_name` with the name as
+//!   sent, and the n-th occurrence of that key in a row fills the n-th such column.
+//! - A schema entry without a name is skipped; one without a type is read as JSON text.
+//! - A key repeated in a row keeps its last value.
+//! - A row that is not a JSON object makes the body malformed; a cell never does.
 
+mod columns;
+mod datetime;
+mod rows;
 mod types;
 
-pub use types::{ServiceType, arrow_type};
+pub use datetime::parse_timestamp_nanos;
+pub use types::{
+    EXTENSION_METADATA_KEY, EXTENSION_NAME_KEY, JSON_EXTENSION, SERVICE_NAME_KEY, SERVICE_TYPE_KEY,
+    ServiceType, arrow_type,
+};
 
 use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
+use arrow_schema::{Field, Schema, SchemaRef};
+use serde::Deserialize;
+use serde::de::DeserializeSeed;
+use serde_json::value::RawValue;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// How to decode.
 #[derive(Debug, Clone)]
@@ -72,7 +99,212 @@ pub enum DecodeError {
 }
 
 /// Decodes a whole response body.
+///
+/// A leading UTF-8 byte order mark is skipped (offsets still count it).
 pub fn decode(body: &[u8], opts: &DecodeOptions) -> Result<Decoded, DecodeError> {
-    let _ = (body, opts);
-    todo!("helper C")
+    let bom = if body.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let envelope: Envelope<'_> =
+        serde_json::from_slice(&body[bom..]).map_err(|e| malformed(&body[bom..], bom, &e))?;
+    let entries = envelope.schema.ok_or(DecodeError::MissingSchema)?;
+    let results = envelope.results.ok_or(DecodeError::MissingResults)?;
+
+    // Columns: entries without a name are skipped; exact duplicate names are renamed.
+    let named: Vec<(&str, &str)> = entries
+        .iter()
+        .filter_map(|e| Some((e.name.as_deref()?, e.service_type.as_deref().unwrap_or(""))))
+        .collect();
+    let final_names = unique_names(named.iter().map(|c| c.0));
+    let columns: Vec<Column> = final_names
+        .iter()
+        .zip(&named)
+        .map(|(name, (_, ty))| Column {
+            name: name.clone(),
+            service_type: (*ty).to_owned(),
+        })
+        .collect();
+    let fields: Vec<Field> = columns
+        .iter()
+        .zip(&named)
+        .map(|(col, (sent, _))| field(col, sent))
+        .collect();
+    let schema: SchemaRef = Arc::new(Schema::new(fields));
+
+    // Phase 2 over the raw `results` slice, which lies inside `body`.
+    let raw = results.get();
+    let base = (raw.as_ptr() as usize)
+        .wrapping_sub(body.as_ptr() as usize)
+        .min(body.len());
+    let plan: Vec<(&str, ServiceType)> = named
+        .iter()
+        .map(|(name, ty)| (*name, ServiceType::from_service(ty)))
+        .collect();
+    let mut rows = rows::RowDecoder::new(&plan, schema.clone(), opts.batch_rows);
+    let mut de = serde_json::Deserializer::from_str(raw);
+    let outcome = rows::RowsSeed(&mut rows)
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+    if let Some(e) = rows.arrow_error.take() {
+        return Err(DecodeError::Arrow(e));
+    }
+    outcome.map_err(|e| malformed(raw.as_bytes(), base, &e))?;
+    rows.flush()?;
+
+    Ok(Decoded {
+        columns,
+        schema,
+        batches: rows.batches,
+        rows: rows.rows,
+        mismatched_cells: rows.mismatched,
+    })
 }
+
+/// The response envelope; every other key (`@odata.context`, `Stats`, …) is ignored. Only a
+/// JSON object is accepted (serde's derive would also take an array); a repeated key keeps its
+/// last value.
+struct Envelope<'a> {
+    schema: Option<Vec<SchemaEntry>>,
+    results: Option<&'a RawValue>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Envelope<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(EnvelopeVisitor(std::marker::PhantomData))
+    }
+}
+
+/// Visits the envelope object.
+struct EnvelopeVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> serde::de::Visitor<'de> for EnvelopeVisitor<'a> {
+    type Value = Envelope<'a>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a huntingQueryResults object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut env = Envelope {
+            schema: None,
+            results: None,
+        };
+        while let Some(key) = map.next_key::<EnvelopeKey>()? {
+            match key {
+                EnvelopeKey::Schema => env.schema = map.next_value()?,
+                EnvelopeKey::Results => env.results = map.next_value()?,
+                EnvelopeKey::Other => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(env)
+    }
+}
+
+/// The envelope keys hunt reads.
+enum EnvelopeKey {
+    Schema,
+    Results,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for EnvelopeKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(EnvelopeKeyVisitor)
+    }
+}
+
+/// Reads an envelope key without allocating.
+struct EnvelopeKeyVisitor;
+
+impl serde::de::Visitor<'_> for EnvelopeKeyVisitor {
+    type Value = EnvelopeKey;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a key")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<EnvelopeKey, E> {
+        Ok(match key {
+            "schema" | "Schema" => EnvelopeKey::Schema,
+            "results" | "Results" => EnvelopeKey::Results,
+            _ => EnvelopeKey::Other,
+        })
+    }
+}
+
+/// One `schema` entry, `name`/`type` or `Name`/`Type`.
+#[derive(Deserialize)]
+struct SchemaEntry {
+    #[serde(default, alias = "Name")]
+    name: Option<String>,
+    #[serde(default, rename = "type", alias = "Type")]
+    service_type: Option<String>,
+}
+
+/// Makes names unique: later exact duplicates become `Name_2`, `Name_3`, … (never a name that is
+/// already in the schema).
+fn unique_names<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Vec<String> {
+    let mut taken: HashSet<String> = names.clone().map(str::to_owned).collect();
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut counters: HashMap<&str, usize> = HashMap::new();
+    names
+        .map(|name| {
+            if seen.insert(name) {
+                return name.to_owned();
+            }
+            let k = counters.entry(name).or_insert(1);
+            loop {
+                *k += 1;
+                let candidate = format!("{name}_{k}");
+                if taken.insert(candidate.clone()) {
+                    return candidate;
+                }
+            }
+        })
+        .collect()
+}
+
+/// The Arrow field of a column: nullable, with the service type (and JSON extension) recorded.
+fn field(col: &Column, sent_name: &str) -> Field {
+    let st = ServiceType::from_service(&col.service_type);
+    let mut meta = HashMap::from([(SERVICE_TYPE_KEY.to_owned(), col.service_type.clone())]);
+    if st == ServiceType::Json {
+        meta.insert(EXTENSION_NAME_KEY.to_owned(), JSON_EXTENSION.to_owned());
+        meta.insert(EXTENSION_METADATA_KEY.to_owned(), String::new());
+    }
+    if col.name != sent_name {
+        meta.insert(SERVICE_NAME_KEY.to_owned(), sent_name.to_owned());
+    }
+    Field::new(col.name.clone(), st.data_type(), true).with_metadata(meta)
+}
+
+/// A serde_json error as [`DecodeError::Malformed`], with the byte offset in the whole body:
+/// `text` is the slice that was parsed and `base` its offset in the body. serde_json reports the
+/// 1-based line and column of the last byte read; at end of input that is the end itself.
+fn malformed(text: &[u8], base: usize, e: &serde_json::Error) -> DecodeError {
+    let offset = if e.is_eof() {
+        text.len()
+    } else {
+        let line_start: usize = if e.line() <= 1 {
+            0
+        } else {
+            text.iter()
+                .enumerate()
+                .filter(|(_, c)| **c == b'\n')
+                .nth(e.line() - 2)
+                .map_or(text.len(), |(i, _)| i + 1)
+        };
+        (line_start + e.column().saturating_sub(1)).min(text.len())
+    };
+    DecodeError::Malformed {
+        offset: base + offset,
+        message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
