@@ -1,11 +1,15 @@
 //! The composition root: one function per subcommand, wiring library → windows → executor →
 //! report, and the emulator. Everything here speaks `anyhow`; exit codes are decided here.
 
-use crate::cli::{Cli, Command, EmulatorArgs, RunArgs};
+use crate::cli::{Cli, Command, EmulatorArgs, QuotaArgs, RunArgs};
+use crate::clock::{Clock, TokioClock};
+use crate::config::Config;
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::executor::{Executor, Job};
 use crate::graph::{GraphClient, Settings};
 use crate::library;
+use crate::quota::Governor;
+use crate::quota::store::{LedgerFile, default_state_dir};
 use crate::report::{self, LoadFailure, Progress};
 use crate::timespan::Window;
 use anyhow::{Context as _, bail};
@@ -25,12 +29,74 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let config = match &cli.config {
+        Some(path) => Config::load(path, true)?,
+        None => Config::load(std::path::Path::new("hunt.toml"), false)?,
+    };
     rt.block_on(async move {
         match cli.command {
-            Command::Run(args) => run_queries(args).await,
+            Command::Run(args) => run_queries(args, config).await,
+            Command::Quota(args) => show_quota(args, config),
             Command::Emulator(args) => serve_emulator(args).await,
         }
     })
+}
+
+/// The ledger file of a tenant.
+fn ledger_file(tenant_id: &str) -> LedgerFile {
+    let dir = default_state_dir(|k| std::env::var(k).ok());
+    LedgerFile::new(&dir, &crate::query::slug(tenant_id))
+}
+
+fn show_quota(args: QuotaArgs, config: Config) -> anyhow::Result<ExitCode> {
+    let file = ledger_file(&args.tenant_id);
+    let now = TokioClock::new().now_ms();
+    let usage = file.load().unwrap_or_default().usage(now);
+    let l = &config.quota;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let v = serde_json::json!({ "tenant": args.tenant_id, "ledger": file.path(), "usage": usage, "limits": l });
+        writeln!(out, "{v}")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mins = |ms: i64| format!("{:.1} min", ms as f64 / 60_000.0);
+    writeln!(
+        out,
+        "tenant {} (ledger {})",
+        args.tenant_id,
+        file.path().display()
+    )?;
+    writeln!(
+        out,
+        "  calls this minute     {:>8} of {}",
+        usage.calls_minute, l.calls_per_minute
+    )?;
+    writeln!(
+        out,
+        "  calls this hour       {:>8} of {}",
+        usage.calls_hour, l.calls_per_hour
+    )?;
+    writeln!(
+        out,
+        "  execution this hour   {:>12} of {}",
+        mins(usage.exec_hour_ms),
+        mins(l.exec_per_hour_ms())
+    )?;
+    writeln!(
+        out,
+        "  execution this day    {:>12} of {}",
+        mins(usage.exec_day_ms),
+        mins(l.exec_per_day_ms())
+    )?;
+    writeln!(out, "  calls in flight       {:>8}", usage.in_flight)?;
+    if let Some(until) = usage.paused_until_ms {
+        writeln!(
+            out,
+            "  paused by a 429 for   {:>7.1}s",
+            (until - now) as f64 / 1000.0
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn init_logging(verbose: u8) {
@@ -47,7 +113,7 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
-async fn run_queries(args: RunArgs) -> anyhow::Result<ExitCode> {
+async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     // A one-off run's "now" is on a whole second, so file names stay short and readable.
     let now = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0)
@@ -103,16 +169,31 @@ async fn run_queries(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         (Settings::from_env(|k| std::env::var(k).ok())?, None)
     };
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
+    // The emulator is private to this process; a real tenant's ledger is shared on the machine.
+    let governor = match &_emulator {
+        Some(_) => Governor::new(config.quota.clone(), clock),
+        None => Governor::shared(
+            config.quota.clone(),
+            clock,
+            ledger_file(&settings.auth.tenant_id),
+        ),
+    };
     let client = GraphClient::new(settings)?;
     client
         .sign_in()
         .await
         .context("cannot sign in; no query was run")?;
 
+    let mut opts = config.exec_options().map_err(anyhow::Error::msg)?;
+    if let Some(c) = args.concurrency {
+        opts.concurrency = usize::from(c);
+    }
     let executor = Arc::new(Executor::new(
         Arc::new(client),
+        governor,
         args.out.clone(),
-        usize::from(args.concurrency),
+        opts,
     ));
     let progress = Progress::new(jobs.len(), !args.json);
     let outcomes = executor.run_all(jobs, |o| progress.done(o)).await;

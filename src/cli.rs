@@ -12,6 +12,10 @@ pub struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
+    /// Configuration file (quota limits, retries, splitting). Default: ./hunt.toml if present.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -32,9 +36,29 @@ pub enum Command {
     /// Run queries once and write their results as Parquet.
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
+    /// Show the tenant's quota ledger: calls this minute and hour, execution this hour and day.
+    #[command(after_help = QUOTA_HELP)]
+    Quota(QuotaArgs),
     /// Serve a local stand-in for the Graph security API and its token endpoint.
     #[command(after_help = EMULATOR_HELP)]
     Emulator(EmulatorArgs),
+}
+
+const QUOTA_HELP: &str = "\
+The ledger is shared by every hunt process of the tenant on this machine (a state file under
+HUNT_STATE_DIR, else $XDG_STATE_HOME/hunt, else ~/.local/state/hunt), so runs started back to back
+spend from one budget. Limits come from hunt.toml [quota] (defaults: the documented figures).";
+
+/// `hunt quota`.
+#[derive(Debug, Args)]
+pub struct QuotaArgs {
+    /// Tenant id; default AZURE_TENANT_ID.
+    #[arg(long, env = "AZURE_TENANT_ID", value_name = "ID")]
+    pub tenant_id: String,
+
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 const RUN_HELP: &str = "\
@@ -73,9 +97,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub emulator: bool,
 
-    /// Queries in flight at once.
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=16))]
-    pub concurrency: u16,
+    /// Queries in flight at once (default: hunt.toml [run] concurrency, else 3).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub concurrency: Option<u16>,
 
     /// Print the summary as JSON on stdout (no progress bar, no table).
     #[arg(long)]

@@ -1,15 +1,23 @@
-//! The executor: the one place where the Graph client, the decoder and the sink meet. It runs
-//! jobs (a query and its window) a few at a time, and turns each into an [`Outcome`]: rows and
-//! files landed, or what went wrong, where, with the service's request-id. One failing job never
-//! stops the others.
+//! The executor: the one place where the quota governor, the Graph client, the decoder and the
+//! sink meet. It runs jobs (a query and its window) a few at a time and turns each into an
+//! [`Outcome`]: rows and files landed, or what went wrong, where, with the service's request-id.
+//!
+//! Every call waits for quota first. A 429 pauses the whole tenant for `Retry-After` and the call
+//! is retried (never dropped) until a deadline; 5xx answers and transport failures get bounded
+//! retries with backoff. A result cut at the row cap, refused as too large, or timed out is
+//! re-asked as two half windows (half-open, no overlap), recursively down to a minimum window,
+//! so every row lands exactly once, or the outcome says plainly what is missing.
 
-use crate::decode::{self, DecodeOptions};
-use crate::graph::{GraphError, HuntApi};
-use crate::query::Query;
+use crate::decode::{self, DecodeOptions, Decoded};
+use crate::graph::error::ServiceError;
+use crate::graph::{GraphError, HuntApi, HuntResponse};
+use crate::query::{Query, SplitPolicy};
+use crate::quota::Governor;
 use crate::sink::{self, FileMeta, Written};
 use crate::timespan::Window;
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
@@ -31,41 +39,101 @@ pub struct Outcome {
     pub rows: usize,
     /// Files written.
     pub files: Vec<Written>,
+    /// Windows the job was answered in (1 unless split).
+    pub parts: usize,
     /// Wall time of the whole job.
     pub elapsed: Duration,
     /// The service's request-id(s), or hunt's client-request-id where the service sent none.
     pub request_ids: Vec<String>,
     /// Cells that did not fit their declared type (kept as null or JSON text).
     pub mismatched_cells: u64,
-    /// Why the job failed, if it did.
+    /// 429 answers met (each waited out and retried).
+    pub throttled: u32,
+    /// Calls retried after a 5xx or transport failure.
+    pub retried: u32,
+    /// Windows whose result is known to be cut (kept, marked incomplete).
+    pub incomplete: Vec<Window>,
+    /// Things the user should know that are not failures.
+    pub warnings: Vec<String>,
+    /// Why the job (or part of it) failed, if it did.
     pub error: Option<String>,
 }
 
 impl Outcome {
-    /// True when the job landed everything.
+    /// True when the job landed everything, complete.
     pub fn is_ok(&self) -> bool {
-        self.error.is_none()
+        self.error.is_none() && self.incomplete.is_empty()
+    }
+}
+
+/// How hard to try.
+#[derive(Debug, Clone)]
+pub struct ExecOptions {
+    /// Jobs in flight at once.
+    pub concurrency: usize,
+    /// Smallest window a split may produce.
+    pub min_window: chrono::Duration,
+    /// Retries after 5xx or transport failures, per call.
+    pub max_retries: u32,
+    /// How long a job may keep waiting out 429s before it is reported failed.
+    pub throttle_deadline: Duration,
+    /// First backoff step (doubles per attempt, with jitter).
+    pub backoff_base: Duration,
+    /// Largest backoff step.
+    pub backoff_max: Duration,
+    /// Expected duration of a query never seen before (for execution-time pacing).
+    pub default_estimate: Duration,
+}
+
+impl Default for ExecOptions {
+    fn default() -> Self {
+        ExecOptions {
+            concurrency: 3,
+            min_window: chrono::Duration::minutes(1),
+            max_retries: 4,
+            throttle_deadline: Duration::from_secs(6 * 3600),
+            backoff_base: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(120),
+            default_estimate: Duration::from_secs(5),
+        }
     }
 }
 
 /// Runs jobs against a hunting API and writes what comes back under `out`.
 pub struct Executor {
     api: Arc<dyn HuntApi>,
+    governor: Arc<Governor>,
     out: PathBuf,
-    concurrency: usize,
+    opts: ExecOptions,
     decode: DecodeOptions,
     tenant: Option<String>,
+    estimates: Mutex<HashMap<String, Duration>>,
+}
+
+/// Why a single call gave no usable result.
+enum CallFailure {
+    /// The window should be split: result too large, cut, or timed out.
+    Split(String),
+    /// Final for this window.
+    Failed(String),
 }
 
 impl Executor {
-    /// An executor writing under `out`, running at most `concurrency` calls at once.
-    pub fn new(api: Arc<dyn HuntApi>, out: PathBuf, concurrency: usize) -> Executor {
+    /// An executor writing under `out`.
+    pub fn new(
+        api: Arc<dyn HuntApi>,
+        governor: Arc<Governor>,
+        out: PathBuf,
+        opts: ExecOptions,
+    ) -> Executor {
         Executor {
             api,
+            governor,
             out,
-            concurrency: concurrency.max(1),
+            opts,
             decode: DecodeOptions::default(),
             tenant: None,
+            estimates: Mutex::new(HashMap::new()),
         }
     }
 
@@ -75,7 +143,7 @@ impl Executor {
         jobs: Vec<Job>,
         on_done: impl Fn(&Outcome),
     ) -> Vec<Outcome> {
-        let permits = Arc::new(Semaphore::new(self.concurrency));
+        let permits = Arc::new(Semaphore::new(self.opts.concurrency.max(1)));
         let mut set = tokio::task::JoinSet::new();
         for (i, job) in jobs.into_iter().enumerate() {
             let me = Arc::clone(self);
@@ -99,69 +167,295 @@ impl Executor {
         done.into_iter().map(|(_, o)| o).collect()
     }
 
-    /// Runs one job: call, decode, write.
+    /// Runs one job: its window, or its parts when the service cannot answer it whole.
     pub async fn run_one(&self, job: Job) -> Outcome {
         let started = Instant::now();
-        let mut outcome = Outcome {
+        let mut o = Outcome {
             job: job.clone(),
             rows: 0,
             files: Vec::new(),
+            parts: 0,
             elapsed: Duration::ZERO,
             request_ids: Vec::new(),
             mismatched_cells: 0,
+            throttled: 0,
+            retried: 0,
+            incomplete: Vec::new(),
+            warnings: Vec::new(),
             error: None,
         };
-        let span =
-            tracing::info_span!("job", query = %job.query.id, window = %job.window.to_graph());
-        let _enter = span.enter();
-        match self
-            .api
-            .run_hunting_query(&job.query.kql, &job.window)
-            .await
-        {
-            Err(e) => {
-                if let GraphError::Service(s) = &e {
-                    outcome.request_ids.extend(s.request_id.clone());
-                }
-                outcome.error = Some(format!("the service refused the query: {e}"));
-            }
-            Ok(resp) => {
-                let id = resp
-                    .request_id
-                    .clone()
-                    .unwrap_or(resp.client_request_id.clone());
-                outcome.request_ids.push(id.clone());
-                let meta = FileMeta {
-                    query_id: job.query.id.clone(),
-                    query_hash: sha256_hex(job.query.kql.as_bytes()),
-                    window: job.window,
-                    tenant: self.tenant.clone(),
-                    complete: true,
-                    request_ids: vec![id.clone()],
-                };
-                let (out, opts) = (self.out.clone(), self.decode.clone());
-                let landed = tokio::task::spawn_blocking(move || {
-                    let decoded = decode::decode(&resp.body, &opts)
-                        .map_err(|e| format!("the response could not be decoded: {e}"))?;
-                    let files = sink::write(&out, &decoded, &meta)
-                        .map_err(|e| format!("the results could not be written: {e}"))?;
-                    Ok::<_, String>((decoded.rows, decoded.mismatched_cells, files))
-                })
-                .await
-                .unwrap_or_else(|e| Err(format!("internal error while landing results: {e}")));
-                match landed {
-                    Ok((rows, mismatched, files)) => {
-                        outcome.rows = rows;
-                        outcome.mismatched_cells = mismatched;
-                        outcome.files = files;
+        let query = &job.query;
+        let mut errors = Vec::new();
+        // Depth first, earliest part first: the stack holds later parts below earlier ones.
+        let mut stack = vec![job.window];
+        while let Some(window) = stack.pop() {
+            match self.call(query, &window, &mut o).await {
+                Ok((resp, decoded)) => {
+                    let cut = decoded.rows as u64 >= self.governor.limits().max_rows;
+                    if cut && let Some((a, b)) = self.halves(query, &window) {
+                        tracing::info!(query = %query.id, %window, rows = decoded.rows, "row cap reached: splitting");
+                        stack.push(b);
+                        stack.push(a);
+                        continue;
                     }
-                    Err(e) => outcome.error = Some(format!("{e} [request-id {id}]")),
+                    if cut {
+                        o.incomplete.push(window);
+                    }
+                    self.land(query, &window, &resp, decoded, !cut, &mut o, &mut errors)
+                        .await;
                 }
+                Err(CallFailure::Split(why)) => match self.halves(query, &window) {
+                    Some((a, b)) => {
+                        tracing::info!(query = %query.id, %window, "{why}: splitting");
+                        stack.push(b);
+                        stack.push(a);
+                    }
+                    None => errors.push(format!(
+                        "window {window}: {why}{}",
+                        self.why_no_split(query)
+                    )),
+                },
+                Err(CallFailure::Failed(why)) => errors.push(format!("window {window}: {why}")),
             }
         }
-        outcome.elapsed = started.elapsed();
-        outcome
+        if o.parts > 1
+            && let Some(op) = crate::kql::window_sensitive_operator(&query.kql)
+        {
+            o.warnings.push(format!(
+                "the window was answered in {} parts and the query uses `{op}`, whose results \
+                 depend on the whole window: each part holds its own results, which need \
+                 re-aggregating across parts (set `split: never` to refuse splitting)",
+                o.parts
+            ));
+        }
+        if !o.incomplete.is_empty() {
+            errors.push(format!(
+                "{} window(s) returned the row cap ({} rows) and could not be split further: \
+                 their rows are kept but incomplete (hunt.complete=false): {}",
+                o.incomplete.len(),
+                self.governor.limits().max_rows,
+                o.incomplete
+                    .iter()
+                    .map(Window::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if !errors.is_empty() {
+            o.error = Some(errors.join("; "));
+        }
+        o.elapsed = started.elapsed();
+        o
     }
+
+    fn why_no_split(&self, query: &Query) -> String {
+        if query.split == SplitPolicy::Never {
+            " (not split: the query says `split: never`)".into()
+        } else {
+            format!(
+                " (not split further: the window is at the minimum of {})",
+                crate::timespan::format_duration(self.opts.min_window)
+            )
+        }
+    }
+
+    /// The two halves of `window`, if the query may be split and the halves are not below the
+    /// minimum window. The midpoint is on a whole 100 ns tick, the service's precision.
+    fn halves(&self, query: &Query, window: &Window) -> Option<(Window, Window)> {
+        if query.split == SplitPolicy::Never {
+            return None;
+        }
+        let half = (window.end - window.start) / 2;
+        if half < self.opts.min_window {
+            return None;
+        }
+        let half_ns = half.num_nanoseconds()?;
+        let mid = window.start + chrono::Duration::nanoseconds(half_ns - half_ns.rem_euclid(100));
+        (mid > window.start && mid < window.end).then_some((
+            Window {
+                start: window.start,
+                end: mid,
+            },
+            Window {
+                start: mid,
+                end: window.end,
+            },
+        ))
+    }
+
+    fn estimate(&self, id: &str) -> Duration {
+        let e = self.estimates.lock().unwrap_or_else(|p| p.into_inner());
+        e.get(id).copied().unwrap_or(self.opts.default_estimate)
+    }
+
+    fn learn(&self, id: &str, elapsed: Duration) {
+        let mut e = self.estimates.lock().unwrap_or_else(|p| p.into_inner());
+        let old = e.get(id).copied().unwrap_or(elapsed);
+        // Lean towards the larger of the last and the running figure: pacing that guesses
+        // long spends a little time; guessing short risks the service's own refusal.
+        e.insert(id.to_owned(), elapsed.max((old + elapsed) / 2));
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .opts
+            .backoff_base
+            .saturating_mul(1u32 << attempt.min(16).saturating_sub(1));
+        let capped = exp.min(self.opts.backoff_max);
+        let mut byte = [0u8; 1];
+        let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut byte);
+        // Full jitter over the upper half: between 50% and 100% of the step.
+        capped.mul_f64(0.5 + f64::from(byte[0]) / 510.0)
+    }
+
+    /// One window: waits for quota, calls, retries what is worth retrying, decodes.
+    async fn call(
+        &self,
+        query: &Query,
+        window: &Window,
+        o: &mut Outcome,
+    ) -> Result<(HuntResponse, Decoded), CallFailure> {
+        let deadline = tokio::time::Instant::now() + self.opts.throttle_deadline;
+        let mut transient = 0u32;
+        loop {
+            let permit = self.governor.acquire(self.estimate(&query.id)).await;
+            let result = self.api.run_hunting_query(&query.kql, window).await;
+            permit.finish();
+            let failure = match result {
+                Ok(resp) => {
+                    self.learn(&query.id, resp.elapsed);
+                    let (body, opts) = (resp.body.clone(), self.decode.clone());
+                    let decoded =
+                        tokio::task::spawn_blocking(move || decode::decode(&body, &opts)).await;
+                    let id = response_id(&resp);
+                    match decoded {
+                        Ok(Ok(d)) => return Ok((resp, d)),
+                        Ok(Err(e)) => {
+                            format!("the response could not be decoded: {e} [request-id {id}]")
+                        }
+                        Err(e) => format!("internal error while decoding: {e}"),
+                    }
+                }
+                Err(GraphError::Service(s)) if s.status == 429 => {
+                    o.throttled += 1;
+                    o.request_ids.extend(s.request_id.clone());
+                    let pause = s.retry_after.unwrap_or_else(|| self.backoff(o.throttled));
+                    self.governor.throttled(pause, &s.message);
+                    if tokio::time::Instant::now() + pause > deadline {
+                        return Err(CallFailure::Failed(format!(
+                            "still throttled after waiting {} times; gave up at the {}s deadline: {s}",
+                            o.throttled,
+                            self.opts.throttle_deadline.as_secs()
+                        )));
+                    }
+                    tracing::warn!(query = %query.id, "429: every call to this tenant waits {pause:?}");
+                    continue;
+                }
+                Err(GraphError::Service(s)) => {
+                    o.request_ids.extend(s.request_id.clone());
+                    if s.is_result_too_large() {
+                        return Err(CallFailure::Split(format!("the result is too large: {s}")));
+                    }
+                    if is_timeout(&s) {
+                        return Err(CallFailure::Split(format!("the query timed out: {s}")));
+                    }
+                    if !(s.status >= 500 || s.status == 408) {
+                        return Err(CallFailure::Failed(format!(
+                            "the service refused the query: {s}"
+                        )));
+                    }
+                    if let Some(pause) = s.retry_after {
+                        self.governor.throttled(pause, "");
+                    }
+                    s.to_string()
+                }
+                Err(GraphError::Transport {
+                    message,
+                    client_request_id,
+                    ..
+                }) if message.starts_with("timed out") => {
+                    return Err(CallFailure::Split(format!(
+                        "the call timed out ({message}) [client-request-id {client_request_id}]"
+                    )));
+                }
+                Err(GraphError::TooLarge {
+                    limit,
+                    client_request_id,
+                }) => {
+                    return Err(CallFailure::Split(format!(
+                        "the response exceeded {limit} bytes [client-request-id {client_request_id}]"
+                    )));
+                }
+                Err(e @ GraphError::Transport { .. }) => e.to_string(),
+                Err(e @ GraphError::Auth(_)) => {
+                    return Err(CallFailure::Failed(format!("cannot sign in: {e}")));
+                }
+            };
+            transient += 1;
+            if transient > self.opts.max_retries {
+                return Err(CallFailure::Failed(format!(
+                    "failed {transient} times, giving up: {failure}"
+                )));
+            }
+            o.retried += 1;
+            let pause = self.backoff(transient);
+            tracing::warn!(query = %query.id, "{failure}; retrying in {pause:?}");
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// Writes one window's rows.
+    #[allow(clippy::too_many_arguments)]
+    async fn land(
+        &self,
+        query: &Query,
+        window: &Window,
+        resp: &HuntResponse,
+        decoded: Decoded,
+        complete: bool,
+        o: &mut Outcome,
+        errors: &mut Vec<String>,
+    ) {
+        let id = response_id(resp);
+        o.parts += 1;
+        o.request_ids.push(id.clone());
+        let meta = FileMeta {
+            query_id: query.id.clone(),
+            query_hash: sha256_hex(query.kql.as_bytes()),
+            window: *window,
+            tenant: self.tenant.clone(),
+            complete,
+            request_ids: vec![id.clone()],
+        };
+        let (rows, mismatched) = (decoded.rows, decoded.mismatched_cells);
+        let out = self.out.clone();
+        let written = tokio::task::spawn_blocking(move || sink::write(&out, &decoded, &meta)).await;
+        match written {
+            Ok(Ok(files)) => {
+                o.rows += rows;
+                o.mismatched_cells += mismatched;
+                o.files.extend(files);
+            }
+            Ok(Err(e)) => errors.push(format!(
+                "window {window}: the results could not be written: {e} [request-id {id}]"
+            )),
+            Err(e) => errors.push(format!(
+                "window {window}: internal error while writing: {e}"
+            )),
+        }
+    }
+}
+
+fn response_id(resp: &HuntResponse) -> String {
+    resp.request_id
+        .clone()
+        .unwrap_or_else(|| resp.client_request_id.clone())
+}
+
+/// A service answer that means the query ran out of time (so a smaller window may succeed).
+fn is_timeout(s: &ServiceError) -> bool {
+    let m = s.message.to_ascii_lowercase();
+    s.status == 504 || m.contains("exceeded the timeout") || m.contains("timed out")
 }
 
 /// Lower-case hex SHA-256.

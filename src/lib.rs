@@ -16,10 +16,12 @@
 pub mod app;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod decode;
 pub mod emulator;
 pub mod executor;
 pub mod graph;
+pub mod kql;
 pub mod library;
 pub mod query;
 pub mod quota;

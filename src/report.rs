@@ -95,11 +95,25 @@ pub fn write_table(
         "QUERY", "ROWS", "FILES", "TIME"
     )?;
     for o in outcomes {
-        let status = match (&o.error, o.mismatched_cells) {
-            (Some(_), _) => "FAILED".to_owned(),
-            (None, 0) => "ok".to_owned(),
-            (None, n) => format!("ok ({n} cells did not match their type; kept as null/JSON text)"),
+        let mut status = if !o.incomplete.is_empty() {
+            "INCOMPLETE".to_owned()
+        } else if o.error.is_some() {
+            "FAILED".to_owned()
+        } else {
+            "ok".to_owned()
         };
+        if o.parts > 1 {
+            status.push_str(&format!(", {} parts", o.parts));
+        }
+        if o.throttled > 0 {
+            status.push_str(&format!(", waited out {} throttling answers", o.throttled));
+        }
+        if o.mismatched_cells > 0 {
+            status.push_str(&format!(
+                ", {} cells did not match their type (kept as null/JSON text)",
+                o.mismatched_cells
+            ));
+        }
         writeln!(
             w,
             "{:<width$}  {:>10}  {:>5}  {:>7.1}s  {status}",
@@ -132,6 +146,9 @@ pub fn write_errors(
         writeln!(w, "error: {}", f.text)?;
     }
     for o in outcomes {
+        for warning in &o.warnings {
+            writeln!(w, "warning: query {}: {warning}", o.job.query.id)?;
+        }
         if let Some(e) = &o.error {
             writeln!(
                 w,
@@ -155,7 +172,12 @@ pub fn to_json(outcomes: &[Outcome], load_failures: &[LoadFailure], wall: Durati
                 "id": o.job.query.id,
                 "source": o.job.query.source,
                 "window": { "start": rfc3339(o.job.window.start), "end": rfc3339(o.job.window.end) },
-                "status": if o.is_ok() { "ok" } else { "failed" },
+                "status": if o.is_ok() { "ok" } else if o.incomplete.is_empty() { "failed" } else { "incomplete" },
+                "parts": o.parts,
+                "throttled": o.throttled,
+                "retried": o.retried,
+                "incomplete_windows": o.incomplete.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+                "warnings": o.warnings,
                 "rows": o.rows,
                 "files": o.files.iter().map(|f| &f.path).collect::<Vec<_>>(),
                 "seconds": o.elapsed.as_secs_f64(),

@@ -4,10 +4,13 @@
 
 pub mod data;
 pub mod kql;
+pub mod quota;
 mod server;
 
+use crate::quota::Limits;
+
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -42,6 +45,40 @@ pub struct EmulatorConfig {
     pub actual_token_lifetime: Option<Duration>,
     /// Added to every hunting call before it answers (a slow service).
     pub response_delay: Duration,
+    /// The service's budgets and result caps, enforced per tenant (None: unlimited).
+    pub limits: Option<Limits>,
+    /// Faults for the next calls, one per call in order (more can be queued at run time with
+    /// `POST /_emulator/faults`).
+    pub faults: Vec<Fault>,
+}
+
+/// A fault the emulator can inject into one hunting call.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// Answer normally.
+    None,
+    /// 503 Service Unavailable, with `Retry-After` seconds if given.
+    Unavailable {
+        /// `Retry-After` in seconds.
+        retry_after: Option<f64>,
+    },
+    /// 429 Too Many Requests (a throttle the quota did not cause), with `Retry-After` if given.
+    Throttle {
+        /// `Retry-After` in seconds.
+        retry_after: Option<f64>,
+    },
+    /// 504 Gateway Timeout with an empty `UnknownError`, as the service sends for slow queries.
+    GatewayTimeout,
+    /// Wait this long before answering normally.
+    Slow {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Send the status line and headers, then drop the connection.
+    Reset,
+    /// Send half of the real body, then drop the connection.
+    Truncate,
 }
 
 impl Default for EmulatorConfig {
@@ -56,6 +93,8 @@ impl Default for EmulatorConfig {
             results_first: false,
             actual_token_lifetime: None,
             response_delay: Duration::ZERO,
+            limits: Some(Limits::default()),
+            faults: Vec::new(),
         }
     }
 }
@@ -69,6 +108,12 @@ pub struct Stats {
     pub hunting_calls: u64,
     /// Calls refused with 401.
     pub unauthorized: u64,
+    /// Calls refused with 429 because a quota was spent.
+    pub throttled: u64,
+    /// Faults injected.
+    pub faults_injected: u64,
+    /// Most execution milliseconds spent in any sliding hour so far.
+    pub max_exec_hour_ms: i64,
 }
 
 struct State {
@@ -78,6 +123,10 @@ struct State {
     tokens_issued: AtomicU64,
     hunting_calls: AtomicU64,
     unauthorized: AtomicU64,
+    throttled: AtomicU64,
+    faults_injected: AtomicU64,
+    quota: Mutex<quota::ServiceQuota>,
+    faults: Mutex<VecDeque<Fault>>,
 }
 
 impl State {
@@ -86,6 +135,13 @@ impl State {
             tokens_issued: self.tokens_issued.load(Ordering::Relaxed),
             hunting_calls: self.hunting_calls.load(Ordering::Relaxed),
             unauthorized: self.unauthorized.load(Ordering::Relaxed),
+            throttled: self.throttled.load(Ordering::Relaxed),
+            faults_injected: self.faults_injected.load(Ordering::Relaxed),
+            max_exec_hour_ms: self
+                .quota
+                .lock()
+                .map(|q| q.max_exec_in_any_window(3_600_000))
+                .unwrap_or_default(),
         }
     }
 
@@ -104,8 +160,13 @@ impl Emulator {
     /// Binds `addr` (use port 0 for any free port) and serves in the background.
     pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<Emulator> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
+        let faults = Mutex::new(config.faults.iter().cloned().collect());
         let state = Arc::new(State {
             config,
+            faults,
+            quota: Mutex::new(quota::ServiceQuota::default()),
+            throttled: AtomicU64::new(0),
+            faults_injected: AtomicU64::new(0),
             addr: listener.local_addr()?,
             tokens: Mutex::new(HashMap::new()),
             tokens_issued: AtomicU64::new(0),

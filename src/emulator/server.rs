@@ -4,7 +4,8 @@
 
 use super::data::Cell;
 use super::kql::{self, Context};
-use super::{EmulatorConfig, State};
+use super::{EmulatorConfig, Fault, State};
+use crate::quota::Limits;
 use crate::timespan::Window;
 use axum::Json;
 use axum::body::Bytes;
@@ -32,6 +33,7 @@ pub(super) fn router(state: Shared) -> axum::Router {
             post(run_hunting_query),
         )
         .route("/_emulator/stats", get(stats))
+        .route("/_emulator/faults", post(push_faults))
         .fallback(|| async {
             graph_error(
                 StatusCode::NOT_FOUND,
@@ -235,31 +237,128 @@ async fn run_hunting_query(
         .map(str::to_owned);
     let crid = crid.as_deref();
     if version != "v1.0" && version != "beta" {
-        return graph_error(
-            StatusCode::BAD_REQUEST,
-            "BadRequest",
-            &format!("Invalid version: {version}"),
-            crid,
-        );
+        let message = format!("Invalid version: {version}");
+        return graph_error(StatusCode::BAD_REQUEST, "BadRequest", &message, crid);
     }
     let bearer = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let valid = bearer
-        .and_then(|t| state.tokens.lock().expect("token table").get(t).copied())
-        .is_some_and(|exp| Instant::now() < exp);
-    if !valid {
+    let expiry = bearer.and_then(|t| state.tokens.lock().ok()?.get(t).copied());
+    if expiry.is_none_or(|exp| Instant::now() >= exp) {
         state.unauthorized.fetch_add(1, Ordering::Relaxed);
+        let message = "Access token has expired or is not yet valid.";
         return graph_error(
             StatusCode::UNAUTHORIZED,
             "InvalidAuthenticationToken",
-            "Access token has expired or is not yet valid.",
+            message,
             crid,
         );
     }
+    let limits = state.config.limits.clone();
+    let admitted = match &limits {
+        Some(l) => match state.quota.lock().map(|mut q| q.admit(now_ms(), l)) {
+            Ok(Ok(id)) => Some(id),
+            Ok(Err(refusal)) => {
+                state.throttled.fetch_add(1, Ordering::Relaxed);
+                return throttle(&refusal.message, Some(refusal.retry_after), crid);
+            }
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let response = answer(&state, limits.as_ref(), &body, crid).await;
+    if let Some(id) = admitted
+        && let Ok(mut q) = state.quota.lock()
+    {
+        q.finish(id, now_ms());
+    }
+    response
+}
+
+/// Posts more faults for the coming calls: a JSON list such as `[{"kind":"reset"}]`.
+async fn push_faults(
+    AxState(state): AxState<Shared>,
+    Json(faults): Json<Vec<Fault>>,
+) -> StatusCode {
+    if let Ok(mut q) = state.faults.lock() {
+        q.extend(faults);
+    }
+    StatusCode::NO_CONTENT
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn throttle(message: &str, retry_after: Option<f64>, crid: Option<&str>) -> Response {
+    let mut resp = graph_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "TooManyRequests",
+        message,
+        crid,
+    );
+    if let Some(v) = retry_after.and_then(|s| HeaderValue::from_str(&format!("{s:.3}")).ok()) {
+        resp.headers_mut().insert("retry-after", v);
+    }
+    resp
+}
+
+/// A body that sends `prefix` and then fails, so the connection drops mid-response.
+fn broken_body(prefix: Vec<u8>) -> axum::body::Body {
+    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+        Ok(Bytes::from(prefix)),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "emulated reset",
+        )),
+    ];
+    axum::body::Body::from_stream(futures_util::stream::iter(chunks))
+}
+
+/// Everything after authentication and quota: faults, the query, the caps.
+async fn answer(
+    state: &Shared,
+    limits: Option<&Limits>,
+    body: &[u8],
+    crid: Option<&str>,
+) -> Response {
     tokio::time::sleep(state.config.response_delay).await;
-    let Ok(req) = serde_json::from_slice::<Value>(&body) else {
+    let fault = state
+        .faults
+        .lock()
+        .ok()
+        .and_then(|mut f| f.pop_front())
+        .unwrap_or(Fault::None);
+    if fault != Fault::None {
+        state.faults_injected.fetch_add(1, Ordering::Relaxed);
+    }
+    match fault {
+        Fault::Unavailable { retry_after } => {
+            let mut resp = graph_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                "Service is temporarily unavailable.",
+                crid,
+            );
+            if let Some(v) =
+                retry_after.and_then(|s| HeaderValue::from_str(&format!("{s:.3}")).ok())
+            {
+                resp.headers_mut().insert("retry-after", v);
+            }
+            return resp;
+        }
+        Fault::Throttle { retry_after } => {
+            return throttle("Please retry again later.", retry_after, crid);
+        }
+        Fault::GatewayTimeout => {
+            return graph_error(StatusCode::GATEWAY_TIMEOUT, "UnknownError", "", crid);
+        }
+        Fault::Slow { ms } => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
+        Fault::Reset => return (StatusCode::OK, broken_body(Vec::new())).into_response(),
+        Fault::None | Fault::Truncate => {}
+    }
+    let Ok(req) = serde_json::from_slice::<Value>(body) else {
         return graph_error(
             StatusCode::BAD_REQUEST,
             "BadRequest",
@@ -303,21 +402,40 @@ async fn run_hunting_query(
     };
     let results_first = state.config.results_first;
     let base = state.base_url();
+    let max_rows = limits.map_or(usize::MAX, |l| {
+        usize::try_from(l.max_rows).unwrap_or(usize::MAX)
+    });
     let out = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, kql::KqlError> {
-        let set = kql::execute(&query, &ctx)?;
+        let mut set = kql::execute(&query, &ctx)?;
+        // The service cuts results at its row cap without saying so.
+        set.rows = Box::new(set.rows.take(max_rows));
         Ok(render(&base, set, results_first))
     })
     .await;
     let request_id = uuid::Uuid::new_v4().to_string();
     match out {
+        Ok(Ok(json)) if limits.is_some_and(|l| json.len() as u64 > l.max_result_bytes) => {
+            graph_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "Query execution has exceeded the allowed result size. Optimize your query by limiting the number of results and try again.",
+                crid,
+            )
+        }
         Ok(Ok(json)) => {
+            let body = if fault == Fault::Truncate {
+                let half = json.len() / 2;
+                broken_body(json[..half].to_vec())
+            } else {
+                axum::body::Body::from(json)
+            };
             let mut resp = (
                 StatusCode::OK,
                 [(
                     "content-type",
                     "application/json; odata.metadata=minimal; charset=utf-8",
                 )],
-                json,
+                body,
             )
                 .into_response();
             set_ids(resp.headers_mut(), &request_id, crid);

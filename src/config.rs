@@ -1,0 +1,166 @@
+//! `hunt.toml`: the optional configuration file. Today it holds the tenant's quota limits and
+//! how hard a run tries; unknown keys are errors (with their line), so a typo never silently
+//! falls back to a default.
+//!
+//! ```toml
+//! [quota]                 # per tenant; defaults are the documented service figures
+//! calls_per_minute = 45
+//! calls_per_hour = 1500
+//! exec_per_hour = "10m"
+//! exec_per_day = "3h"
+//! max_rows = 100000
+//! max_result_bytes = 130023424
+//!
+//! [run]
+//! concurrency = 3
+//! min_window = "1m"       # smallest window a split may produce
+//! max_retries = 4         # per call, after 5xx or transport failures
+//! throttle_deadline = "6h" # how long a query may keep waiting out 429s
+//! ```
+
+use crate::executor::ExecOptions;
+use crate::quota::Limits;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The parsed file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Quota limits.
+    pub quota: Limits,
+    /// Run behaviour.
+    pub run: RunConfig,
+    /// Where the file was read from, if it was.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+}
+
+/// `[run]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunConfig {
+    /// Jobs in flight at once.
+    pub concurrency: u16,
+    /// Smallest split window, e.g. `"1m"`.
+    pub min_window: String,
+    /// Retries per call after 5xx or transport failures.
+    pub max_retries: u32,
+    /// How long to keep waiting out 429s, e.g. `"6h"`.
+    pub throttle_deadline: String,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            concurrency: 3,
+            min_window: "1m".into(),
+            max_retries: 4,
+            throttle_deadline: "6h".into(),
+        }
+    }
+}
+
+/// A configuration file that could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct ConfigFileError {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong (with line and column where the parser knows them).
+    pub message: String,
+}
+
+impl Config {
+    /// Reads `path`; with `required` false a missing file gives the defaults.
+    pub fn load(path: &Path, required: bool) -> Result<Config, ConfigFileError> {
+        let err = |message: String| ConfigFileError {
+            path: path.to_owned(),
+            message,
+        };
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                return Ok(Config::default());
+            }
+            Err(e) => return Err(err(e.to_string())),
+        };
+        let mut config: Config = toml::from_str(&text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let before = &text[..s.start.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                    format!("{line}:{col}: ")
+                })
+                .unwrap_or_default();
+            err(format!("{at}{}", e.message()))
+        })?;
+        config.exec_options().map_err(err)?;
+        config.source = Some(path.to_owned());
+        Ok(config)
+    }
+
+    /// The executor options this file asks for.
+    pub fn exec_options(&self) -> Result<ExecOptions, String> {
+        let duration = |key: &str, v: &str| {
+            crate::timespan::parse_duration(v).map_err(|e| format!("[run] {key}: {e}"))
+        };
+        let deadline = duration("throttle_deadline", &self.run.throttle_deadline)?;
+        Ok(ExecOptions {
+            concurrency: usize::from(self.run.concurrency.max(1)),
+            min_window: duration("min_window", &self.run.min_window)?,
+            max_retries: self.run.max_retries,
+            throttle_deadline: deadline.to_std().map_err(|e| e.to_string())?,
+            ..ExecOptions::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("hunt.toml");
+        std::fs::write(&p, text).unwrap();
+        (dir, p)
+    }
+
+    #[test]
+    fn reads_quota_and_run_sections() {
+        let (_d, p) = write(
+            "[quota]\ncalls_per_minute = 30\nexec_per_hour = \"5m\"\n[run]\nmin_window = \"30s\"\n",
+        );
+        let c = Config::load(&p, true).unwrap();
+        assert_eq!(c.quota.calls_per_minute, 30);
+        assert_eq!(c.quota.exec_per_hour, std::time::Duration::from_secs(300));
+        assert_eq!(c.quota.calls_per_hour, 1500);
+        assert_eq!(
+            c.exec_options().unwrap().min_window,
+            chrono::Duration::seconds(30)
+        );
+    }
+
+    #[test]
+    fn typos_and_bad_values_are_errors_with_their_place() {
+        let (_d, p) = write("[quota]\ncalls_per_mnute = 30\n");
+        let e = Config::load(&p, true).unwrap_err().to_string();
+        assert!(
+            e.contains("hunt.toml: 2:1:") && e.contains("calls_per_mnute"),
+            "{e}"
+        );
+        let (_d, p) = write("[run]\nmin_window = \"soon\"\n");
+        let e = Config::load(&p, true).unwrap_err().to_string();
+        assert!(e.contains("min_window"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_optional_file_gives_defaults() {
+        let c = Config::load(Path::new("/nonexistent/hunt.toml"), false).unwrap();
+        assert_eq!(c.quota, Limits::default());
+        assert!(Config::load(Path::new("/nonexistent/hunt.toml"), true).is_err());
+    }
+}
