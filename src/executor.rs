@@ -283,17 +283,25 @@ impl Executor {
         ))
     }
 
+    /// Expected duration of the next call of query `id`: what it took before, else what calls
+    /// have taken lately, else the configured default.
     fn estimate(&self, id: &str) -> Duration {
         let e = self.estimates.lock().unwrap_or_else(|p| p.into_inner());
-        e.get(id).copied().unwrap_or(self.opts.default_estimate)
+        e.get(id)
+            .or_else(|| e.get(""))
+            .copied()
+            .unwrap_or(self.opts.default_estimate)
     }
 
     fn learn(&self, id: &str, elapsed: Duration) {
         let mut e = self.estimates.lock().unwrap_or_else(|p| p.into_inner());
-        let old = e.get(id).copied().unwrap_or(elapsed);
         // Lean towards the larger of the last and the running figure: pacing that guesses
-        // long spends a little time; guessing short risks the service's own refusal.
-        e.insert(id.to_owned(), elapsed.max((old + elapsed) / 2));
+        // long spends a little time; guessing short risks the service's own refusal. The
+        // entry "" is the figure across all queries, for queries not seen yet.
+        for key in [id, ""] {
+            let old = e.get(key).copied().unwrap_or(elapsed);
+            e.insert(key.to_owned(), elapsed.max((old + elapsed) / 2));
+        }
     }
 
     fn backoff(&self, attempt: u32) -> Duration {

@@ -135,11 +135,12 @@ impl Ledger {
         done + running
     }
 
-    /// What in-flight calls are still expected to spend beyond `now`.
+    /// What in-flight calls are still expected to spend beyond `now`. A call already past its
+    /// estimate is expected to run a quarter of it more: it is still spending.
     fn committed_ahead(&self, now: i64) -> i64 {
         self.in_flight
             .values()
-            .map(|f| (f.start + f.estimate - now).max(0))
+            .map(|f| (f.start + f.estimate - now).max(f.estimate / 4))
             .sum()
     }
 

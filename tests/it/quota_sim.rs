@@ -1,0 +1,206 @@
+//! Hours of quota time in milliseconds: the executor and governor run under tokio's paused
+//! clock against an in-process service that enforces the documented budgets with the emulator's
+//! own (independent) quota judge and answers 429 when they are overspent.
+
+use futures_util::future::BoxFuture;
+use hunt::clock::{Clock, TokioClock};
+use hunt::emulator::quota::ServiceQuota;
+use hunt::executor::{ExecOptions, Executor, Job};
+use hunt::graph::error::ServiceError;
+use hunt::graph::{GraphError, HuntApi, HuntResponse};
+use hunt::quota::{Governor, Limits};
+use hunt::timespan::Window;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A service whose calls take `duration` and whose quotas are those of `limits`.
+struct SimService {
+    clock: Arc<TokioClock>,
+    limits: Limits,
+    duration: Duration,
+    quota: Mutex<ServiceQuota>,
+    refused: AtomicU64,
+    starts: Mutex<Vec<i64>>,
+}
+
+impl SimService {
+    fn new(clock: Arc<TokioClock>, limits: Limits, duration: Duration) -> Arc<SimService> {
+        Arc::new(SimService {
+            clock,
+            limits,
+            duration,
+            quota: Mutex::new(ServiceQuota::default()),
+            refused: AtomicU64::new(0),
+            starts: Mutex::new(Vec::new()),
+        })
+    }
+}
+
+const EMPTY: &[u8] = br#"{"schema":[{"name":"Timestamp","type":"DateTime"}],"results":[]}"#;
+
+impl HuntApi for SimService {
+    fn run_hunting_query<'a>(
+        &'a self,
+        _kql: &'a str,
+        _window: &'a Window,
+    ) -> BoxFuture<'a, Result<HuntResponse, GraphError>> {
+        Box::pin(async move {
+            let now = self.clock.now_ms();
+            let admitted = self.quota.lock().unwrap().admit(now, &self.limits);
+            let id = match admitted {
+                Ok(id) => id,
+                Err(r) => {
+                    self.refused.fetch_add(1, Ordering::Relaxed);
+                    return Err(GraphError::Service(ServiceError {
+                        status: 429,
+                        code: "TooManyRequests".into(),
+                        message: r.message,
+                        request_id: None,
+                        client_request_id: None,
+                        date: None,
+                        retry_after: Some(Duration::from_secs_f64(r.retry_after)),
+                    }));
+                }
+            };
+            self.starts.lock().unwrap().push(now);
+            tokio::time::sleep(self.duration).await;
+            self.quota.lock().unwrap().finish(id, self.clock.now_ms());
+            Ok(HuntResponse {
+                body: bytes::Bytes::from_static(EMPTY),
+                request_id: Some("sim".into()),
+                client_request_id: "sim".into(),
+                elapsed: self.duration,
+            })
+        })
+    }
+}
+
+fn jobs(n: usize, start: chrono::DateTime<chrono::Utc>) -> Vec<Job> {
+    (0..n)
+        .map(|i| {
+            let q = hunt::query::parse_kql_file(
+                "DeviceProcessEvents | take 1",
+                std::path::Path::new(&format!("q{i}.kql")),
+            )
+            .unwrap();
+            Job {
+                query: Arc::new(q),
+                window: Window::ending_at(start, chrono::Duration::hours(1)),
+            }
+        })
+        .collect()
+}
+
+/// Start times of `n` calls made as early as the judge allows: the best any client can do.
+fn ideal_starts(n: usize, limits: &Limits, duration_ms: i64) -> Vec<i64> {
+    let mut judge = ServiceQuota::default();
+    let mut t = 0i64;
+    let mut starts = Vec::new();
+    while starts.len() < n {
+        match judge.admit(t, limits) {
+            Ok(id) => {
+                judge.finish(id, t + duration_ms);
+                starts.push(t);
+            }
+            Err(r) => t += (r.retry_after * 1000.0).ceil() as i64,
+        }
+    }
+    starts
+}
+
+#[tokio::test(start_paused = true)]
+async fn three_thousand_queries_run_at_the_permitted_rate_with_no_429() {
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let clock = Arc::new(TokioClock::anchored_at(start));
+    let limits = Limits::default();
+    let service = SimService::new(clock.clone(), limits.clone(), Duration::from_millis(300));
+    let governor = Governor::new(limits.clone(), clock.clone());
+    let out = tempfile::tempdir().unwrap();
+    let exec = Arc::new(Executor::new(
+        service.clone(),
+        governor,
+        out.path().to_owned(),
+        ExecOptions {
+            concurrency: 4,
+            ..ExecOptions::default()
+        },
+    ));
+    let outcomes = exec.run_all(jobs(3000, start), |_| {}).await;
+    assert!(
+        outcomes.iter().all(|o| o.is_ok()),
+        "{:?}",
+        outcomes.iter().find(|o| !o.is_ok())
+    );
+    assert_eq!(
+        service.refused.load(Ordering::Relaxed),
+        0,
+        "no call was refused with 429"
+    );
+
+    let starts = service.starts.lock().unwrap().clone();
+    assert_eq!(starts.len(), 3000);
+    let span_actual = (starts[2999] - starts[0]) as f64;
+    let ideal = ideal_starts(3000, &limits, 300);
+    let span_ideal = (ideal[2999] - ideal[0]) as f64;
+    let rate = span_ideal / span_actual;
+    println!(
+        "3000 calls: ideal span {:.1} min, hunt's span {:.1} min: {:.2}% of the permitted rate",
+        span_ideal / 60_000.0,
+        span_actual / 60_000.0,
+        rate * 100.0
+    );
+    assert!(
+        rate >= 0.98,
+        "hunt ran at {:.2}% of the permitted call rate",
+        rate * 100.0
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn twenty_second_queries_never_spend_more_than_ten_minutes_in_a_rolling_hour() {
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    let clock = Arc::new(TokioClock::anchored_at(start));
+    let limits = Limits::default();
+    let service = SimService::new(clock.clone(), limits.clone(), Duration::from_secs(20));
+    let governor = Governor::new(limits.clone(), clock.clone());
+    let out = tempfile::tempdir().unwrap();
+    let exec = Arc::new(Executor::new(
+        service.clone(),
+        governor,
+        out.path().to_owned(),
+        ExecOptions {
+            concurrency: 3,
+            ..ExecOptions::default()
+        },
+    ));
+    let began = tokio::time::Instant::now();
+    let outcomes = exec.run_all(jobs(120, start), |_| {}).await;
+    let took = tokio::time::Instant::now() - began;
+    assert!(outcomes.iter().all(|o| o.is_ok()));
+    assert_eq!(
+        service.refused.load(Ordering::Relaxed),
+        0,
+        "no call was refused with 429"
+    );
+    let max_hour = service
+        .quota
+        .lock()
+        .unwrap()
+        .max_exec_in_any_window(3_600_000);
+    println!(
+        "120 x 20 s queries: {:.1} h simulated, at most {:.1} min of execution in any rolling hour",
+        took.as_secs_f64() / 3600.0,
+        max_hour as f64 / 60_000.0
+    );
+    assert!(
+        max_hour <= 600_000,
+        "a rolling hour held {max_hour} ms of execution"
+    );
+    // 2400 s of work at 600 s per hour: a bit over three hours, not much more.
+    assert!(took < Duration::from_secs(4 * 3600), "took {took:?}");
+}
