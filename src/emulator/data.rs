@@ -700,7 +700,7 @@ fn init_image(cols: &mut Vec<Col>) {
         Cell::Str(hex(str_seed(r.ip.file) ^ 1, 40))
     }));
     cols.push(c("InitiatingProcessSHA256", STR, |r| {
-        if r.h(40) % 4 == 0 {
+        if r.h(40).is_multiple_of(4) {
             Cell::Null
         } else {
             Cell::Str(hex(str_seed(r.ip.file) ^ 2, 64))
@@ -760,7 +760,7 @@ fn parent_file(r: &R) -> Cell {
     s(r.pp.file)
 }
 fn parent_created(r: &R) -> Cell {
-    if r.h(45) % 7 == 0 {
+    if r.h(45).is_multiple_of(7) {
         Cell::Null
     } else {
         Cell::Time(
@@ -787,17 +787,17 @@ fn session_tail(cols: &mut Vec<Col>) {
         Cell::Int((r.h(48) % 4) as i64)
     }));
     cols.push(c("IsInitiatingProcessRemoteSession", BOOL, |r| {
-        Cell::Bool(r.h(49) % 5 == 0)
+        Cell::Bool(r.h(49).is_multiple_of(5))
     }));
     cols.push(c("InitiatingProcessRemoteSessionDeviceName", STR, |r| {
-        if r.h(49) % 5 == 0 {
+        if r.h(49).is_multiple_of(5) {
             s("jumpbox-01")
         } else {
             Cell::Null
         }
     }));
     cols.push(c("InitiatingProcessRemoteSessionIP", STR, |r| {
-        if r.h(49) % 5 == 0 {
+        if r.h(49).is_multiple_of(5) {
             s("10.0.9.9")
         } else {
             Cell::Null
@@ -814,7 +814,7 @@ fn device_process_events() -> TableSpec {
         Cell::Str(hex(str_seed(r.p.file) ^ 1, 40))
     }));
     v.push(c("SHA256", STR, |r| {
-        if r.h(10) % 3 == 0 {
+        if r.h(10).is_multiple_of(3) {
             Cell::Null
         } else {
             Cell::Str(hex(str_seed(r.p.file) ^ 2, 64))
@@ -912,7 +912,7 @@ fn device_network_events() -> TableSpec {
     });
     v.push(c("RemoteIP", STR, |r| s(r.pick(22, REMOTE_IPS))));
     v.push(c("RemotePort", INT, |r| {
-        if r.h(23) % 10 == 0 {
+        if r.h(23).is_multiple_of(10) {
             Cell::Null
         } else {
             Cell::Int(i64::from(
@@ -964,7 +964,7 @@ fn device_network_events() -> TableSpec {
 fn device_logon_events() -> TableSpec {
     let mut v = Vec::with_capacity(48);
     head(&mut v, |r| {
-        s(if r.h(30) % 4 == 0 {
+        s(if r.h(30).is_multiple_of(4) {
             "LogonFailed"
         } else {
             "LogonSuccess"
@@ -990,7 +990,7 @@ fn device_logon_events() -> TableSpec {
         s(r.pick(32, &["Kerberos", "NTLM", "Negotiate"]))
     }));
     v.push(c("FailureReason", STR, |r| {
-        if r.h(30) % 4 == 0 {
+        if r.h(30).is_multiple_of(4) {
             s(r.pick(
                 33,
                 &[
@@ -1003,12 +1003,14 @@ fn device_logon_events() -> TableSpec {
             Cell::Null
         }
     }));
-    v.push(c("IsLocalAdmin", BOOL, |r| Cell::Bool(r.h(34) % 3 == 0)));
+    v.push(c("IsLocalAdmin", BOOL, |r| {
+        Cell::Bool(r.h(34).is_multiple_of(3))
+    }));
     v.push(c("LogonId", LONG, |r| {
         Cell::Int((r.h(16) % 0xFF_FFFF) as i64)
     }));
     v.push(c("RemoteDeviceName", STR, |r| {
-        if r.h(35) % 3 == 0 {
+        if r.h(35).is_multiple_of(3) {
             Cell::Null
         } else {
             s(DEVICES[(r.dev + 1) % DEVICES.len()].name)
@@ -1019,7 +1021,7 @@ fn device_logon_events() -> TableSpec {
         s(r.pick(27, &["Public", "Private", "Loopback"]))
     }));
     v.push(c("RemotePort", INT, |r| {
-        if r.h(23) % 4 == 0 {
+        if r.h(23).is_multiple_of(4) {
             Cell::Null
         } else {
             Cell::Int(49_152 + (r.h(36) % 16_000) as i64)
@@ -1192,7 +1194,7 @@ fn email_events() -> TableSpec {
         Cell::Str(format!("40.107.{}.{}", r.h(63) % 256, r.h(64) % 256))
     }));
     v.push(c("SenderIPv6", STR, |r| {
-        if r.h(65) % 3 == 0 {
+        if r.h(65).is_multiple_of(3) {
             s("2a01:111:f403:7053::80d")
         } else {
             Cell::Null
@@ -1253,7 +1255,7 @@ fn email_events() -> TableSpec {
         ))
     }));
     v.push(c("BulkComplaintLevel", INT, |r| {
-        if r.h(71) % 5 == 0 {
+        if r.h(71).is_multiple_of(5) {
             Cell::Null
         } else {
             Cell::Int((r.h(71) % 10) as i64)
@@ -1273,7 +1275,7 @@ fn email_events() -> TableSpec {
         s(r.pick(72, &["", "Antispam", "Antiphish"]))
     }));
     v.push(c("EmailActionPolicyGuid", STR, |r| {
-        if r.h(72) % 3 == 0 {
+        if r.h(72).is_multiple_of(3) {
             Cell::Null
         } else {
             Cell::Str(guid(r.h(73)))
@@ -1311,7 +1313,7 @@ fn email_events() -> TableSpec {
         Cell::Str(format!("{}-{}", guid(r.h(60)), r.k.rem_euclid(100_000)))
     }));
     v.push(c("AdditionalFields", STR, |r| {
-        if r.h(79) % 2 == 0 {
+        if r.h(79).is_multiple_of(2) {
             Cell::Null
         } else {
             s(r#"{"SenderDomainAge":"4d","Tags":["External","\"quoted\""]}"#)
@@ -1362,7 +1364,7 @@ fn identity_logon_events() -> TableSpec {
     let mut v = Vec::with_capacity(26);
     v.push(c("Timestamp", TIME, |r| Cell::Time(r.ts)));
     v.push(c("ActionType", STR, |r| {
-        s(if r.h(30) % 5 == 0 {
+        s(if r.h(30).is_multiple_of(5) {
             "LogonFailed"
         } else {
             "LogonSuccess"
@@ -1386,7 +1388,7 @@ fn identity_logon_events() -> TableSpec {
         s(r.pick(82, &["Kerberos", "Ntlm", "Ldap", ""]))
     }));
     v.push(c("FailureReason", STR, |r| {
-        if r.h(30) % 5 == 0 {
+        if r.h(30).is_multiple_of(5) {
             s("WrongPassword")
         } else {
             Cell::Null
@@ -1411,7 +1413,7 @@ fn identity_logon_events() -> TableSpec {
     v.push(c("OSPlatform", STR, |r| s(r.device().os)));
     v.push(c("IPAddress", STR, |r| s(r.device().ip)));
     v.push(c("Port", INT, |r| {
-        if r.h(83) % 6 == 0 {
+        if r.h(83).is_multiple_of(6) {
             Cell::Null
         } else {
             Cell::Int(49_152 + (r.h(83) % 16_000) as i64)
@@ -1423,7 +1425,7 @@ fn identity_logon_events() -> TableSpec {
         Cell::Int(i64::from(r.pick(84, &[88u16, 389, 445, 636])))
     }));
     v.push(c("TargetDeviceName", STR, |r| {
-        if r.h(85) % 2 == 0 {
+        if r.h(85).is_multiple_of(2) {
             Cell::Null
         } else {
             s(DEVICES[(r.dev + 3) % DEVICES.len()].name)
