@@ -508,10 +508,15 @@ struct R {
     ts: i64,
     s: u64,
     dev: usize,
+    dev_id: &'static str,
     acct: &'static Account,
+    ids: &'static Ids,
     iacct: &'static Account,
+    iids: &'static Ids,
     p: &'static Proc,
+    hp: &'static Derived,
     ip: &'static Proc,
+    hip: &'static Derived,
     pp: &'static Proc,
 }
 
@@ -519,19 +524,34 @@ impl R {
     fn new(seed: u64, k: i64, ts: i64) -> R {
         let s = mix(seed ^ mix(k as u64) ^ 0x5bd1_e995);
         let pick = |salt: u64, n: usize| (mix(s ^ salt) % n as u64) as usize;
+        let cache = cache();
+        let (dev, acct, iacct, p) = (
+            pick(1, DEVICES.len()),
+            pick(2, ACCOUNTS.len()),
+            pick(3, ACCOUNTS.len()),
+            pick(4, PROCS.len()),
+        );
+        let (ip, hip) = if pick(5, 3) == 0 {
+            let i = pick(6, 3);
+            (&PROCS[i], &cache.procs[i])
+        } else {
+            let i = pick(6, PARENTS.len());
+            (&PARENTS[i], &cache.parents[i])
+        };
         R {
             k,
             ts,
             s,
-            dev: pick(1, DEVICES.len()),
-            acct: &ACCOUNTS[pick(2, ACCOUNTS.len())],
-            iacct: &ACCOUNTS[pick(3, ACCOUNTS.len())],
-            p: &PROCS[pick(4, PROCS.len())],
-            ip: if pick(5, 3) == 0 {
-                &PROCS[pick(6, 3)]
-            } else {
-                &PARENTS[pick(6, PARENTS.len())]
-            },
+            dev,
+            dev_id: &cache.device_ids[dev],
+            acct: &ACCOUNTS[acct],
+            ids: &cache.accounts[acct],
+            iacct: &ACCOUNTS[iacct],
+            iids: &cache.accounts[iacct],
+            p: &PROCS[p],
+            hp: &cache.procs[p],
+            ip,
+            hip,
             pp: &PARENTS[pick(7, PARENTS.len())],
         }
     }
@@ -598,12 +618,52 @@ fn upn(a: &Account) -> Cell {
     a.upn.map_or(Cell::Null, s)
 }
 
-fn object_id(a: &Account) -> Cell {
-    if a.upn.is_some() {
-        Cell::Str(guid(str_seed(a.name)))
-    } else {
-        Cell::Null
-    }
+fn object_id(ids: &Ids) -> Cell {
+    ids.object_id.clone().map_or(Cell::Null, Cell::Str)
+}
+
+/// Values derived from an entity once, then cloned into rows.
+struct Derived {
+    sha1: String,
+    sha256: String,
+    md5: String,
+    path: String,
+}
+
+struct Ids {
+    sid: String,
+    object_id: Option<String>,
+}
+
+struct Cache {
+    device_ids: Vec<String>,
+    procs: Vec<Derived>,
+    parents: Vec<Derived>,
+    accounts: Vec<Ids>,
+}
+
+fn cache() -> &'static Cache {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    CACHE.get_or_init(|| {
+        let derive = |p: &Proc| Derived {
+            sha1: hex(str_seed(p.file) ^ 1, 40),
+            sha256: hex(str_seed(p.file) ^ 2, 64),
+            md5: hex(str_seed(p.file) ^ 3, 32),
+            path: path(p),
+        };
+        Cache {
+            device_ids: DEVICES.iter().map(|d| hex(str_seed(d.name), 40)).collect(),
+            procs: PROCS.iter().map(derive).collect(),
+            parents: PARENTS.iter().map(derive).collect(),
+            accounts: ACCOUNTS
+                .iter()
+                .map(|a| Ids {
+                    sid: sid(a),
+                    object_id: a.upn.is_some().then(|| guid(str_seed(a.name))),
+                })
+                .collect(),
+        }
+    })
 }
 
 fn path(p: &Proc) -> String {
@@ -657,9 +717,7 @@ fn specs() -> &'static [TableSpec] {
 
 fn head(cols: &mut Vec<Col>, actions: Gen) {
     cols.push(c("Timestamp", TIME, |r| Cell::Time(r.ts)));
-    cols.push(c("DeviceId", STR, |r| {
-        Cell::Str(hex(str_seed(r.device().name), 40))
-    }));
+    cols.push(c("DeviceId", STR, |r| s(r.dev_id)));
     cols.push(c("DeviceName", STR, |r| s(r.device().name)));
     cols.push(c("ActionType", STR, actions));
 }
@@ -671,11 +729,11 @@ fn init_account(cols: &mut Vec<Col>) {
     }));
     cols.push(c("InitiatingProcessAccountName", STR, |r| s(r.iacct.name)));
     cols.push(c("InitiatingProcessAccountSid", STR, |r| {
-        Cell::Str(sid(r.iacct))
+        Cell::Str(r.iids.sid.clone())
     }));
     cols.push(c("InitiatingProcessAccountUpn", STR, |r| upn(r.iacct)));
     cols.push(c("InitiatingProcessAccountObjectId", STR, |r| {
-        object_id(r.iacct)
+        object_id(r.iids)
     }));
 }
 
@@ -697,17 +755,17 @@ fn elevation(r: &R, salt: u64) -> Cell {
 /// `InitiatingProcess{SHA1,SHA256,MD5,FileName,FileSize,VersionInfo*}`.
 fn init_image(cols: &mut Vec<Col>) {
     cols.push(c("InitiatingProcessSHA1", STR, |r| {
-        Cell::Str(hex(str_seed(r.ip.file) ^ 1, 40))
+        Cell::Str(r.hip.sha1.clone())
     }));
     cols.push(c("InitiatingProcessSHA256", STR, |r| {
         if r.h(40).is_multiple_of(4) {
             Cell::Null
         } else {
-            Cell::Str(hex(str_seed(r.ip.file) ^ 2, 64))
+            Cell::Str(r.hip.sha256.clone())
         }
     }));
     cols.push(c("InitiatingProcessMD5", STR, |r| {
-        Cell::Str(hex(str_seed(r.ip.file) ^ 3, 32))
+        Cell::Str(r.hip.md5.clone())
     }));
     cols.push(c("InitiatingProcessFileName", STR, |r| s(r.ip.file)));
     cols.push(c("InitiatingProcessFileSize", LONG, |r| {
@@ -751,7 +809,7 @@ fn init_created(r: &R) -> Cell {
     Cell::Time(r.ts - (r.h(43) % (3 * 24 * TICKS_PER_HOUR as u64)) as i64)
 }
 fn init_folder(r: &R) -> Cell {
-    Cell::Str(path(r.ip))
+    Cell::Str(r.hip.path.clone())
 }
 fn parent_id(r: &R) -> Cell {
     Cell::Int((r.h(44) % 30_000) as i64 + 4)
@@ -809,20 +867,16 @@ fn device_process_events() -> TableSpec {
     let mut v = Vec::with_capacity(60);
     head(&mut v, |_| s("ProcessCreated"));
     v.push(c("FileName", STR, |r| s(r.p.file)));
-    v.push(c("FolderPath", STR, |r| Cell::Str(path(r.p))));
-    v.push(c("SHA1", STR, |r| {
-        Cell::Str(hex(str_seed(r.p.file) ^ 1, 40))
-    }));
+    v.push(c("FolderPath", STR, |r| Cell::Str(r.hp.path.clone())));
+    v.push(c("SHA1", STR, |r| Cell::Str(r.hp.sha1.clone())));
     v.push(c("SHA256", STR, |r| {
         if r.h(10).is_multiple_of(3) {
             Cell::Null
         } else {
-            Cell::Str(hex(str_seed(r.p.file) ^ 2, 64))
+            Cell::Str(r.hp.sha256.clone())
         }
     }));
-    v.push(c("MD5", STR, |r| {
-        Cell::Str(hex(str_seed(r.p.file) ^ 3, 32))
-    }));
+    v.push(c("MD5", STR, |r| Cell::Str(r.hp.md5.clone())));
     v.push(c("FileSize", LONG, |r| Cell::Int(r.p.size)));
     v.push(c("ProcessVersionInfoCompanyName", STR, |r| s(r.p.company)));
     v.push(c("ProcessVersionInfoProductName", STR, |r| s(r.p.product)));
@@ -849,9 +903,9 @@ fn device_process_events() -> TableSpec {
     }));
     v.push(c("AccountDomain", STR, |r| s(r.acct.domain)));
     v.push(c("AccountName", STR, |r| s(r.acct.name)));
-    v.push(c("AccountSid", STR, |r| Cell::Str(sid(r.acct))));
+    v.push(c("AccountSid", STR, |r| Cell::Str(r.ids.sid.clone())));
     v.push(c("AccountUpn", STR, |r| upn(r.acct)));
-    v.push(c("AccountObjectId", STR, |r| object_id(r.acct)));
+    v.push(c("AccountObjectId", STR, |r| object_id(r.ids)));
     v.push(c("LogonId", LONG, |r| {
         Cell::Int((r.h(16) % 0xFF_FFFF) as i64)
     }));
@@ -985,7 +1039,7 @@ fn device_logon_events() -> TableSpec {
     }));
     v.push(c("AccountDomain", STR, |r| s(r.acct.domain)));
     v.push(c("AccountName", STR, |r| s(r.acct.name)));
-    v.push(c("AccountSid", STR, |r| Cell::Str(sid(r.acct))));
+    v.push(c("AccountSid", STR, |r| Cell::Str(r.ids.sid.clone())));
     v.push(c("Protocol", STR, |r| {
         s(r.pick(32, &["Kerberos", "NTLM", "Negotiate"]))
     }));
@@ -1399,8 +1453,8 @@ fn identity_logon_events() -> TableSpec {
         Cell::Str(r.acct.domain.to_lowercase())
     }));
     v.push(c("AccountUpn", STR, |r| upn(r.acct)));
-    v.push(c("AccountSid", STR, |r| Cell::Str(sid(r.acct))));
-    v.push(c("AccountObjectId", STR, |r| object_id(r.acct)));
+    v.push(c("AccountSid", STR, |r| Cell::Str(r.ids.sid.clone())));
+    v.push(c("AccountObjectId", STR, |r| object_id(r.ids)));
     v.push(c("AccountDisplayName", STR, |r| s(r.acct.display)));
     v.push(c("DeviceName", STR, |r| s(r.device().name)));
     v.push(c("DeviceType", STR, |r| {

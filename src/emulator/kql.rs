@@ -149,6 +149,19 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
         return None;
     }
     let mut ticks = days_from_civil(y, m, d) * TICKS_PER_DAY;
+    // A trailing UTC offset: `+02:00`, `-0530`.
+    let (time, offset) = match time.rfind(['+', '-']) {
+        Some(i) => {
+            let (hh, mm) = time[i + 1..]
+                .split_once(':')
+                .unwrap_or_else(|| time[i + 1..].split_at(2.min(time.len() - i - 1)));
+            let minutes = num(hh, 2, 2)? * 60 + num(mm, 2, 2)?;
+            let sign = if time.as_bytes()[i] == b'-' { -1 } else { 1 };
+            (time[..i].trim(), sign * minutes * 600_000_000)
+        }
+        None => (time, 0),
+    };
+    ticks -= offset;
     if !time.is_empty() {
         let (hms, frac) = match time.split_once('.') {
             Some((a, b)) => (a, Some(b)),

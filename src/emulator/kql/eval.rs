@@ -972,8 +972,13 @@ fn implicit_name(e: &Expr, out: &Schema) -> String {
 }
 
 /// Binds one operator, updating `schema`.
-fn bind_op(b: &mut Binder<'_>, op: &Op, schema: &mut Schema) -> Result<Stage, KqlError> {
-    b.op = op.name();
+fn bind_op(
+    b: &mut Binder<'_>,
+    op: &Op,
+    keyword: &'static str,
+    schema: &mut Schema,
+) -> Result<Stage, KqlError> {
+    b.op = keyword;
     let stage = match op {
         Op::Where(e) => {
             let (e, ty) = b.bind(e, schema)?;
@@ -1354,8 +1359,8 @@ pub(crate) fn run(src: &str, q: &Query, ctx: &Context) -> Result<ResultSet, KqlE
         .collect();
     let mut binder = Binder { src, ctx, op: "" };
     let mut stages = Vec::with_capacity(q.ops.len());
-    for op in &q.ops {
-        stages.push(bind_op(&mut binder, op, &mut schema)?);
+    for (op, keyword) in &q.ops {
+        stages.push(bind_op(&mut binder, op, keyword, &mut schema)?);
     }
     let mut window = ctx.window;
     for stage in &stages {

@@ -9,8 +9,8 @@ use super::{KqlError, syntax_error, unsupported};
 pub(crate) struct Query {
     /// The source table and its offset.
     pub table: (String, usize),
-    /// The piped operators, in order.
-    pub ops: Vec<Op>,
+    /// The piped operators, in order, each with its keyword as written (`where`, `filter`, …).
+    pub ops: Vec<(Op, &'static str)>,
 }
 
 /// A sort key: expression, descending, nulls first.
@@ -49,25 +49,6 @@ pub(crate) enum Op {
         n: Expr,
         key: SortKey,
     },
-}
-
-impl Op {
-    /// The operator's name in messages.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Op::Where(_) => "where",
-            Op::Project(_) => "project",
-            Op::ProjectAway(_) => "project-away",
-            Op::ProjectRename(_) => "project-rename",
-            Op::Extend(_) => "extend",
-            Op::Take(_) => "take",
-            Op::Count => "count",
-            Op::Summarize { .. } => "summarize",
-            Op::Distinct(_) => "distinct",
-            Op::Sort(_) => "order",
-            Op::Top { .. } => "top",
-        }
-    }
 }
 
 /// Binary operators: comparisons, string predicates and arithmetic.
@@ -133,6 +114,24 @@ pub(crate) enum ListOp {
     HasAny,
     HasAll,
 }
+
+/// The operator keywords the emulator evaluates.
+const KEYWORDS: &[&str] = &[
+    "where",
+    "filter",
+    "project",
+    "project-away",
+    "project-rename",
+    "extend",
+    "take",
+    "limit",
+    "count",
+    "summarize",
+    "distinct",
+    "order",
+    "sort",
+    "top",
+];
 
 /// Real Kusto operators the emulator does not evaluate.
 const UNSUPPORTED_OPS: &[&str] = &[
@@ -322,7 +321,11 @@ impl Parser<'_> {
         let table = self.name()?;
         let mut ops = Vec::new();
         while self.eat_sym("|") {
-            ops.push(self.op()?);
+            let kw = match self.peek() {
+                Tok::Ident(w) => KEYWORDS.iter().find(|k| **k == w).copied().unwrap_or(""),
+                _ => "",
+            };
+            ops.push((self.op()?, kw));
         }
         Ok(Query { table, ops })
     }
