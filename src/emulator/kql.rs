@@ -152,9 +152,12 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
     // A trailing UTC offset: `+02:00`, `-0530`.
     let (time, offset) = match time.rfind(['+', '-']) {
         Some(i) => {
-            let (hh, mm) = time[i + 1..]
-                .split_once(':')
-                .unwrap_or_else(|| time[i + 1..].split_at(2.min(time.len() - i - 1)));
+            let zone = &time[i + 1..];
+            let (hh, mm) = match zone.split_once(':') {
+                Some(parts) => parts,
+                None if zone.len() == 4 && zone.is_ascii() => zone.split_at(2),
+                None => return None,
+            };
             let minutes = num(hh, 2, 2)? * 60 + num(mm, 2, 2)?;
             let sign = if time.as_bytes()[i] == b'-' { -1 } else { 1 };
             (time[..i].trim(), sign * minutes * 600_000_000)

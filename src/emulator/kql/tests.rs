@@ -734,6 +734,8 @@ fn datetime_and_timespan_text() {
         Some(t0() + 10 * TICKS_PER_HOUR)
     );
     assert_eq!(parse_datetime("2026-11-20T05:00:00-05"), None);
+    assert_eq!(parse_datetime("2026-11-20T05:00:00-渡辺"), None);
+    assert_eq!(parse_datetime("2026-11-20T05:00:00-0渡"), None);
     assert_eq!(parse_datetime("2026-11-20T25:00:00"), None);
     assert_eq!(
         format_datetime(t0() + 10 * TICKS_PER_HOUR + 1_234_567),
