@@ -9,11 +9,13 @@
 //! range further, so nothing outside them is ever produced.
 //!
 //! The work is split into [`lexer`] (tokens with positions), [`parser`] (syntax tree) and
-//! [`eval`] (name binding, typing and the lazy row pipeline).
+//! [`eval`] (name binding, typing and the lazy row pipeline), with [`value`] holding the
+//! operators' semantics on values.
 
 mod eval;
 mod lexer;
 mod parser;
+mod value;
 
 use super::data::Cell;
 
