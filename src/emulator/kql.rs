@@ -1,6 +1,21 @@
 //! The emulator's KQL: a lexer, parser and evaluator for the subset hunt's tests and examples
 //! use, over the synthetic tables of `data`. Anything it does not understand is refused with a
 //! Kusto-style message, which the server returns as 400 `BadRequest`.
+//!
+//! Supported: a table name as the source, then `where`/`filter`, `project`, `project-away`,
+//! `project-rename`, `extend`, `take`/`limit`, `count`, `summarize … [by …]` (count, countif,
+//! dcount, min, max, sum, avg), `distinct`, `order by`/`sort by` and `top N by`. The query's
+//! `timespan` window always applies, and leading `Timestamp` predicates narrow the generated
+//! range further, so nothing outside them is ever produced.
+//!
+//! The work is split into [`lexer`] (tokens with positions), [`parser`] (syntax tree) and
+//! [`eval`] (name binding, typing and the lazy row pipeline), with [`value`] holding the
+//! operators' semantics on values.
+
+mod eval;
+mod lexer;
+mod parser;
+mod value;
 
 use super::data::Cell;
 
@@ -33,6 +48,240 @@ pub struct Context {
 
 /// Parses and evaluates `query`.
 pub fn execute(query: &str, ctx: &Context) -> Result<ResultSet, KqlError> {
-    let _ = (query, ctx);
-    todo!("helper A")
+    let tokens = lexer::lex(query)?;
+    let ast = parser::parse(query, &tokens)?;
+    eval::run(query, &ast, ctx)
 }
+
+/// The operators the emulator evaluates, as listed in its refusals.
+pub const SUPPORTED_OPERATORS: &str = "where, project, project-away, project-rename, extend, \
+     take, limit, count, summarize (count, countif, dcount, min, max, sum, avg) [by], distinct, \
+     order by, sort by, top";
+
+const TICKS_PER_DAY: i64 = 864_000_000_000;
+
+/// `Syntax error: Query could not be parsed at '<token>' on line [L,C]` for the token at byte
+/// offset `pos` of `src` (1-based line and column, columns counted in characters).
+pub fn syntax_error(src: &str, pos: usize, token: &str) -> KqlError {
+    let (line, col) = line_col(src, pos);
+    KqlError {
+        message: format!(
+            "Syntax error: Query could not be parsed at '{token}' on line [{line},{col}]"
+        ),
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `pos`.
+pub fn line_col(src: &str, pos: usize) -> (usize, usize) {
+    let mut pos = pos.min(src.len());
+    while !src.is_char_boundary(pos) {
+        pos -= 1;
+    }
+    let before = &src[..pos];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// A semantic error: `'<op>' operator: <what>`.
+fn op_error(op: &str, what: impl std::fmt::Display) -> KqlError {
+    KqlError {
+        message: format!("'{op}' operator: {what}"),
+    }
+}
+
+/// The refusal of a real Kusto operator or statement the emulator does not implement.
+fn unsupported(what: &str, kind: &str) -> KqlError {
+    KqlError {
+        message: format!(
+            "'{what}' {kind} is not supported by the hunt emulator (supported: {SUPPORTED_OPERATORS})"
+        ),
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// `(year, month, day)` of days since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Parses a KQL datetime literal's text: `2026-11-20`, `2026-11-20T10:00:00Z`,
+/// `2026-11-20 10:00:00.1234567`, `2026-11-20T10:00Z` (UTC; optional quotes). Ticks since the
+/// Unix epoch.
+pub fn parse_datetime(text: &str) -> Option<i64> {
+    let t = text.trim().trim_matches(|c| c == '"' || c == '\'').trim();
+    let t = t.strip_suffix(['Z', 'z']).unwrap_or(t);
+    let (date, time) = match t.find(['T', 't', ' ']) {
+        Some(i) => (&t[..i], t[i + 1..].trim()),
+        None => (t, ""),
+    };
+    let num = |s: &str, min: usize, max: usize| -> Option<i64> {
+        (s.len() >= min && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let mut dp = date.split('-');
+    let y = num(dp.next()?, 4, 4)?;
+    let m = num(dp.next()?, 1, 2)?;
+    let d = num(dp.next()?, 1, 2)?;
+    if dp.next().is_some() || !(1..=12).contains(&m) || d < 1 {
+        return None;
+    }
+    let month_days =
+        days_from_civil(y + (m == 12) as i64, m % 12 + 1, 1) - days_from_civil(y, m, 1);
+    if d > month_days {
+        return None;
+    }
+    let mut ticks = days_from_civil(y, m, d) * TICKS_PER_DAY;
+    // A trailing UTC offset: `+02:00`, `-0530`.
+    let (time, offset) = match time.rfind(['+', '-']) {
+        Some(i) => {
+            let zone = &time[i + 1..];
+            let (hh, mm) = match zone.split_once(':') {
+                Some(parts) => parts,
+                None if zone.len() == 4 && zone.is_ascii() => zone.split_at(2),
+                None => return None,
+            };
+            let minutes = num(hh, 2, 2)? * 60 + num(mm, 2, 2)?;
+            let sign = if time.as_bytes()[i] == b'-' { -1 } else { 1 };
+            (time[..i].trim(), sign * minutes * 600_000_000)
+        }
+        None => (time, 0),
+    };
+    ticks -= offset;
+    if !time.is_empty() {
+        let (hms, frac) = match time.split_once('.') {
+            Some((a, b)) => (a, Some(b)),
+            None => (time, None),
+        };
+        let mut tp = hms.split(':');
+        let h = num(tp.next()?, 1, 2)?;
+        let mi = num(tp.next()?, 1, 2)?;
+        let s = tp.next().map_or(Some(0), |s| num(s, 1, 2))?;
+        if tp.next().is_some() || h > 23 || mi > 59 || s > 59 {
+            return None;
+        }
+        ticks += ((h * 60 + mi) * 60 + s) * 10_000_000;
+        if let Some(f) = frac {
+            let f = num(f, 1, 9)?;
+            let digits = frac.map_or(0, str::len) as u32;
+            ticks += if digits <= 7 {
+                f * 10i64.pow(7 - digits)
+            } else {
+                f / 10i64.pow(digits - 7)
+            };
+        }
+    }
+    Some(ticks)
+}
+
+/// `2026-11-20T10:00:00.1234567Z` with trailing fractional zeros removed (no fraction at all
+/// on a whole second), as the service writes datetimes.
+pub fn format_datetime(ticks: i64) -> String {
+    let days = ticks.div_euclid(TICKS_PER_DAY);
+    let rem = ticks.rem_euclid(TICKS_PER_DAY);
+    let (y, m, d) = civil_from_days(days);
+    let secs = rem / 10_000_000;
+    let frac = rem % 10_000_000;
+    let mut out = format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
+    if frac != 0 {
+        let f = format!(".{frac:07}");
+        out.push_str(f.trim_end_matches('0'));
+    }
+    out.push('Z');
+    out
+}
+
+/// .NET `TimeSpan` text: `[-][d.]hh:mm:ss[.fffffff]`, e.g. `1.00:00:00`, `01:00:00`,
+/// `00:00:00.1234567`.
+pub fn format_timespan(ticks: i64) -> String {
+    let neg = ticks < 0;
+    let t = ticks.unsigned_abs();
+    let day = TICKS_PER_DAY as u64;
+    let (d, rem) = (t / day, t % day);
+    let secs = rem / 10_000_000;
+    let frac = rem % 10_000_000;
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    if d > 0 {
+        out.push_str(&format!("{d}."));
+    }
+    out.push_str(&format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    ));
+    if frac != 0 {
+        out.push_str(&format!(".{frac:07}"));
+    }
+    out
+}
+
+/// Parses .NET `TimeSpan` text (`[-][d.]hh:mm[:ss[.fffffff]]`) or a KQL timespan literal
+/// (`1d`, `1.5h`, `30m`), in ticks.
+pub fn parse_timespan(text: &str) -> Option<i64> {
+    let t = text.trim().trim_matches(|c| c == '"' || c == '\'').trim();
+    if let Some(v) = lexer::parse_span_literal(t) {
+        return Some(v);
+    }
+    let (neg, t) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
+    let num = |s: &str| -> Option<i64> {
+        (!s.is_empty() && s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let mut parts = t.split(':');
+    let first = parts.next()?;
+    let (days, hours) = match first.split_once('.') {
+        Some((d, h)) => (num(d)?, num(h)?),
+        None => (0, num(first)?),
+    };
+    let minutes = num(parts.next()?)?;
+    let (secs, frac) = match parts.next() {
+        Some(s) => match s.split_once('.') {
+            Some((s, f)) if f.len() <= 7 => (num(s)?, num(f)? * 10i64.pow(7 - f.len() as u32)),
+            Some(_) => return None,
+            None => (num(s)?, 0),
+        },
+        None => (0, 0),
+    };
+    if parts.next().is_some() || hours > 23 || minutes > 59 || secs > 59 {
+        return None;
+    }
+    let v = days
+        .checked_mul(TICKS_PER_DAY)?
+        .checked_add(((hours * 60 + minutes) * 60 + secs) * 10_000_000 + frac)?;
+    Some(if neg { -v } else { v })
+}
+
+#[cfg(test)]
+mod tests;
