@@ -60,22 +60,9 @@ fn show_quota(args: QuotaArgs, config: Config) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mins = |ms: i64| format!("{:.1} min", ms as f64 / 60_000.0);
-    writeln!(
-        out,
-        "tenant {} (ledger {})",
-        args.tenant_id,
-        file.path().display()
-    )?;
-    writeln!(
-        out,
-        "  calls this minute     {:>8} of {}",
-        usage.calls_minute, l.calls_per_minute
-    )?;
-    writeln!(
-        out,
-        "  calls this hour       {:>8} of {}",
-        usage.calls_hour, l.calls_per_hour
-    )?;
+    writeln!(out, "tenant {} (ledger {})", args.tenant_id, file.path().display())?;
+    writeln!(out, "  calls this minute     {:>8} of {}", usage.calls_minute, l.calls_per_minute)?;
+    writeln!(out, "  calls this hour       {:>8} of {}", usage.calls_hour, l.calls_per_hour)?;
     writeln!(
         out,
         "  execution this hour   {:>12} of {}",
@@ -90,11 +77,7 @@ fn show_quota(args: QuotaArgs, config: Config) -> anyhow::Result<ExitCode> {
     )?;
     writeln!(out, "  calls in flight       {:>8}", usage.in_flight)?;
     if let Some(until) = usage.paused_until_ms {
-        writeln!(
-            out,
-            "  paused by a 429 for   {:>7.1}s",
-            (until - now) as f64 / 1000.0
-        )?;
+        writeln!(out, "  paused by a 429 for   {:>7.1}s", (until - now) as f64 / 1000.0)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -107,10 +90,8 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
@@ -123,20 +104,11 @@ async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> 
         None => None,
     };
     let loaded = library::load(&args.paths);
-    let load_failures: Vec<LoadFailure> = loaded
-        .errors
-        .iter()
-        .map(|e| LoadFailure {
-            text: e.to_string(),
-        })
-        .collect();
+    let load_failures: Vec<LoadFailure> =
+        loaded.errors.iter().map(|e| LoadFailure { text: e.to_string() }).collect();
     let (enabled, disabled): (Vec<_>, Vec<_>) = loaded.queries.into_iter().partition(|q| q.enabled);
     for q in &disabled {
-        eprintln!(
-            "note: {} ({}) is disabled (enabled: false); skipped",
-            q.id,
-            q.source.display()
-        );
+        eprintln!("note: {} ({}) is disabled (enabled: false); skipped", q.id, q.source.display());
     }
     if enabled.is_empty() && load_failures.is_empty() {
         let shown: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
@@ -148,10 +120,7 @@ async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> 
             let window = fixed_window.unwrap_or_else(|| {
                 Window::ending_at(now, q.lookback.unwrap_or_else(|| chrono::Duration::days(1)))
             });
-            Job {
-                query: Arc::new(q),
-                window,
-            }
+            Job { query: Arc::new(q), window }
         })
         .collect();
 
@@ -159,10 +128,7 @@ async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> 
         let emu = Emulator::start(EmulatorConfig::default(), (Ipv4Addr::LOCALHOST, 0).into())
             .await
             .context("cannot start the built-in emulator")?;
-        eprintln!(
-            "using the built-in emulator at {} (synthetic data, no tenant)",
-            emu.url()
-        );
+        eprintln!("using the built-in emulator at {} (synthetic data, no tenant)", emu.url());
         let env = emu.env();
         let var = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
         (Settings::from_env(var)?, Some(emu))
@@ -173,28 +139,18 @@ async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> 
     // The emulator is private to this process; a real tenant's ledger is shared on the machine.
     let governor = match &_emulator {
         Some(_) => Governor::new(config.quota.clone(), clock),
-        None => Governor::shared(
-            config.quota.clone(),
-            clock,
-            ledger_file(&settings.auth.tenant_id),
-        ),
+        None => {
+            Governor::shared(config.quota.clone(), clock, ledger_file(&settings.auth.tenant_id))
+        }
     };
     let client = GraphClient::new(settings)?;
-    client
-        .sign_in()
-        .await
-        .context("cannot sign in; no query was run")?;
+    client.sign_in().await.context("cannot sign in; no query was run")?;
 
     let mut opts = config.exec_options().map_err(anyhow::Error::msg)?;
     if let Some(c) = args.concurrency {
         opts.concurrency = usize::from(c);
     }
-    let executor = Arc::new(Executor::new(
-        Arc::new(client),
-        governor,
-        args.out.clone(),
-        opts,
-    ));
+    let executor = Arc::new(Executor::new(Arc::new(client), governor, args.out.clone(), opts));
     let progress = Progress::new(jobs.len(), !args.json);
     let outcomes = executor.run_all(jobs, |o| progress.done(o)).await;
     progress.finish();
@@ -203,21 +159,13 @@ async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> 
     report::write_errors(&mut std::io::stderr().lock(), &outcomes, &load_failures)?;
     let mut stdout = std::io::stdout().lock();
     if args.json {
-        writeln!(
-            stdout,
-            "{}",
-            report::to_json(&outcomes, &load_failures, wall)
-        )?;
+        writeln!(stdout, "{}", report::to_json(&outcomes, &load_failures, wall))?;
     } else {
         let out = args.out.display().to_string();
         report::write_table(&mut stdout, &outcomes, &load_failures, &out, wall)?;
     }
     let failed = report::totals(&outcomes, load_failures.len()).failed;
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 async fn serve_emulator(args: EmulatorArgs) -> anyhow::Result<ExitCode> {
@@ -233,9 +181,8 @@ async fn serve_emulator(args: EmulatorArgs) -> anyhow::Result<ExitCode> {
         config.client_cert_der = Some(der.to_vec());
     }
     let addr: SocketAddr = (Ipv4Addr::LOCALHOST, args.port).into();
-    let emu = Emulator::start(config, addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+    let emu =
+        Emulator::start(config, addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "hunt emulator listening on {}", emu.url())?;
     writeln!(out, "point hunt at it with:")?;
@@ -244,8 +191,6 @@ async fn serve_emulator(args: EmulatorArgs) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     drop(out);
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")?;
+    tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -31,10 +31,7 @@ impl TokioClock {
 
     /// Anchored at `wall` (tests pick a fixed date).
     pub fn anchored_at(wall: DateTime<Utc>) -> TokioClock {
-        TokioClock {
-            wall,
-            mono: Instant::now(),
-        }
+        TokioClock { wall, mono: Instant::now() }
     }
 }
 
@@ -57,9 +54,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn follows_paused_tokio_time() {
-        let start = DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z")
-            .unwrap()
-            .to_utc();
+        let start = DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z").unwrap().to_utc();
         let clock = TokioClock::anchored_at(start);
         tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         assert_eq!(clock.now(), start + chrono::Duration::hours(1));

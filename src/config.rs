@@ -16,6 +16,8 @@
 //! min_window = "1m"       # smallest window a split may produce
 //! max_retries = 4         # per call, after 5xx or transport failures
 //! throttle_deadline = "6h" # how long a query may keep waiting out 429s
+//! backoff_base = "2s"     # first wait after a 5xx or a dropped connection (doubles, jittered)
+//! backoff_max = "2m"
 //! ```
 
 use crate::executor::ExecOptions;
@@ -48,6 +50,10 @@ pub struct RunConfig {
     pub max_retries: u32,
     /// How long to keep waiting out 429s, e.g. `"6h"`.
     pub throttle_deadline: String,
+    /// First backoff step after a 5xx or transport failure (doubles, with jitter), e.g. `"2s"`.
+    pub backoff_base: String,
+    /// Largest backoff step, e.g. `"2m"`.
+    pub backoff_max: String,
 }
 
 impl Default for RunConfig {
@@ -57,6 +63,8 @@ impl Default for RunConfig {
             min_window: "1m".into(),
             max_retries: 4,
             throttle_deadline: "6h".into(),
+            backoff_base: "2s".into(),
+            backoff_max: "2m".into(),
         }
     }
 }
@@ -74,10 +82,7 @@ pub struct ConfigFileError {
 impl Config {
     /// Reads `path`; with `required` false a missing file gives the defaults.
     pub fn load(path: &Path, required: bool) -> Result<Config, ConfigFileError> {
-        let err = |message: String| ConfigFileError {
-            path: path.to_owned(),
-            message,
-        };
+        let err = |message: String| ConfigFileError { path: path.to_owned(), message };
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
@@ -107,12 +112,17 @@ impl Config {
         let duration = |key: &str, v: &str| {
             crate::timespan::parse_duration(v).map_err(|e| format!("[run] {key}: {e}"))
         };
-        let deadline = duration("throttle_deadline", &self.run.throttle_deadline)?;
+        let std = |key: &str, v: &str| -> Result<std::time::Duration, String> {
+            duration(key, v)?.to_std().map_err(|e| format!("[run] {key}: {e}"))
+        };
+        let deadline = std("throttle_deadline", &self.run.throttle_deadline)?;
         Ok(ExecOptions {
             concurrency: usize::from(self.run.concurrency.max(1)),
             min_window: duration("min_window", &self.run.min_window)?,
             max_retries: self.run.max_retries,
-            throttle_deadline: deadline.to_std().map_err(|e| e.to_string())?,
+            throttle_deadline: deadline,
+            backoff_base: std("backoff_base", &self.run.backoff_base)?,
+            backoff_max: std("backoff_max", &self.run.backoff_max)?,
             ..ExecOptions::default()
         })
     }
@@ -138,20 +148,14 @@ mod tests {
         assert_eq!(c.quota.calls_per_minute, 30);
         assert_eq!(c.quota.exec_per_hour, std::time::Duration::from_secs(300));
         assert_eq!(c.quota.calls_per_hour, 1500);
-        assert_eq!(
-            c.exec_options().unwrap().min_window,
-            chrono::Duration::seconds(30)
-        );
+        assert_eq!(c.exec_options().unwrap().min_window, chrono::Duration::seconds(30));
     }
 
     #[test]
     fn typos_and_bad_values_are_errors_with_their_place() {
         let (_d, p) = write("[quota]\ncalls_per_mnute = 30\n");
         let e = Config::load(&p, true).unwrap_err().to_string();
-        assert!(
-            e.contains("hunt.toml: 2:1:") && e.contains("calls_per_mnute"),
-            "{e}"
-        );
+        assert!(e.contains("hunt.toml: 2:1:") && e.contains("calls_per_mnute"), "{e}");
         let (_d, p) = write("[run]\nmin_window = \"soon\"\n");
         let e = Config::load(&p, true).unwrap_err().to_string();
         assert!(e.contains("min_window"), "{e}");

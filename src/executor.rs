@@ -201,8 +201,7 @@ impl Executor {
                     if cut {
                         o.incomplete.push(window);
                     }
-                    self.land(query, &window, &resp, decoded, !cut, &mut o, &mut errors)
-                        .await;
+                    self.land(query, &window, &resp, decoded, !cut, &mut o, &mut errors).await;
                 }
                 Err(CallFailure::Split(why)) => match self.halves(query, &window) {
                     Some((a, b)) => {
@@ -210,10 +209,9 @@ impl Executor {
                         stack.push(b);
                         stack.push(a);
                     }
-                    None => errors.push(format!(
-                        "window {window}: {why}{}",
-                        self.why_no_split(query)
-                    )),
+                    None => {
+                        errors.push(format!("window {window}: {why}{}", self.why_no_split(query)))
+                    }
                 },
                 Err(CallFailure::Failed(why)) => errors.push(format!("window {window}: {why}")),
             }
@@ -234,11 +232,7 @@ impl Executor {
                  their rows are kept but incomplete (hunt.complete=false): {}",
                 o.incomplete.len(),
                 self.governor.limits().max_rows,
-                o.incomplete
-                    .iter()
-                    .map(Window::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                o.incomplete.iter().map(Window::to_string).collect::<Vec<_>>().join(", ")
             ));
         }
         if !errors.is_empty() {
@@ -272,14 +266,8 @@ impl Executor {
         let half_ns = half.num_nanoseconds()?;
         let mid = window.start + chrono::Duration::nanoseconds(half_ns - half_ns.rem_euclid(100));
         (mid > window.start && mid < window.end).then_some((
-            Window {
-                start: window.start,
-                end: mid,
-            },
-            Window {
-                start: mid,
-                end: window.end,
-            },
+            Window { start: window.start, end: mid },
+            Window { start: mid, end: window.end },
         ))
     }
 
@@ -287,10 +275,7 @@ impl Executor {
     /// have taken lately, else the configured default.
     fn estimate(&self, id: &str) -> Duration {
         let e = self.estimates.lock().unwrap_or_else(|p| p.into_inner());
-        e.get(id)
-            .or_else(|| e.get(""))
-            .copied()
-            .unwrap_or(self.opts.default_estimate)
+        e.get(id).or_else(|| e.get("")).copied().unwrap_or(self.opts.default_estimate)
     }
 
     fn learn(&self, id: &str, elapsed: Duration) {
@@ -305,10 +290,7 @@ impl Executor {
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .opts
-            .backoff_base
-            .saturating_mul(1u32 << attempt.min(16).saturating_sub(1));
+        let exp = self.opts.backoff_base.saturating_mul(1u32 << attempt.min(16).saturating_sub(1));
         let capped = exp.min(self.opts.backoff_max);
         let mut byte = [0u8; 1];
         let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut byte);
@@ -377,19 +359,14 @@ impl Executor {
                     }
                     s.to_string()
                 }
-                Err(GraphError::Transport {
-                    message,
-                    client_request_id,
-                    ..
-                }) if message.starts_with("timed out") => {
+                Err(GraphError::Transport { message, client_request_id, .. })
+                    if message.starts_with("timed out") =>
+                {
                     return Err(CallFailure::Split(format!(
                         "the call timed out ({message}) [client-request-id {client_request_id}]"
                     )));
                 }
-                Err(GraphError::TooLarge {
-                    limit,
-                    client_request_id,
-                }) => {
+                Err(GraphError::TooLarge { limit, client_request_id }) => {
                     return Err(CallFailure::Split(format!(
                         "the response exceeded {limit} bytes [client-request-id {client_request_id}]"
                     )));
@@ -447,17 +424,13 @@ impl Executor {
             Ok(Err(e)) => errors.push(format!(
                 "window {window}: the results could not be written: {e} [request-id {id}]"
             )),
-            Err(e) => errors.push(format!(
-                "window {window}: internal error while writing: {e}"
-            )),
+            Err(e) => errors.push(format!("window {window}: internal error while writing: {e}")),
         }
     }
 }
 
 fn response_id(resp: &HuntResponse) -> String {
-    resp.request_id
-        .clone()
-        .unwrap_or_else(|| resp.client_request_id.clone())
+    resp.request_id.clone().unwrap_or_else(|| resp.client_request_id.clone())
 }
 
 /// A service answer that means the query ran out of time (so a smaller window may succeed).

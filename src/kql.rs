@@ -108,47 +108,23 @@ mod tests {
 
     #[test]
     fn comments_and_strings_are_blanked() {
-        assert_eq!(
-            code_only("T // summarize\n| where a == \"| count\""),
-            "T \n| where a == \"\""
-        );
-        assert_eq!(
-            code_only(r#"x has @"c:\t" and y has 'a\'b'"#),
-            r#"x has "" and y has """#
-        );
+        assert_eq!(code_only("T // summarize\n| where a == \"| count\""), "T \n| where a == \"\"");
+        assert_eq!(code_only(r#"x has @"c:\t" and y has 'a\'b'"#), r#"x has "" and y has """#);
         assert_eq!(code_only("x == \"unterminated"), "x == \"\"");
     }
 
     #[test]
     fn finds_operators_that_need_the_whole_window() {
-        assert_eq!(
-            window_sensitive_operator("T | summarize count() by A"),
-            Some("summarize")
-        );
-        assert_eq!(
-            window_sensitive_operator("T\n| top 10 by Timestamp"),
-            Some("top")
-        );
-        assert_eq!(
-            window_sensitive_operator("T | join kind=inner (U) on K"),
-            Some("join")
-        );
+        assert_eq!(window_sensitive_operator("T | summarize count() by A"), Some("summarize"));
+        assert_eq!(window_sensitive_operator("T\n| top 10 by Timestamp"), Some("top"));
+        assert_eq!(window_sensitive_operator("T | join kind=inner (U) on K"), Some("join"));
         assert_eq!(window_sensitive_operator("T | take 5"), Some("take"));
         assert_eq!(
             window_sensitive_operator("T | make-series n=count() on Timestamp"),
             Some("make-series")
         );
-        assert_eq!(
-            window_sensitive_operator("T | where Count > 3 | project Count"),
-            None
-        );
-        assert_eq!(
-            window_sensitive_operator("T // | summarize\n| where X has \"| count\""),
-            None
-        );
-        assert_eq!(
-            window_sensitive_operator("T | where A has 'x' | extend top = 1"),
-            None
-        );
+        assert_eq!(window_sensitive_operator("T | where Count > 3 | project Count"), None);
+        assert_eq!(window_sensitive_operator("T // | summarize\n| where X has \"| count\""), None);
+        assert_eq!(window_sensitive_operator("T | where A has 'x' | extend top = 1"), None);
     }
 }

@@ -42,12 +42,7 @@ struct Loader {
 }
 
 fn error(path: &Path, message: impl Into<String>) -> QueryFileError {
-    QueryFileError {
-        path: path.to_path_buf(),
-        line: 1,
-        col: 1,
-        message: message.into(),
-    }
+    QueryFileError { path: path.to_path_buf(), line: 1, col: 1, message: message.into() }
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
@@ -55,9 +50,7 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
 }
 
 fn has_kql_extension(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("kql"))
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("kql"))
 }
 
 impl Loader {
@@ -104,9 +97,7 @@ impl Loader {
         let mut entries = match entries {
             Ok(v) => v,
             Err(e) => {
-                self.out
-                    .errors
-                    .push(error(path, format!("folder cannot be read: {e}")));
+                self.out.errors.push(error(path, format!("folder cannot be read: {e}")));
                 return;
             }
         };
@@ -125,9 +116,7 @@ impl Loader {
                 Ok(_) => {}
                 Err(e) => {
                     if has_kql_extension(&child) {
-                        self.out
-                            .errors
-                            .push(error(&child, format!("cannot be read: {e}")));
+                        self.out.errors.push(error(&child, format!("cannot be read: {e}")));
                     }
                 }
             }
@@ -139,11 +128,8 @@ impl Loader {
 /// Loads `.kql` files from each path (a file, or a folder walked recursively, in sorted order).
 /// A path that does not exist is an error in `errors`, not a panic.
 pub fn load(paths: &[PathBuf]) -> Loaded {
-    let mut loader = Loader {
-        out: Loaded::default(),
-        ids: HashMap::new(),
-        seen_files: HashSet::new(),
-    };
+    let mut loader =
+        Loader { out: Loaded::default(), ids: HashMap::new(), seen_files: HashSet::new() };
     for path in paths {
         match std::fs::metadata(path) {
             Ok(m) if m.is_dir() => loader.dir(path, &mut Vec::new()),
@@ -151,10 +137,7 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 loader.out.errors.push(error(path, "does not exist"));
             }
-            Err(e) => loader
-                .out
-                .errors
-                .push(error(path, format!("cannot be read: {e}"))),
+            Err(e) => loader.out.errors.push(error(path, format!("cannot be read: {e}"))),
         }
     }
     loader.out
@@ -246,21 +229,15 @@ mod tests {
             .iter()
             .map(|e| (e.path.file_name().unwrap().to_str().unwrap(), e.line, e.col))
             .collect();
-        assert_eq!(
-            places,
-            [("1.kql", 2, 14), ("3.kql", 1, 1), ("4.kql", 1, 17)]
-        );
+        assert_eq!(places, [("1.kql", 2, 14), ("3.kql", 1, 1), ("4.kql", 1, 17)]);
     }
 
     #[test]
     fn duplicate_ids_keep_the_first() {
         let d = tempfile::tempdir().unwrap();
         let a = write(d.path(), "a/q.kql", "// ---\n// name: first\n// ---\nT");
-        let b = write(
-            d.path(),
-            "b/x.kql",
-            "// licence\n// ---\n// name: second\n// id: q\n// ---\nT",
-        );
+        let b =
+            write(d.path(), "b/x.kql", "// licence\n// ---\n// name: second\n// id: q\n// ---\nT");
         let l = load(&[d.path().to_path_buf()]);
         assert_eq!(ids(&l), ["q"]);
         assert_eq!(l.queries[0].name, "first");
@@ -324,19 +301,13 @@ mod tests {
         assert!(l.queries.len() >= 6, "{}", l.queries.len());
         for q in &l.queries {
             assert!(q.kql.starts_with("// source: "), "{}", q.source.display());
-            assert_eq!(
-                q.id,
-                crate::query::slug(q.source.file_stem().unwrap().to_str().unwrap())
-            );
+            assert_eq!(q.id, crate::query::slug(q.source.file_stem().unwrap().to_str().unwrap()));
             assert!(q.enabled && q.schedule.is_none());
         }
         // Each fixture is listed in the manifest, and each listed file is present.
         let manifest = fs::read_to_string(dir.join("MANIFEST.tsv")).unwrap();
-        let listed: Vec<&str> = manifest
-            .lines()
-            .skip(1)
-            .filter_map(|l| l.split('\t').next())
-            .collect();
+        let listed: Vec<&str> =
+            manifest.lines().skip(1).filter_map(|l| l.split('\t').next()).collect();
         assert_eq!(listed.len(), l.queries.len());
         for q in &l.queries {
             let name = q.source.file_name().unwrap().to_str().unwrap();

@@ -189,9 +189,7 @@ fn is_fence(line: &str) -> bool {
 
 /// Lines of `text` without their line terminators (`\n` or `\r\n`).
 fn lines(text: &str) -> Vec<&str> {
-    text.split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect()
+    text.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).collect()
 }
 
 /// Finds the front matter. `Err((line, message))` (1-based line) when the opening fence has no
@@ -217,19 +215,11 @@ fn find_front_matter<'a>(all: &[&'a str]) -> Result<Option<FrontMatter<'a>>, (us
             return Ok(Some(FrontMatter { lines: fm }));
         }
         if l.trim().is_empty() {
-            fm.push(FmLine {
-                text: "",
-                file_line: i,
-                prefix_chars: 0,
-            });
+            fm.push(FmLine { text: "", file_line: i, prefix_chars: 0 });
             continue;
         }
         match comment_body(l) {
-            Some((prefix_chars, text)) => fm.push(FmLine {
-                text,
-                file_line: i,
-                prefix_chars,
-            }),
+            Some((prefix_chars, text)) => fm.push(FmLine { text, file_line: i, prefix_chars }),
             None => break,
         }
     }
@@ -287,10 +277,7 @@ fn key_text(k: &Value) -> String {
     match scalar_text(k) {
         Ok(Some(s)) => s,
         Ok(None) => "null".to_string(),
-        Err(_) => serde_yaml_ng::to_string(k)
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
+        Err(_) => serde_yaml_ng::to_string(k).unwrap_or_default().trim().to_string(),
     }
 }
 
@@ -308,11 +295,8 @@ pub fn parse_kql_file(text: &str, path: &std::path::Path) -> Result<Query, Query
     let all = lines(text);
     let fm = find_front_matter(&all).map_err(|(line, msg)| file_err(path, line, 1, msg))?;
 
-    let stem_id = || {
-        path.file_stem()
-            .map(|s| slug(&s.to_string_lossy()))
-            .unwrap_or_else(|| slug(""))
-    };
+    let stem_id =
+        || path.file_stem().map(|s| slug(&s.to_string_lossy())).unwrap_or_else(|| slug(""));
     let mut q = Query {
         id: String::new(),
         name: String::new(),
@@ -356,10 +340,7 @@ fn parse_front_matter_yaml(fm: &FrontMatter<'_>, path: &Path) -> Result<Mapping,
     let value: Value = match serde_yaml_ng::from_str(&yaml) {
         Ok(v) => v,
         Err(e) => {
-            let (yl, yc) = e
-                .location()
-                .map(|l| (l.line(), l.column()))
-                .unwrap_or((1, 1));
+            let (yl, yc) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
             let (mut line, mut col) = fm.to_file(yl, yc);
             // Duplicate keys: point at the second one rather than the start of the map.
             let text = e.to_string();
@@ -394,9 +375,8 @@ fn parse_front_matter_yaml(fm: &FrontMatter<'_>, path: &Path) -> Result<Mapping,
         Value::Mapping(m) => Ok(m),
         _ => {
             let first = fm.lines.iter().find(|l| !l.text.trim().is_empty());
-            let (line, col) = first
-                .map(|l| (l.file_line + 1, l.prefix_chars + 1))
-                .unwrap_or((1, 1));
+            let (line, col) =
+                first.map(|l| (l.file_line + 1, l.prefix_chars + 1)).unwrap_or((1, 1));
             Err(file_err(
                 path,
                 line,
@@ -435,27 +415,18 @@ fn apply_front_matter(
             }
             "name" => q.name = text(&v)?.unwrap_or_default().trim().to_string(),
             "description" => {
-                q.description = text(&v)?
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
+                q.description = text(&v)?.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
             }
             "severity" => {
-                q.severity = text(&v)?
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
+                q.severity = text(&v)?.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
             }
             "schedule" => {
-                q.schedule = text(&v)?
-                    .map(|s| s.trim().to_string())
-                    .filter(|s| !s.is_empty())
+                q.schedule = text(&v)?.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
             }
             "lookback" | "delay" => {
                 let Some(s) = text(&v)? else { continue };
-                let parsed = if key == "delay" {
-                    parse_duration_allow_zero(&s)
-                } else {
-                    parse_duration(&s)
-                };
+                let parsed =
+                    if key == "delay" { parse_duration_allow_zero(&s) } else { parse_duration(&s) };
                 let d = parsed.map_err(|e| err(format!("`{key}`: {e}")))?;
                 if key == "delay" {
                     q.delay = Some(d);
@@ -468,9 +439,7 @@ fn apply_front_matter(
                 Value::Null => {}
                 other => {
                     let shown = scalar_text(&other).ok().flatten().unwrap_or_default();
-                    return Err(err(format!(
-                        "`enabled` must be true or false, not {shown:?}"
-                    )));
+                    return Err(err(format!("`enabled` must be true or false, not {shown:?}")));
                 }
             },
             "tags" => q.tags = tags(&v).map_err(err)?,
@@ -543,12 +512,7 @@ pub fn read_query_file(path: &Path) -> Result<Query, QueryFileError> {
         file_err(path, 1, 1, what)
     })?;
     let text = decode(&bytes).map_err(|(line, col)| {
-        file_err(
-            path,
-            line,
-            col,
-            "file is not valid UTF-8 text: save it as UTF-8",
-        )
+        file_err(path, line, col, "file is not valid UTF-8 text: save it as UTF-8")
     })?;
     parse_kql_file(&text, path)
 }
@@ -561,15 +525,9 @@ fn decode(bytes: &[u8]) -> Result<String, (usize, usize)> {
             return None;
         }
         let units = body.chunks_exact(2).map(|c| {
-            if be {
-                u16::from_be_bytes([c[0], c[1]])
-            } else {
-                u16::from_le_bytes([c[0], c[1]])
-            }
+            if be { u16::from_be_bytes([c[0], c[1]]) } else { u16::from_le_bytes([c[0], c[1]]) }
         });
-        char::decode_utf16(units)
-            .collect::<Result<String, _>>()
-            .ok()
+        char::decode_utf16(units).collect::<Result<String, _>>().ok()
     };
     match bytes {
         [0xFF, 0xFE, ..] => return utf16(false).ok_or((1, 1)),
@@ -690,10 +648,7 @@ DeviceProcessEvents
         let q = ok(FULL);
         assert_eq!(q.id, "encoded-powershell");
         assert_eq!(q.name, "Encoded PowerShell");
-        assert_eq!(
-            q.description.as_deref(),
-            Some("PowerShell started with an encoded command.")
-        );
+        assert_eq!(q.description.as_deref(), Some("PowerShell started with an encoded command."));
         assert_eq!(q.schedule.as_deref(), Some("*/15 * * * *"));
         assert_eq!(q.lookback, Some(Duration::hours(1)));
         assert_eq!(q.delay, Some(Duration::minutes(5)));
@@ -783,10 +738,7 @@ DeviceProcessEvents
         assert!(e.line >= 3 && e.line <= 4, "{e}");
         let e = bad("// ---\n// id: x\n//   bad: indent\n// ---\nT");
         assert_eq!(e.line, 3, "{e}");
-        assert!(
-            !e.message.contains("line 2 column"),
-            "positions translated: {e}"
-        );
+        assert!(!e.message.contains("line 2 column"), "positions translated: {e}");
         // Unquoted cron gets a hint.
         let e = bad("// ---\n// schedule: */15 * * * *\n// ---\nT");
         assert_eq!(e.line, 2, "{e}");
@@ -808,10 +760,7 @@ DeviceProcessEvents
     fn bad_values_point_at_their_key() {
         let e = bad("// ---\n// id: x\n// lookback: banana\n// ---\nT");
         assert_eq!((e.line, e.col), (3, 14), "{e}");
-        assert!(
-            e.message.contains("lookback") && e.message.contains("1h30m"),
-            "{e}"
-        );
+        assert!(e.message.contains("lookback") && e.message.contains("1h30m"), "{e}");
         let e = bad("// ---\n// lookback: 1M\n// ---\nT");
         assert!(e.message.contains("use days"), "{e}");
         let e = bad("// ---\n// delay: -5m\n// ---\nT");
@@ -876,8 +825,7 @@ DeviceProcessEvents
         ] {
             let e = bad(text);
             assert!(
-                e.message
-                    .contains("query is empty once comments are removed"),
+                e.message.contains("query is empty once comments are removed"),
                 "{text:?}: {e}"
             );
             assert_eq!((e.line, e.col), (1, 1));
@@ -905,11 +853,7 @@ DeviceProcessEvents
     fn reading_files() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("latin1.kql");
-        std::fs::write(
-            &f,
-            b"// ---\n// id: x\n// ---\nT | where A == \"caf\xe9\"\n",
-        )
-        .unwrap();
+        std::fs::write(&f, b"// ---\n// id: x\n// ---\nT | where A == \"caf\xe9\"\n").unwrap();
         let e = read_query_file(&f).unwrap_err();
         assert_eq!((e.line, e.col), (4, 20), "{e}");
         assert!(e.message.contains("UTF-8"));
@@ -929,10 +873,7 @@ DeviceProcessEvents
     fn slugs() {
         assert_eq!(slug("Encoded PowerShell"), "encoded-powershell");
         assert_eq!(slug("encoded-powershell"), "encoded-powershell");
-        assert_eq!(
-            slug("0xFF-0035 Defender_tampering.v2"),
-            "0xff-0035-defender_tampering.v2"
-        );
+        assert_eq!(slug("0xFF-0035 Defender_tampering.v2"), "0xff-0035-defender_tampering.v2");
         assert_eq!(slug("../../etc/passwd"), "etc-passwd");
         assert_eq!(slug("/etc/passwd"), "etc-passwd");
         assert_eq!(slug("C:\\Windows\\System32"), "c-windows-system32");
@@ -962,30 +903,16 @@ DeviceProcessEvents
         let s = slug(&mixed);
         assert!(s.len() <= 100, "{s}");
         assert!(!s.contains("--"), "{s}");
-        for input in [
-            "../../etc/passwd",
-            "/abs/path",
-            "a\0b",
-            &long,
-            "日本語",
-            ".",
-            "..",
-            "x/../y",
-        ] {
+        for input in ["../../etc/passwd", "/abs/path", "a\0b", &long, "日本語", ".", "..", "x/../y"]
+        {
             let s = slug(input);
-            assert!(
-                !s.is_empty() && s != "." && s != ".." && s.len() <= 100,
-                "{input}: {s}"
-            );
+            assert!(!s.is_empty() && s != "." && s != ".." && s.len() <= 100, "{input}: {s}");
             assert!(
                 s.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b)),
                 "{input}: {s}"
             );
-            assert!(
-                !s.starts_with(['.', '-']) && !s.ends_with(['.', '-']),
-                "{input}: {s}"
-            );
+            assert!(!s.starts_with(['.', '-']) && !s.ends_with(['.', '-']), "{input}: {s}");
             assert_eq!(slug(&s), s, "idempotent: {input}");
         }
     }

@@ -34,8 +34,7 @@ impl Progress {
     /// Marks one job done.
     pub fn done(&self, outcome: &Outcome) {
         let status = if outcome.is_ok() { "ok" } else { "FAILED" };
-        self.bar
-            .set_message(format!("{} {status}", outcome.job.query.id));
+        self.bar.set_message(format!("{} {status}", outcome.job.query.id));
         self.bar.inc(1);
     }
 
@@ -83,17 +82,8 @@ pub fn write_table(
     out_dir: &str,
     wall: Duration,
 ) -> io::Result<()> {
-    let width = outcomes
-        .iter()
-        .map(|o| o.job.query.id.len())
-        .max()
-        .unwrap_or(5)
-        .max(5);
-    writeln!(
-        w,
-        "{:<width$}  {:>10}  {:>5}  {:>8}  STATUS",
-        "QUERY", "ROWS", "FILES", "TIME"
-    )?;
+    let width = outcomes.iter().map(|o| o.job.query.id.len()).max().unwrap_or(5).max(5);
+    writeln!(w, "{:<width$}  {:>10}  {:>5}  {:>8}  STATUS", "QUERY", "ROWS", "FILES", "TIME")?;
     for o in outcomes {
         let mut status = if !o.incomplete.is_empty() {
             "INCOMPLETE".to_owned()

@@ -79,10 +79,7 @@ pub struct SinkOptions {
 
 impl Default for SinkOptions {
     fn default() -> Self {
-        SinkOptions {
-            zstd_level: 3,
-            row_group_rows: 65_536,
-        }
+        SinkOptions { zstd_level: 3, row_group_rows: 65_536 }
     }
 }
 
@@ -172,11 +169,8 @@ fn check_component(out: &Path, what: &str, value: &str) -> Result<(), SinkError>
 /// The column whose UTC day partitions the rows: literally `Timestamp`, of DateTime type.
 fn timestamp_column(decoded: &Decoded) -> Option<usize> {
     let i = decoded.schema.index_of("Timestamp").ok()?;
-    matches!(
-        decoded.schema.field(i).data_type(),
-        DataType::Timestamp(TimeUnit::Nanosecond, _)
-    )
-    .then_some(i)
+    matches!(decoded.schema.field(i).data_type(), DataType::Timestamp(TimeUnit::Nanosecond, _))
+        .then_some(i)
 }
 
 /// Nanoseconds in a day.
@@ -192,28 +186,15 @@ fn split_by_day(
 ) -> Result<BTreeMap<NaiveDate, Vec<RecordBatch>>, SinkError> {
     let mut days: BTreeMap<NaiveDate, Vec<RecordBatch>> = BTreeMap::new();
     let Some(ts_col) = timestamp_column(decoded) else {
-        let batches = decoded
-            .batches
-            .iter()
-            .filter(|b| b.num_rows() > 0)
-            .cloned()
-            .collect();
+        let batches = decoded.batches.iter().filter(|b| b.num_rows() > 0).cloned().collect();
         days.insert(fallback, batches);
         return Ok(days);
     };
     let fallback_day = i64::from(fallback.num_days_from_ce()) - UNIX_EPOCH_CE_DAYS;
     for batch in decoded.batches.iter().filter(|b| b.num_rows() > 0) {
-        let ts = batch
-            .column(ts_col)
-            .as_primitive::<TimestampNanosecondType>();
+        let ts = batch.column(ts_col).as_primitive::<TimestampNanosecondType>();
         let day_of: Vec<i64> = (0..ts.len())
-            .map(|i| {
-                if ts.is_null(i) {
-                    fallback_day
-                } else {
-                    ts.value(i).div_euclid(DAY_NANOS)
-                }
-            })
+            .map(|i| if ts.is_null(i) { fallback_day } else { ts.value(i).div_euclid(DAY_NANOS) })
             .collect();
         let mut distinct: Vec<i64> = day_of.clone();
         distinct.sort_unstable();
@@ -266,9 +247,7 @@ fn properties(
         .set_max_row_group_row_count(Some(opts.row_group_rows.max(1)))
         .set_created_by(format!("hunt {}", env!("CARGO_PKG_VERSION")))
         .set_key_value_metadata(Some(
-            kv.into_iter()
-                .map(|(k, v)| KeyValue::new(k.to_owned(), v))
-                .collect(),
+            kv.into_iter().map(|(k, v)| KeyValue::new(k.to_owned(), v)).collect(),
         ))
         .build())
 }
@@ -327,21 +306,11 @@ fn write_atomic(
         move |source| SinkError::Io { path: p, source }
     };
     fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
-    let file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(io_err(&tmp))?;
-    let mut guard = TempGuard {
-        path: tmp.clone(),
-        armed: true,
-    };
+    let file = OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(io_err(&tmp))?;
+    let mut guard = TempGuard { path: tmp.clone(), armed: true };
     let file = fill(file)?;
     file.sync_all().map_err(io_err(&tmp))?;
     drop(file);
@@ -418,12 +387,7 @@ mod tests {
         let schema = builder.schema().clone();
         let batches: Vec<RecordBatch> = builder.build().unwrap().map(Result::unwrap).collect();
         let batch = arrow_select::concat::concat_batches(&schema, &batches).unwrap();
-        ReadBack {
-            schema,
-            batch,
-            kv,
-            row_groups,
-        }
+        ReadBack { schema, batch, kv, row_groups }
     }
 
     /// Every file under `dir`, relative, sorted.
@@ -434,12 +398,7 @@ mod tests {
                 if path.is_dir() {
                     walk(base, &path, out);
                 } else {
-                    out.push(
-                        path.strip_prefix(base)
-                            .unwrap()
-                            .to_string_lossy()
-                            .replace('\\', "/"),
-                    );
+                    out.push(path.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/"));
                 }
             }
         }
@@ -462,11 +421,7 @@ mod tests {
     fn round_trip_values_types_and_metadata() {
         let dir = tempfile::tempdir().unwrap();
         let d = decoded(BODY, 2);
-        let m = meta(
-            utc(2026, 11, 22, 10, 0, 0),
-            utc(2026, 11, 22, 11, 0, 0),
-            None,
-        );
+        let m = meta(utc(2026, 11, 22, 10, 0, 0), utc(2026, 11, 22, 11, 0, 0), None);
         let written = write(dir.path(), &d, &m).unwrap();
         assert_eq!(written.len(), 1);
         let w = &written[0];
@@ -491,53 +446,23 @@ mod tests {
         assert_eq!(r.schema.field(2).data_type(), &DataType::Int64);
         assert_eq!(r.schema.field(3).data_type(), &DataType::Float64);
         let dynamic = r.schema.field(4);
-        assert_eq!(
-            dynamic.metadata().get("hunt.service_type").unwrap(),
-            "Dynamic"
-        );
-        assert_eq!(
-            dynamic.metadata().get("ARROW:extension:name").unwrap(),
-            "arrow.json"
-        );
-        assert_eq!(
-            r.schema
-                .field(2)
-                .metadata()
-                .get("hunt.service_type")
-                .unwrap(),
-            "Int64"
-        );
+        assert_eq!(dynamic.metadata().get("hunt.service_type").unwrap(), "Dynamic");
+        assert_eq!(dynamic.metadata().get("ARROW:extension:name").unwrap(), "arrow.json");
+        assert_eq!(r.schema.field(2).metadata().get("hunt.service_type").unwrap(), "Int64");
 
         let base = utc(2026, 11, 22, 10, 0, 0).timestamp_nanos_opt().unwrap();
-        let ts: Vec<Option<i64>> = r
-            .batch
-            .column(0)
-            .as_primitive::<TimestampNanosecondType>()
-            .iter()
-            .collect();
+        let ts: Vec<Option<i64>> =
+            r.batch.column(0).as_primitive::<TimestampNanosecondType>().iter().collect();
         assert_eq!(
             ts,
-            [
-                Some(base + 100),
-                Some(base + 1_800_500_000_000),
-                Some(base + 3_599_999_999_900)
-            ]
+            [Some(base + 100), Some(base + 1_800_500_000_000), Some(base + 3_599_999_999_900)]
         );
         let names: Vec<Option<&str>> = r.batch.column(1).as_string::<i32>().iter().collect();
         assert_eq!(names, [Some("pc1"), Some("pc2"), None]);
-        let pids: Vec<Option<i64>> = r
-            .batch
-            .column(2)
-            .as_primitive::<Int64Type>()
-            .iter()
-            .collect();
+        let pids: Vec<Option<i64>> = r.batch.column(2).as_primitive::<Int64Type>().iter().collect();
         assert_eq!(pids, [Some(4780), None, Some(7)]);
-        let scores: Vec<Option<f64>> = r
-            .batch
-            .column(3)
-            .as_primitive::<Float64Type>()
-            .iter()
-            .collect();
+        let scores: Vec<Option<f64>> =
+            r.batch.column(3).as_primitive::<Float64Type>().iter().collect();
         assert_eq!(scores, [Some(0.5), Some(1.5), None]);
         let extra: Vec<Option<&str>> = r.batch.column(4).as_string::<i32>().iter().collect();
         assert_eq!(extra, [Some(r#"{"a":[1,2]}"#), Some("s"), None]);
@@ -545,10 +470,7 @@ mod tests {
         let expect = [
             ("hunt.query_id", "encoded-powershell".to_owned()),
             ("hunt.query_sha256", "ab".repeat(32)),
-            (
-                "hunt.window_start",
-                "2026-11-22T10:00:00.0000000Z".to_owned(),
-            ),
+            ("hunt.window_start", "2026-11-22T10:00:00.0000000Z".to_owned()),
             ("hunt.window_end", "2026-11-22T11:00:00.0000000Z".to_owned()),
             ("hunt.tenant", String::new()),
             ("hunt.rows", "3".to_owned()),
@@ -567,27 +489,14 @@ mod tests {
     fn row_groups_follow_options() {
         let dir = tempfile::tempdir().unwrap();
         let d = decoded(BODY, 100);
-        let m = meta(
-            utc(2026, 11, 22, 10, 0, 0),
-            utc(2026, 11, 22, 11, 0, 0),
-            None,
-        );
-        let opts = SinkOptions {
-            zstd_level: 1,
-            row_group_rows: 2,
-        };
+        let m = meta(utc(2026, 11, 22, 10, 0, 0), utc(2026, 11, 22, 11, 0, 0), None);
+        let opts = SinkOptions { zstd_level: 1, row_group_rows: 2 };
         let written = write_with(dir.path(), &d, &m, &opts).unwrap();
         let r = read_back(&written[0].path);
         assert_eq!(r.row_groups, 2);
         assert_eq!(r.batch.num_rows(), 3);
-        let bad = SinkOptions {
-            zstd_level: 99,
-            row_group_rows: 2,
-        };
-        assert!(matches!(
-            write_with(dir.path(), &d, &m, &bad),
-            Err(SinkError::Parquet(_))
-        ));
+        let bad = SinkOptions { zstd_level: 99, row_group_rows: 2 };
+        assert!(matches!(write_with(dir.path(), &d, &m, &bad), Err(SinkError::Parquet(_))));
         assert_eq!(tree(dir.path()).len(), 1);
     }
 
@@ -603,11 +512,7 @@ mod tests {
             {"N":6,"Timestamp":"2026-11-22T23:00:00Z"}]}"#;
         // Batches of 4 so that one batch holds both days and the other a mix too.
         let d = decoded(body, 4);
-        let m = meta(
-            utc(2026, 11, 22, 23, 0, 0),
-            utc(2026, 11, 23, 1, 0, 0),
-            Some("contoso"),
-        );
+        let m = meta(utc(2026, 11, 22, 23, 0, 0), utc(2026, 11, 23, 1, 0, 0), Some("contoso"));
         let written = write(dir.path(), &d, &m).unwrap();
         let dates: Vec<String> = written.iter().map(|w| w.date.to_string()).collect();
         assert_eq!(dates, ["2026-11-22", "2026-11-23"]);
@@ -623,11 +528,7 @@ mod tests {
             assert_eq!(r.kv["hunt.rows"], w.rows.to_string());
             assert_eq!(r.kv["hunt.window_rows"], "6");
             assert_eq!(r.kv["hunt.tenant"], "contoso");
-            r.batch
-                .column(0)
-                .as_primitive::<Int64Type>()
-                .values()
-                .to_vec()
+            r.batch.column(0).as_primitive::<Int64Type>().values().to_vec()
         };
         // Null and missing timestamps go to the window's start day.
         assert_eq!(ns(&written[0]), [1, 3, 5, 6]);
@@ -663,11 +564,7 @@ mod tests {
     #[test]
     fn rerun_replaces_and_leaves_no_temp_files() {
         let dir = tempfile::tempdir().unwrap();
-        let m = meta(
-            utc(2026, 11, 22, 10, 0, 0),
-            utc(2026, 11, 22, 11, 0, 0),
-            None,
-        );
+        let m = meta(utc(2026, 11, 22, 10, 0, 0), utc(2026, 11, 22, 11, 0, 0), None);
         let first = write(dir.path(), &decoded(BODY, 10), &m).unwrap();
         let before = tree(dir.path());
         let fewer = r#"{"schema":[{"name":"Timestamp","type":"DateTime"}],"results":[{"Timestamp":"2026-11-22T10:10:00Z"}]}"#;
@@ -683,11 +580,7 @@ mod tests {
     #[test]
     fn failed_write_removes_the_temp_file() {
         let dir = tempfile::tempdir().unwrap();
-        let m = meta(
-            utc(2026, 11, 22, 10, 0, 0),
-            utc(2026, 11, 22, 11, 0, 0),
-            None,
-        );
+        let m = meta(utc(2026, 11, 22, 10, 0, 0), utc(2026, 11, 22, 11, 0, 0), None);
         // A directory where the file should go makes the rename fail.
         let target = dir
             .path()
@@ -695,25 +588,16 @@ mod tests {
         fs::create_dir_all(target.join("occupied")).unwrap();
         let err = write(dir.path(), &decoded(BODY, 10), &m).unwrap_err();
         assert!(matches!(err, SinkError::Io { .. }), "{err}");
-        let left: Vec<String> = tree(dir.path())
-            .into_iter()
-            .filter(|p| p.contains(".tmp"))
-            .collect();
+        let left: Vec<String> =
+            tree(dir.path()).into_iter().filter(|p| p.contains(".tmp")).collect();
         assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]
     fn zero_rows_write_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let d = decoded(
-            r#"{"schema":[{"name":"Timestamp","type":"DateTime"}],"results":[]}"#,
-            10,
-        );
-        let m = meta(
-            utc(2026, 11, 22, 10, 0, 0),
-            utc(2026, 11, 22, 11, 0, 0),
-            None,
-        );
+        let d = decoded(r#"{"schema":[{"name":"Timestamp","type":"DateTime"}],"results":[]}"#, 10);
+        let m = meta(utc(2026, 11, 22, 10, 0, 0), utc(2026, 11, 22, 11, 0, 0), None);
         assert_eq!(write(dir.path(), &d, &m).unwrap(), vec![]);
         assert!(tree(dir.path()).is_empty());
         assert!(!dir.path().join("encoded-powershell").exists());
@@ -724,11 +608,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = decoded(BODY, 10);
         for bad in ["", ".", "..", "a/b", "../x", "a\\b", "nul\0l"] {
-            let mut m = meta(
-                utc(2026, 11, 22, 10, 0, 0),
-                utc(2026, 11, 22, 11, 0, 0),
-                None,
-            );
+            let mut m = meta(utc(2026, 11, 22, 10, 0, 0), utc(2026, 11, 22, 11, 0, 0), None);
             m.query_id = bad.into();
             let tenant = meta(m.window.start, m.window.end, Some(bad));
             for (what, m) in [("query id", m), ("tenant", tenant)] {
@@ -736,10 +616,7 @@ mod tests {
                     Err(SinkError::Io { source, .. }) => {
                         assert_eq!(source.kind(), io::ErrorKind::InvalidInput);
                         let msg = source.to_string();
-                        assert!(
-                            msg.contains(what) && msg.contains(&format!("{bad:?}")),
-                            "{msg}"
-                        );
+                        assert!(msg.contains(what) && msg.contains(&format!("{bad:?}")), "{msg}");
                     }
                     other => panic!("{what} {bad:?}: {other:?}"),
                 }
@@ -747,11 +624,7 @@ mod tests {
         }
         assert!(tree(dir.path()).is_empty());
         // Dots inside a name are fine.
-        let mut m = meta(
-            utc(2026, 11, 22, 10, 0, 0),
-            utc(2026, 11, 22, 11, 0, 0),
-            Some("a.b"),
-        );
+        let mut m = meta(utc(2026, 11, 22, 10, 0, 0), utc(2026, 11, 22, 11, 0, 0), Some("a.b"));
         m.query_id = "x..y".into();
         assert_eq!(write(dir.path(), &d, &m).unwrap().len(), 1);
     }
@@ -760,10 +633,7 @@ mod tests {
     fn instant_formats() {
         let t = utc(2026, 11, 22, 10, 0, 0);
         assert_eq!(compact_instant(t), "20261122T100000Z");
-        assert_eq!(
-            compact_instant(t + chrono::Duration::milliseconds(500)),
-            "20261122T100000.5Z"
-        );
+        assert_eq!(compact_instant(t + chrono::Duration::milliseconds(500)), "20261122T100000.5Z");
         assert_eq!(
             compact_instant(t + chrono::Duration::nanoseconds(1)),
             "20261122T100000.000000001Z"
@@ -773,18 +643,9 @@ mod tests {
             rfc3339_7(t + chrono::Duration::nanoseconds(768_864_100)),
             "2026-11-22T10:00:00.7688641Z"
         );
-        let w = Window {
-            start: t,
-            end: t + chrono::Duration::hours(1),
-        };
+        let w = Window { start: t, end: t + chrono::Duration::hours(1) };
         assert_eq!(window_stem(&w), "20261122T100000Z_20261122T110000Z");
-        assert_eq!(
-            date_of_epoch_day(0),
-            NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()
-        );
-        assert_eq!(
-            date_of_epoch_day(-1),
-            NaiveDate::from_ymd_opt(1969, 12, 31).unwrap()
-        );
+        assert_eq!(date_of_epoch_day(0), NaiveDate::from_ymd_opt(1970, 1, 1).unwrap());
+        assert_eq!(date_of_epoch_day(-1), NaiveDate::from_ymd_opt(1969, 12, 31).unwrap());
     }
 }

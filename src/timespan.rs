@@ -166,10 +166,7 @@ impl Window {
 
     /// The window ending at `now` and `len` long.
     pub fn ending_at(now: DateTime<Utc>, len: Duration) -> Window {
-        Window {
-            start: now - len,
-            end: now,
-        }
+        Window { start: now - len, end: now }
     }
 
     /// `end - start`.
@@ -193,11 +190,7 @@ impl Window {
     /// The service's precision is 100 ns; windows hunt builds are always on whole ticks. Any
     /// sub-tick nanoseconds are truncated (both bounds), never rounded.
     pub fn to_graph(&self) -> String {
-        format!(
-            "{}/{}",
-            graph_datetime(self.start),
-            graph_datetime(self.end)
-        )
+        format!("{}/{}", graph_datetime(self.start), graph_datetime(self.end))
     }
 
     /// A compact form safe in file names: `20261122T100000Z_20261122T110000Z`. A bound with
@@ -211,12 +204,7 @@ impl Window {
 impl std::fmt::Display for Window {
     /// `START/END` in RFC 3339 with as many fractional digits as needed.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}/{}",
-            format_datetime(self.start),
-            format_datetime(self.end)
-        )
+        write!(f, "{}/{}", format_datetime(self.start), format_datetime(self.end))
     }
 }
 
@@ -266,10 +254,7 @@ pub fn parse_datetime(s: &str) -> Result<DateTime<Utc>, TimespanError> {
     } else if b.len() >= 8 && b[..8].iter().all(u8::is_ascii_digit) {
         (num(&s[0..4]), num(&s[4..6]), num(&s[6..8]), &s[8..])
     } else {
-        return Err(datetime_err(
-            input,
-            "it does not start with a date YYYY-MM-DD",
-        ));
+        return Err(datetime_err(input, "it does not start with a date YYYY-MM-DD"));
     };
     let (Some(y), Some(m), Some(d)) = (y, m, d) else {
         return Err(datetime_err(input, "the date is not YYYY-MM-DD"));
@@ -301,11 +286,7 @@ pub fn parse_datetime(s: &str) -> Result<DateTime<Utc>, TimespanError> {
     let minute = num(&rest[i..i + 2]).unwrap_or(99);
     i += 2;
     let mut second = 0;
-    let has_seconds = if extended {
-        rb.get(i) == Some(&b':')
-    } else {
-        digits_at(i)
-    };
+    let has_seconds = if extended { rb.get(i) == Some(&b':') } else { digits_at(i) };
     if has_seconds {
         if extended {
             i += 1;
@@ -325,10 +306,7 @@ pub fn parse_datetime(s: &str) -> Result<DateTime<Utc>, TimespanError> {
         }
         let frac = &rest[start..i];
         if frac.is_empty() {
-            return Err(datetime_err(
-                input,
-                "expected digits after the decimal point",
-            ));
+            return Err(datetime_err(input, "expected digits after the decimal point"));
         }
         if frac.len() > 9 {
             return Err(datetime_err(
@@ -351,10 +329,7 @@ pub fn parse_datetime(s: &str) -> Result<DateTime<Utc>, TimespanError> {
                 b'+' => 1,
                 b'-' => -1,
                 _ => {
-                    return Err(datetime_err(
-                        input,
-                        format!("unexpected {off:?} after the time"),
-                    ));
+                    return Err(datetime_err(input, format!("unexpected {off:?} after the time")));
                 }
             };
             let o = &off[1..];
@@ -423,10 +398,7 @@ pub fn parse_duration_allow_zero(s: &str) -> Result<Duration, TimespanError> {
         return Err(duration_err(input, "it is empty"));
     }
     if s.starts_with('-') {
-        return Err(duration_err(
-            input,
-            "it is negative; a duration must be positive",
-        ));
+        return Err(duration_err(input, "it is negative; a duration must be positive"));
     }
     let s = s.strip_prefix('+').unwrap_or(s);
     if s == "0" {
@@ -475,10 +447,7 @@ fn parse_short_duration(input: &str, s: &str) -> Result<Duration, TimespanError>
             i += 1;
         }
         if i == start {
-            return Err(duration_err(
-                input,
-                format!("expected a number at {:?}", &s[start..]),
-            ));
+            return Err(duration_err(input, format!("expected a number at {:?}", &s[start..])));
         }
         let digits = &s[start..i];
         if b.get(i) == Some(&b'.') {
@@ -527,9 +496,7 @@ fn parse_short_duration(input: &str, s: &str) -> Result<Duration, TimespanError>
             ));
         }
         last_unit = unit_nanos;
-        let n: u64 = digits
-            .parse()
-            .map_err(|_| duration_err(input, "the number is too large"))?;
+        let n: u64 = digits.parse().map_err(|_| duration_err(input, "the number is too large"))?;
         parts.push((n, unit_nanos));
     }
     checked_total(input, &parts, 0)
@@ -573,10 +540,7 @@ fn parse_iso_duration(input: &str, body: &str) -> Result<Duration, TimespanError
             frac = Some(&body[fs..i]);
         }
         if int_part.is_empty() {
-            return Err(duration_err(
-                input,
-                format!("expected a number at {:?}", &body[start..]),
-            ));
+            return Err(duration_err(input, format!("expected a number at {:?}", &body[start..])));
         }
         let Some(&designator) = b.get(i) else {
             return Err(duration_err(
@@ -624,9 +588,8 @@ fn parse_iso_duration(input: &str, body: &str) -> Result<Duration, TimespanError
         if in_time {
             saw_t_part = true;
         }
-        let n: u64 = int_part
-            .parse()
-            .map_err(|_| duration_err(input, "the number is too large"))?;
+        let n: u64 =
+            int_part.parse().map_err(|_| duration_err(input, "the number is too large"))?;
         parts.push((n, unit_nanos));
         if let Some(f) = frac {
             if d != b'S' || i != b.len() {
@@ -662,15 +625,9 @@ pub fn format_duration(d: Duration) -> String {
     if neg {
         out.push('-');
     }
-    for (unit, name) in [
-        (DAY, "d"),
-        (HOUR, "h"),
-        (MIN, "m"),
-        (SEC, "s"),
-        (MS, "ms"),
-        (US, "us"),
-        (NS, "ns"),
-    ] {
+    for (unit, name) in
+        [(DAY, "d"), (HOUR, "h"), (MIN, "m"), (SEC, "s"), (MS, "ms"), (US, "us"), (NS, "ns")]
+    {
         let unit = unit as u128;
         let n = total / unit;
         if n > 0 {
@@ -707,48 +664,12 @@ mod tests {
 
     #[test]
     fn durations_ending_now() {
-        assert_eq!(
-            w("P7D"),
-            Window {
-                start: t(2026, 11, 15, 12, 0, 0),
-                end: now()
-            }
-        );
-        assert_eq!(
-            w("PT6H"),
-            Window {
-                start: t(2026, 11, 22, 6, 0, 0),
-                end: now()
-            }
-        );
-        assert_eq!(
-            w("P1DT6H"),
-            Window {
-                start: t(2026, 11, 21, 6, 0, 0),
-                end: now()
-            }
-        );
-        assert_eq!(
-            w("P1W"),
-            Window {
-                start: t(2026, 11, 15, 12, 0, 0),
-                end: now()
-            }
-        );
-        assert_eq!(
-            w("PT30M"),
-            Window {
-                start: t(2026, 11, 22, 11, 30, 0),
-                end: now()
-            }
-        );
-        assert_eq!(
-            w("  p1d "),
-            Window {
-                start: t(2026, 11, 21, 12, 0, 0),
-                end: now()
-            }
-        );
+        assert_eq!(w("P7D"), Window { start: t(2026, 11, 15, 12, 0, 0), end: now() });
+        assert_eq!(w("PT6H"), Window { start: t(2026, 11, 22, 6, 0, 0), end: now() });
+        assert_eq!(w("P1DT6H"), Window { start: t(2026, 11, 21, 6, 0, 0), end: now() });
+        assert_eq!(w("P1W"), Window { start: t(2026, 11, 15, 12, 0, 0), end: now() });
+        assert_eq!(w("PT30M"), Window { start: t(2026, 11, 22, 11, 30, 0), end: now() });
+        assert_eq!(w("  p1d "), Window { start: t(2026, 11, 21, 12, 0, 0), end: now() });
         assert_eq!(w("7d"), w("P7D"));
         assert_eq!(w("1h30m"), w("PT1H30M"));
     }
@@ -756,13 +677,7 @@ mod tests {
     #[test]
     fn start_end_forms() {
         let x = w("2026-11-22T10:00:00Z/2026-11-22T11:00:00Z");
-        assert_eq!(
-            x,
-            Window {
-                start: t(2026, 11, 22, 10, 0, 0),
-                end: t(2026, 11, 22, 11, 0, 0)
-            }
-        );
+        assert_eq!(x, Window { start: t(2026, 11, 22, 10, 0, 0), end: t(2026, 11, 22, 11, 0, 0) });
         assert_eq!(w("2026-11-22T10:00:00Z/PT1H"), x);
         assert_eq!(w("PT1H/2026-11-22T11:00:00Z"), x);
         assert_eq!(w("2026-11-22T10:00:00+00:00/2026-11-22T11:00:00+00:00"), x);
@@ -771,24 +686,15 @@ mod tests {
         assert_eq!(w("20261122T100000Z/20261122T110000Z"), x);
         assert_eq!(
             w("2026-11-20/2026-11-22"),
-            Window {
-                start: t(2026, 11, 20, 0, 0, 0),
-                end: t(2026, 11, 22, 0, 0, 0)
-            }
+            Window { start: t(2026, 11, 20, 0, 0, 0), end: t(2026, 11, 22, 0, 0, 0) }
         );
         assert_eq!(
             w("2026-11-20/P1D"),
-            Window {
-                start: t(2026, 11, 20, 0, 0, 0),
-                end: t(2026, 11, 21, 0, 0, 0)
-            }
+            Window { start: t(2026, 11, 20, 0, 0, 0), end: t(2026, 11, 21, 0, 0, 0) }
         );
         assert_eq!(
             w("P1D/2026-11-20"),
-            Window {
-                start: t(2026, 11, 19, 0, 0, 0),
-                end: t(2026, 11, 20, 0, 0, 0)
-            }
+            Window { start: t(2026, 11, 19, 0, 0, 0), end: t(2026, 11, 20, 0, 0, 0) }
         );
     }
 
@@ -796,18 +702,9 @@ mod tests {
     fn bare_start_ends_now() {
         assert_eq!(
             w("2026-11-22T10:00:00Z"),
-            Window {
-                start: t(2026, 11, 22, 10, 0, 0),
-                end: now()
-            }
+            Window { start: t(2026, 11, 22, 10, 0, 0), end: now() }
         );
-        assert_eq!(
-            w("2026-11-20"),
-            Window {
-                start: t(2026, 11, 20, 0, 0, 0),
-                end: now()
-            }
-        );
+        assert_eq!(w("2026-11-20"), Window { start: t(2026, 11, 20, 0, 0, 0), end: now() });
         assert!(err("2026-11-23").contains("not before now"));
         assert!(err("2026-11-22T12:00:00Z").contains("not before now"));
     }
@@ -844,17 +741,10 @@ mod tests {
             "20261122T100000Z",
             "20261122T1000Z",
         ] {
-            assert_eq!(
-                parse_datetime(s).unwrap_or_else(|e| panic!("{s}: {e}")),
-                x,
-                "{s}"
-            );
+            assert_eq!(parse_datetime(s).unwrap_or_else(|e| panic!("{s}: {e}")), x, "{s}");
         }
         // Offsets crossing midnight and a leap day.
-        assert_eq!(
-            parse_datetime("2028-03-01T01:00:00+02:00").unwrap(),
-            t(2028, 2, 29, 23, 0, 0)
-        );
+        assert_eq!(parse_datetime("2028-03-01T01:00:00+02:00").unwrap(), t(2028, 2, 29, 23, 0, 0));
         for bad in [
             "2026-13-01",
             "2026-02-30",
@@ -896,37 +786,22 @@ mod tests {
             ("2026-11-22/", "empty"),
             ("/P1D", "empty"),
             ("a/b/c", "more than one"),
-            (
-                "2026-11-22T11:00:00Z/2026-11-22T10:00:00Z",
-                "not after the start",
-            ),
-            (
-                "2026-11-22T10:00:00Z/2026-11-22T10:00:00Z",
-                "not after the start",
-            ),
+            ("2026-11-22T11:00:00Z/2026-11-22T10:00:00Z", "not after the start"),
+            ("2026-11-22T10:00:00Z/2026-11-22T10:00:00Z", "not after the start"),
             ("P99999999999999999999D", "too large"),
             ("P999999999D", "too long"),
         ] {
             let e = err(spec);
             assert!(e.contains(why), "{spec:?}: {e}");
-            assert!(
-                e.contains(&format!("{spec:?}")),
-                "{spec:?}: names input: {e}"
-            );
+            assert!(e.contains(&format!("{spec:?}")), "{spec:?}: names input: {e}");
             assert!(e.contains("START/END"), "{spec:?}: lists forms: {e}");
         }
     }
 
     #[test]
     fn graph_text() {
-        let x = Window {
-            start: t(2026, 11, 22, 10, 0, 0),
-            end: t(2026, 11, 22, 11, 0, 0),
-        };
-        assert_eq!(
-            x.to_graph(),
-            "2026-11-22T10:00:00.0000000Z/2026-11-22T11:00:00.0000000Z"
-        );
+        let x = Window { start: t(2026, 11, 22, 10, 0, 0), end: t(2026, 11, 22, 11, 0, 0) };
+        assert_eq!(x.to_graph(), "2026-11-22T10:00:00.0000000Z/2026-11-22T11:00:00.0000000Z");
         assert_eq!(x.to_string(), "2026-11-22T10:00:00Z/2026-11-22T11:00:00Z");
         // The Graph text parses back to the same window.
         assert_eq!(Window::parse(&x.to_graph(), now()).unwrap(), x);
@@ -934,39 +809,20 @@ mod tests {
             start: t(2026, 11, 22, 10, 0, 0) + Duration::nanoseconds(100),
             end: t(2026, 11, 22, 10, 0, 0) + Duration::nanoseconds(1_000_000_199),
         };
-        assert_eq!(
-            odd.to_graph(),
-            "2026-11-22T10:00:00.0000001Z/2026-11-22T10:00:01.0000001Z"
-        );
+        assert_eq!(odd.to_graph(), "2026-11-22T10:00:00.0000001Z/2026-11-22T10:00:01.0000001Z");
     }
 
     #[test]
     fn file_stems() {
-        let x = Window {
-            start: t(2026, 11, 22, 10, 0, 0),
-            end: t(2026, 11, 22, 11, 0, 0),
-        };
+        let x = Window { start: t(2026, 11, 22, 10, 0, 0), end: t(2026, 11, 22, 11, 0, 0) };
         assert_eq!(x.file_stem(), "20261122T100000Z_20261122T110000Z");
-        let half = Window {
-            start: x.start + Duration::milliseconds(500),
-            end: x.end,
-        };
+        let half = Window { start: x.start + Duration::milliseconds(500), end: x.end };
         assert_eq!(half.file_stem(), "20261122T100000.5Z_20261122T110000Z");
-        let tick = Window {
-            start: x.start,
-            end: x.end + Duration::nanoseconds(100),
-        };
-        assert_eq!(
-            tick.file_stem(),
-            "20261122T100000Z_20261122T110000.0000001Z"
-        );
+        let tick = Window { start: x.start, end: x.end + Duration::nanoseconds(100) };
+        assert_eq!(tick.file_stem(), "20261122T100000Z_20261122T110000.0000001Z");
         for s in [x, half, tick] {
             let stem = s.file_stem();
-            assert!(
-                stem.chars()
-                    .all(|c| c.is_ascii_digit() || "TZ._".contains(c)),
-                "{stem}"
-            );
+            assert!(stem.chars().all(|c| c.is_ascii_digit() || "TZ._".contains(c)), "{stem}");
             // Round trip: the stem, with '/' for '_', parses back to the window.
             assert_eq!(Window::parse(&stem.replace('_', "/"), now()).unwrap(), s);
         }
@@ -974,11 +830,7 @@ mod tests {
         let mut stems: Vec<String> = (0..1000)
             .map(|i| {
                 let start = x.start + Duration::nanoseconds(i * 100);
-                Window {
-                    start,
-                    end: start + Duration::hours(1),
-                }
-                .file_stem()
+                Window { start, end: start + Duration::hours(1) }.file_stem()
             })
             .collect();
         stems.sort();
@@ -1026,19 +878,12 @@ mod tests {
             ("1d12h", Duration::hours(36)),
             ("500ms", Duration::milliseconds(500)),
             ("1s500ms", Duration::milliseconds(1500)),
-            (
-                "2w3d4h5m6s7ms",
-                Duration::milliseconds(((17 * 24 + 4) * 60 + 5) * 60_000 + 6007),
-            ),
+            ("2w3d4h5m6s7ms", Duration::milliseconds(((17 * 24 + 4) * 60 + 5) * 60_000 + 6007)),
             (" 5m ", Duration::minutes(5)),
             ("10us", Duration::microseconds(10)),
             ("100ns", Duration::nanoseconds(100)),
         ] {
-            assert_eq!(
-                parse_duration(s).unwrap_or_else(|e| panic!("{s}: {e}")),
-                d,
-                "{s}"
-            );
+            assert_eq!(parse_duration(s).unwrap_or_else(|e| panic!("{s}: {e}")), d, "{s}");
         }
     }
 
@@ -1056,11 +901,7 @@ mod tests {
             ("P1DT1H1M1S", Duration::seconds(90061)),
             ("pt15m", Duration::minutes(15)),
         ] {
-            assert_eq!(
-                parse_duration(s).unwrap_or_else(|e| panic!("{s}: {e}")),
-                d,
-                "{s}"
-            );
+            assert_eq!(parse_duration(s).unwrap_or_else(|e| panic!("{s}: {e}")), d, "{s}");
         }
     }
 
@@ -1093,17 +934,12 @@ mod tests {
             ("99999999999999999999s", "too large"),
             ("99999999999w", "too long"),
         ] {
-            let e = parse_duration(s)
-                .map(|d| panic!("{s:?} parsed as {d}"))
-                .unwrap_err();
+            let e = parse_duration(s).map(|d| panic!("{s:?} parsed as {d}")).unwrap_err();
             let text = e.to_string();
             assert_eq!(e.what, "duration");
             assert!(text.contains(why), "{s:?}: {text}");
             assert!(text.contains(&format!("{s:?}")), "{s:?}: {text}");
-            assert!(
-                text.contains("1h30m") && text.contains("PT1H"),
-                "{s:?}: {text}"
-            );
+            assert!(text.contains("1h30m") && text.contains("PT1H"), "{s:?}: {text}");
         }
         assert_eq!(parse_duration_allow_zero("0s").unwrap(), Duration::zero());
         assert_eq!(parse_duration_allow_zero("0").unwrap(), Duration::zero());
@@ -1130,9 +966,7 @@ mod tests {
                 assert_eq!(parse_duration(s).unwrap(), d, "{s}");
             }
         }
-        for s in [
-            "90s", "15m", "1h", "2d", "1w", "1h30m", "1d12h", "PT1H", "P1DT6H", "PT90S",
-        ] {
+        for s in ["90s", "15m", "1h", "2d", "1w", "1h30m", "1d12h", "PT1H", "P1DT6H", "PT90S"] {
             let d = parse_duration(s).unwrap();
             assert_eq!(parse_duration(&format_duration(d)).unwrap(), d, "{s}");
         }

@@ -25,10 +25,7 @@ pub(crate) struct Prim<T> {
 
 impl<T: Default + Copy> Prim<T> {
     fn new(capacity: usize) -> Self {
-        Prim {
-            values: Vec::with_capacity(capacity),
-            nulls: NullBufferBuilder::new(capacity),
-        }
+        Prim { values: Vec::with_capacity(capacity), nulls: NullBufferBuilder::new(capacity) }
     }
 
     fn push(&mut self, v: T) {
@@ -353,12 +350,9 @@ fn to_i64(s: &Scalar<'_>) -> Option<i64> {
             let t = t.trim();
             t.parse::<i64>().ok().or_else(|| {
                 // Only decimal number text may take the float route (not "inf" or "NaN").
-                let numeric = !t.is_empty()
-                    && t.bytes()
-                        .all(|c| c.is_ascii_digit() || b".-+eE".contains(&c));
-                numeric
-                    .then(|| t.parse::<f64>().ok().and_then(f64_to_i64))
-                    .flatten()
+                let numeric =
+                    !t.is_empty() && t.bytes().all(|c| c.is_ascii_digit() || b".-+eE".contains(&c));
+                numeric.then(|| t.parse::<f64>().ok().and_then(f64_to_i64)).flatten()
             })
         }
         Scalar::Bool(_) => None,

@@ -100,10 +100,7 @@ mod tests {
 
     /// Reference value through chrono.
     fn chrono_nanos(s: &str) -> i64 {
-        DateTime::parse_from_rfc3339(s)
-            .unwrap()
-            .timestamp_nanos_opt()
-            .unwrap()
+        DateTime::parse_from_rfc3339(s).unwrap().timestamp_nanos_opt().unwrap()
     }
 
     #[test]
@@ -126,20 +123,11 @@ mod tests {
     #[test]
     fn zones_and_separators() {
         let z = chrono_nanos("2024-03-26T09:39:50.5Z");
-        assert_eq!(
-            parse_timestamp_nanos("2024-03-26T09:39:50.5+00:00"),
-            Some(z)
-        );
+        assert_eq!(parse_timestamp_nanos("2024-03-26T09:39:50.5+00:00"), Some(z));
         assert_eq!(parse_timestamp_nanos("2024-03-26 09:39:50.5"), Some(z));
         assert_eq!(parse_timestamp_nanos("2024-03-26T09:39:50.5"), Some(z));
-        assert_eq!(
-            parse_timestamp_nanos("2024-03-26T11:39:50.5+02:00"),
-            Some(z)
-        );
-        assert_eq!(
-            parse_timestamp_nanos("2024-03-26T04:09:50.5-05:30"),
-            Some(z)
-        );
+        assert_eq!(parse_timestamp_nanos("2024-03-26T11:39:50.5+02:00"), Some(z));
+        assert_eq!(parse_timestamp_nanos("2024-03-26T04:09:50.5-05:30"), Some(z));
         assert_eq!(
             parse_timestamp_nanos("2024-03-26T11:39:50.5+02:00"),
             Some(chrono_nanos("2024-03-26T11:39:50.5+02:00"))
@@ -188,9 +176,6 @@ mod tests {
             parse_timestamp_nanos("2024-02-29T00:00:00Z"),
             Some(chrono_nanos("2024-02-29T00:00:00Z"))
         );
-        assert_eq!(
-            parse_timestamp_nanos("1969-12-31T23:59:59.9999999Z"),
-            Some(-100)
-        );
+        assert_eq!(parse_timestamp_nanos("1969-12-31T23:59:59.9999999Z"), Some(-100));
     }
 }

@@ -102,11 +102,7 @@ pub enum DecodeError {
 ///
 /// A leading UTF-8 byte order mark is skipped (offsets still count it).
 pub fn decode(body: &[u8], opts: &DecodeOptions) -> Result<Decoded, DecodeError> {
-    let bom = if body.starts_with(b"\xEF\xBB\xBF") {
-        3
-    } else {
-        0
-    };
+    let bom = if body.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
     let envelope: Envelope<'_> =
         serde_json::from_slice(&body[bom..]).map_err(|e| malformed(&body[bom..], bom, &e))?;
     let entries = envelope.schema.ok_or(DecodeError::MissingSchema)?;
@@ -121,32 +117,20 @@ pub fn decode(body: &[u8], opts: &DecodeOptions) -> Result<Decoded, DecodeError>
     let columns: Vec<Column> = final_names
         .iter()
         .zip(&named)
-        .map(|(name, (_, ty))| Column {
-            name: name.clone(),
-            service_type: (*ty).to_owned(),
-        })
+        .map(|(name, (_, ty))| Column { name: name.clone(), service_type: (*ty).to_owned() })
         .collect();
-    let fields: Vec<Field> = columns
-        .iter()
-        .zip(&named)
-        .map(|(col, (sent, _))| field(col, sent))
-        .collect();
+    let fields: Vec<Field> =
+        columns.iter().zip(&named).map(|(col, (sent, _))| field(col, sent)).collect();
     let schema: SchemaRef = Arc::new(Schema::new(fields));
 
     // Phase 2 over the raw `results` slice, which lies inside `body`.
     let raw = results.get();
-    let base = (raw.as_ptr() as usize)
-        .wrapping_sub(body.as_ptr() as usize)
-        .min(body.len());
-    let plan: Vec<(&str, ServiceType)> = named
-        .iter()
-        .map(|(name, ty)| (*name, ServiceType::from_service(ty)))
-        .collect();
+    let base = (raw.as_ptr() as usize).wrapping_sub(body.as_ptr() as usize).min(body.len());
+    let plan: Vec<(&str, ServiceType)> =
+        named.iter().map(|(name, ty)| (*name, ServiceType::from_service(ty))).collect();
     let mut rows = rows::RowDecoder::new(&plan, schema.clone(), opts.batch_rows);
     let mut de = serde_json::Deserializer::from_str(raw);
-    let outcome = rows::RowsSeed(&mut rows)
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
+    let outcome = rows::RowsSeed(&mut rows).deserialize(&mut de).and_then(|()| de.end());
     if let Some(e) = rows.arrow_error.take() {
         return Err(DecodeError::Arrow(e));
     }
@@ -187,10 +171,7 @@ impl<'de: 'a, 'a> serde::de::Visitor<'de> for EnvelopeVisitor<'a> {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut env = Envelope {
-            schema: None,
-            results: None,
-        };
+        let mut env = Envelope { schema: None, results: None };
         while let Some(key) = map.next_key::<EnvelopeKey>()? {
             match key {
                 EnvelopeKey::Schema => env.schema = map.next_value()?,
@@ -300,10 +281,7 @@ fn malformed(text: &[u8], base: usize, e: &serde_json::Error) -> DecodeError {
         };
         (line_start + e.column().saturating_sub(1)).min(text.len())
     };
-    DecodeError::Malformed {
-        offset: base + offset,
-        message: e.to_string(),
-    }
+    DecodeError::Malformed { offset: base + offset, message: e.to_string() }
 }
 
 #[cfg(test)]

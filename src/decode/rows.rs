@@ -37,12 +37,7 @@ impl<'s> Lookup<'s> {
                 next_same[prev] = Some(i);
             }
         }
-        Lookup {
-            names,
-            first,
-            next_same,
-            map,
-        }
+        Lookup { names, first, next_same, map }
     }
 
     /// The first column named `key`; `hint` (the column after the previous key) is tried first
@@ -123,11 +118,7 @@ impl<'s> RowDecoder<'s> {
         if self.rows_in_batch == 0 {
             return Ok(());
         }
-        let arrays = self
-            .cols
-            .iter_mut()
-            .map(ColBuf::finish)
-            .collect::<Result<Vec<_>, _>>()?;
+        let arrays = self.cols.iter_mut().map(ColBuf::finish).collect::<Result<Vec<_>, _>>()?;
         let options = RecordBatchOptions::new().with_row_count(Some(self.rows_in_batch));
         let batch = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?;
         self.batches.push(batch);
@@ -182,10 +173,7 @@ impl<'de> Visitor<'de> for RowSeed<'_, '_> {
         let dec = self.0;
         dec.row += 1;
         let row = dec.row;
-        while let Some(key) = map.next_key_seed(KeySeed {
-            lookup: &dec.lookup,
-            hint: dec.hint,
-        })? {
+        while let Some(key) = map.next_key_seed(KeySeed { lookup: &dec.lookup, hint: dec.hint })? {
             let Some(mut i) = key else {
                 map.next_value::<IgnoredAny>()?;
                 continue;

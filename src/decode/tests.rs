@@ -29,18 +29,11 @@ fn column(d: &Decoded, name: &str) -> ArrayRef {
 }
 
 fn strings(d: &Decoded, name: &str) -> Vec<Option<String>> {
-    column(d, name)
-        .as_string::<i32>()
-        .iter()
-        .map(|v| v.map(str::to_owned))
-        .collect()
+    column(d, name).as_string::<i32>().iter().map(|v| v.map(str::to_owned)).collect()
 }
 
 fn nanos(d: &Decoded, name: &str) -> Vec<Option<i64>> {
-    column(d, name)
-        .as_primitive::<TimestampNanosecondType>()
-        .iter()
-        .collect()
+    column(d, name).as_primitive::<TimestampNanosecondType>().iter().collect()
 }
 
 fn i64s(d: &Decoded, name: &str) -> Vec<Option<i64>> {
@@ -52,10 +45,7 @@ fn i32s(d: &Decoded, name: &str) -> Vec<Option<i32>> {
 }
 
 fn f64s(d: &Decoded, name: &str) -> Vec<Option<f64>> {
-    column(d, name)
-        .as_primitive::<Float64Type>()
-        .iter()
-        .collect()
+    column(d, name).as_primitive::<Float64Type>().iter().collect()
 }
 
 fn bools(d: &Decoded, name: &str) -> Vec<Option<bool>> {
@@ -93,19 +83,14 @@ fn assert_three_string_schema(d: &Decoded) {
 
 #[test]
 fn fixture_v1_example1_lowercase_schema() {
-    let d = decode(
-        &fixture("runHuntingQuery.v1.0.response.example1.json"),
-        &DecodeOptions::default(),
-    )
-    .unwrap();
+    let d =
+        decode(&fixture("runHuntingQuery.v1.0.response.example1.json"), &DecodeOptions::default())
+            .unwrap();
     assert_three_string_schema(&d);
     assert_eq!(d.rows, 2);
     assert_eq!(
         nanos(&d, "Timestamp"),
-        [
-            ts(2024, 3, 26, 9, 39, 50, 768_864_100),
-            ts(2024, 3, 26, 9, 39, 49, 435_378_800)
-        ]
+        [ts(2024, 3, 26, 9, 39, 50, 768_864_100), ts(2024, 3, 26, 9, 39, 49, 435_378_800)]
     );
     assert_eq!(strings(&d, "FileName"), [s("cmd.exe"), s("cmd.exe")]);
     assert_eq!(
@@ -134,21 +119,11 @@ fn fixture_v1_example2_timespan() {
     );
     assert_eq!(
         strings(&d, "FileName"),
-        [
-            s("cmd.exe"),
-            s("explorer.exe"),
-            s("notepad.exe"),
-            s("cmd.exe")
-        ]
+        [s("cmd.exe"), s("explorer.exe"), s("notepad.exe"), s("cmd.exe")]
     );
     assert_eq!(
         strings(&d, "InitiatingProcessFileName"),
-        [
-            s("powershell.exe"),
-            s("cmd.exe"),
-            s("explorer.exe"),
-            s("powershell.exe")
-        ]
+        [s("powershell.exe"), s("cmd.exe"), s("explorer.exe"), s("powershell.exe")]
     );
 }
 
@@ -163,16 +138,10 @@ fn fixtures_with_pascal_case_schema() {
         assert_eq!(d.rows, 2, "{name}");
         assert_eq!(
             nanos(&d, "Timestamp"),
-            [
-                ts(2020, 8, 30, 6, 38, 35, 766_435_600),
-                ts(2020, 8, 30, 6, 38, 30, 516_336_300)
-            ],
+            [ts(2020, 8, 30, 6, 38, 35, 766_435_600), ts(2020, 8, 30, 6, 38, 30, 516_336_300)],
             "{name}"
         );
-        assert_eq!(
-            strings(&d, "FileName"),
-            [s("conhost.exe"), s("conhost.exe")]
-        );
+        assert_eq!(strings(&d, "FileName"), [s("conhost.exe"), s("conhost.exe")]);
         assert_eq!(
             strings(&d, "InitiatingProcessFileName"),
             [s("powershell.exe"), s("powershell.exe")]
@@ -229,11 +198,9 @@ fn byte_order_mark_is_skipped() {
 
 #[test]
 fn annotation_and_unknown_keys_are_skipped() {
-    let d = dec(
-        r##"{"schema":[{"name":"ProcessId","type":"Int64"},{"name":"N","type":"String"}],
+    let d = dec(r##"{"schema":[{"name":"ProcessId","type":"Int64"},{"name":"N","type":"String"}],
             "results":[{"ProcessId@odata.type":"#Int64","ProcessId":4780,"Extra":{"deep":[1,{"a":2}]},"N":"n"},
-                       {"N":"m","ProcessId@odata.type":"#Int64","ProcessId":"12"}]}"##,
-    );
+                       {"N":"m","ProcessId@odata.type":"#Int64","ProcessId":"12"}]}"##);
     assert_eq!(i64s(&d, "ProcessId"), [Some(4780), Some(12)]);
     assert_eq!(strings(&d, "N"), [s("n"), s("m")]);
     assert_eq!(d.mismatched_cells, 0);
@@ -279,71 +246,29 @@ fn every_type_and_its_mismatches() {
       ]}"#;
     let d = dec(body);
     assert_eq!(d.rows, 5);
-    assert_eq!(
-        strings(&d, "S"),
-        [s("plain"), s(r#"{"k":1}"#), s("[1,2]"), s(""), None]
-    );
+    assert_eq!(strings(&d, "S"), [s("plain"), s(r#"{"k":1}"#), s("[1,2]"), s(""), None]);
     assert_eq!(
         strings(&d, "G"),
-        [
-            s("0b2c5d1e-0000-4000-8000-000000000001"),
-            s("42"),
-            None,
-            None,
-            None
-        ]
+        [s("0b2c5d1e-0000-4000-8000-000000000001"), s("42"), None, None, None]
     );
-    assert_eq!(
-        strings(&d, "Span"),
-        [s("1.02:03:04.5000000"), s("true"), None, None, None]
-    );
+    assert_eq!(strings(&d, "Span"), [s("1.02:03:04.5000000"), s("true"), None, None, None]);
     // Numbers in a text column keep their exact JSON text, even beyond f64.
     assert_eq!(
         strings(&d, "Dec"),
-        [
-            s("12.50"),
-            s("12345678901234567890.123456789"),
-            s("1e400"),
-            s("-0.0"),
-            None
-        ]
+        [s("12.50"), s("12345678901234567890.123456789"), s("1e400"), s("-0.0"), None]
     );
-    assert_eq!(
-        nanos(&d, "T"),
-        [
-            ts(2024, 3, 26, 9, 39, 50, 768_864_100),
-            None,
-            None,
-            None,
-            None
-        ]
-    );
+    assert_eq!(nanos(&d, "T"), [ts(2024, 3, 26, 9, 39, 50, 768_864_100), None, None, None, None]);
     // The last row repeats "L": the last value wins.
-    assert_eq!(
-        i64s(&d, "L"),
-        [Some(i64::MAX), Some(123), None, None, Some(i64::MIN)]
-    );
-    assert_eq!(
-        i64s(&d, "U32"),
-        [Some(4_294_967_295), Some(1), None, None, None]
-    );
+    assert_eq!(i64s(&d, "L"), [Some(i64::MAX), Some(123), None, None, Some(i64::MIN)]);
+    assert_eq!(i64s(&d, "U32"), [Some(4_294_967_295), Some(1), None, None, None]);
     assert_eq!(i32s(&d, "I"), [Some(i32::MIN), None, Some(77), None, None]);
     let f = f64s(&d, "F");
     assert_eq!(f[0], Some(1.5));
     assert!(f[1].unwrap().is_nan());
     assert_eq!(&f[2..], [Some(f64::NEG_INFINITY), None, Some(100_000.0)]);
-    assert_eq!(
-        f64s(&d, "Sg"),
-        [Some(-0.25), Some(f64::INFINITY), Some(2500.0), None, None]
-    );
-    assert_eq!(
-        bools(&d, "B"),
-        [Some(true), Some(true), Some(false), None, Some(false)]
-    );
-    assert_eq!(
-        bools(&d, "SB"),
-        [Some(true), Some(false), Some(true), None, None]
-    );
+    assert_eq!(f64s(&d, "Sg"), [Some(-0.25), Some(f64::INFINITY), Some(2500.0), None, None]);
+    assert_eq!(bools(&d, "B"), [Some(true), Some(true), Some(false), None, Some(false)]);
+    assert_eq!(bools(&d, "SB"), [Some(true), Some(false), Some(true), None, None]);
     assert_eq!(
         strings(&d, "Dyn"),
         [
@@ -354,14 +279,8 @@ fn every_type_and_its_mismatches() {
             None
         ]
     );
-    assert_eq!(
-        strings(&d, "Obj"),
-        [s(r#"[1,"x",true]"#), s("12.50"), None, None, None]
-    );
-    assert_eq!(
-        strings(&d, "New"),
-        [s("text value"), s("false"), s(r#"{"x":{}}"#), None, None]
-    );
+    assert_eq!(strings(&d, "Obj"), [s(r#"[1,"x",true]"#), s("12.50"), None, None, None]);
+    assert_eq!(strings(&d, "New"), [s("text value"), s("false"), s(r#"{"x":{}}"#), None, None]);
     // Mismatches, counted per cell:
     //   text: S {..}, S [..], G 42, Span true, Dec number x2 (row 2, 3)         = 6
     //   T "yesterday", T 12, T {..}                                             = 3
@@ -381,30 +300,14 @@ fn field_metadata_and_types() {
     );
     let f = d.schema.field(0);
     assert!(f.is_nullable());
-    assert_eq!(
-        f.metadata().get(SERVICE_TYPE_KEY).map(String::as_str),
-        Some("dynamic")
-    );
-    assert_eq!(
-        f.metadata().get(EXTENSION_NAME_KEY).map(String::as_str),
-        Some("arrow.json")
-    );
-    assert_eq!(
-        f.metadata().get(EXTENSION_METADATA_KEY).map(String::as_str),
-        Some("")
-    );
+    assert_eq!(f.metadata().get(SERVICE_TYPE_KEY).map(String::as_str), Some("dynamic"));
+    assert_eq!(f.metadata().get(EXTENSION_NAME_KEY).map(String::as_str), Some("arrow.json"));
+    assert_eq!(f.metadata().get(EXTENSION_METADATA_KEY).map(String::as_str), Some(""));
     let f = d.schema.field(1);
-    assert_eq!(
-        f.metadata().get(SERVICE_TYPE_KEY).map(String::as_str),
-        Some("String")
-    );
+    assert_eq!(f.metadata().get(SERVICE_TYPE_KEY).map(String::as_str), Some("String"));
     assert_eq!(f.metadata().get(EXTENSION_NAME_KEY), None);
     assert_eq!(
-        d.schema
-            .field(2)
-            .metadata()
-            .get(EXTENSION_NAME_KEY)
-            .map(String::as_str),
+        d.schema.field(2).metadata().get(EXTENSION_NAME_KEY).map(String::as_str),
         Some("arrow.json")
     );
 }
@@ -417,13 +320,7 @@ fn zero_rows_keep_the_schema() {
     assert_eq!(d.rows, 0);
     assert!(d.batches.is_empty());
     assert_eq!(d.schema.fields().len(), 2);
-    assert_eq!(
-        d.columns[1],
-        Column {
-            name: "B".into(),
-            service_type: "Int64".into()
-        }
-    );
+    assert_eq!(d.columns[1], Column { name: "B".into(), service_type: "Int64".into() });
 }
 
 #[test]
@@ -453,17 +350,11 @@ fn timestamp_fractions_and_offsets() {
 #[test]
 fn batches_split_at_batch_rows() {
     let rows: Vec<String> = (0..10).map(|i| format!(r#"{{"N":{i}}}"#)).collect();
-    let body = format!(
-        r#"{{"schema":[{{"name":"N","type":"Int64"}}],"results":[{}]}}"#,
-        rows.join(",")
-    );
-    for (batch_rows, sizes) in [
-        (3, vec![3, 3, 3, 1]),
-        (5, vec![5, 5]),
-        (10, vec![10]),
-        (100, vec![10]),
-        (0, vec![1; 10]),
-    ] {
+    let body =
+        format!(r#"{{"schema":[{{"name":"N","type":"Int64"}}],"results":[{}]}}"#, rows.join(","));
+    for (batch_rows, sizes) in
+        [(3, vec![3, 3, 3, 1]), (5, vec![5, 5]), (10, vec![10]), (100, vec![10]), (0, vec![1; 10])]
+    {
         let d = decode(body.as_bytes(), &DecodeOptions { batch_rows }).unwrap();
         let got: Vec<usize> = d.batches.iter().map(RecordBatch::num_rows).collect();
         assert_eq!(got, sizes, "batch_rows {batch_rows}");
@@ -480,22 +371,10 @@ fn duplicate_and_case_differing_names() {
             "results":[{"LogonID":7,"LogonId":"x","A":"first","A":5,"A_2":"orig","A":"third"},
                        {"A":"only"}]}"#,
     );
-    let names: Vec<&str> = d
-        .schema
-        .fields()
-        .iter()
-        .map(|f| f.name().as_str())
-        .collect();
+    let names: Vec<&str> = d.schema.fields().iter().map(|f| f.name().as_str()).collect();
     assert_eq!(names, ["LogonId", "LogonID", "A", "A_3", "A_2", "A_4"]);
     assert_eq!(d.columns[3].name, "A_3");
-    assert_eq!(
-        d.schema
-            .field(3)
-            .metadata()
-            .get(SERVICE_NAME_KEY)
-            .map(String::as_str),
-        Some("A")
-    );
+    assert_eq!(d.schema.field(3).metadata().get(SERVICE_NAME_KEY).map(String::as_str), Some("A"));
     assert_eq!(d.schema.field(2).metadata().get(SERVICE_NAME_KEY), None);
     assert_eq!(strings(&d, "LogonId"), [s("x"), None]);
     assert_eq!(i64s(&d, "LogonID"), [Some(7), None]);
@@ -527,14 +406,8 @@ fn escapes_in_keys_and_strings() {
     );
     assert_eq!(d.columns[0].name, "Pathé");
     assert_eq!(d.columns[1].name, "Q\"k");
-    assert_eq!(
-        strings(&d, "Pathé"),
-        [s("C:\\Windows\\System32\\cmd.exe é😀\n\t/"), s("direct é")]
-    );
-    assert_eq!(
-        strings(&d, "Q\"k"),
-        [s("\u{fffd} lone"), s(r#"{"p":"C:\\x"}"#)]
-    );
+    assert_eq!(strings(&d, "Pathé"), [s("C:\\Windows\\System32\\cmd.exe é😀\n\t/"), s("direct é")]);
+    assert_eq!(strings(&d, "Q\"k"), [s("\u{fffd} lone"), s(r#"{"p":"C:\\x"}"#)]);
 }
 
 #[test]
@@ -547,10 +420,7 @@ fn unescape_edge_cases() {
     assert_eq!(run(r"plain"), "plain");
     assert_eq!(run(r"\b\f\r\\"), "\u{8}\u{c}\r\\");
     assert_eq!(run(r"\udc00x"), "\u{fffd}x");
-    assert_eq!(
-        run(r"\ud83d\u0041"),
-        "\u{fffd}\\u0041".replace("\\u0041", "A")
-    );
+    assert_eq!(run(r"\ud83d\u0041"), "\u{fffd}\\u0041".replace("\\u0041", "A"));
     assert_eq!(run(r"\ud83d"), "\u{fffd}");
     assert_eq!(run(r"bad\q"), "bad\\q");
     assert_eq!(run(r"end\"), "end\\");
@@ -560,32 +430,22 @@ fn unescape_edge_cases() {
 #[test]
 fn missing_parts() {
     let opts = DecodeOptions::default();
-    assert!(matches!(
-        decode(br#"{"results":[]}"#, &opts),
-        Err(DecodeError::MissingSchema)
-    ));
-    assert!(matches!(
-        decode(br#"{"schema":[]}"#, &opts),
-        Err(DecodeError::MissingResults)
-    ));
+    assert!(matches!(decode(br#"{"results":[]}"#, &opts), Err(DecodeError::MissingSchema)));
+    assert!(matches!(decode(br#"{"schema":[]}"#, &opts), Err(DecodeError::MissingResults)));
     assert!(matches!(
         decode(br#"{"schema":[],"results":null}"#, &opts),
         Err(DecodeError::MissingResults)
     ));
-    assert!(matches!(
-        decode(b"{}", &opts),
-        Err(DecodeError::MissingSchema)
-    ));
+    assert!(matches!(decode(b"{}", &opts), Err(DecodeError::MissingSchema)));
 }
 
 /// The offset a malformed body reports.
 fn offset_of(body: &[u8]) -> usize {
     match decode(body, &DecodeOptions::default()) {
         Err(DecodeError::Malformed { offset, .. }) => offset,
-        other => panic!(
-            "expected Malformed for {:?}, got {other:?}",
-            String::from_utf8_lossy(body)
-        ),
+        other => {
+            panic!("expected Malformed for {:?}, got {other:?}", String::from_utf8_lossy(body))
+        }
     }
 }
 
@@ -615,10 +475,9 @@ fn malformed_offsets_point_at_the_fault() {
 
 #[test]
 fn truncated_bodies_never_pass_or_panic() {
-    for name in [
-        "runHuntingQuery.v1.0.response.example1.json",
-        "runHuntingQuery.beta.response.json",
-    ] {
+    for name in
+        ["runHuntingQuery.v1.0.response.example1.json", "runHuntingQuery.beta.response.json"]
+    {
         let full = fixture(name);
         let complete = full.trim_ascii_end().len();
         for cut in 0..full.len() {

@@ -149,9 +149,8 @@ fn mix(mut z: u64) -> u64 {
 
 /// FNV-1a of the table name.
 fn table_seed(name: &str) -> u64 {
-    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    name.bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// The offset of event `k` inside its period. Every 10th event lands on a whole millisecond
@@ -179,46 +178,14 @@ struct Device {
 }
 
 const DEVICES: &[Device] = &[
-    Device {
-        name: "ws-fin-0042.contoso.com",
-        ip: "10.1.4.42",
-        os: "Windows10",
-    },
-    Device {
-        name: "ws-hr-0007.contoso.com",
-        ip: "10.1.5.7",
-        os: "Windows11",
-    },
-    Device {
-        name: "dc01.contoso.com",
-        ip: "10.0.0.10",
-        os: "WindowsServer2022",
-    },
-    Device {
-        name: "sql-prod-02.contoso.com",
-        ip: "10.0.2.22",
-        os: "WindowsServer2019",
-    },
-    Device {
-        name: "laptop-zoë.contoso.com",
-        ip: "10.1.9.130",
-        os: "Windows11",
-    },
-    Device {
-        name: "build-agent-17",
-        ip: "172.16.3.17",
-        os: "WindowsServer2022",
-    },
-    Device {
-        name: "exch01.contoso.com",
-        ip: "10.0.1.15",
-        os: "WindowsServer2019",
-    },
-    Device {
-        name: "kiosk-lobby",
-        ip: "192.168.50.23",
-        os: "Windows10",
-    },
+    Device { name: "ws-fin-0042.contoso.com", ip: "10.1.4.42", os: "Windows10" },
+    Device { name: "ws-hr-0007.contoso.com", ip: "10.1.5.7", os: "Windows11" },
+    Device { name: "dc01.contoso.com", ip: "10.0.0.10", os: "WindowsServer2022" },
+    Device { name: "sql-prod-02.contoso.com", ip: "10.0.2.22", os: "WindowsServer2019" },
+    Device { name: "laptop-zoë.contoso.com", ip: "10.1.9.130", os: "Windows11" },
+    Device { name: "build-agent-17", ip: "172.16.3.17", os: "WindowsServer2022" },
+    Device { name: "exch01.contoso.com", ip: "10.0.1.15", os: "WindowsServer2019" },
+    Device { name: "kiosk-lobby", ip: "192.168.50.23", os: "Windows10" },
 ];
 
 struct Account {
@@ -251,13 +218,7 @@ const ACCOUNTS: &[Account] = &[
         display: "渡辺 健",
         rid: 1203,
     },
-    Account {
-        name: "system",
-        domain: "NT AUTHORITY",
-        upn: None,
-        display: "SYSTEM",
-        rid: 18,
-    },
+    Account { name: "system", domain: "NT AUTHORITY", upn: None, display: "SYSTEM", rid: 18 },
     Account {
         name: "svc_backup",
         domain: "CONTOSO",
@@ -418,10 +379,7 @@ const PROCS: &[Proc] = &[
         version: "10.0.19041.1",
         description: "Net Command",
         size: 56_832,
-        cmds: &[
-            r"net.exe localgroup administrators",
-            r"net.exe user /domain",
-        ],
+        cmds: &[r"net.exe localgroup administrators", r"net.exe user /domain"],
     },
     Proc {
         file: "Teams.exe",
@@ -592,14 +550,7 @@ fn hex(seed: u64, n: usize) -> String {
 /// A GUID-shaped string drawn from `seed`.
 fn guid(seed: u64) -> String {
     let h = hex(seed, 32);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
 fn str_seed(v: &str) -> u64 {
@@ -724,17 +675,11 @@ fn head(cols: &mut Vec<Col>, actions: Gen) {
 
 /// `InitiatingProcessAccount{Domain,Name,Sid,Upn,ObjectId}`.
 fn init_account(cols: &mut Vec<Col>) {
-    cols.push(c("InitiatingProcessAccountDomain", STR, |r| {
-        s(r.iacct.domain)
-    }));
+    cols.push(c("InitiatingProcessAccountDomain", STR, |r| s(r.iacct.domain)));
     cols.push(c("InitiatingProcessAccountName", STR, |r| s(r.iacct.name)));
-    cols.push(c("InitiatingProcessAccountSid", STR, |r| {
-        Cell::Str(r.iids.sid.clone())
-    }));
+    cols.push(c("InitiatingProcessAccountSid", STR, |r| Cell::Str(r.iids.sid.clone())));
     cols.push(c("InitiatingProcessAccountUpn", STR, |r| upn(r.iacct)));
-    cols.push(c("InitiatingProcessAccountObjectId", STR, |r| {
-        object_id(r.iids)
-    }));
+    cols.push(c("InitiatingProcessAccountObjectId", STR, |r| object_id(r.iids)));
 }
 
 fn integrity(r: &R, salt: u64) -> Cell {
@@ -744,59 +689,29 @@ fn integrity(r: &R, salt: u64) -> Cell {
 fn elevation(r: &R, salt: u64) -> Cell {
     s(r.pick(
         salt,
-        &[
-            "TokenElevationTypeDefault",
-            "TokenElevationTypeFull",
-            "TokenElevationTypeLimited",
-        ],
+        &["TokenElevationTypeDefault", "TokenElevationTypeFull", "TokenElevationTypeLimited"],
     ))
 }
 
 /// `InitiatingProcess{SHA1,SHA256,MD5,FileName,FileSize,VersionInfo*}`.
 fn init_image(cols: &mut Vec<Col>) {
-    cols.push(c("InitiatingProcessSHA1", STR, |r| {
-        Cell::Str(r.hip.sha1.clone())
-    }));
+    cols.push(c("InitiatingProcessSHA1", STR, |r| Cell::Str(r.hip.sha1.clone())));
     cols.push(c("InitiatingProcessSHA256", STR, |r| {
-        if r.h(40).is_multiple_of(4) {
-            Cell::Null
-        } else {
-            Cell::Str(r.hip.sha256.clone())
-        }
+        if r.h(40).is_multiple_of(4) { Cell::Null } else { Cell::Str(r.hip.sha256.clone()) }
     }));
-    cols.push(c("InitiatingProcessMD5", STR, |r| {
-        Cell::Str(r.hip.md5.clone())
-    }));
+    cols.push(c("InitiatingProcessMD5", STR, |r| Cell::Str(r.hip.md5.clone())));
     cols.push(c("InitiatingProcessFileName", STR, |r| s(r.ip.file)));
-    cols.push(c("InitiatingProcessFileSize", LONG, |r| {
-        Cell::Int(r.ip.size)
-    }));
+    cols.push(c("InitiatingProcessFileSize", LONG, |r| Cell::Int(r.ip.size)));
     init_version(cols);
 }
 
 fn init_version(cols: &mut Vec<Col>) {
-    cols.push(c("InitiatingProcessVersionInfoCompanyName", STR, |r| {
-        s(r.ip.company)
-    }));
-    cols.push(c("InitiatingProcessVersionInfoProductName", STR, |r| {
-        s(r.ip.product)
-    }));
-    cols.push(c("InitiatingProcessVersionInfoProductVersion", STR, |r| {
-        s(r.ip.version)
-    }));
-    cols.push(c(
-        "InitiatingProcessVersionInfoInternalFileName",
-        STR,
-        |r| s(r.ip.file),
-    ));
-    cols.push(c(
-        "InitiatingProcessVersionInfoOriginalFileName",
-        STR,
-        |r| s(r.ip.file),
-    ));
-    cols.push(c("InitiatingProcessVersionInfoFileDescription", STR, |r| {
-        s(r.ip.description)
-    }));
+    cols.push(c("InitiatingProcessVersionInfoCompanyName", STR, |r| s(r.ip.company)));
+    cols.push(c("InitiatingProcessVersionInfoProductName", STR, |r| s(r.ip.product)));
+    cols.push(c("InitiatingProcessVersionInfoProductVersion", STR, |r| s(r.ip.version)));
+    cols.push(c("InitiatingProcessVersionInfoInternalFileName", STR, |r| s(r.ip.file)));
+    cols.push(c("InitiatingProcessVersionInfoOriginalFileName", STR, |r| s(r.ip.file)));
+    cols.push(c("InitiatingProcessVersionInfoFileDescription", STR, |r| s(r.ip.description)));
 }
 
 fn init_id(r: &R) -> Cell {
@@ -841,25 +756,15 @@ fn additional_fields_str(r: &R) -> Cell {
 
 /// Session columns shared by the Device* tables.
 fn session_tail(cols: &mut Vec<Col>) {
-    cols.push(c("InitiatingProcessSessionId", LONG, |r| {
-        Cell::Int((r.h(48) % 4) as i64)
-    }));
+    cols.push(c("InitiatingProcessSessionId", LONG, |r| Cell::Int((r.h(48) % 4) as i64)));
     cols.push(c("IsInitiatingProcessRemoteSession", BOOL, |r| {
         Cell::Bool(r.h(49).is_multiple_of(5))
     }));
     cols.push(c("InitiatingProcessRemoteSessionDeviceName", STR, |r| {
-        if r.h(49).is_multiple_of(5) {
-            s("jumpbox-01")
-        } else {
-            Cell::Null
-        }
+        if r.h(49).is_multiple_of(5) { s("jumpbox-01") } else { Cell::Null }
     }));
     cols.push(c("InitiatingProcessRemoteSessionIP", STR, |r| {
-        if r.h(49).is_multiple_of(5) {
-            s("10.0.9.9")
-        } else {
-            Cell::Null
-        }
+        if r.h(49).is_multiple_of(5) { s("10.0.9.9") } else { Cell::Null }
     }));
 }
 
@@ -870,55 +775,31 @@ fn device_process_events() -> TableSpec {
     v.push(c("FolderPath", STR, |r| Cell::Str(r.hp.path.clone())));
     v.push(c("SHA1", STR, |r| Cell::Str(r.hp.sha1.clone())));
     v.push(c("SHA256", STR, |r| {
-        if r.h(10).is_multiple_of(3) {
-            Cell::Null
-        } else {
-            Cell::Str(r.hp.sha256.clone())
-        }
+        if r.h(10).is_multiple_of(3) { Cell::Null } else { Cell::Str(r.hp.sha256.clone()) }
     }));
     v.push(c("MD5", STR, |r| Cell::Str(r.hp.md5.clone())));
     v.push(c("FileSize", LONG, |r| Cell::Int(r.p.size)));
     v.push(c("ProcessVersionInfoCompanyName", STR, |r| s(r.p.company)));
     v.push(c("ProcessVersionInfoProductName", STR, |r| s(r.p.product)));
-    v.push(c("ProcessVersionInfoProductVersion", STR, |r| {
-        s(r.p.version)
-    }));
-    v.push(c("ProcessVersionInfoInternalFileName", STR, |r| {
-        s(r.p.file)
-    }));
-    v.push(c("ProcessVersionInfoOriginalFileName", STR, |r| {
-        s(r.p.file)
-    }));
-    v.push(c("ProcessVersionInfoFileDescription", STR, |r| {
-        s(r.p.description)
-    }));
-    v.push(c("ProcessId", LONG, |r| {
-        Cell::Int((r.h(11) % 60_000) as i64 + 4)
-    }));
+    v.push(c("ProcessVersionInfoProductVersion", STR, |r| s(r.p.version)));
+    v.push(c("ProcessVersionInfoInternalFileName", STR, |r| s(r.p.file)));
+    v.push(c("ProcessVersionInfoOriginalFileName", STR, |r| s(r.p.file)));
+    v.push(c("ProcessVersionInfoFileDescription", STR, |r| s(r.p.description)));
+    v.push(c("ProcessId", LONG, |r| Cell::Int((r.h(11) % 60_000) as i64 + 4)));
     v.push(c("ProcessCommandLine", STR, |r| s(r.pick(12, r.p.cmds))));
     v.push(c("ProcessIntegrityLevel", STR, |r| integrity(r, 13)));
     v.push(c("ProcessTokenElevation", STR, |r| elevation(r, 14)));
-    v.push(c("ProcessCreationTime", TIME, |r| {
-        Cell::Time(r.ts - (r.h(15) % 20_000) as i64)
-    }));
+    v.push(c("ProcessCreationTime", TIME, |r| Cell::Time(r.ts - (r.h(15) % 20_000) as i64)));
     v.push(c("AccountDomain", STR, |r| s(r.acct.domain)));
     v.push(c("AccountName", STR, |r| s(r.acct.name)));
     v.push(c("AccountSid", STR, |r| Cell::Str(r.ids.sid.clone())));
     v.push(c("AccountUpn", STR, |r| upn(r.acct)));
     v.push(c("AccountObjectId", STR, |r| object_id(r.ids)));
-    v.push(c("LogonId", LONG, |r| {
-        Cell::Int((r.h(16) % 0xFF_FFFF) as i64)
-    }));
+    v.push(c("LogonId", LONG, |r| Cell::Int((r.h(16) % 0xFF_FFFF) as i64)));
     init_account(&mut v);
-    v.push(c("InitiatingProcessLogonId", LONG, |r| {
-        Cell::Int((r.h(17) % 0xFF_FFFF) as i64)
-    }));
-    v.push(c("InitiatingProcessIntegrityLevel", STR, |r| {
-        integrity(r, 18)
-    }));
-    v.push(c("InitiatingProcessTokenElevation", STR, |r| {
-        elevation(r, 19)
-    }));
+    v.push(c("InitiatingProcessLogonId", LONG, |r| Cell::Int((r.h(17) % 0xFF_FFFF) as i64)));
+    v.push(c("InitiatingProcessIntegrityLevel", STR, |r| integrity(r, 18)));
+    v.push(c("InitiatingProcessTokenElevation", STR, |r| elevation(r, 19)));
     init_image(&mut v);
     v.push(c("InitiatingProcessId", LONG, init_id));
     v.push(c("InitiatingProcessCommandLine", STR, init_cmd));
@@ -926,11 +807,7 @@ fn device_process_events() -> TableSpec {
     v.push(c("InitiatingProcessFolderPath", STR, init_folder));
     v.push(c("InitiatingProcessParentId", LONG, parent_id));
     v.push(c("InitiatingProcessParentFileName", STR, parent_file));
-    v.push(c(
-        "InitiatingProcessParentCreationTime",
-        TIME,
-        parent_created,
-    ));
+    v.push(c("InitiatingProcessParentCreationTime", TIME, parent_created));
     v.push(c("InitiatingProcessSignerType", STR, |r| {
         s(r.pick(20, &["OsVendor", "Microsoft", "ThirdParty", "Unknown"]))
     }));
@@ -940,10 +817,7 @@ fn device_process_events() -> TableSpec {
     v.push(c("ReportId", LONG, report_id));
     v.push(c("AppGuardContainerId", STR, |_| s("")));
     v.push(c("AdditionalFields", STR, additional_fields_str));
-    TableSpec {
-        name: "DeviceProcessEvents",
-        cols: v,
-    }
+    TableSpec { name: "DeviceProcessEvents", cols: v }
 }
 
 /// `InitiatingProcess{Id,CommandLine,CreationTime,FolderPath,ParentFileName,ParentId,ParentCreationTime}`
@@ -969,19 +843,13 @@ fn device_network_events() -> TableSpec {
         if r.h(23).is_multiple_of(10) {
             Cell::Null
         } else {
-            Cell::Int(i64::from(
-                r.pick(23, &[443u16, 80, 445, 3389, 53, 135, 8443]),
-            ))
+            Cell::Int(i64::from(r.pick(23, &[443u16, 80, 445, 3389, 53, 135, 8443])))
         }
     }));
     v.push(c("RemoteUrl", STR, |r| s(r.pick(24, REMOTE_URLS))));
     v.push(c("LocalIP", STR, |r| s(r.device().ip)));
-    v.push(c("LocalPort", INT, |r| {
-        Cell::Int(49_152 + (r.h(25) % 16_000) as i64)
-    }));
-    v.push(c("Protocol", STR, |r| {
-        s(r.pick(26, &["Tcp", "Tcp", "Udp", "TcpV6"]))
-    }));
+    v.push(c("LocalPort", INT, |r| Cell::Int(49_152 + (r.h(25) % 16_000) as i64)));
+    v.push(c("Protocol", STR, |r| s(r.pick(26, &["Tcp", "Tcp", "Udp", "TcpV6"]))));
     v.push(c("LocalIPType", STR, |_| s("Private")));
     v.push(c("RemoteIPType", STR, |r| {
         s(r.pick(27, &["Public", "Private", "Loopback", "FourToSixMapping"]))
@@ -993,76 +861,39 @@ fn device_network_events() -> TableSpec {
     v.push(c("InitiatingProcessFolderPath", STR, init_folder));
     v.push(c("InitiatingProcessParentFileName", STR, parent_file));
     v.push(c("InitiatingProcessParentId", LONG, parent_id));
-    v.push(c(
-        "InitiatingProcessParentCreationTime",
-        TIME,
-        parent_created,
-    ));
+    v.push(c("InitiatingProcessParentCreationTime", TIME, parent_created));
     init_account(&mut v);
-    v.push(c("InitiatingProcessIntegrityLevel", STR, |r| {
-        integrity(r, 18)
-    }));
-    v.push(c("InitiatingProcessTokenElevation", STR, |r| {
-        elevation(r, 19)
-    }));
+    v.push(c("InitiatingProcessIntegrityLevel", STR, |r| integrity(r, 18)));
+    v.push(c("InitiatingProcessTokenElevation", STR, |r| elevation(r, 19)));
     v.push(c("ReportId", LONG, report_id));
     v.push(c("AppGuardContainerId", STR, |_| s("")));
     v.push(c("AdditionalFields", STR, additional_fields_str));
     session_tail(&mut v);
-    TableSpec {
-        name: "DeviceNetworkEvents",
-        cols: v,
-    }
+    TableSpec { name: "DeviceNetworkEvents", cols: v }
 }
 
 fn device_logon_events() -> TableSpec {
     let mut v = Vec::with_capacity(48);
-    head(&mut v, |r| {
-        s(if r.h(30).is_multiple_of(4) {
-            "LogonFailed"
-        } else {
-            "LogonSuccess"
-        })
-    });
+    head(&mut v, |r| s(if r.h(30).is_multiple_of(4) { "LogonFailed" } else { "LogonSuccess" }));
     v.push(c("LogonType", STR, |r| {
         s(r.pick(
             31,
-            &[
-                "Interactive",
-                "Network",
-                "RemoteInteractive",
-                "Batch",
-                "Service",
-                "Unlock",
-            ],
+            &["Interactive", "Network", "RemoteInteractive", "Batch", "Service", "Unlock"],
         ))
     }));
     v.push(c("AccountDomain", STR, |r| s(r.acct.domain)));
     v.push(c("AccountName", STR, |r| s(r.acct.name)));
     v.push(c("AccountSid", STR, |r| Cell::Str(r.ids.sid.clone())));
-    v.push(c("Protocol", STR, |r| {
-        s(r.pick(32, &["Kerberos", "NTLM", "Negotiate"]))
-    }));
+    v.push(c("Protocol", STR, |r| s(r.pick(32, &["Kerberos", "NTLM", "Negotiate"]))));
     v.push(c("FailureReason", STR, |r| {
         if r.h(30).is_multiple_of(4) {
-            s(r.pick(
-                33,
-                &[
-                    "InvalidUserNameOrPassword",
-                    "UserAccountLocked",
-                    "AccountDisabled",
-                ],
-            ))
+            s(r.pick(33, &["InvalidUserNameOrPassword", "UserAccountLocked", "AccountDisabled"]))
         } else {
             Cell::Null
         }
     }));
-    v.push(c("IsLocalAdmin", BOOL, |r| {
-        Cell::Bool(r.h(34).is_multiple_of(3))
-    }));
-    v.push(c("LogonId", LONG, |r| {
-        Cell::Int((r.h(16) % 0xFF_FFFF) as i64)
-    }));
+    v.push(c("IsLocalAdmin", BOOL, |r| Cell::Bool(r.h(34).is_multiple_of(3))));
+    v.push(c("LogonId", LONG, |r| Cell::Int((r.h(16) % 0xFF_FFFF) as i64)));
     v.push(c("RemoteDeviceName", STR, |r| {
         if r.h(35).is_multiple_of(3) {
             Cell::Null
@@ -1071,9 +902,7 @@ fn device_logon_events() -> TableSpec {
         }
     }));
     v.push(c("RemoteIP", STR, |r| s(r.pick(22, REMOTE_IPS))));
-    v.push(c("RemoteIPType", STR, |r| {
-        s(r.pick(27, &["Public", "Private", "Loopback"]))
-    }));
+    v.push(c("RemoteIPType", STR, |r| s(r.pick(27, &["Public", "Private", "Loopback"]))));
     v.push(c("RemotePort", INT, |r| {
         if r.h(23).is_multiple_of(4) {
             Cell::Null
@@ -1082,12 +911,8 @@ fn device_logon_events() -> TableSpec {
         }
     }));
     init_account(&mut v);
-    v.push(c("InitiatingProcessIntegrityLevel", STR, |r| {
-        integrity(r, 18)
-    }));
-    v.push(c("InitiatingProcessTokenElevation", STR, |r| {
-        elevation(r, 19)
-    }));
+    v.push(c("InitiatingProcessIntegrityLevel", STR, |r| integrity(r, 18)));
+    v.push(c("InitiatingProcessTokenElevation", STR, |r| elevation(r, 19)));
     init_image(&mut v);
     v.push(c("InitiatingProcessId", LONG, init_id));
     v.push(c("InitiatingProcessCommandLine", STR, init_cmd));
@@ -1095,69 +920,33 @@ fn device_logon_events() -> TableSpec {
     v.push(c("InitiatingProcessFolderPath", STR, init_folder));
     v.push(c("InitiatingProcessParentId", LONG, parent_id));
     v.push(c("InitiatingProcessParentFileName", STR, parent_file));
-    v.push(c(
-        "InitiatingProcessParentCreationTime",
-        TIME,
-        parent_created,
-    ));
+    v.push(c("InitiatingProcessParentCreationTime", TIME, parent_created));
     v.push(c("ReportId", LONG, report_id));
     v.push(c("AppGuardContainerId", STR, |_| s("")));
     v.push(c("AdditionalFields", STR, additional_fields_str));
     session_tail(&mut v);
-    TableSpec {
-        name: "DeviceLogonEvents",
-        cols: v,
-    }
+    TableSpec { name: "DeviceLogonEvents", cols: v }
 }
 
 const ALERTS: &[(&str, &str, &str, &str)] = &[
-    (
-        "Suspicious PowerShell command line",
-        "Execution",
-        "T1059.001",
-        "Medium",
-    ),
+    ("Suspicious PowerShell command line", "Execution", "T1059.001", "Medium"),
     (
         "Possible credential dumping via comsvcs.dll \"MiniDump\"",
         "CredentialAccess",
         "T1003.001",
         "High",
     ),
-    (
-        "Suspicious scheduled task",
-        "Persistence",
-        "T1053.005",
-        "Medium",
-    ),
-    (
-        "Anomalous sign-in from 渡辺's account",
-        "InitialAccess",
-        "T1078",
-        "Low",
-    ),
-    (
-        "Malware 'Trojan:Win32/Wacatac' was prevented",
-        "Malware",
-        "",
-        "Informational",
-    ),
-    (
-        "Ransomware behavior detected\tin file system",
-        "Ransomware",
-        "T1486",
-        "High",
-    ),
+    ("Suspicious scheduled task", "Persistence", "T1053.005", "Medium"),
+    ("Anomalous sign-in from 渡辺's account", "InitialAccess", "T1078", "Low"),
+    ("Malware 'Trojan:Win32/Wacatac' was prevented", "Malware", "", "Informational"),
+    ("Ransomware behavior detected\tin file system", "Ransomware", "T1486", "High"),
 ];
 
 fn alert_info() -> TableSpec {
     let mut v = Vec::with_capacity(8);
     v.push(c("Timestamp", TIME, |r| Cell::Time(r.ts)));
     v.push(c("AlertId", STR, |r| {
-        Cell::Str(format!(
-            "da{}_{}",
-            hex(r.h(50), 18),
-            r.h(51) % 1_000_000_000
-        ))
+        Cell::Str(format!("da{}_{}", hex(r.h(50), 18), r.h(51) % 1_000_000_000))
     }));
     v.push(c("Title", STR, |r| s(r.pick(52, ALERTS).0)));
     v.push(c("Category", STR, |r| s(r.pick(52, ALERTS).1)));
@@ -1174,28 +963,13 @@ fn alert_info() -> TableSpec {
         ))
     }));
     v.push(c("DetectionSource", STR, |r| {
-        s(r.pick(
-            54,
-            &[
-                "EDR",
-                "Antivirus",
-                "Microsoft Defender XDR",
-                "Custom detection",
-            ],
-        ))
+        s(r.pick(54, &["EDR", "Antivirus", "Microsoft Defender XDR", "Custom detection"]))
     }));
     v.push(c("AttackTechniques", STR, |r| {
         let t = r.pick(52, ALERTS).2;
-        if t.is_empty() {
-            s("")
-        } else {
-            Cell::Str(format!("[\"{t}\"]"))
-        }
+        if t.is_empty() { s("") } else { Cell::Str(format!("[\"{t}\"]")) }
     }));
-    TableSpec {
-        name: "AlertInfo",
-        cols: v,
-    }
+    TableSpec { name: "AlertInfo", cols: v }
 }
 
 const SUBJECTS: &[&str] = &[
@@ -1219,47 +993,27 @@ fn email_events() -> TableSpec {
     v.push(c("Timestamp", TIME, |r| Cell::Time(r.ts)));
     v.push(c("NetworkMessageId", STR, |r| Cell::Str(guid(r.h(60)))));
     v.push(c("InternetMessageId", STR, |r| {
-        Cell::Str(format!(
-            "<{}@mail.{}>",
-            hex(r.h(61), 24),
-            domain(r.pick(62, SENDERS).0)
-        ))
+        Cell::Str(format!("<{}@mail.{}>", hex(r.h(61), 24), domain(r.pick(62, SENDERS).0)))
     }));
-    v.push(c("SenderMailFromAddress", STR, |r| {
-        s(r.pick(62, SENDERS).0)
-    }));
+    v.push(c("SenderMailFromAddress", STR, |r| s(r.pick(62, SENDERS).0)));
     v.push(c("SenderFromAddress", STR, |r| s(r.pick(62, SENDERS).0)));
     v.push(c("SenderDisplayName", STR, |r| s(r.pick(62, SENDERS).1)));
     v.push(c("SenderObjectId", STR, |r| {
         let a = r.pick(62, SENDERS).0;
-        if a.ends_with("@contoso.com") {
-            Cell::Str(guid(str_seed(a)))
-        } else {
-            Cell::Null
-        }
+        if a.ends_with("@contoso.com") { Cell::Str(guid(str_seed(a))) } else { Cell::Null }
     }));
-    v.push(c("SenderMailFromDomain", STR, |r| {
-        s(domain(r.pick(62, SENDERS).0))
-    }));
-    v.push(c("SenderFromDomain", STR, |r| {
-        s(domain(r.pick(62, SENDERS).0))
-    }));
+    v.push(c("SenderMailFromDomain", STR, |r| s(domain(r.pick(62, SENDERS).0))));
+    v.push(c("SenderFromDomain", STR, |r| s(domain(r.pick(62, SENDERS).0))));
     v.push(c("SenderIPv4", STR, |r| {
         Cell::Str(format!("40.107.{}.{}", r.h(63) % 256, r.h(64) % 256))
     }));
     v.push(c("SenderIPv6", STR, |r| {
-        if r.h(65).is_multiple_of(3) {
-            s("2a01:111:f403:7053::80d")
-        } else {
-            Cell::Null
-        }
+        if r.h(65).is_multiple_of(3) { s("2a01:111:f403:7053::80d") } else { Cell::Null }
     }));
     v.push(c("RecipientEmailAddress", STR, |r| {
         s(r.acct.upn.unwrap_or("shared-mailbox@contoso.com"))
     }));
-    v.push(c("RecipientObjectId", STR, |r| {
-        Cell::Str(guid(str_seed(r.acct.name)))
-    }));
+    v.push(c("RecipientObjectId", STR, |r| Cell::Str(guid(str_seed(r.acct.name)))));
     v.push(c("Subject", STR, |r| s(r.pick(66, SUBJECTS))));
     v.push(c("EmailClusterId", LONG, |r| {
         Cell::Int((r.h(67) % 4_000_000_000) as i64 + 3_000_000_000)
@@ -1271,17 +1025,12 @@ fn email_events() -> TableSpec {
         s(r.pick(69, &["Delivered", "Delivered", "Junked", "Blocked"]))
     }));
     v.push(c("DeliveryLocation", STR, |r| {
-        s(r.pick(
-            69,
-            &["Inbox/folder", "Inbox/folder", "Junk folder", "Quarantine"],
-        ))
+        s(r.pick(69, &["Inbox/folder", "Inbox/folder", "Junk folder", "Quarantine"]))
     }));
     v.push(c("ThreatTypes", STR, |r| {
         s(r.pick(70, &["", "", "Phish", "Malware", "Spam", "Phish, Spam"]))
     }));
-    v.push(c("ThreatNames", STR, |r| {
-        s(r.pick(70, &["", "", "", "Trojan:Win32/Wacatac", "", ""]))
-    }));
+    v.push(c("ThreatNames", STR, |r| s(r.pick(70, &["", "", "", "Trojan:Win32/Wacatac", "", ""]))));
     v.push(c("DetectionMethods", STR, |r| {
         s(r.pick(
             70,
@@ -1309,31 +1058,17 @@ fn email_events() -> TableSpec {
         ))
     }));
     v.push(c("BulkComplaintLevel", INT, |r| {
-        if r.h(71).is_multiple_of(5) {
-            Cell::Null
-        } else {
-            Cell::Int((r.h(71) % 10) as i64)
-        }
+        if r.h(71).is_multiple_of(5) { Cell::Null } else { Cell::Int((r.h(71) % 10) as i64) }
     }));
     v.push(c("EmailAction", STR, |r| {
         s(r.pick(
             72,
-            &[
-                "No action taken",
-                "Move message to junk mail folder",
-                "Send message to quarantine",
-            ],
+            &["No action taken", "Move message to junk mail folder", "Send message to quarantine"],
         ))
     }));
-    v.push(c("EmailActionPolicy", STR, |r| {
-        s(r.pick(72, &["", "Antispam", "Antiphish"]))
-    }));
+    v.push(c("EmailActionPolicy", STR, |r| s(r.pick(72, &["", "Antispam", "Antiphish"]))));
     v.push(c("EmailActionPolicyGuid", STR, |r| {
-        if r.h(72).is_multiple_of(3) {
-            Cell::Null
-        } else {
-            Cell::Str(guid(r.h(73)))
-        }
+        if r.h(72).is_multiple_of(3) { Cell::Null } else { Cell::Str(guid(r.h(73))) }
     }));
     v.push(c("AuthenticationDetails", STR, |r| {
         s(r.pick(
@@ -1344,22 +1079,13 @@ fn email_events() -> TableSpec {
             ],
         ))
     }));
-    v.push(c("AttachmentCount", INT, |r| {
-        Cell::Int((r.h(75) % 4) as i64)
-    }));
+    v.push(c("AttachmentCount", INT, |r| Cell::Int((r.h(75) % 4) as i64)));
     v.push(c("UrlCount", INT, |r| Cell::Int((r.h(76) % 12) as i64)));
-    v.push(c("EmailLanguage", STR, |r| {
-        s(r.pick(77, &["en", "en", "de", "ja", "fr"]))
-    }));
+    v.push(c("EmailLanguage", STR, |r| s(r.pick(77, &["en", "en", "de", "ja", "fr"]))));
     v.push(c("Connectors", STR, |_| s("")));
-    v.push(c("OrgLevelAction", STR, |r| {
-        s(r.pick(78, &["", "", "Allow", "Block"]))
-    }));
+    v.push(c("OrgLevelAction", STR, |r| s(r.pick(78, &["", "", "Allow", "Block"]))));
     v.push(c("OrgLevelPolicy", STR, |r| {
-        s(r.pick(
-            78,
-            &["", "", "Connection policy", "Tenant Allow Block List"],
-        ))
+        s(r.pick(78, &["", "", "Connection policy", "Tenant Allow Block List"]))
     }));
     v.push(c("UserLevelAction", STR, |_| s("")));
     v.push(c("UserLevelPolicy", STR, |_| s("")));
@@ -1374,18 +1100,12 @@ fn email_events() -> TableSpec {
         }
     }));
     v.push(c("LatestDeliveryLocation", STR, |r| {
-        s(r.pick(
-            69,
-            &["Inbox/folder", "Inbox/folder", "Junk folder", "Quarantine"],
-        ))
+        s(r.pick(69, &["Inbox/folder", "Inbox/folder", "Junk folder", "Quarantine"]))
     }));
     v.push(c("LatestDeliveryAction", STR, |r| {
         s(r.pick(69, &["Delivered", "Delivered", "Junked", "Blocked"]))
     }));
-    TableSpec {
-        name: "EmailEvents",
-        cols: v,
-    }
+    TableSpec { name: "EmailEvents", cols: v }
 }
 
 fn domain(address: &str) -> &str {
@@ -1418,11 +1138,7 @@ fn identity_logon_events() -> TableSpec {
     let mut v = Vec::with_capacity(26);
     v.push(c("Timestamp", TIME, |r| Cell::Time(r.ts)));
     v.push(c("ActionType", STR, |r| {
-        s(if r.h(30).is_multiple_of(5) {
-            "LogonFailed"
-        } else {
-            "LogonSuccess"
-        })
+        s(if r.h(30).is_multiple_of(5) { "LogonFailed" } else { "LogonSuccess" })
     }));
     v.push(c("Application", STR, |r| {
         s(r.pick(80, &["Active Directory", "Microsoft 365", "Azure Portal"]))
@@ -1430,39 +1146,22 @@ fn identity_logon_events() -> TableSpec {
     v.push(c("LogonType", STR, |r| {
         s(r.pick(
             81,
-            &[
-                "Credentials validation",
-                "Resource access",
-                "Interactive",
-                "Remote desktop",
-            ],
+            &["Credentials validation", "Resource access", "Interactive", "Remote desktop"],
         ))
     }));
-    v.push(c("Protocol", STR, |r| {
-        s(r.pick(82, &["Kerberos", "Ntlm", "Ldap", ""]))
-    }));
+    v.push(c("Protocol", STR, |r| s(r.pick(82, &["Kerberos", "Ntlm", "Ldap", ""]))));
     v.push(c("FailureReason", STR, |r| {
-        if r.h(30).is_multiple_of(5) {
-            s("WrongPassword")
-        } else {
-            Cell::Null
-        }
+        if r.h(30).is_multiple_of(5) { s("WrongPassword") } else { Cell::Null }
     }));
     v.push(c("AccountName", STR, |r| s(r.acct.name)));
-    v.push(c("AccountDomain", STR, |r| {
-        Cell::Str(r.acct.domain.to_lowercase())
-    }));
+    v.push(c("AccountDomain", STR, |r| Cell::Str(r.acct.domain.to_lowercase())));
     v.push(c("AccountUpn", STR, |r| upn(r.acct)));
     v.push(c("AccountSid", STR, |r| Cell::Str(r.ids.sid.clone())));
     v.push(c("AccountObjectId", STR, |r| object_id(r.ids)));
     v.push(c("AccountDisplayName", STR, |r| s(r.acct.display)));
     v.push(c("DeviceName", STR, |r| s(r.device().name)));
     v.push(c("DeviceType", STR, |r| {
-        s(if r.device().os.starts_with("WindowsServer") {
-            "Server"
-        } else {
-            "Workstation"
-        })
+        s(if r.device().os.starts_with("WindowsServer") { "Server" } else { "Workstation" })
     }));
     v.push(c("OSPlatform", STR, |r| s(r.device().os)));
     v.push(c("IPAddress", STR, |r| s(r.device().ip)));
@@ -1486,32 +1185,15 @@ fn identity_logon_events() -> TableSpec {
         }
     }));
     v.push(c("TargetAccountDisplayName", STR, |r| s(r.iacct.display)));
-    v.push(c("Location", STR, |r| {
-        s(r.pick(86, &["US", "DE", "JP", "IE", ""]))
-    }));
+    v.push(c("Location", STR, |r| s(r.pick(86, &["US", "DE", "JP", "IE", ""]))));
     v.push(c("Isp", STR, |r| {
-        s(r.pick(
-            87,
-            &[
-                "Microsoft Corporation",
-                "Deutsche Telekom AG",
-                "NTT Communications",
-                "",
-            ],
-        ))
+        s(r.pick(87, &["Microsoft Corporation", "Deutsche Telekom AG", "NTT Communications", ""]))
     }));
     v.push(c("ReportId", STR, |r| {
-        Cell::Str(format!(
-            "{}@{}",
-            hex(r.h(88), 24),
-            r.k.rem_euclid(1_000_000)
-        ))
+        Cell::Str(format!("{}@{}", hex(r.h(88), 24), r.k.rem_euclid(1_000_000)))
     }));
     v.push(c("AdditionalFields", DYN, identity_additional_fields));
-    TableSpec {
-        name: "IdentityLogonEvents",
-        cols: v,
-    }
+    TableSpec { name: "IdentityLogonEvents", cols: v }
 }
 
 #[cfg(test)]
@@ -1561,10 +1243,7 @@ mod tests {
         assert!(ile.columns.contains(&("ReportId", "String")));
         let dpe = table("DeviceProcessEvents").unwrap();
         assert!(dpe.columns.contains(&("ProcessId", "Int64")));
-        assert!(
-            dpe.columns
-                .contains(&("InitiatingProcessParentCreationTime", "DateTime"))
-        );
+        assert!(dpe.columns.contains(&("InitiatingProcessParentCreationTime", "DateTime")));
         let dne = table("DeviceNetworkEvents").unwrap();
         assert!(dne.columns.contains(&("RemotePort", "Int32")));
         assert!(table("deviceprocessevents").is_none());
@@ -1600,11 +1279,7 @@ mod tests {
             for b in [a, a + 1, a + p / 2, a + 10 * p, c - 1, c] {
                 let mut left = times("DeviceProcessEvents", a, b, eph);
                 left.extend(times("DeviceProcessEvents", b, c, eph));
-                assert_eq!(
-                    left,
-                    times("DeviceProcessEvents", a, c, eph),
-                    "eph {eph} b {b}"
-                );
+                assert_eq!(left, times("DeviceProcessEvents", a, c, eph), "eph {eph} b {b}");
             }
         }
     }
@@ -1635,12 +1310,10 @@ mod tests {
 
     #[test]
     fn deterministic() {
-        let a: Vec<_> = rows("IdentityLogonEvents", T0, T0 + 500 * TICKS_PER_SECOND, EPH)
-            .unwrap()
-            .collect();
-        let b: Vec<_> = rows("IdentityLogonEvents", T0, T0 + 500 * TICKS_PER_SECOND, EPH)
-            .unwrap()
-            .collect();
+        let a: Vec<_> =
+            rows("IdentityLogonEvents", T0, T0 + 500 * TICKS_PER_SECOND, EPH).unwrap().collect();
+        let b: Vec<_> =
+            rows("IdentityLogonEvents", T0, T0 + 500 * TICKS_PER_SECOND, EPH).unwrap().collect();
         assert_eq!(a, b);
         assert_eq!(a.len(), 500);
     }
@@ -1649,15 +1322,8 @@ mod tests {
     fn full_precision_and_rounded_timestamps_occur() {
         let ts = times("DeviceProcessEvents", T0, T0 + 1000 * TICKS_PER_SECOND, EPH);
         assert!(ts.iter().any(|t| t % 10 != 0), "some 100 ns precision");
-        assert!(
-            ts.iter()
-                .any(|t| t % 10_000 == 0 && t % TICKS_PER_SECOND != 0),
-            "whole ms"
-        );
-        assert!(
-            ts.iter().any(|t| t % TICKS_PER_SECOND == 0),
-            "whole seconds"
-        );
+        assert!(ts.iter().any(|t| t % 10_000 == 0 && t % TICKS_PER_SECOND != 0), "whole ms");
+        assert!(ts.iter().any(|t| t % TICKS_PER_SECOND == 0), "whole seconds");
     }
 
     #[test]
@@ -1702,42 +1368,22 @@ mod tests {
         assert!(any(&|v| v.starts_with("rundll32")));
         assert!(any(&|v| v == "ConnectionSuccess"));
         assert!(any(&|v| v == "LogonFailed"));
-        assert!(any(
-            &|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
-        ));
+        assert!(any(&|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())));
         assert!(dyn_nested);
     }
 
     #[test]
     fn huge_window_is_lazy() {
         // Thirty days at a million events per hour: 720 million rows, never materialised.
-        let mut it = rows(
-            "DeviceProcessEvents",
-            T0,
-            T0 + 30 * 24 * TICKS_PER_HOUR,
-            1_000_000,
-        )
-        .unwrap();
+        let mut it =
+            rows("DeviceProcessEvents", T0, T0 + 30 * 24 * TICKS_PER_HOUR, 1_000_000).unwrap();
         assert!(it.next().is_some());
         assert_eq!(it.take(1000).count(), 1000);
         // Extreme inputs neither panic nor overflow.
+        assert!(rows("AlertInfo", i64::MIN, i64::MIN + 5, u32::MAX).unwrap().next().is_none());
+        assert_eq!(rows("AlertInfo", i64::MAX - 100, i64::MAX, 1).unwrap().count(), 0);
         assert!(
-            rows("AlertInfo", i64::MIN, i64::MIN + 5, u32::MAX)
-                .unwrap()
-                .next()
-                .is_none()
-        );
-        assert_eq!(
-            rows("AlertInfo", i64::MAX - 100, i64::MAX, 1)
-                .unwrap()
-                .count(),
-            0
-        );
-        assert!(
-            rows("AlertInfo", MAX_TICKS - TICKS_PER_HOUR * 5, i64::MAX, 1)
-                .unwrap()
-                .count()
-                <= 5
+            rows("AlertInfo", MAX_TICKS - TICKS_PER_HOUR * 5, i64::MAX, 1).unwrap().count() <= 5
         );
     }
 }

@@ -85,9 +85,7 @@ pub fn line_col(src: &str, pos: usize) -> (usize, usize) {
 
 /// A semantic error: `'<op>' operator: <what>`.
 fn op_error(op: &str, what: impl std::fmt::Display) -> KqlError {
-    KqlError {
-        message: format!("'{op}' operator: {what}"),
-    }
+    KqlError { message: format!("'{op}' operator: {what}") }
 }
 
 /// The refusal of a real Kusto operator or statement the emulator does not implement.
@@ -183,11 +181,8 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
         if let Some(f) = frac {
             let f = num(f, 1, 9)?;
             let digits = frac.map_or(0, str::len) as u32;
-            ticks += if digits <= 7 {
-                f * 10i64.pow(7 - digits)
-            } else {
-                f / 10i64.pow(digits - 7)
-            };
+            ticks +=
+                if digits <= 7 { f * 10i64.pow(7 - digits) } else { f / 10i64.pow(digits - 7) };
         }
     }
     Some(ticks)
@@ -201,12 +196,8 @@ pub fn format_datetime(ticks: i64) -> String {
     let (y, m, d) = civil_from_days(days);
     let secs = rem / 10_000_000;
     let frac = rem % 10_000_000;
-    let mut out = format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    );
+    let mut out =
+        format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
     if frac != 0 {
         let f = format!(".{frac:07}");
         out.push_str(f.trim_end_matches('0'));
@@ -231,12 +222,7 @@ pub fn format_timespan(ticks: i64) -> String {
     if d > 0 {
         out.push_str(&format!("{d}."));
     }
-    out.push_str(&format!(
-        "{:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    ));
+    out.push_str(&format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60));
     if frac != 0 {
         out.push_str(&format!(".{frac:07}"));
     }

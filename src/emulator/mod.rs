@@ -99,6 +99,17 @@ impl Default for EmulatorConfig {
     }
 }
 
+/// One hunting call as the emulator saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CallRecord {
+    /// Arrival, ms since the Unix epoch.
+    pub arrived_ms: i64,
+    /// When the answer was ready, ms since the Unix epoch.
+    pub answered_ms: i64,
+    /// HTTP status sent.
+    pub status: u16,
+}
+
 /// Counters, for tests and curious users (`GET /_emulator/stats`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Stats {
@@ -127,6 +138,7 @@ struct State {
     faults_injected: AtomicU64,
     quota: Mutex<quota::ServiceQuota>,
     faults: Mutex<VecDeque<Fault>>,
+    log: Mutex<Vec<CallRecord>>,
 }
 
 impl State {
@@ -165,6 +177,7 @@ impl Emulator {
             config,
             faults,
             quota: Mutex::new(quota::ServiceQuota::default()),
+            log: Mutex::new(Vec::new()),
             throttled: AtomicU64::new(0),
             faults_injected: AtomicU64::new(0),
             addr: listener.local_addr()?,
@@ -195,6 +208,18 @@ impl Emulator {
     /// Counters so far.
     pub fn stats(&self) -> Stats {
         self.state.stats()
+    }
+
+    /// Every hunting call so far, in arrival order.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.state.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Queues faults for the coming calls.
+    pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
+        if let Ok(mut q) = self.state.faults.lock() {
+            q.extend(faults);
+        }
     }
 
     /// The environment that points hunt at this emulator with its default credentials.

@@ -25,16 +25,8 @@ pub struct Refusal {
 
 impl ServiceQuota {
     fn exec_between(&self, from: i64, to: i64) -> i64 {
-        let done: i64 = self
-            .intervals
-            .iter()
-            .map(|&(s, e)| (e.min(to) - s.max(from)).max(0))
-            .sum();
-        let running: i64 = self
-            .running
-            .iter()
-            .map(|&(_, s)| (to - s.max(from)).max(0))
-            .sum();
+        let done: i64 = self.intervals.iter().map(|&(s, e)| (e.min(to) - s.max(from)).max(0)).sum();
+        let running: i64 = self.running.iter().map(|&(_, s)| (to - s.max(from)).max(0)).sum();
         done + running
     }
 
@@ -44,12 +36,8 @@ impl ServiceQuota {
             (60_000, limits.calls_per_minute, "00:01:00"),
             (3_600_000, limits.calls_per_hour, "01:00:00"),
         ] {
-            let mut recent: Vec<i64> = self
-                .calls
-                .iter()
-                .copied()
-                .filter(|&t| t > now - span)
-                .collect();
+            let mut recent: Vec<i64> =
+                self.calls.iter().copied().filter(|&t| t > now - span).collect();
             if recent.len() >= limit as usize {
                 recent.sort_unstable();
                 let frees_at = recent[recent.len() - limit as usize] + span;
@@ -98,18 +86,11 @@ impl ServiceQuota {
     /// The most execution time any sliding window of `span` ending at a call's end has held
     /// (for tests: "no rolling hour spent more than…").
     pub fn max_exec_in_any_window(&self, span: i64) -> i64 {
-        self.intervals
-            .iter()
-            .map(|&(_, e)| self.exec_between_done(e - span, e))
-            .max()
-            .unwrap_or(0)
+        self.intervals.iter().map(|&(_, e)| self.exec_between_done(e - span, e)).max().unwrap_or(0)
     }
 
     fn exec_between_done(&self, from: i64, to: i64) -> i64 {
-        self.intervals
-            .iter()
-            .map(|&(s, e)| (e.min(to) - s.max(from)).max(0))
-            .sum()
+        self.intervals.iter().map(|&(s, e)| (e.min(to) - s.max(from)).max(0)).sum()
     }
 
     /// Calls admitted so far.
@@ -131,10 +112,7 @@ mod tests {
             q.finish(id, i + 1);
         }
         let r = q.admit(1_000, &l).unwrap_err();
-        assert_eq!(
-            r.message,
-            "API calls quota exceeded! maximum allowed 45 per 00:01:00"
-        );
+        assert_eq!(r.message, "API calls quota exceeded! maximum allowed 45 per 00:01:00");
         assert!((r.retry_after - 59.0).abs() < 0.01, "{r:?}");
         assert!(q.admit(60_000, &l).is_ok());
     }
@@ -142,10 +120,7 @@ mod tests {
     #[test]
     fn refuses_when_an_hour_of_execution_is_spent() {
         let mut q = ServiceQuota::default();
-        let l = Limits {
-            calls_per_minute: 1000,
-            ..Limits::default()
-        };
+        let l = Limits { calls_per_minute: 1000, ..Limits::default() };
         let id = q.admit(0, &l).unwrap();
         q.finish(id, 600_000);
         let r = q.admit(600_000, &l).unwrap_err();

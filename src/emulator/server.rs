@@ -28,10 +28,7 @@ pub(super) fn router(state: Shared) -> axum::Router {
     use axum::routing::{get, post};
     axum::Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(token))
-        .route(
-            "/{version}/security/runHuntingQuery",
-            post(run_hunting_query),
-        )
+        .route("/{version}/security/runHuntingQuery", post(run_hunting_query))
         .route("/_emulator/stats", get(stats))
         .route("/_emulator/faults", post(push_faults))
         .fallback(|| async {
@@ -148,24 +145,17 @@ async fn token(
 /// Checks a client assertion the way Entra does: structure, claims, and the signature against
 /// the registered certificate.
 fn verify_assertion(cfg: &EmulatorConfig, jwt: &str, audience: &str) -> Result<(), String> {
-    let cert = cfg
-        .client_cert_der
-        .as_ref()
-        .ok_or("No certificate is registered for this app.")?;
+    let cert = cfg.client_cert_der.as_ref().ok_or("No certificate is registered for this app.")?;
     let parts: Vec<&str> = jwt.split('.').collect();
     let [h, c, s] = parts[..] else {
         return Err("Malformed JWT.".into());
     };
     let decode = |p: &str| -> Result<Value, String> {
-        let raw = URL_SAFE_NO_PAD
-            .decode(p)
-            .map_err(|_| "Malformed JWT segment.".to_string())?;
+        let raw = URL_SAFE_NO_PAD.decode(p).map_err(|_| "Malformed JWT segment.".to_string())?;
         serde_json::from_slice(&raw).map_err(|_| "Malformed JWT segment.".to_string())
     };
     let (header, claims) = (decode(h)?, decode(c)?);
-    let sig = URL_SAFE_NO_PAD
-        .decode(s)
-        .map_err(|_| "Malformed signature.")?;
+    let sig = URL_SAFE_NO_PAD.decode(s).map_err(|_| "Malformed signature.")?;
     let alg = match header["alg"].as_str() {
         Some("PS256") => webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
         Some("RS256") => webpki::ring::RSA_PKCS1_2048_8192_SHA256,
@@ -173,9 +163,7 @@ fn verify_assertion(cfg: &EmulatorConfig, jwt: &str, audience: &str) -> Result<(
     };
     let thumb = URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, cert).as_ref());
     if header["x5t#S256"].as_str() != Some(thumb.as_str()) {
-        return Err(
-            "The certificate thumbprint (x5t#S256) does not match a registered key.".into(),
-        );
+        return Err("The certificate thumbprint (x5t#S256) does not match a registered key.".into());
     }
     let now = chrono::Utc::now().timestamp();
     if claims["aud"].as_str() != Some(audience) {
@@ -184,10 +172,8 @@ fn verify_assertion(cfg: &EmulatorConfig, jwt: &str, audience: &str) -> Result<(
     if claims["iss"].as_str() != Some(&cfg.client_id) || claims["sub"] != claims["iss"] {
         return Err("iss and sub must be the client id.".into());
     }
-    let (nbf, exp) = (
-        claims["nbf"].as_i64().unwrap_or(i64::MAX),
-        claims["exp"].as_i64().unwrap_or(0),
-    );
+    let (nbf, exp) =
+        (claims["nbf"].as_i64().unwrap_or(i64::MAX), claims["exp"].as_i64().unwrap_or(0));
     if nbf > now + 300 || exp < now {
         return Err("The assertion is expired or not yet valid.".into());
     }
@@ -230,11 +216,18 @@ async fn run_hunting_query(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let arrived_ms = now_ms();
+    let resp = hunting_call(&state, &version, &headers, &body).await;
+    if let Ok(mut log) = state.log.lock() {
+        let status = resp.status().as_u16();
+        log.push(super::CallRecord { arrived_ms, answered_ms: now_ms(), status });
+    }
+    resp
+}
+
+async fn hunting_call(state: &Shared, version: &str, headers: &HeaderMap, body: &[u8]) -> Response {
     state.hunting_calls.fetch_add(1, Ordering::Relaxed);
-    let crid = headers
-        .get("client-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let crid = headers.get("client-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let crid = crid.as_deref();
     if version != "v1.0" && version != "beta" {
         let message = format!("Invalid version: {version}");
@@ -248,12 +241,7 @@ async fn run_hunting_query(
     if expiry.is_none_or(|exp| Instant::now() >= exp) {
         state.unauthorized.fetch_add(1, Ordering::Relaxed);
         let message = "Access token has expired or is not yet valid.";
-        return graph_error(
-            StatusCode::UNAUTHORIZED,
-            "InvalidAuthenticationToken",
-            message,
-            crid,
-        );
+        return graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message, crid);
     }
     let limits = state.config.limits.clone();
     let admitted = match &limits {
@@ -267,7 +255,7 @@ async fn run_hunting_query(
         },
         None => None,
     };
-    let response = answer(&state, limits.as_ref(), &body, crid).await;
+    let response = answer(state, limits.as_ref(), body, crid).await;
     if let Some(id) = admitted
         && let Ok(mut q) = state.quota.lock()
     {
@@ -292,12 +280,7 @@ fn now_ms() -> i64 {
 }
 
 fn throttle(message: &str, retry_after: Option<f64>, crid: Option<&str>) -> Response {
-    let mut resp = graph_error(
-        StatusCode::TOO_MANY_REQUESTS,
-        "TooManyRequests",
-        message,
-        crid,
-    );
+    let mut resp = graph_error(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", message, crid);
     if let Some(v) = retry_after.and_then(|s| HeaderValue::from_str(&format!("{s:.3}")).ok()) {
         resp.headers_mut().insert("retry-after", v);
     }
@@ -308,10 +291,7 @@ fn throttle(message: &str, retry_after: Option<f64>, crid: Option<&str>) -> Resp
 fn broken_body(prefix: Vec<u8>) -> axum::body::Body {
     let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
         Ok(Bytes::from(prefix)),
-        Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "emulated reset",
-        )),
+        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "emulated reset")),
     ];
     axum::body::Body::from_stream(futures_util::stream::iter(chunks))
 }
@@ -324,12 +304,7 @@ async fn answer(
     crid: Option<&str>,
 ) -> Response {
     tokio::time::sleep(state.config.response_delay).await;
-    let fault = state
-        .faults
-        .lock()
-        .ok()
-        .and_then(|mut f| f.pop_front())
-        .unwrap_or(Fault::None);
+    let fault = state.faults.lock().ok().and_then(|mut f| f.pop_front()).unwrap_or(Fault::None);
     if fault != Fault::None {
         state.faults_injected.fetch_add(1, Ordering::Relaxed);
     }
@@ -367,10 +342,7 @@ async fn answer(
         );
     };
     let pick = |a: &str, b: &str| {
-        req.get(a)
-            .or_else(|| req.get(b))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
+        req.get(a).or_else(|| req.get(b)).and_then(Value::as_str).map(str::to_owned)
     };
     let Some(query) = pick("query", "Query") else {
         return graph_error(
@@ -402,9 +374,7 @@ async fn answer(
     };
     let results_first = state.config.results_first;
     let base = state.base_url();
-    let max_rows = limits.map_or(usize::MAX, |l| {
-        usize::try_from(l.max_rows).unwrap_or(usize::MAX)
-    });
+    let max_rows = limits.map_or(usize::MAX, |l| usize::try_from(l.max_rows).unwrap_or(usize::MAX));
     let out = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, kql::KqlError> {
         let mut set = kql::execute(&query, &ctx)?;
         // The service cuts results at its row cap without saying so.
@@ -431,10 +401,7 @@ async fn answer(
             };
             let mut resp = (
                 StatusCode::OK,
-                [(
-                    "content-type",
-                    "application/json; odata.metadata=minimal; charset=utf-8",
-                )],
+                [("content-type", "application/json; odata.metadata=minimal; charset=utf-8")],
                 body,
             )
                 .into_response();
@@ -468,11 +435,8 @@ fn render(base: &str, set: kql::ResultSet, results_first: bool) -> Vec<u8> {
         );
     }
     schema.push(b']');
-    let keys: Vec<String> = set
-        .columns
-        .iter()
-        .map(|(n, _)| Value::from(n.as_str()).to_string())
-        .collect();
+    let keys: Vec<String> =
+        set.columns.iter().map(|(n, _)| Value::from(n.as_str()).to_string()).collect();
     let annotate: Vec<Option<String>> = set
         .columns
         .iter()
@@ -571,25 +535,17 @@ mod tests {
     #[test]
     fn tick_formatting_trims_like_the_service() {
         let t = ticks(
-            chrono::DateTime::parse_from_rfc3339("2024-03-26T09:39:50.7688641Z")
-                .unwrap()
-                .to_utc(),
+            chrono::DateTime::parse_from_rfc3339("2024-03-26T09:39:50.7688641Z").unwrap().to_utc(),
         );
         assert_eq!(format_ticks(t), "2024-03-26T09:39:50.7688641Z");
-        assert_eq!(
-            format_ticks(t - 7_688_641 + 1_160_000),
-            "2024-03-26T09:39:50.116Z"
-        );
+        assert_eq!(format_ticks(t - 7_688_641 + 1_160_000), "2024-03-26T09:39:50.116Z");
         assert_eq!(format_ticks(t - 7_688_641), "2024-03-26T09:39:50Z");
     }
 
     #[test]
     fn render_puts_annotations_and_honours_key_order() {
         let set = kql::ResultSet {
-            columns: vec![
-                ("Id".into(), "Int64".into()),
-                ("Name".into(), "String".into()),
-            ],
+            columns: vec![("Id".into(), "Int64".into()), ("Name".into(), "String".into())],
             rows: Box::new(vec![vec![Cell::Int(7), Cell::Str("a\"b".into())]].into_iter()),
         };
         let out = String::from_utf8(render("http://x", set, true)).unwrap();

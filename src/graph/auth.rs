@@ -93,12 +93,7 @@ impl Certificate {
                 ));
             }
         }
-        .map_err(|e| {
-            cert_error(
-                path,
-                format!("the private key is not a usable RSA key: {e}"),
-            )
-        })?;
+        .map_err(|e| cert_error(path, format!("the private key is not a usable RSA key: {e}")))?;
         let sha256 = ring::digest::digest(&ring::digest::SHA256, cert.as_ref());
         let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, cert.as_ref());
         Ok(Certificate {
@@ -126,22 +121,14 @@ impl Certificate {
         );
         let mut sig = vec![0u8; self.key.public().modulus_len()];
         self.key
-            .sign(
-                &RSA_PSS_SHA256,
-                &SystemRandom::new(),
-                signing_input.as_bytes(),
-                &mut sig,
-            )
+            .sign(&RSA_PSS_SHA256, &SystemRandom::new(), signing_input.as_bytes(), &mut sig)
             .map_err(|_| cert_error(&self.path, "signing the client assertion failed".into()))?;
         Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig)))
     }
 }
 
 fn cert_error(path: &Path, message: String) -> AuthError {
-    AuthError::Certificate {
-        path: path.to_owned(),
-        message,
-    }
+    AuthError::Certificate { path: path.to_owned(), message }
 }
 
 /// Why no token could be had.
@@ -199,10 +186,7 @@ pub struct AuthConfig {
 impl AuthConfig {
     /// The v2.0 token endpoint.
     pub fn token_url(&self) -> String {
-        format!(
-            "{}/{}/oauth2/v2.0/token",
-            self.authority_host, self.tenant_id
-        )
+        format!("{}/{}/oauth2/v2.0/token", self.authority_host, self.tenant_id)
     }
 }
 
@@ -227,11 +211,7 @@ struct TokenResponse {
 impl TokenSource {
     /// A token source using `http` for the token endpoint.
     pub fn new(http: reqwest::Client, config: AuthConfig) -> TokenSource {
-        TokenSource {
-            http,
-            config,
-            cache: Mutex::new(None),
-        }
+        TokenSource { http, config, cache: Mutex::new(None) }
     }
 
     /// The configuration in use.
@@ -250,10 +230,8 @@ impl TokenSource {
         let (token, lifetime) = self.fetch().await?;
         // Renew a tenth of the lifetime early, at most five minutes early.
         let margin = (lifetime / 10).min(Duration::from_secs(300));
-        *cache = Some(Cached {
-            token: token.clone(),
-            renew_at: Instant::now() + lifetime - margin,
-        });
+        *cache =
+            Some(Cached { token: token.clone(), renew_at: Instant::now() + lifetime - margin });
         Ok(token)
     }
 
@@ -279,23 +257,14 @@ impl TokenSource {
                     "client_assertion_type",
                     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
                 ));
-                form.push((
-                    "client_assertion",
-                    c.assertion(&self.config.client_id, &url)?,
-                ));
+                form.push(("client_assertion", c.assertion(&self.config.client_id, &url)?));
             }
         }
         let transport = |e: reqwest::Error| AuthError::Transport {
             url: url.clone(),
             message: super::describe_reqwest_error(&e),
         };
-        let resp = self
-            .http
-            .post(&url)
-            .form(&form)
-            .send()
-            .await
-            .map_err(transport)?;
+        let resp = self.http.post(&url).form(&form).send().await.map_err(transport)?;
         let status = resp.status().as_u16();
         let body = resp.bytes().await.map_err(transport)?;
         if status != 200 {
@@ -304,10 +273,7 @@ impl TokenSource {
                 error: Box::new(EntraError::from_response(status, &body)),
             });
         }
-        let bad = |message: String| AuthError::BadResponse {
-            url: url.clone(),
-            message,
-        };
+        let bad = |message: String| AuthError::BadResponse { url: url.clone(), message };
         let parsed: TokenResponse =
             serde_json::from_slice(&body).map_err(|e| bad(format!("not JSON: {e}")))?;
         let token = parsed.access_token.filter(|t| !t.is_empty());
@@ -319,10 +285,7 @@ impl TokenSource {
         }
         .filter(|s| s.is_finite() && *s > 0.0)
         .ok_or_else(|| bad("no usable expires_in".into()))?;
-        Ok((
-            Secret(token),
-            Duration::from_secs_f64(lifetime.min(86_400.0)),
-        ))
+        Ok((Secret(token), Duration::from_secs_f64(lifetime.min(86_400.0))))
     }
 }
 
@@ -343,9 +306,7 @@ mod tests {
     #[test]
     fn certificate_signs_a_verifiable_ps256_assertion() {
         let cert = Certificate::from_pem(PEM.as_bytes(), Path::new("test.pem")).unwrap();
-        let jwt = cert
-            .assertion("client-1", "https://login.example/t/oauth2/v2.0/token")
-            .unwrap();
+        let jwt = cert.assertion("client-1", "https://login.example/t/oauth2/v2.0/token").unwrap();
         let parts: Vec<&str> = jwt.split('.').collect();
         assert_eq!(parts.len(), 3);
         let header: serde_json::Value =
@@ -359,10 +320,7 @@ mod tests {
         assert_eq!(claims["aud"], "https://login.example/t/oauth2/v2.0/token");
         assert!(claims["exp"].as_i64().unwrap() > claims["nbf"].as_i64().unwrap());
         // The signature verifies against the certificate's public key.
-        let der = CertificateDer::pem_slice_iter(PEM.as_bytes())
-            .next()
-            .unwrap()
-            .unwrap();
+        let der = CertificateDer::pem_slice_iter(PEM.as_bytes()).next().unwrap().unwrap();
         let ee = webpki::EndEntityCert::try_from(&der).unwrap();
         let sig = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
         let msg = format!("{}.{}", parts[0], parts[1]);
@@ -373,12 +331,8 @@ mod tests {
         )
         .unwrap();
         assert!(
-            ee.verify_signature(
-                webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
-                b"other",
-                &sig
-            )
-            .is_err()
+            ee.verify_signature(webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY, b"other", &sig)
+                .is_err()
         );
     }
 
@@ -386,18 +340,12 @@ mod tests {
     fn bad_pem_files_say_what_is_wrong() {
         let p = Path::new("x.pem");
         let no_cert = PEM.split("-----BEGIN CERTIFICATE-----").next().unwrap();
-        let e = Certificate::from_pem(no_cert.as_bytes(), p)
-            .unwrap_err()
-            .to_string();
+        let e = Certificate::from_pem(no_cert.as_bytes(), p).unwrap_err().to_string();
         assert!(e.contains("no CERTIFICATE block"), "{e}");
         let cert_only = &PEM[PEM.find("-----BEGIN CERTIFICATE-----").unwrap()..];
-        let e = Certificate::from_pem(cert_only.as_bytes(), p)
-            .unwrap_err()
-            .to_string();
+        let e = Certificate::from_pem(cert_only.as_bytes(), p).unwrap_err().to_string();
         assert!(e.contains("private key"), "{e}");
-        let e = Certificate::from_pem(b"garbage", p)
-            .unwrap_err()
-            .to_string();
+        let e = Certificate::from_pem(b"garbage", p).unwrap_err().to_string();
         assert!(e.starts_with("certificate x.pem:"), "{e}");
         let e = Certificate::from_pem_file(Path::new("/nonexistent/x.pem")).unwrap_err();
         assert!(e.to_string().contains("cannot read"), "{e}");

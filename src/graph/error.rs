@@ -50,9 +50,7 @@ impl ServiceError {
             code: env.code.unwrap_or_default(),
             message,
             request_id: request_id_header.map(str::to_owned).or(env.request_id),
-            client_request_id: client_request_id
-                .map(str::to_owned)
-                .or(env.client_request_id),
+            client_request_id: client_request_id.map(str::to_owned).or(env.client_request_id),
             date: env.date,
             retry_after,
         }
@@ -294,10 +292,7 @@ mod tests {
         );
         assert_eq!(e.code, "TooManyRequests");
         assert_eq!(e.message, "Please retry again later.");
-        assert_eq!(
-            e.request_id.as_deref(),
-            Some("94fb3b52-452a-4535-a601-69e0a90e3aa2")
-        );
+        assert_eq!(e.request_id.as_deref(), Some("94fb3b52-452a-4535-a601-69e0a90e3aa2"));
         assert_eq!(e.date.as_deref(), Some("2020-08-18T12:51:51"));
         assert_eq!(e.retry_after, Some(Duration::from_millis(2128)));
     }
@@ -313,10 +308,7 @@ mod tests {
         assert_eq!(old.request_id.as_deref(), Some("request-id"));
         assert_eq!(new.code.as_deref(), Some("invalidRange"));
         let body = br#"{"error":{"code":"x","message":"m","innererror":{"request-id":"in-body"}}}"#;
-        assert_eq!(
-            parse_graph_envelope(body).request_id.as_deref(),
-            Some("in-body")
-        );
+        assert_eq!(parse_graph_envelope(body).request_id.as_deref(), Some("in-body"));
         let e = ServiceError::from_response(400, body, Some("from-header"), Some("mine"), None);
         assert_eq!(e.request_id.as_deref(), Some("from-header"));
         assert_eq!(e.client_request_id.as_deref(), Some("mine"));
@@ -355,10 +347,7 @@ mod tests {
         );
         assert_eq!(e.code, "429");
         assert!(e.message.contains("maximum allowed 45 per 00:01:00"));
-        assert_eq!(
-            e.request_id.as_deref(),
-            Some("00000000-0000-0000-0000-000000000000")
-        );
+        assert_eq!(e.request_id.as_deref(), Some("00000000-0000-0000-0000-000000000000"));
         let e = ServiceError::from_response(
             502,
             b"<html>\n<body>Bad   Gateway</body></html>",
@@ -395,22 +384,14 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
-        let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
-            .unwrap()
-            .to_utc();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z").unwrap().to_utc();
         assert_eq!(parse_retry_after("10", now), Some(Duration::from_secs(10)));
-        assert_eq!(
-            parse_retry_after(" 2.128 ", now),
-            Some(Duration::from_millis(2128))
-        );
+        assert_eq!(parse_retry_after(" 2.128 ", now), Some(Duration::from_millis(2128)));
         assert_eq!(
             parse_retry_after("Sun, 22 Nov 2026 10:00:30 GMT", now),
             Some(Duration::from_secs(30))
         );
-        assert_eq!(
-            parse_retry_after("Sun, 22 Nov 2026 09:00:00 GMT", now),
-            Some(Duration::ZERO)
-        );
+        assert_eq!(parse_retry_after("Sun, 22 Nov 2026 09:00:00 GMT", now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("-1", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("NaN", now), None);
@@ -429,14 +410,8 @@ mod tests {
             "{shown}"
         );
         assert!(!shown.contains("Trace ID: t1\r"), "{shown}");
-        assert!(
-            shown.contains("hint: the client secret is wrong"),
-            "{shown}"
-        );
-        assert!(
-            shown.contains("[trace-id t1, correlation-id c1]"),
-            "{shown}"
-        );
+        assert!(shown.contains("hint: the client secret is wrong"), "{shown}");
+        assert!(shown.contains("[trace-id t1, correlation-id c1]"), "{shown}");
         let e = EntraError::from_response(503, b"Service Unavailable");
         assert_eq!(e.description, "Service Unavailable");
     }

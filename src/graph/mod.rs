@@ -69,11 +69,7 @@ impl Settings {
     /// Reads `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET` or
     /// `AZURE_CLIENT_CERTIFICATE_PATH`, `AZURE_AUTHORITY_HOST` and `HUNT_GRAPH_URL` through `var`.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
-        let get = |name: &str| {
-            var(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let required = |name: &str| {
             get(name).ok_or_else(|| {
                 ConfigError(format!(
@@ -84,19 +80,13 @@ impl Settings {
             })
         };
         let tenant_id = required("AZURE_TENANT_ID")?;
-        if !tenant_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-        {
+        if !tenant_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
             return Err(ConfigError(format!(
                 "AZURE_TENANT_ID {tenant_id:?} is not a tenant id (a GUID) or domain name"
             )));
         }
         let client_id = required("AZURE_CLIENT_ID")?;
-        let credential = match (
-            get("AZURE_CLIENT_SECRET"),
-            get("AZURE_CLIENT_CERTIFICATE_PATH"),
-        ) {
+        let credential = match (get("AZURE_CLIENT_SECRET"), get("AZURE_CLIENT_CERTIFICATE_PATH")) {
             (Some(s), _) => Credential::Secret(Secret::new(s)),
             (None, Some(p)) => Credential::Certificate(
                 Certificate::from_pem_file(p.as_ref()).map_err(|e| ConfigError(e.to_string()))?,
@@ -145,15 +135,11 @@ pub fn checked_root(name: &str, value: &str) -> Result<String, ConfigError> {
             )));
         }
         other => {
-            return Err(ConfigError(format!(
-                "{name} {value:?}: unsupported scheme {other}"
-            )));
+            return Err(ConfigError(format!("{name} {value:?}: unsupported scheme {other}")));
         }
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(ConfigError(format!(
-            "{name} {value:?} must not have a query or fragment"
-        )));
+        return Err(ConfigError(format!("{name} {value:?} must not have a query or fragment")));
     }
     Ok(value.trim_end_matches('/').to_owned())
 }
@@ -206,12 +192,7 @@ pub fn http_client(timeout: Duration) -> Result<reqwest::Client, ConfigError> {
         .connect_timeout(Duration::from_secs(30))
         .timeout(timeout)
         .build()
-        .map_err(|e| {
-            ConfigError(format!(
-                "cannot set up HTTPS: {}",
-                describe_reqwest_error(&e)
-            ))
-        })
+        .map_err(|e| ConfigError(format!("cannot set up HTTPS: {}", describe_reqwest_error(&e))))
 }
 
 impl GraphClient {
@@ -219,11 +200,7 @@ impl GraphClient {
     pub fn new(settings: Settings) -> Result<GraphClient, ConfigError> {
         let http = http_client(settings.timeout)?;
         let tokens = TokenSource::new(http.clone(), settings.auth.clone());
-        Ok(GraphClient {
-            http,
-            settings,
-            tokens,
-        })
+        Ok(GraphClient { http, settings, tokens })
     }
 
     /// Gets a token now, so that bad credentials are reported before any query runs.
@@ -263,10 +240,7 @@ impl GraphClient {
                 .map_err(transport)?;
             let status = resp.status().as_u16();
             let header = |name: &str| {
-                resp.headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
+                resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
             };
             let request_id = header("request-id");
             let retry_after = header("retry-after")
@@ -275,10 +249,7 @@ impl GraphClient {
             let mut buf = bytes::BytesMut::new();
             while let Some(chunk) = resp.chunk().await.map_err(transport)? {
                 if buf.len() + chunk.len() > limit {
-                    return Err(GraphError::TooLarge {
-                        limit,
-                        client_request_id,
-                    });
+                    return Err(GraphError::TooLarge { limit, client_request_id });
                 }
                 buf.extend_from_slice(&chunk);
             }
@@ -298,12 +269,7 @@ impl GraphClient {
                     retry_after,
                 )));
             }
-            return Ok(HuntResponse {
-                body: buf.freeze(),
-                request_id,
-                client_request_id,
-                elapsed,
-            });
+            return Ok(HuntResponse { body: buf.freeze(), request_id, client_request_id, elapsed });
         }
     }
 }
@@ -345,10 +311,8 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |k| map.get(k).cloned()
     }
 
@@ -377,45 +341,26 @@ mod tests {
         pairs.push(("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us"));
         let s = Settings::from_env(env(&pairs)).unwrap();
         assert_eq!(s.auth.scope, "https://dod-graph.microsoft.us/.default");
-        assert!(
-            s.auth
-                .token_url()
-                .starts_with("https://login.microsoftonline.us/")
-        );
+        assert!(s.auth.token_url().starts_with("https://login.microsoftonline.us/"));
     }
 
     #[test]
     fn plain_http_only_on_loopback() {
-        for ok in [
-            "http://127.0.0.1:8080",
-            "http://localhost:1",
-            "http://[::1]:9",
-            "https://x.y",
-        ] {
+        for ok in ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9", "https://x.y"] {
             assert!(checked_root("HUNT_GRAPH_URL", ok).is_ok(), "{ok}");
         }
-        for bad in [
-            "http://graph.microsoft.com",
-            "http://10.0.0.1",
-            "ftp://x",
-            "not a url",
-        ] {
+        for bad in ["http://graph.microsoft.com", "http://10.0.0.1", "ftp://x", "not a url"] {
             let e = checked_root("HUNT_GRAPH_URL", bad).unwrap_err().to_string();
             assert!(e.contains("HUNT_GRAPH_URL"), "{e}");
         }
-        let e = checked_root("X", "http://127.0.0.2.nip.io")
-            .unwrap_err()
-            .to_string();
+        let e = checked_root("X", "http://127.0.0.2.nip.io").unwrap_err().to_string();
         assert!(e.contains("plain http"), "{e}");
     }
 
     #[test]
     fn missing_or_odd_variables_are_explained() {
         let e = Settings::from_env(env(&[])).unwrap_err().to_string();
-        assert!(
-            e.contains("AZURE_TENANT_ID is not set") && e.contains("--emulator"),
-            "{e}"
-        );
+        assert!(e.contains("AZURE_TENANT_ID is not set") && e.contains("--emulator"), "{e}");
         let e = Settings::from_env(env(&BASE[..2])).unwrap_err().to_string();
         assert!(e.contains("AZURE_CLIENT_SECRET"), "{e}");
         let mut pairs = BASE.to_vec();

@@ -11,6 +11,10 @@ use std::collections::{BTreeMap, VecDeque};
 const MINUTE: i64 = 60_000;
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 86_400_000;
+/// Calls count against the sliding minute and hour this much longer than the window, because
+/// the service clocks a call when it arrives, a little after hunt sends it, and the delay varies:
+/// without a margin, a call sent exactly 60 s after another may arrive 59.99 s after it.
+const SLACK: i64 = 1_000;
 
 /// Which budget a 429 (or the ledger) says is exhausted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,7 +115,7 @@ impl Ledger {
     }
 
     fn prune(&mut self, now: i64) {
-        while self.calls.front().is_some_and(|&t| t <= now - HOUR) {
+        while self.calls.front().is_some_and(|&t| t <= now - HOUR - SLACK) {
             self.calls.pop_front();
         }
         while self.done.front().is_some_and(|&(_, e)| e <= now - DAY) {
@@ -122,26 +126,15 @@ impl Ledger {
     /// Execution time within `[from, now]`: finished calls' overlap plus in-flight calls as far
     /// as they ran.
     fn exec_since(&self, from: i64, now: i64) -> i64 {
-        let done: i64 = self
-            .done
-            .iter()
-            .map(|&(s, e)| (e.min(now) - s.max(from)).max(0))
-            .sum();
-        let running: i64 = self
-            .in_flight
-            .values()
-            .map(|f| (now - f.start.max(from)).max(0))
-            .sum();
+        let done: i64 = self.done.iter().map(|&(s, e)| (e.min(now) - s.max(from)).max(0)).sum();
+        let running: i64 = self.in_flight.values().map(|f| (now - f.start.max(from)).max(0)).sum();
         done + running
     }
 
     /// What in-flight calls are still expected to spend beyond `now`. A call already past its
     /// estimate is expected to run a quarter of it more: it is still spending.
     fn committed_ahead(&self, now: i64) -> i64 {
-        self.in_flight
-            .values()
-            .map(|f| (f.start + f.estimate - now).max(f.estimate / 4))
-            .sum()
+        self.in_flight.values().map(|f| (f.start + f.estimate - now).max(f.estimate / 4)).sum()
     }
 
     /// Asks to start a call expected to run `estimate_ms`. On success returns a ticket to pass
@@ -149,38 +142,24 @@ impl Ledger {
     pub fn try_start(&mut self, now: i64, estimate_ms: i64, limits: &Limits) -> Result<u64, Wait> {
         self.prune(now);
         if now < self.paused_until {
-            return Err(Wait {
-                retry_at: self.paused_until,
-                budget: None,
-            });
+            return Err(Wait { retry_at: self.paused_until, budget: None });
         }
         let mut wait: Option<Wait> = None;
         let mut consider = |retry_at: i64, budget: Budget| {
             if wait.is_none_or(|w| retry_at > w.retry_at) {
-                wait = Some(Wait {
-                    retry_at,
-                    budget: Some(budget),
-                });
+                wait = Some(Wait { retry_at, budget: Some(budget) });
             }
         };
         let per_minute = limits.calls_per_minute as usize;
-        let in_minute = self
-            .calls
-            .iter()
-            .rev()
-            .take_while(|&&t| t > now - MINUTE)
-            .count();
+        let in_minute = self.calls.iter().rev().take_while(|&&t| t > now - MINUTE - SLACK).count();
         if in_minute >= per_minute {
             // The call that must age out of the minute before one more fits.
             let idx = self.calls.len() - in_minute + (in_minute - per_minute);
-            consider(self.calls[idx] + MINUTE, Budget::CallsPerMinute);
+            consider(self.calls[idx] + MINUTE + SLACK, Budget::CallsPerMinute);
         }
         let per_hour = limits.calls_per_hour as usize;
         if self.calls.len() >= per_hour {
-            consider(
-                self.calls[self.calls.len() - per_hour] + HOUR,
-                Budget::CallsPerHour,
-            );
+            consider(self.calls[self.calls.len() - per_hour] + HOUR + SLACK, Budget::CallsPerHour);
         }
         for (span, budget, limit) in [
             (HOUR, Budget::ExecPerHour, limits.exec_per_hour_ms()),
@@ -198,13 +177,7 @@ impl Ledger {
         let ticket = self.next_ticket;
         self.next_ticket += 1;
         self.calls.push_back(now);
-        self.in_flight.insert(
-            ticket,
-            InFlight {
-                start: now,
-                estimate: estimate_ms.max(1),
-            },
-        );
+        self.in_flight.insert(ticket, InFlight { start: now, estimate: estimate_ms.max(1) });
         Ok(ticket)
     }
 
@@ -258,12 +231,7 @@ impl Ledger {
         self.prune(now);
         match budget {
             Budget::CallsPerMinute => {
-                let in_minute = self
-                    .calls
-                    .iter()
-                    .rev()
-                    .take_while(|&&t| t > now - MINUTE)
-                    .count();
+                let in_minute = self.calls.iter().rev().take_while(|&&t| t > now - MINUTE).count();
                 let missing = (limits.calls_per_minute as usize).saturating_sub(in_minute);
                 self.record_phantom_calls(now, missing);
             }
@@ -299,16 +267,9 @@ impl Ledger {
     /// Spending as of `now`.
     pub fn usage(&self, now: i64) -> Usage {
         Usage {
-            calls_minute: self
-                .calls
-                .iter()
-                .filter(|&&t| t > now - MINUTE && t <= now)
-                .count() as u32,
-            calls_hour: self
-                .calls
-                .iter()
-                .filter(|&&t| t > now - HOUR && t <= now)
-                .count() as u32,
+            calls_minute: self.calls.iter().filter(|&&t| t > now - MINUTE && t <= now).count()
+                as u32,
+            calls_hour: self.calls.iter().filter(|&&t| t > now - HOUR && t <= now).count() as u32,
             exec_hour_ms: self.exec_since(now - HOUR, now),
             exec_day_ms: self.exec_since(now - DAY, now),
             in_flight: self.in_flight.len() as u32,
@@ -348,16 +309,10 @@ mod tests {
             led.finish(t, i * 100 + 10);
         }
         let w = led.try_start(4_500, 10, &l).unwrap_err();
-        assert_eq!(
-            w,
-            Wait {
-                retry_at: MINUTE,
-                budget: Some(Budget::CallsPerMinute)
-            }
-        );
-        assert!(led.try_start(MINUTE - 1, 10, &l).is_err());
-        assert!(led.try_start(MINUTE, 10, &l).is_ok());
-        assert_eq!(led.usage(MINUTE).calls_minute, 45);
+        assert_eq!(w, Wait { retry_at: MINUTE + SLACK, budget: Some(Budget::CallsPerMinute) });
+        assert!(led.try_start(MINUTE + SLACK - 1, 10, &l).is_err());
+        assert!(led.try_start(MINUTE + SLACK, 10, &l).is_ok());
+        assert_eq!(led.usage(MINUTE - 1).calls_minute, 45);
     }
 
     #[test]
@@ -381,11 +336,7 @@ mod tests {
 
     #[test]
     fn execution_budget_counts_running_and_promised_time() {
-        let l = Limits {
-            calls_per_minute: 1000,
-            calls_per_hour: 100_000,
-            ..limits()
-        };
+        let l = Limits { calls_per_minute: 1000, calls_per_hour: 100_000, ..limits() };
         let mut led = Ledger::new();
         // 29 calls of 20 s fit in 10 min (580 s); the 30th would need 600 s exactly: allowed.
         let mut tickets = Vec::new();
@@ -409,13 +360,7 @@ mod tests {
         let l = limits();
         let mut led = Ledger::new();
         led.pause_until(5_000);
-        assert_eq!(
-            led.try_start(0, 1, &l).unwrap_err(),
-            Wait {
-                retry_at: 5_000,
-                budget: None
-            }
-        );
+        assert_eq!(led.try_start(0, 1, &l).unwrap_err(), Wait { retry_at: 5_000, budget: None });
         assert!(led.try_start(5_000, 1, &l).is_ok());
     }
 
@@ -425,7 +370,7 @@ mod tests {
         let mut led = Ledger::new();
         led.saturate(Budget::CallsPerMinute, 1_000, &l);
         assert_eq!(led.usage(1_000).calls_minute, 45);
-        assert_eq!(led.try_start(1_000, 1, &l).unwrap_err().retry_at, 61_000);
+        assert_eq!(led.try_start(1_000, 1, &l).unwrap_err().retry_at, 61_000 + SLACK);
         led.saturate(Budget::ExecPerHour, 100_000, &l);
         assert_eq!(led.usage(100_000).exec_hour_ms, 600_000);
         assert_eq!(

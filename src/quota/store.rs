@@ -78,11 +78,7 @@ impl LedgerFile {
         if let Some(dir) = self.lock.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&self.lock)?;
+        let f = OpenOptions::new().create(true).truncate(false).write(true).open(&self.lock)?;
         f.lock()?;
         Ok(f)
     }
@@ -118,18 +114,14 @@ mod tests {
     #[test]
     fn two_holders_of_one_file_share_the_budget() {
         let dir = tempfile::tempdir().unwrap();
-        let (a, b) = (
-            LedgerFile::new(dir.path(), "t"),
-            LedgerFile::new(dir.path(), "t"),
-        );
+        let (a, b) = (LedgerFile::new(dir.path(), "t"), LedgerFile::new(dir.path(), "t"));
         let (mut ma, mut mb) = (Ledger::new(), Ledger::new());
         let limits = Limits::default();
         for i in 0..30 {
             a.update(&mut ma, |l| l.try_start(i, 1, &limits)).unwrap();
         }
         for i in 0..15 {
-            b.update(&mut mb, |l| l.try_start(100 + i, 1, &limits))
-                .unwrap();
+            b.update(&mut mb, |l| l.try_start(100 + i, 1, &limits)).unwrap();
         }
         let refused = a.update(&mut ma, |l| l.try_start(200, 1, &limits));
         assert!(refused.is_err(), "45 calls spent between the two processes");
@@ -143,27 +135,16 @@ mod tests {
         std::fs::write(&blocker, "x").unwrap();
         let f = LedgerFile::new(&blocker.join("sub"), "t");
         let mut mem = Ledger::new();
-        assert!(
-            f.update(&mut mem, |l| l.try_start(0, 1, &Limits::default()))
-                .is_ok()
-        );
+        assert!(f.update(&mut mem, |l| l.try_start(0, 1, &Limits::default())).is_ok());
         assert_eq!(mem.usage(0).calls_minute, 1);
     }
 
     #[test]
     fn state_dir_follows_the_environment() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                pairs
-                    .iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| v.to_string())
-            }
+            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
         };
-        assert_eq!(
-            default_state_dir(env(&[("HUNT_STATE_DIR", "/s")])),
-            PathBuf::from("/s")
-        );
+        assert_eq!(default_state_dir(env(&[("HUNT_STATE_DIR", "/s")])), PathBuf::from("/s"));
         assert_eq!(
             default_state_dir(env(&[("XDG_STATE_HOME", "/x"), ("HOME", "/h")])),
             PathBuf::from("/x/hunt")

@@ -3,5 +3,6 @@
 mod auth;
 mod quota_sim;
 mod readme;
+mod resilience;
 mod run;
 mod util;

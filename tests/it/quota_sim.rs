@@ -84,10 +84,7 @@ fn jobs(n: usize, start: chrono::DateTime<chrono::Utc>) -> Vec<Job> {
                 std::path::Path::new(&format!("q{i}.kql")),
             )
             .unwrap();
-            Job {
-                query: Arc::new(q),
-                window: Window::ending_at(start, chrono::Duration::hours(1)),
-            }
+            Job { query: Arc::new(q), window: Window::ending_at(start, chrono::Duration::hours(1)) }
         })
         .collect()
 }
@@ -111,9 +108,7 @@ fn ideal_starts(n: usize, limits: &Limits, duration_ms: i64) -> Vec<i64> {
 
 #[tokio::test(start_paused = true)]
 async fn three_thousand_queries_run_at_the_permitted_rate_with_no_429() {
-    let start = chrono::DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z")
-        .unwrap()
-        .to_utc();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z").unwrap().to_utc();
     let clock = Arc::new(TokioClock::anchored_at(start));
     let limits = Limits::default();
     let service = SimService::new(clock.clone(), limits.clone(), Duration::from_millis(300));
@@ -123,22 +118,11 @@ async fn three_thousand_queries_run_at_the_permitted_rate_with_no_429() {
         service.clone(),
         governor,
         out.path().to_owned(),
-        ExecOptions {
-            concurrency: 4,
-            ..ExecOptions::default()
-        },
+        ExecOptions { concurrency: 4, ..ExecOptions::default() },
     ));
     let outcomes = exec.run_all(jobs(3000, start), |_| {}).await;
-    assert!(
-        outcomes.iter().all(|o| o.is_ok()),
-        "{:?}",
-        outcomes.iter().find(|o| !o.is_ok())
-    );
-    assert_eq!(
-        service.refused.load(Ordering::Relaxed),
-        0,
-        "no call was refused with 429"
-    );
+    assert!(outcomes.iter().all(|o| o.is_ok()), "{:?}", outcomes.iter().find(|o| !o.is_ok()));
+    assert_eq!(service.refused.load(Ordering::Relaxed), 0, "no call was refused with 429");
 
     let starts = service.starts.lock().unwrap().clone();
     assert_eq!(starts.len(), 3000);
@@ -152,18 +136,12 @@ async fn three_thousand_queries_run_at_the_permitted_rate_with_no_429() {
         span_actual / 60_000.0,
         rate * 100.0
     );
-    assert!(
-        rate >= 0.98,
-        "hunt ran at {:.2}% of the permitted call rate",
-        rate * 100.0
-    );
+    assert!(rate >= 0.98, "hunt ran at {:.2}% of the permitted call rate", rate * 100.0);
 }
 
 #[tokio::test(start_paused = true)]
 async fn twenty_second_queries_never_spend_more_than_ten_minutes_in_a_rolling_hour() {
-    let start = chrono::DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z")
-        .unwrap()
-        .to_utc();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z").unwrap().to_utc();
     let clock = Arc::new(TokioClock::anchored_at(start));
     let limits = Limits::default();
     let service = SimService::new(clock.clone(), limits.clone(), Duration::from_secs(20));
@@ -173,34 +151,20 @@ async fn twenty_second_queries_never_spend_more_than_ten_minutes_in_a_rolling_ho
         service.clone(),
         governor,
         out.path().to_owned(),
-        ExecOptions {
-            concurrency: 3,
-            ..ExecOptions::default()
-        },
+        ExecOptions { concurrency: 3, ..ExecOptions::default() },
     ));
     let began = tokio::time::Instant::now();
     let outcomes = exec.run_all(jobs(120, start), |_| {}).await;
     let took = tokio::time::Instant::now() - began;
     assert!(outcomes.iter().all(|o| o.is_ok()));
-    assert_eq!(
-        service.refused.load(Ordering::Relaxed),
-        0,
-        "no call was refused with 429"
-    );
-    let max_hour = service
-        .quota
-        .lock()
-        .unwrap()
-        .max_exec_in_any_window(3_600_000);
+    assert_eq!(service.refused.load(Ordering::Relaxed), 0, "no call was refused with 429");
+    let max_hour = service.quota.lock().unwrap().max_exec_in_any_window(3_600_000);
     println!(
         "120 x 20 s queries: {:.1} h simulated, at most {:.1} min of execution in any rolling hour",
         took.as_secs_f64() / 3600.0,
         max_hour as f64 / 60_000.0
     );
-    assert!(
-        max_hour <= 600_000,
-        "a rolling hour held {max_hour} ms of execution"
-    );
+    assert!(max_hour <= 600_000, "a rolling hour held {max_hour} ms of execution");
     // 2400 s of work at 600 s per hour: a bit over three hours, not much more.
     assert!(took < Duration::from_secs(4 * 3600), "took {took:?}");
 }

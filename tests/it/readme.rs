@@ -13,10 +13,8 @@ fn shipped_queries_run_against_the_built_in_emulator() {
         .arg(out.path())
         .output()
         .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr),
-    );
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&run.stdout), String::from_utf8_lossy(&run.stderr));
     assert_eq!(run.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains(" 0 failed;"), "{stdout}");
     assert!(!parquet_files(out.path()).is_empty(), "{stdout}");

@@ -23,12 +23,7 @@ fn cell_matches(array: &dyn Array, row: usize, cell: &Cell) -> bool {
             let text = array.as_string::<i32>().value(row);
             match v {
                 serde_json::Value::String(s) => text == s,
-                _ => {
-                    serde_json::from_str::<serde_json::Value>(text)
-                        .ok()
-                        .as_ref()
-                        == Some(v)
-                }
+                _ => serde_json::from_str::<serde_json::Value>(text).ok().as_ref() == Some(v),
             }
         }
         (DataType::Timestamp(TimeUnit::Nanosecond, Some(tz)), Cell::Time(t)) => {
@@ -71,27 +66,18 @@ fn assert_rows_equal(table: &str, batches: &[RecordBatch], expected: &[Vec<Cell>
 }
 
 fn expected_rows(table: &str, start: &str, end: &str, eph: u32) -> Vec<Vec<Cell>> {
-    data::rows(table, ticks(start), ticks(end), eph)
-        .unwrap()
-        .collect()
+    data::rows(table, ticks(start), ticks(end), eph).unwrap().collect()
 }
 
 #[test]
 fn every_row_of_every_table_lands_with_exact_types_and_values() {
     let env = TestEnv::new();
-    let tables = [
-        "DeviceProcessEvents",
-        "DeviceNetworkEvents",
-        "IdentityLogonEvents",
-        "EmailEvents",
-    ];
+    let tables =
+        ["DeviceProcessEvents", "DeviceNetworkEvents", "IdentityLogonEvents", "EmailEvents"];
     for t in tables {
         env.query(&format!("{t}.kql"), &format!("// all of {t}\n{t}\n"));
     }
-    let run = env.hunt(
-        &["run", "queries", "--out", "out", "--timespan", WINDOW],
-        &[],
-    );
+    let run = env.hunt(&["run", "queries", "--out", "out", "--timespan", WINDOW], &[]);
     assert_eq!(run.code, 0, "{run:?}");
     for t in tables {
         let dir = env.out().join(hunt::query::slug(t));
@@ -107,10 +93,7 @@ fn every_row_of_every_table_lands_with_exact_types_and_values() {
         assert_rows_equal(t, &batches, &expected);
         assert_eq!(meta(&kv, "hunt.rows"), expected.len().to_string());
         assert_eq!(meta(&kv, "hunt.complete"), "true");
-        assert_eq!(
-            meta(&kv, "hunt.window_start"),
-            "2026-11-20T00:00:00.0000000Z"
-        );
+        assert_eq!(meta(&kv, "hunt.window_start"), "2026-11-20T00:00:00.0000000Z");
         assert_eq!(meta(&kv, "hunt.window_end"), "2026-11-20T06:00:00.0000000Z");
         assert_eq!(meta(&kv, "hunt.query_id"), hunt::query::slug(t));
         assert_eq!(meta(&kv, "hunt.query_sha256").len(), 64);
@@ -121,22 +104,12 @@ fn every_row_of_every_table_lands_with_exact_types_and_values() {
 
 #[test]
 fn rows_arriving_before_the_schema_decode_the_same() {
-    let env = TestEnv::with(EmulatorConfig {
-        results_first: true,
-        ..EmulatorConfig::default()
-    });
+    let env = TestEnv::with(EmulatorConfig { results_first: true, ..EmulatorConfig::default() });
     env.query("p.kql", "DeviceLogonEvents");
-    let run = env.hunt(
-        &["run", "queries/p.kql", "--out", "out", "--timespan", WINDOW],
-        &[],
-    );
+    let run = env.hunt(&["run", "queries/p.kql", "--out", "out", "--timespan", WINDOW], &[]);
     assert_eq!(run.code, 0, "{run:?}");
-    let expected = expected_rows(
-        "DeviceLogonEvents",
-        "2026-11-20T00:00:00Z",
-        "2026-11-20T06:00:00Z",
-        360,
-    );
+    let expected =
+        expected_rows("DeviceLogonEvents", "2026-11-20T00:00:00Z", "2026-11-20T06:00:00Z", 360);
     assert_rows_equal("DeviceLogonEvents", &read_all(&env.out()), &expected);
 }
 
@@ -154,10 +127,7 @@ fn every_service_type_maps_to_its_arrow_type() {
          Text = "Zoë 渡辺 ✓"
 "#,
     );
-    let run = env.hunt(
-        &["run", "queries", "--out", "out", "--timespan", WINDOW],
-        &[],
-    );
+    let run = env.hunt(&["run", "queries", "--out", "out", "--timespan", WINDOW], &[]);
     assert_eq!(run.code, 0, "{run:?}");
     let batches = read_all(&env.out());
     let schema = batches[0].schema();
@@ -178,35 +148,21 @@ fn every_service_type_maps_to_its_arrow_type() {
     let col = |name: &str| b.column(schema.index_of(name).unwrap()).clone();
     assert_eq!(col("Real").as_primitive::<Float64Type>().value(0), 1.5);
     assert_eq!(col("Int").as_primitive::<Int32Type>().value(1), 7);
-    assert_eq!(
-        col("Long").as_primitive::<Int64Type>().value(0),
-        9007199254740993
-    );
+    assert_eq!(col("Long").as_primitive::<Int64Type>().value(0), 9007199254740993);
     assert!(col("Flag").as_boolean().value(0));
     assert_eq!(col("Span").as_string::<i32>().value(0), "1.00:00:00");
-    assert_eq!(
-        col("Id").as_string::<i32>().value(0),
-        "74be27de-1e4e-49d9-b579-fe0b331d3642"
-    );
+    assert_eq!(col("Id").as_string::<i32>().value(0), "74be27de-1e4e-49d9-b579-fe0b331d3642");
     assert_eq!(col("Money").as_string::<i32>().value(0), "1.25");
     assert_eq!(col("Text").as_string::<i32>().value(0), "Zoë 渡辺 ✓");
     let bag: serde_json::Value =
         serde_json::from_str(col("Bag").as_string::<i32>().value(0)).unwrap();
     assert_eq!(bag, serde_json::json!({"a":[1,2,{"b":null}],"s":"x\"y"}));
     assert_eq!(
-        col("When")
-            .as_primitive::<TimestampNanosecondType>()
-            .value(0),
+        col("When").as_primitive::<TimestampNanosecondType>().value(0),
         ticks("2026-11-20T01:02:03.1234567Z") * 100
     );
     let field = schema.field_with_name("Bag").unwrap();
-    assert_eq!(
-        field
-            .metadata()
-            .get("hunt.service_type")
-            .map(String::as_str),
-        Some("Dynamic")
-    );
+    assert_eq!(field.metadata().get("hunt.service_type").map(String::as_str), Some("Dynamic"));
 }
 
 #[test]
@@ -214,71 +170,35 @@ fn a_window_across_midnight_lands_in_two_day_partitions() {
     let env = TestEnv::new();
     env.query("n.kql", "DeviceNetworkEvents");
     let window = "2026-11-20T22:00:00Z/2026-11-21T02:00:00Z";
-    let run = env.hunt(
-        &["run", "queries", "--out", "out", "--timespan", window],
-        &[],
-    );
+    let run = env.hunt(&["run", "queries", "--out", "out", "--timespan", window], &[]);
     assert_eq!(run.code, 0, "{run:?}");
     let files = parquet_files(&env.out());
     assert_eq!(files.len(), 2, "{files:?}");
-    assert!(
-        files[0].to_string_lossy().contains("date=2026-11-20"),
-        "{files:?}"
-    );
-    assert!(
-        files[1].to_string_lossy().contains("date=2026-11-21"),
-        "{files:?}"
-    );
-    let day1 = expected_rows(
-        "DeviceNetworkEvents",
-        "2026-11-20T22:00:00Z",
-        "2026-11-21T00:00:00Z",
-        360,
-    );
-    let day2 = expected_rows(
-        "DeviceNetworkEvents",
-        "2026-11-21T00:00:00Z",
-        "2026-11-21T02:00:00Z",
-        360,
-    );
+    assert!(files[0].to_string_lossy().contains("date=2026-11-20"), "{files:?}");
+    assert!(files[1].to_string_lossy().contains("date=2026-11-21"), "{files:?}");
+    let day1 =
+        expected_rows("DeviceNetworkEvents", "2026-11-20T22:00:00Z", "2026-11-21T00:00:00Z", 360);
+    let day2 =
+        expected_rows("DeviceNetworkEvents", "2026-11-21T00:00:00Z", "2026-11-21T02:00:00Z", 360);
     assert_rows_equal("DeviceNetworkEvents", &read_parquet(&files[0]).0, &day1);
     assert_rows_equal("DeviceNetworkEvents", &read_parquet(&files[1]).0, &day2);
     // The same window again replaces, never duplicates.
-    let again = env.hunt(
-        &["run", "queries", "--out", "out", "--timespan", window],
-        &[],
-    );
+    let again = env.hunt(&["run", "queries", "--out", "out", "--timespan", window], &[]);
     assert_eq!(again.code, 0, "{again:?}");
-    assert_eq!(
-        crate::util::all_files(&env.out()),
-        files,
-        "no extra or temporary files"
-    );
+    assert_eq!(crate::util::all_files(&env.out()), files, "no extra or temporary files");
 }
 
 #[test]
 fn a_syntax_error_among_good_queries_fails_alone() {
     let env = TestEnv::new();
-    env.query(
-        "a_good.kql",
-        "DeviceProcessEvents | where ProcessCommandLine has \"-enc\" | take 5",
-    );
-    env.query(
-        "b_bad.kql",
-        "DeviceProcessEvents\n| where ProcessCommandLine has \"-enc\n| take 5",
-    );
+    env.query("a_good.kql", "DeviceProcessEvents | where ProcessCommandLine has \"-enc\" | take 5");
+    env.query("b_bad.kql", "DeviceProcessEvents\n| where ProcessCommandLine has \"-enc\n| take 5");
     env.query("c_good.kql", "AlertInfo | summarize count() by Severity");
-    let run = env.hunt(
-        &["run", "queries", "--out", "out", "--timespan", WINDOW],
-        &[],
-    );
+    let run = env.hunt(&["run", "queries", "--out", "out", "--timespan", WINDOW], &[]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("error: query b_bad"), "{run:?}");
     assert!(run.stderr.contains("HTTP 400 BadRequest"), "{run:?}");
-    assert!(
-        run.stderr.contains("request-id "),
-        "the service's request-id is shown: {run:?}"
-    );
+    assert!(run.stderr.contains("request-id "), "the service's request-id is shown: {run:?}");
     assert!(run.stdout.contains("3 queries: 2 ok, 1 failed"), "{run:?}");
     assert!(!parquet_files(&env.out().join("a_good")).is_empty());
     assert!(!parquet_files(&env.out().join("c_good")).is_empty());
@@ -289,18 +209,7 @@ fn a_syntax_error_among_good_queries_fails_alone() {
 fn json_summary_is_machine_readable() {
     let env = TestEnv::new();
     env.query("x.kql", "AlertInfo | take 3");
-    let run = env.hunt(
-        &[
-            "run",
-            "queries",
-            "--out",
-            "out",
-            "--json",
-            "--timespan",
-            WINDOW,
-        ],
-        &[],
-    );
+    let run = env.hunt(&["run", "queries", "--out", "out", "--json", "--timespan", WINDOW], &[]);
     assert_eq!(run.code, 0, "{run:?}");
     let v: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("stdout is JSON");
     assert_eq!(v["totals"]["rows"], 3);
@@ -313,29 +222,17 @@ fn json_summary_is_machine_readable() {
 fn broken_query_files_are_reported_and_the_rest_still_run() {
     let env = TestEnv::new();
     env.query("ok.kql", "AlertInfo | take 1");
-    env.query(
-        "broken.kql",
-        "// ---\n// lookback: banana\n// ---\nAlertInfo\n",
-    );
-    let run = env.hunt(
-        &["run", "queries", "--out", "out", "--timespan", WINDOW],
-        &[],
-    );
+    env.query("broken.kql", "// ---\n// lookback: banana\n// ---\nAlertInfo\n");
+    let run = env.hunt(&["run", "queries", "--out", "out", "--timespan", WINDOW], &[]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr.contains("broken.kql:2:"),
-        "file:line of the problem: {run:?}"
-    );
+    assert!(run.stderr.contains("broken.kql:2:"), "file:line of the problem: {run:?}");
     assert_eq!(parquet_files(&env.out()).len(), 1);
 }
 
 #[test]
 fn default_window_is_the_lookback_ending_now() {
     let env = TestEnv::new();
-    env.query(
-        "lb.kql",
-        "// ---\n// lookback: 2h\n// ---\nDeviceProcessEvents | count\n",
-    );
+    env.query("lb.kql", "// ---\n// lookback: 2h\n// ---\nDeviceProcessEvents | count\n");
     let run = env.hunt(&["run", "queries", "--out", "out", "--json"], &[]);
     assert_eq!(run.code, 0, "{run:?}");
     let v: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
@@ -343,10 +240,5 @@ fn default_window_is_the_lookback_ending_now() {
     let start = chrono::DateTime::parse_from_rfc3339(w["start"].as_str().unwrap()).unwrap();
     let end = chrono::DateTime::parse_from_rfc3339(w["end"].as_str().unwrap()).unwrap();
     assert_eq!(end - start, chrono::Duration::hours(2));
-    assert!(
-        (chrono::Utc::now().fixed_offset() - end)
-            .num_seconds()
-            .abs()
-            < 60
-    );
+    assert!((chrono::Utc::now().fixed_offset() - end).num_seconds().abs() < 60);
 }

@@ -24,14 +24,8 @@ impl TestEnv {
             .enable_all()
             .build()
             .unwrap();
-        let emu = rt
-            .block_on(Emulator::start(config, "127.0.0.1:0".parse().unwrap()))
-            .unwrap();
-        TestEnv {
-            emu,
-            dir: tempfile::tempdir().unwrap(),
-            _rt: rt,
-        }
+        let emu = rt.block_on(Emulator::start(config, "127.0.0.1:0".parse().unwrap())).unwrap();
+        TestEnv { emu, dir: tempfile::tempdir().unwrap(), _rt: rt }
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -57,6 +51,7 @@ impl TestEnv {
         for (k, v) in self.emu.env() {
             cmd.env(k, v);
         }
+        cmd.env("HUNT_STATE_DIR", self.path("state"));
         for (k, v) in extra {
             cmd.env(k, v);
         }
@@ -94,11 +89,7 @@ impl From<Output> for Run {
 
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
+        write!(f, "exit {}\n--- stdout\n{}\n--- stderr\n{}", self.code, self.stdout, self.stderr)
     }
 }
 
@@ -153,33 +144,19 @@ pub fn read_parquet(path: &Path) -> (Vec<RecordBatch>, Vec<(String, String)>) {
         .metadata()
         .file_metadata()
         .key_value_metadata()
-        .map(|kv| {
-            kv.iter()
-                .map(|e| (e.key.clone(), e.value.clone().unwrap_or_default()))
-                .collect()
-        })
+        .map(|kv| kv.iter().map(|e| (e.key.clone(), e.value.clone().unwrap_or_default())).collect())
         .unwrap_or_default();
-    let batches = builder
-        .build()
-        .unwrap()
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap();
+    let batches = builder.build().unwrap().collect::<Result<Vec<_>, _>>().unwrap();
     (batches, kv)
 }
 
 /// All rows of all files under `dir`, as one batch per file.
 pub fn read_all(dir: &Path) -> Vec<RecordBatch> {
-    parquet_files(dir)
-        .iter()
-        .flat_map(|p| read_parquet(p).0)
-        .collect()
+    parquet_files(dir).iter().flat_map(|p| read_parquet(p).0).collect()
 }
 
 pub fn meta<'a>(kv: &'a [(String, String)], key: &str) -> &'a str {
-    kv.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_else(|| panic!("no {key}"))
+    kv.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("no {key}"))
 }
 
 /// 100 ns ticks of an RFC 3339 time.

@@ -144,12 +144,8 @@ fn list<'a>(op: ListOp, x: V<'a>, items: &'a [B], row: &'a [Cell]) -> V<'a> {
             });
             hit != neg
         }
-        ListOp::HasAny => values
-            .iter()
-            .any(|v| has_term(&x.text(), &v.text(), StrOp::Has, false)),
-        ListOp::HasAll => values
-            .iter()
-            .all(|v| has_term(&x.text(), &v.text(), StrOp::Has, false)),
+        ListOp::HasAny => values.iter().any(|v| has_term(&x.text(), &v.text(), StrOp::Has, false)),
+        ListOp::HasAll => values.iter().all(|v| has_term(&x.text(), &v.text(), StrOp::Has, false)),
     };
     V::Bool(r)
 }
@@ -177,11 +173,9 @@ fn call<'a>(f: Func, args: &'a [B], row: &'a [Cell]) -> V<'a> {
             v => V::Str(Cow::Owned(v.text().into_owned())),
         },
         Func::StrLen => V::Int(arg(0).text().chars().count() as i64),
-        Func::StrCat => V::Str(Cow::Owned(
-            (0..args.len())
-                .map(|i| arg(i).text().into_owned())
-                .collect(),
-        )),
+        Func::StrCat => {
+            V::Str(Cow::Owned((0..args.len()).map(|i| arg(i).text().into_owned()).collect()))
+        }
         Func::Bin => match (arg(0), arg(1)) {
             (V::Time(t), V::Span(s)) if s > 0 => V::Time(t - t.rem_euclid(s)),
             (V::Span(t), V::Span(s)) if s > 0 => V::Span(t - t.rem_euclid(s)),
@@ -220,12 +214,9 @@ fn call<'a>(f: Func, args: &'a [B], row: &'a [Cell]) -> V<'a> {
         Func::ToDouble => match arg(0) {
             V::Int(v) => V::Real(v as f64),
             V::Real(v) => V::Real(v),
-            V::Str(s) => s
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|f| f.is_finite())
-                .map_or(V::Null, V::Real),
+            V::Str(s) => {
+                s.trim().parse::<f64>().ok().filter(|f| f.is_finite()).map_or(V::Null, V::Real)
+            }
             _ => V::Null,
         },
         Func::ToDateTime => match arg(0) {
@@ -259,10 +250,7 @@ struct Binder<'a> {
 
 impl Binder<'_> {
     fn unresolved(&self, name: &str) -> KqlError {
-        op_error(
-            self.op,
-            format!("Failed to resolve scalar expression named '{name}'"),
-        )
+        op_error(self.op, format!("Failed to resolve scalar expression named '{name}'"))
     }
 
     /// Binds `e` against `schema`, folding constant subexpressions.
@@ -316,27 +304,20 @@ impl Binder<'_> {
                 let a = boxed(a)?.0;
                 (B::List(a, self.bind_all(items, schema)?, *op), BOOL)
             }
-            Expr::Between(x, lo, hi, neg) => (
-                B::Between(boxed(x)?.0, boxed(lo)?.0, boxed(hi)?.0, *neg),
-                BOOL,
-            ),
+            Expr::Between(x, lo, hi, neg) => {
+                (B::Between(boxed(x)?.0, boxed(lo)?.0, boxed(hi)?.0, *neg), BOOL)
+            }
             Expr::Member(base, key) => (B::Member(boxed(base)?.0, boxed(key)?.0), DYN),
             Expr::Call(name, args) => self.call(name, args, schema)?,
         })
     }
 
     fn bind_all(&self, exprs: &[Expr], schema: &Schema) -> Result<Vec<B>, KqlError> {
-        exprs
-            .iter()
-            .map(|e| self.bind(e, schema).map(|b| b.0))
-            .collect()
+        exprs.iter().map(|e| self.bind(e, schema).map(|b| b.0)).collect()
     }
 
     fn call(&self, name: &str, args: &[Expr], schema: &Schema) -> Result<(B, Ty), KqlError> {
-        let bound = args
-            .iter()
-            .map(|a| self.bind(a, schema))
-            .collect::<Result<Vec<_>, _>>()?;
+        let bound = args.iter().map(|a| self.bind(a, schema)).collect::<Result<Vec<_>, _>>()?;
         let arity = |min: usize, max: usize| {
             if (min..=max).contains(&bound.len()) {
                 Ok(())
@@ -354,21 +335,15 @@ impl Binder<'_> {
         let (f, ty) = match name {
             "ago" => (arity(1, 1).map(|_| Func::Ago(self.ctx.now))?, TIME),
             "now" => (arity(0, 1).map(|_| Func::Now(self.ctx.now))?, TIME),
-            "isempty" | "isnotempty" => (
-                arity(1, 1).map(|_| Func::IsEmpty(name == "isnotempty"))?,
-                BOOL,
-            ),
-            "isnull" | "isnotnull" => (
-                arity(1, 1).map(|_| Func::IsNull(name == "isnotnull"))?,
-                BOOL,
-            ),
+            "isempty" | "isnotempty" => {
+                (arity(1, 1).map(|_| Func::IsEmpty(name == "isnotempty"))?, BOOL)
+            }
+            "isnull" | "isnotnull" => {
+                (arity(1, 1).map(|_| Func::IsNull(name == "isnotnull"))?, BOOL)
+            }
             "not" => {
                 arity(1, 1)?;
-                let b = bound
-                    .into_iter()
-                    .next()
-                    .map(|b| b.0)
-                    .unwrap_or(B::Const(V::Null));
+                let b = bound.into_iter().next().map(|b| b.0).unwrap_or(B::Const(V::Null));
                 return Ok((B::Not(Box::new(b)), BOOL));
             }
             "tolower" => (arity(1, 1).map(|_| Func::ToLower)?, STRING),
@@ -377,10 +352,9 @@ impl Binder<'_> {
             "strlen" => (arity(1, 1).map(|_| Func::StrLen)?, LONG),
             "strcat" => (arity(1, 64).map(|_| Func::StrCat)?, STRING),
             "bin" | "floor" => (arity(2, 2).map(|_| Func::Bin)?, first_ty),
-            "iff" | "iif" => (
-                arity(3, 3).map(|_| Func::Iff)?,
-                bound.get(1).map_or(STRING, |b| b.1),
-            ),
+            "iff" | "iif" => {
+                (arity(3, 3).map(|_| Func::Iff)?, bound.get(1).map_or(STRING, |b| b.1))
+            }
             "parse_json" | "todynamic" => (arity(1, 1).map(|_| Func::ParseJson)?, DYN),
             "array_length" => (arity(1, 1).map(|_| Func::ArrayLength)?, LONG),
             "tolong" => (arity(1, 1).map(|_| Func::ToLong)?, LONG),
@@ -436,11 +410,7 @@ impl Binder<'_> {
             "long" => c(V::Int(t.parse::<i64>().map_err(|_| bad())?), LONG),
             "real" | "double" if null => c(V::Null, REAL),
             "real" | "double" => {
-                let f = t
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|f| f.is_finite())
-                    .ok_or_else(bad)?;
+                let f = t.parse::<f64>().ok().filter(|f| f.is_finite()).ok_or_else(bad)?;
                 c(V::Real(f), REAL)
             }
             "bool" | "boolean" if null => c(V::Null, BOOL),
@@ -604,11 +574,7 @@ impl AggState {
             AggState::Sum(s) => {
                 let v = v();
                 if !v.is_null() {
-                    *s = if s.is_null() {
-                        v.owned()
-                    } else {
-                        arith(BinOp::Add, s, &v)
-                    };
+                    *s = if s.is_null() { v.owned() } else { arith(BinOp::Add, s, &v) };
                 }
             }
             AggState::Avg(sum, n) => match v() {
@@ -660,9 +626,7 @@ fn implicit_name(e: &Expr, out: &Schema) -> String {
         Expr::Call(f, args)
             if (f == "bin" || f == "floor") && matches!(args.first(), Some(Expr::Col(_))) =>
         {
-            let Some(Expr::Col(name)) = args.first() else {
-                unreachable!()
-            };
+            let Some(Expr::Col(name)) = args.first() else { unreachable!() };
             name.clone()
         }
         _ => unique(out, "Column1"),
@@ -681,10 +645,7 @@ fn bind_op(
         Op::Where(e) => {
             let (e, ty) = b.bind(e, schema)?;
             if !matches!(ty, BOOL | DYN) {
-                return Err(op_error(
-                    b.op,
-                    format!("Expected a Boolean predicate, got {ty}"),
-                ));
+                return Err(op_error(b.op, format!("Expected a Boolean predicate, got {ty}")));
             }
             Stage::Filter(e)
         }
@@ -699,10 +660,7 @@ fn bind_op(
             }
             *schema = out;
             if matches!(op, Op::Distinct(_)) {
-                return Ok(Stage::Summarize {
-                    by: exprs,
-                    aggs: Vec::new(),
-                });
+                return Ok(Stage::Summarize { by: exprs, aggs: Vec::new() });
             }
             Stage::Project(exprs)
         }
@@ -715,26 +673,17 @@ fn bind_op(
             let keep: Vec<usize> = (0..schema.len())
                 .filter(|i| !names.iter().any(|(n, _)| *n == schema[*i].0))
                 .collect();
-            let exprs = keep
-                .iter()
-                .map(|&i| (B::Col(i, false), schema[i].1))
-                .collect();
+            let exprs = keep.iter().map(|&i| (B::Col(i, false), schema[i].1)).collect();
             *schema = keep.iter().map(|&i| schema[i].clone()).collect();
             Stage::Project(exprs)
         }
         Op::ProjectRename(pairs) => {
             for (new, old, _) in pairs {
-                let i = schema
-                    .iter()
-                    .position(|(n, _)| n == old)
-                    .ok_or_else(|| b.unresolved(old))?;
+                let i =
+                    schema.iter().position(|(n, _)| n == old).ok_or_else(|| b.unresolved(old))?;
                 schema[i].0 = new.clone();
             }
-            Stage::Project(
-                (0..schema.len())
-                    .map(|i| (B::Col(i, false), schema[i].1))
-                    .collect(),
-            )
+            Stage::Project((0..schema.len()).map(|i| (B::Col(i, false), schema[i].1)).collect())
         }
         Op::Extend(items) => {
             let mut out = Vec::new();
@@ -778,10 +727,7 @@ fn bind_op(
                 baggs.push(bagg);
             }
             *schema = out;
-            Stage::Summarize {
-                by: bys,
-                aggs: baggs,
-            }
+            Stage::Summarize { by: bys, aggs: baggs }
         }
         Op::Sort(keys) => Stage::Sort(b.sort_keys(keys, schema)?, None),
         Op::Top { n, key } => {
@@ -797,10 +743,7 @@ impl Binder<'_> {
     fn count_arg(&self, e: &Expr, schema: &Schema) -> Result<usize, KqlError> {
         match self.bind(e, schema)?.0 {
             B::Const(V::Int(n)) if n >= 0 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
-            _ => Err(op_error(
-                self.op,
-                "Expected a non-negative constant integer row count",
-            )),
+            _ => Err(op_error(self.op, "Expected a non-negative constant integer row count")),
         }
     }
 
@@ -809,9 +752,7 @@ impl Binder<'_> {
         keys: &[SortKey],
         schema: &Schema,
     ) -> Result<Vec<(B, bool, bool)>, KqlError> {
-        keys.iter()
-            .map(|k| Ok((self.bind(&k.expr, schema)?.0, k.desc, k.nulls_first)))
-            .collect()
+        keys.iter().map(|k| Ok((self.bind(&k.expr, schema)?.0, k.desc, k.nulls_first))).collect()
     }
 
     fn agg(&self, agg: &Agg, schema: &Schema) -> Result<(BAgg, String), KqlError> {
@@ -822,10 +763,7 @@ impl Binder<'_> {
             return Err(if known {
                 op_error(
                     self.op,
-                    format!(
-                        "function '{f}' expects {want} argument(s), got {}",
-                        agg.args.len()
-                    ),
+                    format!("function '{f}' expects {want} argument(s), got {}", agg.args.len()),
                 )
             } else {
                 op_error(self.op, format!("Unknown aggregation function: '{f}'"))
@@ -840,11 +778,7 @@ impl Binder<'_> {
         let (init, ty, default) = match f {
             "count" => (AggState::Count(0), LONG, "count_".to_owned()),
             "countif" => (AggState::CountIf(0), LONG, "countif_".to_owned()),
-            "dcount" => (
-                AggState::DCount(HashSet::new()),
-                LONG,
-                format!("dcount_{col}"),
-            ),
+            "dcount" => (AggState::DCount(HashSet::new()), LONG, format!("dcount_{col}")),
             "min" => (AggState::Min(V::Null), arg_ty, format!("min_{col}")),
             "max" => (AggState::Max(V::Null), arg_ty, format!("max_{col}")),
             "sum" => {
@@ -863,21 +797,11 @@ impl Binder<'_> {
             }
             "avg" => (AggState::Avg(0.0, 0), REAL, format!("avg_{col}")),
             _ => {
-                return Err(op_error(
-                    self.op,
-                    format!("Unknown aggregation function: '{f}'"),
-                ));
+                return Err(op_error(self.op, format!("Unknown aggregation function: '{f}'")));
             }
         };
         let name = agg.name.clone().unwrap_or(default);
-        Ok((
-            BAgg {
-                init,
-                arg: arg.map(|a| a.0),
-                ty,
-            },
-            name,
-        ))
+        Ok((BAgg { init, arg: arg.map(|a| a.0), ty }, name))
     }
 }
 
@@ -905,9 +829,9 @@ fn apply(stage: Stage, rows: Rows) -> Rows {
             r
         })),
         Stage::Take(n) => Box::new(rows.take(n)),
-        Stage::Count => Box::new(std::iter::once_with(move || {
-            vec![Cell::Int(rows.count() as i64)]
-        })),
+        Stage::Count => {
+            Box::new(std::iter::once_with(move || vec![Cell::Int(rows.count() as i64)]))
+        }
         Stage::Summarize { by, aggs } => {
             Box::new(std::iter::once_with(move || summarize(rows, &by, &aggs)).flatten())
         }
@@ -980,10 +904,7 @@ fn sort(rows: Rows, keys: &[(B, bool, bool)], limit: Option<usize>) -> Vec<Vec<C
         if limit == Some(0) {
             break;
         }
-        let k = keys
-            .iter()
-            .map(|(e, _, _)| e.eval(&row).norm().owned())
-            .collect();
+        let k = keys.iter().map(|(e, _, _)| e.eval(&row).norm().owned()).collect();
         buf.push((k, row));
         if cap.is_some_and(|c| buf.len() >= c) {
             buf.sort_by(order);
@@ -1050,11 +971,8 @@ pub(crate) fn run(src: &str, q: &Query, ctx: &Context) -> Result<ResultSet, KqlE
             "'' operator: Failed to resolve table or column expression named '{table}'"
         ),
     })?;
-    let mut schema: Schema = def
-        .columns
-        .iter()
-        .map(|(n, t)| ((*n).to_owned(), intern(t)))
-        .collect();
+    let mut schema: Schema =
+        def.columns.iter().map(|(n, t)| ((*n).to_owned(), intern(t))).collect();
     let mut binder = Binder { src, ctx, op: "" };
     let mut stages = Vec::with_capacity(q.ops.len());
     for (op, keyword) in &q.ops {
@@ -1076,8 +994,5 @@ pub(crate) fn run(src: &str, q: &Query, ctx: &Context) -> Result<ResultSet, KqlE
     for stage in stages {
         rows = apply(stage, rows);
     }
-    Ok(ResultSet {
-        columns: schema.into_iter().map(|(n, t)| (n, t.to_owned())).collect(),
-        rows,
-    })
+    Ok(ResultSet { columns: schema.into_iter().map(|(n, t)| (n, t.to_owned())).collect(), rows })
 }

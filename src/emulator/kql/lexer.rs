@@ -65,9 +65,7 @@ fn unit_ticks(unit: &str) -> Option<i64> {
 /// Parses a timespan literal such as `1h`, `1.5d` or `30m` (`None` if it is not one).
 pub(crate) fn parse_span_literal(text: &str) -> Option<i64> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
     let (num, unit) = text.split_at(split);
     let ticks = unit_ticks(&unit.to_ascii_lowercase())?;
     if num.is_empty() {
@@ -107,28 +105,17 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, KqlError> {
         let start = i;
         // Strings: '…', "…", @'…', @"…", h'…' (obfuscated), H@"…".
         let (verbatim, prefix) = string_prefix(&src[i..]);
-        if let Some(quote) = src[i + prefix..]
-            .chars()
-            .next()
-            .filter(|q| *q == '"' || *q == '\'')
+        if let Some(quote) = src[i + prefix..].chars().next().filter(|q| *q == '"' || *q == '\'')
             && (prefix > 0 || c == quote)
         {
             let (text, end) = read_string(src, i + prefix, quote, verbatim)?;
-            out.push(Token {
-                tok: Tok::Str(text),
-                pos: start,
-                end,
-            });
+            out.push(Token { tok: Tok::Str(text), pos: start, end });
             i = end;
             continue;
         }
         if c.is_ascii_digit() {
             let (tok, end) = read_number(src, i)?;
-            out.push(Token {
-                tok,
-                pos: start,
-                end,
-            });
+            out.push(Token { tok, pos: start, end });
             i = end;
             continue;
         }
@@ -163,10 +150,7 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, KqlError> {
                 if b.get(j) == Some(&b'(') {
                     let close = matching_paren(src, j).ok_or_else(|| syntax_error(src, j, "("))?;
                     out.push(Token {
-                        tok: Tok::Raw {
-                            name: lower,
-                            text: src[j + 1..close].to_owned(),
-                        },
+                        tok: Tok::Raw { name: lower, text: src[j + 1..close].to_owned() },
                         pos: start,
                         end: close + 1,
                     });
@@ -174,11 +158,7 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, KqlError> {
                     continue;
                 }
             }
-            out.push(Token {
-                tok: Tok::Ident(word),
-                pos: start,
-                end,
-            });
+            out.push(Token { tok: Tok::Ident(word), pos: start, end });
             i = end;
             continue;
         }
@@ -193,31 +173,19 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, KqlError> {
                 end += 1;
                 word.push('~');
             }
-            out.push(Token {
-                tok: Tok::Ident(word),
-                pos: start,
-                end,
-            });
+            out.push(Token { tok: Tok::Ident(word), pos: start, end });
             i = end;
             continue;
         }
         match SYMBOLS.iter().find(|s| src[i..].starts_with(**s)) {
             Some(sym) => {
-                out.push(Token {
-                    tok: Tok::Sym(sym),
-                    pos: start,
-                    end: i + sym.len(),
-                });
+                out.push(Token { tok: Tok::Sym(sym), pos: start, end: i + sym.len() });
                 i += sym.len();
             }
             None => return Err(syntax_error(src, i, &c.to_string())),
         }
     }
-    out.push(Token {
-        tok: Tok::Eof,
-        pos: src.len(),
-        end: src.len(),
-    });
+    out.push(Token { tok: Tok::Eof, pos: src.len(), end: src.len() });
     Ok(out)
 }
 
@@ -407,14 +375,8 @@ mod tests {
         assert_eq!(
             toks("datetime(2026-11-20 10:00) dynamic({\"a\":\")\"})"),
             vec![
-                Tok::Raw {
-                    name: "datetime".into(),
-                    text: "2026-11-20 10:00".into()
-                },
-                Tok::Raw {
-                    name: "dynamic".into(),
-                    text: "{\"a\":\")\"}".into()
-                },
+                Tok::Raw { name: "datetime".into(), text: "2026-11-20 10:00".into() },
+                Tok::Raw { name: "dynamic".into(), text: "{\"a\":\")\"}".into() },
                 Tok::Eof,
             ]
         );
@@ -423,15 +385,9 @@ mod tests {
     #[test]
     fn errors_point_at_the_offence() {
         let e = lex("T\n| where x == 'open").unwrap_err();
-        assert_eq!(
-            e.message,
-            "Syntax error: Query could not be parsed at ''' on line [2,14]"
-        );
+        assert_eq!(e.message, "Syntax error: Query could not be parsed at ''' on line [2,14]");
         let e = lex("T | where 12abc").unwrap_err();
-        assert_eq!(
-            e.message,
-            "Syntax error: Query could not be parsed at '12abc' on line [1,11]"
-        );
+        assert_eq!(e.message, "Syntax error: Query could not be parsed at '12abc' on line [1,11]");
         assert!(lex("datetime(2026").is_err());
         assert!(lex("x ^ y").is_err());
     }

@@ -39,16 +39,10 @@ pub(crate) enum Op {
     Extend(Vec<(Option<String>, Expr)>),
     Take(Expr),
     Count,
-    Summarize {
-        aggs: Vec<Agg>,
-        by: Vec<(Option<String>, Expr)>,
-    },
+    Summarize { aggs: Vec<Agg>, by: Vec<(Option<String>, Expr)> },
     Distinct(Vec<(Option<String>, Expr)>),
     Sort(Vec<SortKey>),
-    Top {
-        n: Expr,
-        key: SortKey,
-    },
+    Top { n: Expr, key: SortKey },
 }
 
 /// Binary operators: comparisons, string predicates and arithmetic.
@@ -175,26 +169,12 @@ const UNSUPPORTED_OPS: &[&str] = &[
 ];
 
 /// Real Kusto sources (first words) the emulator does not evaluate.
-const UNSUPPORTED_SOURCES: &[&str] = &[
-    "union",
-    "search",
-    "find",
-    "print",
-    "datatable",
-    "externaldata",
-    "range",
-    "evaluate",
-];
+const UNSUPPORTED_SOURCES: &[&str] =
+    &["union", "search", "find", "print", "datatable", "externaldata", "range", "evaluate"];
 
 /// Parses `tokens` of `src` into a query.
 pub(crate) fn parse(src: &str, tokens: &[Token]) -> Result<Query, KqlError> {
-    let mut p = Parser {
-        src,
-        t: tokens,
-        i: 0,
-        nodes: 0,
-        depth: 0,
-    };
+    let mut p = Parser { src, t: tokens, i: 0, nodes: 0, depth: 0 };
     while p.eat_sym(";") {}
     let q = p.query()?;
     while p.eat_sym(";") {}
@@ -257,11 +237,7 @@ impl Parser<'_> {
     }
 
     fn expect_sym(&mut self, s: &str) -> Result<(), KqlError> {
-        if self.eat_sym(s) {
-            Ok(())
-        } else {
-            Err(self.error())
-        }
+        if self.eat_sym(s) { Ok(()) } else { Err(self.error()) }
     }
 
     fn is_word(&self, w: &str) -> bool {
@@ -278,11 +254,7 @@ impl Parser<'_> {
     }
 
     fn expect_word(&mut self, w: &str) -> Result<(), KqlError> {
-        if self.eat_word(w) {
-            Ok(())
-        } else {
-            Err(self.error())
-        }
+        if self.eat_word(w) { Ok(()) } else { Err(self.error()) }
     }
 
     /// A name: an identifier or `['quoted name']`.
@@ -307,9 +279,7 @@ impl Parser<'_> {
 
     fn query(&mut self) -> Result<Query, KqlError> {
         if self.is_word("let") || self.is_word("set") || self.is_word("declare") {
-            let Tok::Ident(w) = self.peek().clone() else {
-                unreachable!()
-            };
+            let Tok::Ident(w) = self.peek().clone() else { unreachable!() };
             return Err(unsupported(&w, "statement"));
         }
         if let Tok::Ident(w) = self.peek()
@@ -401,10 +371,7 @@ impl Parser<'_> {
                 self.bump();
                 let n = self.additive()?;
                 self.expect_word("by")?;
-                Op::Top {
-                    n,
-                    key: self.sort_key()?,
-                }
+                Op::Top { n, key: self.sort_key()? }
             }
             _ => return Err(self.error()),
         };
@@ -430,11 +397,7 @@ impl Parser<'_> {
                 }
             }
         }
-        let by = if self.eat_word("by") {
-            self.items()?
-        } else {
-            Vec::new()
-        };
+        let by = if self.eat_word("by") { self.items()? } else { Vec::new() };
         if aggs.is_empty() && by.is_empty() {
             return Err(self.error());
         }
@@ -443,11 +406,7 @@ impl Parser<'_> {
 
     fn err_at(&self, pos: usize) -> KqlError {
         let tok = self.t.iter().find(|t| t.pos == pos);
-        let text: String = tok
-            .map_or("", |t| &self.src[t.pos..t.end])
-            .chars()
-            .take(64)
-            .collect();
+        let text: String = tok.map_or("", |t| &self.src[t.pos..t.end]).chars().take(64).collect();
         syntax_error(self.src, pos, &text)
     }
 
@@ -496,11 +455,7 @@ impl Parser<'_> {
                 nulls_first = false;
             }
         }
-        Ok(SortKey {
-            expr,
-            desc,
-            nulls_first,
-        })
+        Ok(SortKey { expr, desc, nulls_first })
     }
 
     /// `( expr, … )`
@@ -539,11 +494,7 @@ impl Parser<'_> {
 
     fn expr(&mut self) -> Result<Expr, KqlError> {
         self.depth += 1;
-        let e = if self.depth > MAX_DEPTH {
-            Err(self.too_complex())
-        } else {
-            self.or()
-        };
+        let e = if self.depth > MAX_DEPTH { Err(self.too_complex()) } else { self.or() };
         self.depth -= 1;
         e
     }
@@ -601,12 +552,7 @@ impl Parser<'_> {
                     self.expect_sym(")")?;
                     let neg = w.starts_with('!');
                     self.grow()?;
-                    return Ok(Expr::Between(
-                        Box::new(left),
-                        Box::new(lo),
-                        Box::new(hi),
-                        neg,
-                    ));
+                    return Ok(Expr::Between(Box::new(left), Box::new(lo), Box::new(hi), neg));
                 }
                 if matches!(w.as_str(), "matches" | "like" | "notlike" | "has_any_index") {
                     return Err(unsupported(&w, "operator"));

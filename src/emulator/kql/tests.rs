@@ -52,18 +52,11 @@ fn names(cols: &[(String, String)]) -> Vec<&str> {
 /// All rows of `table` in the test window.
 fn all(table: &str) -> Vec<Vec<Cell>> {
     let c = ctx();
-    data::rows(table, c.window.0, c.window.1, c.events_per_hour)
-        .unwrap()
-        .collect()
+    data::rows(table, c.window.0, c.window.1, c.events_per_hour).unwrap().collect()
 }
 
 fn col(table: &str, name: &str) -> usize {
-    data::table(table)
-        .unwrap()
-        .columns
-        .iter()
-        .position(|(n, _)| *n == name)
-        .unwrap()
+    data::table(table).unwrap().columns.iter().position(|(n, _)| *n == name).unwrap()
 }
 
 fn text(c: &Cell) -> &str {
@@ -77,11 +70,8 @@ fn text(c: &Cell) -> &str {
 fn take_returns_real_schema_and_rows_inside_window() {
     let (cols, rows) = run("DeviceProcessEvents | take 10");
     let def = data::table("DeviceProcessEvents").unwrap();
-    let want: Vec<(String, String)> = def
-        .columns
-        .iter()
-        .map(|(n, t)| (n.to_string(), t.to_string()))
-        .collect();
+    let want: Vec<(String, String)> =
+        def.columns.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
     assert_eq!(cols, want);
     assert_eq!(rows.len(), 10);
     assert_eq!(rows, all("DeviceProcessEvents")[..10].to_vec());
@@ -92,21 +82,11 @@ fn take_returns_real_schema_and_rows_inside_window() {
 #[test]
 fn window_bounds_everything() {
     assert_eq!(count("DeviceLogonEvents"), 24 * 60);
-    assert_eq!(
-        count("AlertInfo | where Timestamp > datetime(2020-01-01)"),
-        24 * 60
-    );
-    let c = Context {
-        window: (t0() + 5, t0() + 5),
-        ..ctx()
-    };
+    assert_eq!(count("AlertInfo | where Timestamp > datetime(2020-01-01)"), 24 * 60);
+    let c = Context { window: (t0() + 5, t0() + 5), ..ctx() };
     assert!(run_in("EmailEvents", &c).1.is_empty());
     // A huge window is lazy: take stops generation early.
-    let big = Context {
-        window: (0, t0()),
-        events_per_hour: 1_000_000,
-        ..ctx()
-    };
+    let big = Context { window: (0, t0()), events_per_hour: 1_000_000, ..ctx() };
     assert_eq!(run_in("DeviceProcessEvents | take 5", &big).1.len(), 5);
 }
 
@@ -119,33 +99,18 @@ fn timestamp_predicates_narrow_and_filter() {
         60
     );
     assert_eq!(count("DeviceNetworkEvents | where Timestamp > ago(1h)"), 60);
-    assert_eq!(
-        count("DeviceNetworkEvents | where ago(30m) <= Timestamp"),
-        30
-    );
-    assert_eq!(
-        count("DeviceNetworkEvents | where Timestamp < datetime(2026-11-20) + 2h"),
-        120
-    );
+    assert_eq!(count("DeviceNetworkEvents | where ago(30m) <= Timestamp"), 30);
+    assert_eq!(count("DeviceNetworkEvents | where Timestamp < datetime(2026-11-20) + 2h"), 120);
     assert_eq!(
         count("DeviceNetworkEvents | where Timestamp between (datetime(2026-11-20 01:00) .. 1h)"),
         60
     );
-    assert_eq!(
-        count("DeviceNetworkEvents | where Timestamp > now() - 7d"),
-        24 * 60
-    );
-    assert_eq!(
-        count("DeviceNetworkEvents | where Timestamp > datetime(2030-01-01)"),
-        0
-    );
+    assert_eq!(count("DeviceNetworkEvents | where Timestamp > now() - 7d"), 24 * 60);
+    assert_eq!(count("DeviceNetworkEvents | where Timestamp > datetime(2030-01-01)"), 0);
     // An exact timestamp, with all seven fractional digits.
     let rows = all("DeviceNetworkEvents");
     let Cell::Time(t) = rows[17][0] else { panic!() };
-    let q = format!(
-        "DeviceNetworkEvents | where Timestamp == datetime({})",
-        format_datetime(t)
-    );
+    let q = format!("DeviceNetworkEvents | where Timestamp == datetime({})", format_datetime(t));
     assert_eq!(run(&q).1, vec![rows[17].clone()]);
 }
 
@@ -155,11 +120,7 @@ fn check_where(table: &str, pred: &str, keep: impl Fn(&[Cell]) -> bool) {
     let got = run(&format!("{table} | where {pred}")).1;
     assert_eq!(got.len(), want.len(), "{pred}");
     assert_eq!(got, want, "{pred}");
-    assert!(
-        !want.is_empty() && want.len() < 24 * 60,
-        "{pred}: {} rows",
-        want.len()
-    );
+    assert!(!want.is_empty() && want.len() < 24 * 60, "{pred}: {} rows", want.len());
 }
 
 #[test]
@@ -179,32 +140,18 @@ fn where_operators_on_known_data() {
     check_where(t, "FileName != \"cmd.exe\"", |r| f(r) != "cmd.exe");
     check_where(t, "FileName =~ 'CMD.EXE'", |r| f(r) == "cmd.exe");
     check_where(t, "FileName !~ 'CMD.EXE'", |r| f(r) != "cmd.exe");
-    check_where(t, "ProcessCommandLine has 'enc'", |r| {
-        c(r).contains(" -enc ")
-    });
+    check_where(t, "ProcessCommandLine has 'enc'", |r| c(r).contains(" -enc "));
     check_where(t, "ProcessCommandLine has '-EncodedCommand'", |r| {
         c(r).contains("-EncodedCommand")
     });
-    check_where(t, "ProcessCommandLine !has 'ENC'", |r| {
-        !c(r).contains(" -enc ")
-    });
-    check_where(t, "ProcessCommandLine has_cs 'MiniDump'", |r| {
-        c(r).contains("MiniDump")
-    });
-    check_where(t, "ProcessCommandLine contains 'minidu'", |r| {
-        c(r).contains("MiniDu")
-    });
-    check_where(t, "ProcessCommandLine !contains 'MINIDU'", |r| {
-        !c(r).contains("MiniDu")
-    });
-    check_where(t, "ProcessCommandLine contains_cs 'whoami'", |r| {
-        c(r).contains("whoami")
-    });
+    check_where(t, "ProcessCommandLine !has 'ENC'", |r| !c(r).contains(" -enc "));
+    check_where(t, "ProcessCommandLine has_cs 'MiniDump'", |r| c(r).contains("MiniDump"));
+    check_where(t, "ProcessCommandLine contains 'minidu'", |r| c(r).contains("MiniDu"));
+    check_where(t, "ProcessCommandLine !contains 'MINIDU'", |r| !c(r).contains("MiniDu"));
+    check_where(t, "ProcessCommandLine contains_cs 'whoami'", |r| c(r).contains("whoami"));
     check_where(t, "FileName startswith 'CM'", |r| f(r).starts_with("cm"));
     check_where(t, "FileName !startswith 'cm'", |r| !f(r).starts_with("cm"));
-    check_where(t, "FileName endswith '32.EXE'", |r| {
-        f(r).ends_with("32.exe")
-    });
+    check_where(t, "FileName endswith '32.EXE'", |r| f(r).ends_with("32.exe"));
     check_where(t, "FileName in ('cmd.exe', 'net.exe')", |r| {
         ["cmd.exe", "net.exe"].contains(&f(r).as_str())
     });
@@ -214,9 +161,7 @@ fn where_operators_on_known_data() {
     check_where(t, "FileName in~ ('CMD.exe', 'winword.exe')", |r| {
         ["cmd.exe", "WINWORD.EXE"].contains(&f(r).as_str())
     });
-    check_where(t, "FileName in (dynamic(['cmd.exe']))", |r| {
-        f(r) == "cmd.exe"
-    });
+    check_where(t, "FileName in (dynamic(['cmd.exe']))", |r| f(r) == "cmd.exe");
     check_where(t, "FileName has_any ('cmd', 'rundll32')", |r| {
         ["cmd.exe", "rundll32.exe"].contains(&f(r).as_str())
     });
@@ -224,26 +169,20 @@ fn where_operators_on_known_data() {
     check_where(t, "ProcessId <= 30000", |r| p(r) <= 30000);
     check_where(t, "ProcessId > 30000.5", |r| p(r) > 30000);
     check_where(t, "ProcessId >= 30000", |r| p(r) >= 30000);
-    check_where(t, "ProcessId between (100 .. 20000)", |r| {
-        (100..=20000).contains(&p(r))
-    });
+    check_where(t, "ProcessId between (100 .. 20000)", |r| (100..=20000).contains(&p(r)));
     check_where(t, "FileName == 'cmd.exe' or ProcessId < 1000", |r| {
         f(r) == "cmd.exe" || p(r) < 1000
     });
-    check_where(
-        t,
-        "(FileName == 'cmd.exe' or FileName == 'net.exe') and ProcessId < 30000",
-        |r| (f(r) == "cmd.exe" || f(r) == "net.exe") && p(r) < 30000,
-    );
+    check_where(t, "(FileName == 'cmd.exe' or FileName == 'net.exe') and ProcessId < 30000", |r| {
+        (f(r) == "cmd.exe" || f(r) == "net.exe") && p(r) < 30000
+    });
     check_where(t, "not(FileName == 'cmd.exe')", |r| f(r) != "cmd.exe");
     // Comparing a null cell yields false, whichever the operator.
     check_where(t, "AccountUpn != 'jsmith@contoso.com'", |r| {
         !matches!(r[upn], Cell::Null) && text(&r[upn]) != "jsmith@contoso.com"
     });
     check_where(t, "isnull(AccountUpn)", |r| matches!(r[upn], Cell::Null));
-    check_where(t, "isnotempty(AccountUpn)", |r| {
-        !matches!(r[upn], Cell::Null)
-    });
+    check_where(t, "isnotempty(AccountUpn)", |r| !matches!(r[upn], Cell::Null));
 }
 
 #[test]
@@ -289,14 +228,7 @@ fn project_extend_and_friends() {
     let (cols, _) = run("AlertInfo | project-away Title, Category | project-rename Sev = Severity");
     assert_eq!(
         names(&cols),
-        [
-            "Timestamp",
-            "AlertId",
-            "Sev",
-            "ServiceSource",
-            "DetectionSource",
-            "AttackTechniques"
-        ]
+        ["Timestamp", "AlertId", "Sev", "ServiceSource", "DetectionSource", "AttackTechniques"]
     );
 
     let (cols, rows) = run(
@@ -304,9 +236,7 @@ fn project_extend_and_friends() {
     );
     assert_eq!(cols[1], ("Later".into(), "DateTime".into()));
     assert!(text(&rows[0][0]).ends_with('!'));
-    let (Cell::Time(a), Cell::Time(b)) = (&rows[0][1], &rows[0][2]) else {
-        panic!()
-    };
+    let (Cell::Time(a), Cell::Time(b)) = (&rows[0][1], &rows[0][2]) else { panic!() };
     assert_eq!(a - b, TICKS_PER_HOUR);
 
     let (cols, rows) = run(
@@ -314,10 +244,7 @@ fn project_extend_and_friends() {
     );
     assert_eq!(cols[0].1, "Dynamic");
     assert!(!rows.is_empty());
-    assert!(
-        rows.iter()
-            .all(|r| r[1] == Cell::Dyn(serde_json::json!(47.6062)))
-    );
+    assert!(rows.iter().all(|r| r[1] == Cell::Dyn(serde_json::json!(47.6062))));
 }
 
 #[test]
@@ -335,19 +262,11 @@ fn extend_literal_types() {
         ("r", "Double", Cell::Real(1.5)),
         ("r2", "Double", Cell::Real(1.5)),
         ("b", "Boolean", Cell::Bool(true)),
-        (
-            "d",
-            "DateTime",
-            Cell::Time(t0() + 10 * TICKS_PER_HOUR + 1_234_567),
-        ),
+        ("d", "DateTime", Cell::Time(t0() + 10 * TICKS_PER_HOUR + 1_234_567)),
         ("ts1", "TimeSpan", Cell::Str("1.00:00:00".into())),
         ("ts2", "TimeSpan", Cell::Str("01:00:00".into())),
         ("ts3", "TimeSpan", Cell::Str("00:00:00.1234567".into())),
-        (
-            "g",
-            "Guid",
-            Cell::Str("74be27de-1e4e-49d9-b579-fe0b331d3642".into()),
-        ),
+        ("g", "Guid", Cell::Str("74be27de-1e4e-49d9-b579-fe0b331d3642".into())),
         ("m", "Decimal", Cell::Str("1.25".into())),
         ("o", "Dynamic", Cell::Dyn(serde_json::json!({"a": [1, 2]}))),
         ("a", "Dynamic", Cell::Dyn(serde_json::json!([1, "x"]))),
@@ -361,12 +280,7 @@ fn extend_literal_types() {
         assert_eq!(rows[0][i + 1], cell, "{name}");
     }
     // TimeSpan columns compare as durations.
-    assert_eq!(
-        run("AlertInfo | take 1 | extend t = 90m | where t > 1h")
-            .1
-            .len(),
-        1
-    );
+    assert_eq!(run("AlertInfo | take 1 | extend t = 90m | where t > 1h").1.len(), 1);
 }
 
 #[test]
@@ -395,10 +309,7 @@ fn count_and_summarize() {
             None => want.push((r[at].clone(), r[dn].clone(), 1)),
         }
     }
-    let want: Vec<Vec<Cell>> = want
-        .into_iter()
-        .map(|(a, b, n)| vec![a, b, Cell::Int(n)])
-        .collect();
+    let want: Vec<Vec<Cell>> = want.into_iter().map(|(a, b, n)| vec![a, b, Cell::Int(n)]).collect();
     assert_eq!(rows, want);
 
     let (cols, rows) =
@@ -410,20 +321,13 @@ fn count_and_summarize() {
         run("DeviceLogonEvents | where 1 == 2 | summarize count()").1,
         vec![vec![Cell::Int(0)]]
     );
-    assert!(
-        run("DeviceLogonEvents | where 1 == 2 | summarize count() by DeviceName")
-            .1
-            .is_empty()
-    );
+    assert!(run("DeviceLogonEvents | where 1 == 2 | summarize count() by DeviceName").1.is_empty());
 
     let (cols, rows) = run(
         "DeviceLogonEvents | summarize n = count(), f = countif(ActionType == 'LogonFailed'), d = dcount(DeviceName), \
          first = min(Timestamp), last = max(Timestamp), s = sum(RemotePort) by bin(Timestamp, 1d)",
     );
-    assert_eq!(
-        names(&cols),
-        ["Timestamp", "n", "f", "d", "first", "last", "s"]
-    );
+    assert_eq!(names(&cols), ["Timestamp", "n", "f", "d", "first", "last", "s"]);
     assert_eq!(cols[4].1, "DateTime");
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0][0], Cell::Time(t0()));
@@ -442,30 +346,19 @@ fn order_and_top() {
     let (_, rows) = run("DeviceProcessEvents | order by Timestamp desc | take 3");
     let src = all("DeviceProcessEvents");
     let n = src.len();
-    assert_eq!(
-        rows,
-        vec![src[n - 1].clone(), src[n - 2].clone(), src[n - 3].clone()]
-    );
+    assert_eq!(rows, vec![src[n - 1].clone(), src[n - 2].clone(), src[n - 3].clone()]);
     let (_, rows) = run("DeviceProcessEvents | sort by Timestamp asc | take 2");
     assert_eq!(rows, src[..2].to_vec());
     let pid = col("DeviceProcessEvents", "ProcessId");
     let (_, rows) = run("DeviceProcessEvents | top 5 by ProcessId | project ProcessId");
-    let mut pids: Vec<i64> = src
-        .iter()
-        .map(|r| if let Cell::Int(v) = r[pid] { v } else { 0 })
-        .collect();
+    let mut pids: Vec<i64> =
+        src.iter().map(|r| if let Cell::Int(v) = r[pid] { v } else { 0 }).collect();
     pids.sort_unstable_by(|a, b| b.cmp(a));
-    let got: Vec<i64> = rows
-        .iter()
-        .map(|r| if let Cell::Int(v) = r[0] { v } else { 0 })
-        .collect();
+    let got: Vec<i64> = rows.iter().map(|r| if let Cell::Int(v) = r[0] { v } else { 0 }).collect();
     assert_eq!(got, pids[..5]);
     let (_, rows) = run("DeviceProcessEvents | top 3 by ProcessId asc | project ProcessId");
     pids.reverse();
-    let got: Vec<i64> = rows
-        .iter()
-        .map(|r| if let Cell::Int(v) = r[0] { v } else { 0 })
-        .collect();
+    let got: Vec<i64> = rows.iter().map(|r| if let Cell::Int(v) = r[0] { v } else { 0 }).collect();
     assert_eq!(got, pids[..3]);
     // Nulls last when descending.
     let (_, rows) = run("DeviceNetworkEvents | order by RemotePort desc | project RemotePort");
@@ -480,10 +373,7 @@ fn comments_front_matter_and_semicolons() {
              | where ProcessCommandLine has_any ('-enc', '-EncodedCommand') // flags\n\
              \t| project Timestamp, DeviceName, ProcessCommandLine\r\n| take 5;\n// trailing\n";
     let (cols, rows) = run(q);
-    assert_eq!(
-        names(&cols),
-        ["Timestamp", "DeviceName", "ProcessCommandLine"]
-    );
+    assert_eq!(names(&cols), ["Timestamp", "DeviceName", "ProcessCommandLine"]);
     assert_eq!(rows.len(), 5);
     assert!(
         rows.iter()
@@ -521,10 +411,7 @@ fn error_messages() {
         err("AlertInfo | project Title | where Severity == 'High'"),
         "'where' operator: Failed to resolve scalar expression named 'Severity'"
     );
-    assert_eq!(
-        err("AlertInfo | where frob(Title)"),
-        "'where' operator: Unknown function: 'frob'"
-    );
+    assert_eq!(err("AlertInfo | where frob(Title)"), "'where' operator: Unknown function: 'frob'");
     assert_eq!(
         err("AlertInfo\n| where Title == 'x'\n|  wher Title"),
         "Syntax error: Query could not be parsed at 'wher' on line [3,4]"
@@ -537,10 +424,7 @@ fn error_messages() {
         err("AlertInfo | where Title == 'x')"),
         "Syntax error: Query could not be parsed at ')' on line [1,31]"
     );
-    assert_eq!(
-        err("AlertInfo |"),
-        "Syntax error: Query could not be parsed at '' on line [1,12]"
-    );
+    assert_eq!(err("AlertInfo |"), "Syntax error: Query could not be parsed at '' on line [1,12]");
     assert_eq!(
         err("// c\n  渡辺 ==="),
         "Syntax error: Query could not be parsed at '==' on line [2,6]"
@@ -580,15 +464,11 @@ fn garbage_never_panics() {
         "EmailEvents | extend d = dynamic({\"a\":[1,{\"b\":null}]}), t = datetime(2026-11-20 10:00:00.1234567) - 1h | order by t asc nulls first | take 2",
         "IdentityLogonEvents | where AdditionalFields.Geo['City'] =~ @'seattle' | project-away AdditionalFields | count",
     ];
-    let ctx = Context {
-        window: (t0(), t0() + TICKS_PER_HOUR),
-        ..ctx()
-    };
+    let ctx = Context { window: (t0(), t0() + TICKS_PER_HOUR), ..ctx() };
     let mut state: u64 = 0x1234_5678;
     let mut next = || {
-        state = state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        state =
+            state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         (state >> 33) as usize
     };
     let mut tried = 0;
@@ -606,10 +486,7 @@ fn garbage_never_panics() {
             for _ in 0..1 + next() % 4 {
                 let i = next() % c.len();
                 let pool = "()[]{}'\"@|,;.=!~<>-+*/ \n\\0123456789aZ_渡辺\u{0}\t";
-                let pick = pool
-                    .chars()
-                    .nth(next() % pool.chars().count())
-                    .unwrap_or(' ');
+                let pick = pool.chars().nth(next() % pool.chars().count()).unwrap_or(' ');
                 match next() % 3 {
                     0 => c[i] = pick,
                     1 => c.insert(i, pick),
@@ -634,42 +511,24 @@ fn garbage_never_panics() {
     }
     assert!(tried > 900);
     // Deep nesting and long chains are refused or evaluated, never overflow the stack.
-    let deep = format!(
-        "AlertInfo | where {}true{}",
-        "(".repeat(100_000),
-        ")".repeat(100_000)
-    );
-    assert!(
-        execute(&deep, &ctx)
-            .err()
-            .is_some_and(|e| e.message.contains("too complex"))
-    );
+    let deep = format!("AlertInfo | where {}true{}", "(".repeat(100_000), ")".repeat(100_000));
+    assert!(execute(&deep, &ctx).err().is_some_and(|e| e.message.contains("too complex")));
     let neg = format!("AlertInfo | extend x = {}1", "-".repeat(100_000));
     assert!(execute(&neg, &ctx).is_err());
     let long = format!("AlertInfo | where {}true", "Title != 'x' and ".repeat(450));
     assert_eq!(execute(&long, &ctx).map(|r| r.rows.count()).ok(), Some(60));
-    let longer = format!(
-        "AlertInfo | where {}true",
-        "Title != 'x' and ".repeat(100_000)
-    );
+    let longer = format!("AlertInfo | where {}true", "Title != 'x' and ".repeat(100_000));
     assert!(execute(&longer, &ctx).is_err());
     let sum = format!("AlertInfo | extend x = {}1 | take 1", "1 + ".repeat(60));
     assert!(execute(&sum, &ctx).is_ok());
-    let sum = format!(
-        "AlertInfo | extend x = {}1 | take 1",
-        "1 + ".repeat(100_000)
-    );
+    let sum = format!("AlertInfo | extend x = {}1 | take 1", "1 + ".repeat(100_000));
     assert!(execute(&sum, &ctx).is_err());
     let member = format!(
         "IdentityLogonEvents | extend x = AdditionalFields{} | take 1",
         ".a".repeat(100_000)
     );
     assert!(execute(&member, &ctx).is_err());
-    let nested = format!(
-        "AlertInfo | where {}true{} | take 1",
-        "not(".repeat(60),
-        ")".repeat(60)
-    );
+    let nested = format!("AlertInfo | where {}true{} | take 1", "not(".repeat(60), ")".repeat(60));
     assert!(execute(&nested, &ctx).is_ok());
     let list = format!("AlertInfo | where Title in ({}'x')", "'a', ".repeat(5000));
     assert_eq!(execute(&list, &ctx).map(|r| r.rows.count()).ok(), Some(0));
@@ -702,11 +561,7 @@ fn garbage_never_panics() {
 #[test]
 fn throughput_is_reasonable() {
     // 20,000 full-width rows through a filter and a projection, in a debug build.
-    let c = Context {
-        window: (t0(), t0() + TICKS_PER_HOUR),
-        events_per_hour: 20_000,
-        ..ctx()
-    };
+    let c = Context { window: (t0(), t0() + TICKS_PER_HOUR), events_per_hour: 20_000, ..ctx() };
     let started = std::time::Instant::now();
     let n = run_in("DeviceProcessEvents | where ProcessCommandLine has 'powershell' or FileName =~ 'CMD.EXE' | project Timestamp, DeviceName", &c).1.len();
     assert!(n > 2_000, "{n}");
@@ -716,23 +571,14 @@ fn throughput_is_reasonable() {
 #[test]
 fn datetime_and_timespan_text() {
     assert_eq!(parse_datetime("1970-01-01"), Some(0));
-    assert_eq!(
-        parse_datetime("2026-11-20T10:00:00Z"),
-        Some(t0() + 10 * TICKS_PER_HOUR)
-    );
+    assert_eq!(parse_datetime("2026-11-20T10:00:00Z"), Some(t0() + 10 * TICKS_PER_HOUR));
     assert_eq!(
         parse_datetime("2024-02-29 00:00:01.5"),
         parse_datetime("2024-02-29T00:00:01.5000000Z")
     );
     assert_eq!(parse_datetime("2023-02-29"), None);
-    assert_eq!(
-        parse_datetime("2026-11-20T12:00:00+02:00"),
-        Some(t0() + 10 * TICKS_PER_HOUR)
-    );
-    assert_eq!(
-        parse_datetime("2026-11-20T05:00:00-0500"),
-        Some(t0() + 10 * TICKS_PER_HOUR)
-    );
+    assert_eq!(parse_datetime("2026-11-20T12:00:00+02:00"), Some(t0() + 10 * TICKS_PER_HOUR));
+    assert_eq!(parse_datetime("2026-11-20T05:00:00-0500"), Some(t0() + 10 * TICKS_PER_HOUR));
     assert_eq!(parse_datetime("2026-11-20T05:00:00-05"), None);
     assert_eq!(parse_datetime("2026-11-20T05:00:00-渡辺"), None);
     assert_eq!(parse_datetime("2026-11-20T05:00:00-0渡"), None);
@@ -741,14 +587,8 @@ fn datetime_and_timespan_text() {
         format_datetime(t0() + 10 * TICKS_PER_HOUR + 1_234_567),
         "2026-11-20T10:00:00.1234567Z"
     );
-    assert_eq!(
-        format_datetime(t0() + 1_160_000),
-        "2026-11-20T00:00:00.116Z"
-    );
-    assert_eq!(
-        format_datetime(t0() + TICKS_PER_SECOND),
-        "2026-11-20T00:00:01Z"
-    );
+    assert_eq!(format_datetime(t0() + 1_160_000), "2026-11-20T00:00:00.116Z");
+    assert_eq!(format_datetime(t0() + TICKS_PER_SECOND), "2026-11-20T00:00:01Z");
     assert_eq!(format_timespan(24 * TICKS_PER_HOUR), "1.00:00:00");
     assert_eq!(format_timespan(-90 * 60 * TICKS_PER_SECOND), "-01:30:00");
     assert_eq!(

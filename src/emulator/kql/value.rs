@@ -27,12 +27,10 @@ pub(crate) const DYN: Ty = "Dynamic";
 
 /// The static name of a type string (unknown names read as `String`).
 pub(crate) fn intern(ty: &str) -> Ty {
-    [
-        STRING, LONG, INT, REAL, BOOL, TIME, SPAN, GUID, DECIMAL, DYN,
-    ]
-    .into_iter()
-    .find(|t| *t == ty)
-    .unwrap_or(STRING)
+    [STRING, LONG, INT, REAL, BOOL, TIME, SPAN, GUID, DECIMAL, DYN]
+        .into_iter()
+        .find(|t| *t == ty)
+        .unwrap_or(STRING)
 }
 
 /// A value during evaluation, borrowing from the row where it can.
@@ -130,9 +128,9 @@ pub(crate) fn json_scalar(v: &Value) -> Option<V<'static>> {
     Some(match v {
         Value::Null => V::Null,
         Value::Bool(b) => V::Bool(*b),
-        Value::Number(n) => n
-            .as_i64()
-            .map_or_else(|| V::Real(n.as_f64().unwrap_or(f64::NAN)), V::Int),
+        Value::Number(n) => {
+            n.as_i64().map_or_else(|| V::Real(n.as_f64().unwrap_or(f64::NAN)), V::Int)
+        }
         _ => return None,
     })
 }
@@ -226,11 +224,8 @@ pub(crate) fn has_term(hay: &str, needle: &str, kind: StrOp, cs: bool) -> bool {
     if needle.is_empty() {
         return true;
     }
-    let (hay, needle) = if cs {
-        (Cow::Borrowed(hay), Cow::Borrowed(needle))
-    } else {
-        (lower(hay), lower(needle))
-    };
+    let (hay, needle) =
+        if cs { (Cow::Borrowed(hay), Cow::Borrowed(needle)) } else { (lower(hay), lower(needle)) };
     let alnum = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
     let check_left = kind != StrOp::HasSuffix && alnum(needle.chars().next());
     let check_right = kind != StrOp::HasPrefix && alnum(needle.chars().last());
@@ -254,10 +249,7 @@ pub(crate) fn string_op(op: StrOp, cs: bool, hay: &str, needle: &str) -> bool {
 
 pub(crate) fn binary<'a>(op: BinOp, a: V<'a>, b: V<'_>) -> V<'a> {
     if a.is_null() || b.is_null() {
-        return if matches!(
-            op,
-            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod
-        ) {
+        return if matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod) {
             V::Null
         } else {
             V::Bool(false)
