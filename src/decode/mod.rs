@@ -24,7 +24,7 @@ mod datetime;
 mod rows;
 mod types;
 
-pub use datetime::parse_timestamp_nanos;
+pub use datetime::{civil_from_days, days_from_civil, parse_timestamp_nanos};
 pub use types::{
     EXTENSION_METADATA_KEY, EXTENSION_NAME_KEY, JSON_EXTENSION, SERVICE_NAME_KEY, SERVICE_TYPE_KEY,
     ServiceType, arrow_type,

@@ -18,6 +18,7 @@ mod parser;
 mod value;
 
 use super::data::Cell;
+use crate::decode::{civil_from_days, days_from_civil};
 
 /// A result: columns with their service type names, and rows (produced lazily).
 pub struct ResultSet {
@@ -95,30 +96,6 @@ fn unsupported(what: &str, kind: &str) -> KqlError {
             "'{what}' {kind} is not supported by the hunt emulator (supported: {SUPPORTED_OPERATORS})"
         ),
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// `(year, month, day)` of days since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Parses a KQL datetime literal's text: `2026-11-20`, `2026-11-20T10:00:00Z`,

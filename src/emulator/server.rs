@@ -487,7 +487,7 @@ fn write_cell(out: &mut Vec<u8>, cell: &Cell) {
         }
         Cell::Time(t) => {
             out.push(b'"');
-            out.extend_from_slice(format_ticks(*t).as_bytes());
+            out.extend_from_slice(kql::format_datetime(*t).as_bytes());
             out.push(b'"');
         }
         Cell::Int(i) => {
@@ -513,21 +513,6 @@ fn write_cell(out: &mut Vec<u8>, cell: &Cell) {
     }
 }
 
-/// `2026-11-22T10:00:00.1234567Z`, trailing zeros of the fraction trimmed as the service does.
-pub(super) fn format_ticks(t: i64) -> String {
-    let secs = t.div_euclid(10_000_000);
-    let frac = t.rem_euclid(10_000_000);
-    let dt = chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default();
-    let mut s = dt.format("%Y-%m-%dT%H:%M:%S").to_string();
-    if frac != 0 {
-        let f = format!("{frac:07}");
-        s.push('.');
-        s.push_str(f.trim_end_matches('0'));
-    }
-    s.push('Z');
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,9 +522,9 @@ mod tests {
         let t = ticks(
             chrono::DateTime::parse_from_rfc3339("2024-03-26T09:39:50.7688641Z").unwrap().to_utc(),
         );
-        assert_eq!(format_ticks(t), "2024-03-26T09:39:50.7688641Z");
-        assert_eq!(format_ticks(t - 7_688_641 + 1_160_000), "2024-03-26T09:39:50.116Z");
-        assert_eq!(format_ticks(t - 7_688_641), "2024-03-26T09:39:50Z");
+        assert_eq!(kql::format_datetime(t), "2024-03-26T09:39:50.7688641Z");
+        assert_eq!(kql::format_datetime(t - 7_688_641 + 1_160_000), "2024-03-26T09:39:50.116Z");
+        assert_eq!(kql::format_datetime(t - 7_688_641), "2024-03-26T09:39:50Z");
     }
 
     #[test]

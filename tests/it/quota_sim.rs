@@ -106,28 +106,35 @@ fn ideal_starts(n: usize, limits: &Limits, duration_ms: i64) -> Vec<i64> {
     starts
 }
 
-#[tokio::test(start_paused = true)]
-async fn three_thousand_queries_run_at_the_permitted_rate_with_no_429() {
+/// Runs `n` queries taking `duration` each through the executor under the documented budgets.
+async fn simulate(
+    n: usize,
+    duration: Duration,
+    concurrency: usize,
+) -> (Arc<SimService>, Vec<hunt::executor::Outcome>, Duration) {
     let start = chrono::DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z").unwrap().to_utc();
     let clock = Arc::new(TokioClock::anchored_at(start));
     let limits = Limits::default();
-    let service = SimService::new(clock.clone(), limits.clone(), Duration::from_millis(300));
-    let governor = Governor::new(limits.clone(), clock.clone());
+    let service = SimService::new(clock.clone(), limits.clone(), duration);
+    let governor = Governor::new(limits, clock);
     let out = tempfile::tempdir().unwrap();
-    let exec = Arc::new(Executor::new(
-        service.clone(),
-        governor,
-        out.path().to_owned(),
-        ExecOptions { concurrency: 4, ..ExecOptions::default() },
-    ));
-    let outcomes = exec.run_all(jobs(3000, start), |_| {}).await;
+    let opts = ExecOptions { concurrency, ..ExecOptions::default() };
+    let exec = Arc::new(Executor::new(service.clone(), governor, out.path().to_owned(), opts));
+    let began = tokio::time::Instant::now();
+    let outcomes = exec.run_all(jobs(n, start), |_| {}).await;
+    let took = tokio::time::Instant::now() - began;
     assert!(outcomes.iter().all(|o| o.is_ok()), "{:?}", outcomes.iter().find(|o| !o.is_ok()));
     assert_eq!(service.refused.load(Ordering::Relaxed), 0, "no call was refused with 429");
+    (service, outcomes, took)
+}
 
+#[tokio::test(start_paused = true)]
+async fn three_thousand_queries_run_at_the_permitted_rate_with_no_429() {
+    let (service, _, _) = simulate(3000, Duration::from_millis(300), 4).await;
     let starts = service.starts.lock().unwrap().clone();
     assert_eq!(starts.len(), 3000);
     let span_actual = (starts[2999] - starts[0]) as f64;
-    let ideal = ideal_starts(3000, &limits, 300);
+    let ideal = ideal_starts(3000, &Limits::default(), 300);
     let span_ideal = (ideal[2999] - ideal[0]) as f64;
     let rate = span_ideal / span_actual;
     println!(
@@ -141,23 +148,7 @@ async fn three_thousand_queries_run_at_the_permitted_rate_with_no_429() {
 
 #[tokio::test(start_paused = true)]
 async fn twenty_second_queries_never_spend_more_than_ten_minutes_in_a_rolling_hour() {
-    let start = chrono::DateTime::parse_from_rfc3339("2026-11-22T00:00:00Z").unwrap().to_utc();
-    let clock = Arc::new(TokioClock::anchored_at(start));
-    let limits = Limits::default();
-    let service = SimService::new(clock.clone(), limits.clone(), Duration::from_secs(20));
-    let governor = Governor::new(limits.clone(), clock.clone());
-    let out = tempfile::tempdir().unwrap();
-    let exec = Arc::new(Executor::new(
-        service.clone(),
-        governor,
-        out.path().to_owned(),
-        ExecOptions { concurrency: 3, ..ExecOptions::default() },
-    ));
-    let began = tokio::time::Instant::now();
-    let outcomes = exec.run_all(jobs(120, start), |_| {}).await;
-    let took = tokio::time::Instant::now() - began;
-    assert!(outcomes.iter().all(|o| o.is_ok()));
-    assert_eq!(service.refused.load(Ordering::Relaxed), 0, "no call was refused with 429");
+    let (service, _, took) = simulate(120, Duration::from_secs(20), 3).await;
     let max_hour = service.quota.lock().unwrap().max_exec_in_any_window(3_600_000);
     println!(
         "120 x 20 s queries: {:.1} h simulated, at most {:.1} min of execution in any rolling hour",

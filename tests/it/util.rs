@@ -95,33 +95,15 @@ impl std::fmt::Debug for Run {
 
 /// Every `.parquet` file under `dir`, sorted.
 pub fn parquet_files(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "parquet") {
-                found.push(p);
-            }
-        }
-    }
-    found.sort();
-    found
+    all_files(dir).into_iter().filter(|p| p.extension().is_some_and(|x| x == "parquet")).collect()
 }
 
-/// Every file (any name) under `dir`.
+/// Every file (any name) under `dir`, sorted.
 pub fn all_files(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
         for e in entries {
             let p = e.unwrap().path();
             if p.is_dir() {
