@@ -279,3 +279,21 @@ fn two_processes_of_one_tenant_share_one_budget() {
     let v: serde_json::Value = serde_json::from_str(quota.stdout.trim()).unwrap();
     assert_eq!(v["usage"]["calls_hour"], 60, "{v}");
 }
+
+#[test]
+fn a_timed_out_window_is_answered_in_halves() {
+    let env = TestEnv::new();
+    env.query("slow.kql", NARROW);
+    env.emu.push_faults([Fault::GatewayTimeout]);
+    let (start, end) = ("2026-11-20T00:00:00Z", "2026-11-20T04:00:00Z");
+    let run = env.hunt(
+        &["run", "queries", "--out", "out", "--json", "--timespan", &format!("{start}/{end}")],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(row_keys(&env.out()), expected_keys(start, end, 360));
+    let v: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(v["queries"][0]["parts"], 2, "{v}");
+    let statuses: Vec<u16> = env.emu.calls().iter().map(|c| c.status).collect();
+    assert_eq!(statuses, vec![504, 200, 200]);
+}
