@@ -12,7 +12,7 @@ use crate::decode::{self, DecodeOptions, Decoded};
 use crate::graph::error::ServiceError;
 use crate::graph::{GraphError, HuntApi, HuntResponse};
 use crate::query::{Query, SplitPolicy};
-use crate::quota::Governor;
+use crate::quota::{DEFENDER_EXPERTS, Governor, Priority, ROUTINE};
 use crate::sink::{self, FileMeta, Written};
 use crate::timespan::Window;
 use std::collections::HashMap;
@@ -308,7 +308,7 @@ impl Executor {
         let deadline = tokio::time::Instant::now() + self.opts.throttle_deadline;
         let mut transient = 0u32;
         loop {
-            let permit = self.governor.acquire(self.estimate(&query.id)).await;
+            let permit = self.governor.acquire(self.estimate(&query.id), priority(query)).await;
             let result = self.api.run_hunting_query(&query.kql, window).await;
             permit.finish();
             let failure = match result {
@@ -427,6 +427,12 @@ impl Executor {
             Err(e) => errors.push(format!("window {window}: internal error while writing: {e}")),
         }
     }
+}
+
+/// Queries saved from Defender Experts Notifications go first when quota is short.
+fn priority(query: &Query) -> Priority {
+    let den = query.extra.contains_key("den") || query.tags.iter().any(|t| t == "defender-experts");
+    if den { DEFENDER_EXPERTS } else { ROUTINE }
 }
 
 fn response_id(resp: &HuntResponse) -> String {

@@ -3,7 +3,9 @@
 //! `hunt run --emulator`, and the test suite all talk to it exactly as to the real service.
 
 pub mod data;
+pub mod incidents;
 pub mod kql;
+mod listing;
 pub mod quota;
 mod server;
 
@@ -127,7 +129,7 @@ pub struct Stats {
     pub max_exec_hour_ms: i64,
 }
 
-struct State {
+pub(crate) struct State {
     config: EmulatorConfig,
     addr: SocketAddr,
     tokens: Mutex<HashMap<String, tokio::time::Instant>>,
@@ -139,6 +141,7 @@ struct State {
     quota: Mutex<quota::ServiceQuota>,
     faults: Mutex<VecDeque<Fault>>,
     log: Mutex<Vec<CallRecord>>,
+    incidents: Mutex<Vec<incidents::Incident>>,
 }
 
 impl State {
@@ -178,6 +181,7 @@ impl Emulator {
             faults,
             quota: Mutex::new(quota::ServiceQuota::default()),
             log: Mutex::new(Vec::new()),
+            incidents: Mutex::new(incidents::built_in()),
             throttled: AtomicU64::new(0),
             faults_injected: AtomicU64::new(0),
             addr: listener.local_addr()?,
@@ -215,7 +219,20 @@ impl Emulator {
         self.state.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
-    /// Queues faults for the coming calls.
+    /// Adds (or, with an existing id, replaces) an incident.
+    pub fn upsert_incident(&self, incident: incidents::Incident) {
+        if let Ok(mut list) = self.state.incidents.lock() {
+            list.retain(|i| i.id != incident.id);
+            list.push(incident);
+        }
+    }
+
+    /// The incidents served.
+    pub fn incidents(&self) -> Vec<incidents::Incident> {
+        self.state.incidents.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Queues faults for the coming calls (hunting and listing alike).
     pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
         if let Ok(mut q) = self.state.faults.lock() {
             q.extend(faults);

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::time::Instant;
 
-type Shared = Arc<State>;
+pub(super) type Shared = Arc<State>;
 
 /// The emulator's routes.
 pub(super) fn router(state: Shared) -> axum::Router {
@@ -29,6 +29,9 @@ pub(super) fn router(state: Shared) -> axum::Router {
     axum::Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(token))
         .route("/{version}/security/runHuntingQuery", post(run_hunting_query))
+        .route("/{version}/security/incidents", get(super::listing::list_incidents))
+        .route("/{version}/security/incidents/{id}", get(super::listing::get_incident))
+        .route("/{version}/security/alerts_v2", get(super::listing::list_alerts))
         .route("/_emulator/stats", get(stats))
         .route("/_emulator/faults", post(push_faults))
         .fallback(|| async {
@@ -184,7 +187,7 @@ fn verify_assertion(cfg: &EmulatorConfig, jwt: &str, audience: &str) -> Result<(
         .map_err(|_| "The signature does not verify.".to_string())
 }
 
-fn graph_error(
+pub(super) fn graph_error(
     status: StatusCode,
     code: &str,
     message: &str,
@@ -201,7 +204,7 @@ fn graph_error(
     resp
 }
 
-fn set_ids(h: &mut HeaderMap, request_id: &str, client_request_id: Option<&str>) {
+pub(super) fn set_ids(h: &mut HeaderMap, request_id: &str, client_request_id: Option<&str>) {
     if let Ok(v) = HeaderValue::from_str(request_id) {
         h.insert("request-id", v);
     }
@@ -225,13 +228,21 @@ async fn run_hunting_query(
     resp
 }
 
-async fn hunting_call(state: &Shared, version: &str, headers: &HeaderMap, body: &[u8]) -> Response {
-    state.hunting_calls.fetch_add(1, Ordering::Relaxed);
-    let crid = headers.get("client-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let crid = crid.as_deref();
+/// The caller's `client-request-id`, echoed back.
+pub(super) fn client_request_id(headers: &HeaderMap) -> Option<String> {
+    headers.get("client-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// Checks the API version segment and the bearer token; the error response otherwise.
+pub(super) fn authorize(
+    state: &Shared,
+    version: &str,
+    headers: &HeaderMap,
+    crid: Option<&str>,
+) -> Result<(), Response> {
     if version != "v1.0" && version != "beta" {
         let message = format!("Invalid version: {version}");
-        return graph_error(StatusCode::BAD_REQUEST, "BadRequest", &message, crid);
+        return Err(graph_error(StatusCode::BAD_REQUEST, "BadRequest", &message, crid));
     }
     let bearer = headers
         .get("authorization")
@@ -241,7 +252,22 @@ async fn hunting_call(state: &Shared, version: &str, headers: &HeaderMap, body: 
     if expiry.is_none_or(|exp| Instant::now() >= exp) {
         state.unauthorized.fetch_add(1, Ordering::Relaxed);
         let message = "Access token has expired or is not yet valid.";
-        return graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message, crid);
+        return Err(graph_error(
+            StatusCode::UNAUTHORIZED,
+            "InvalidAuthenticationToken",
+            message,
+            crid,
+        ));
+    }
+    Ok(())
+}
+
+async fn hunting_call(state: &Shared, version: &str, headers: &HeaderMap, body: &[u8]) -> Response {
+    state.hunting_calls.fetch_add(1, Ordering::Relaxed);
+    let crid = client_request_id(headers);
+    let crid = crid.as_deref();
+    if let Err(resp) = authorize(state, version, headers, crid) {
+        return resp;
     }
     let limits = state.config.limits.clone();
     let admitted = match &limits {
@@ -275,11 +301,11 @@ async fn push_faults(
     StatusCode::NO_CONTENT
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn throttle(message: &str, retry_after: Option<f64>, crid: Option<&str>) -> Response {
+pub(super) fn throttle(message: &str, retry_after: Option<f64>, crid: Option<&str>) -> Response {
     let mut resp = graph_error(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", message, crid);
     if let Some(v) = retry_after.and_then(|s| HeaderValue::from_str(&format!("{s:.3}")).ok()) {
         resp.headers_mut().insert("retry-after", v);
@@ -288,7 +314,7 @@ fn throttle(message: &str, retry_after: Option<f64>, crid: Option<&str>) -> Resp
 }
 
 /// A body that sends `prefix` and then fails, so the connection drops mid-response.
-fn broken_body(prefix: Vec<u8>) -> axum::body::Body {
+pub(super) fn broken_body(prefix: Vec<u8>) -> axum::body::Body {
     let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
         Ok(Bytes::from(prefix)),
         Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "emulated reset")),
@@ -296,14 +322,9 @@ fn broken_body(prefix: Vec<u8>) -> axum::body::Body {
     axum::body::Body::from_stream(futures_util::stream::iter(chunks))
 }
 
-/// Everything after authentication and quota: faults, the query, the caps.
-async fn answer(
-    state: &Shared,
-    limits: Option<&Limits>,
-    body: &[u8],
-    crid: Option<&str>,
-) -> Response {
-    tokio::time::sleep(state.config.response_delay).await;
+/// Takes the next queued fault: the response it makes (503, 429, 504, a reset), or, for the
+/// faults that still answer (none, slow, truncate), the fault after its delay.
+pub(super) async fn next_fault(state: &Shared, crid: Option<&str>) -> Result<Fault, Response> {
     let fault = state.faults.lock().ok().and_then(|mut f| f.pop_front()).unwrap_or(Fault::None);
     if fault != Fault::None {
         state.faults_injected.fetch_add(1, Ordering::Relaxed);
@@ -321,18 +342,35 @@ async fn answer(
             {
                 resp.headers_mut().insert("retry-after", v);
             }
-            return resp;
+            Err(resp)
         }
         Fault::Throttle { retry_after } => {
-            return throttle("Please retry again later.", retry_after, crid);
+            Err(throttle("Please retry again later.", retry_after, crid))
         }
         Fault::GatewayTimeout => {
-            return graph_error(StatusCode::GATEWAY_TIMEOUT, "UnknownError", "", crid);
+            Err(graph_error(StatusCode::GATEWAY_TIMEOUT, "UnknownError", "", crid))
         }
-        Fault::Slow { ms } => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
-        Fault::Reset => return (StatusCode::OK, broken_body(Vec::new())).into_response(),
-        Fault::None | Fault::Truncate => {}
+        Fault::Slow { ms } => {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+            Ok(fault)
+        }
+        Fault::Reset => Err((StatusCode::OK, broken_body(Vec::new())).into_response()),
+        Fault::None | Fault::Truncate => Ok(fault),
     }
+}
+
+/// Everything after authentication and quota: faults, the query, the caps.
+async fn answer(
+    state: &Shared,
+    limits: Option<&Limits>,
+    body: &[u8],
+    crid: Option<&str>,
+) -> Response {
+    tokio::time::sleep(state.config.response_delay).await;
+    let fault = match next_fault(state, crid).await {
+        Ok(f) => f,
+        Err(resp) => return resp,
+    };
     let Ok(req) = serde_json::from_slice::<Value>(body) else {
         return graph_error(
             StatusCode::BAD_REQUEST,

@@ -217,27 +217,66 @@ impl GraphClient {
     ) -> Result<HuntResponse, GraphError> {
         let url = format!("{}/v1.0/security/runHuntingQuery", self.settings.graph_url);
         let body = serde_json::json!({ "query": kql, "timespan": window.to_graph() }).to_string();
+        self.send(reqwest::Method::POST, &url, Some(body)).await
+    }
+
+    /// `GET` of a Graph URL (an absolute URL under the Graph root, e.g. an `@odata.nextLink`)
+    /// with `Prefer: include-unknown-enum-members`, parsed as JSON.
+    pub async fn get_json(&self, url: &str) -> Result<(serde_json::Value, String), GraphError> {
+        if !url.starts_with(&format!("{}/", self.settings.graph_url)) {
+            // Never send the token anywhere but the configured Graph root.
+            return Err(GraphError::Transport {
+                url: url.to_owned(),
+                message: format!("refusing to follow a link outside {}", self.settings.graph_url),
+                client_request_id: String::new(),
+            });
+        }
+        let resp = self.send(reqwest::Method::GET, url, None).await?;
+        let id = resp.request_id.clone().unwrap_or_else(|| resp.client_request_id.clone());
+        match serde_json::from_slice(&resp.body) {
+            Ok(v) => Ok((v, id)),
+            Err(e) => Err(GraphError::Transport {
+                url: url.to_owned(),
+                message: format!("the response is not JSON: {e} [request-id {id}]"),
+                client_request_id: resp.client_request_id,
+            }),
+        }
+    }
+
+    /// The Graph root in use.
+    pub fn root(&self) -> &str {
+        &self.settings.graph_url
+    }
+
+    /// One call: token, ids, body read with the size limit, a single token renewal on 401,
+    /// and an error for any non-2xx answer.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        body: Option<String>,
+    ) -> Result<HuntResponse, GraphError> {
         let mut renewed = false;
         loop {
             let token = self.tokens.token().await?;
             let client_request_id = uuid::Uuid::new_v4().to_string();
             let transport = |e: reqwest::Error| GraphError::Transport {
-                url: url.clone(),
+                url: url.to_owned(),
                 message: describe_reqwest_error(&e),
                 client_request_id: client_request_id.clone(),
             };
             let started = Instant::now();
-            let mut resp = self
+            let mut req = self
                 .http
-                .post(&url)
+                .request(method.clone(), url)
                 .bearer_auth(token.expose())
-                .header("content-type", "application/json; charset=utf-8")
                 .header("client-request-id", &client_request_id)
                 .header("return-client-request-id", "true")
-                .body(body.clone())
-                .send()
-                .await
-                .map_err(transport)?;
+                .header("prefer", "include-unknown-enum-members");
+            if let Some(b) = &body {
+                req = req.header("content-type", "application/json; charset=utf-8").body(b.clone());
+            }
+            let mut resp = req.send().await.map_err(transport)?;
             let status = resp.status().as_u16();
             let header = |name: &str| {
                 resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)

@@ -86,8 +86,37 @@ pub struct Governor {
     clock: Arc<dyn Clock>,
     ledger: Mutex<Ledger>,
     file: Option<LedgerFile>,
-    turn: tokio::sync::Mutex<()>,
+    queue: Mutex<WaitQueue>,
     changed: Notify,
+}
+
+/// How urgent a call is: higher is served first when budget is short.
+pub type Priority = u8;
+
+/// Priority of routine queries.
+pub const ROUTINE: Priority = 0;
+/// Priority of Defender Experts Notification queries.
+pub const DEFENDER_EXPERTS: Priority = 10;
+
+#[derive(Default)]
+struct WaitQueue {
+    next: u64,
+    waiting: std::collections::BTreeSet<(std::cmp::Reverse<Priority>, u64)>,
+}
+
+/// A caller's place in the queue; leaving it lets the next caller try.
+struct QueuePlace<'a> {
+    governor: &'a Governor,
+    key: (std::cmp::Reverse<Priority>, u64),
+}
+
+impl Drop for QueuePlace<'_> {
+    fn drop(&mut self) {
+        let mut q = self.governor.queue.lock().unwrap_or_else(|p| p.into_inner());
+        q.waiting.remove(&self.key);
+        drop(q);
+        self.governor.changed.notify_waiters();
+    }
 }
 
 /// Permission to make one call; report its end with [`Permit::finish`] (dropping it counts the
@@ -135,7 +164,7 @@ impl Governor {
             clock,
             ledger: Mutex::new(Ledger::new()),
             file,
-            turn: tokio::sync::Mutex::new(()),
+            queue: Mutex::new(WaitQueue::default()),
             changed: Notify::new(),
         })
     }
@@ -154,12 +183,29 @@ impl Governor {
     }
 
     /// Waits until a call expected to run `estimate` fits every budget, then returns a permit.
-    /// Callers are served in arrival order.
-    pub async fn acquire(self: &Arc<Self>, estimate: Duration) -> Permit {
-        let _turn = self.turn.lock().await;
+    /// Callers are served by `priority` (higher first: Defender Experts queries before routine
+    /// ones), and in arrival order within a priority.
+    pub async fn acquire(self: &Arc<Self>, estimate: Duration, priority: Priority) -> Permit {
+        let key = {
+            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            q.next += 1;
+            let key = (std::cmp::Reverse(priority), q.next);
+            q.waiting.insert(key);
+            key
+        };
+        // Leaves the queue however this future ends (served, or dropped while waiting).
+        let _place = QueuePlace { governor: self, key };
         let estimate_ms = estimate.as_millis().min(i64::MAX as u128) as i64;
         loop {
             let changed = self.changed.notified();
+            let first = {
+                let q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+                q.waiting.first() == Some(&key)
+            };
+            if !first {
+                changed.await;
+                continue;
+            }
             let now = self.clock.now_ms();
             let limits = &self.limits;
             match self.with_ledger(|l| {
@@ -218,7 +264,7 @@ mod tests {
         for i in 0..90 {
             let (gov, order) = (Arc::clone(&gov), Arc::clone(&order));
             tasks.push(tokio::spawn(async move {
-                let p = gov.acquire(Duration::from_millis(100)).await;
+                let p = gov.acquire(Duration::from_millis(100), ROUTINE).await;
                 order.lock().unwrap().push((i, tokio::time::Instant::now()));
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 p.finish();
@@ -239,11 +285,33 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn defender_experts_queries_go_first_when_budget_is_short() {
+        let limits = Limits { calls_per_minute: 2, ..Limits::default() };
+        let gov = Governor::new(limits, Arc::new(TokioClock::new()));
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for (name, prio) in
+            [("r1", ROUTINE), ("r2", ROUTINE), ("r3", ROUTINE), ("den", DEFENDER_EXPERTS)]
+        {
+            let (gov, order) = (Arc::clone(&gov), Arc::clone(&order));
+            tasks.push(tokio::spawn(async move {
+                gov.acquire(Duration::from_millis(1), prio).await.finish();
+                order.lock().unwrap().push(name);
+            }));
+            tokio::task::yield_now().await;
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), vec!["r1", "r2", "den", "r3"]);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_429_pauses_every_caller_until_retry_after() {
         let gov = Governor::new(Limits::default(), Arc::new(TokioClock::new()));
         let start = tokio::time::Instant::now();
         gov.throttled(Duration::from_millis(2_128), "Please retry again later.");
-        let p = gov.acquire(Duration::from_millis(1)).await;
+        let p = gov.acquire(Duration::from_millis(1), ROUTINE).await;
         assert!(tokio::time::Instant::now() - start >= Duration::from_millis(2_128));
         p.finish();
         assert_eq!(gov.usage().calls_minute, 1);
