@@ -239,7 +239,7 @@ mod tests {
         let count = |k| all.iter().filter(|i| i.den == Some(k)).count();
         assert_eq!((count(DenKind::Title), count(DenKind::Tag), count(DenKind::Alert)), (7, 6, 6));
         assert!(all.iter().filter(|i| i.den.is_none()).count() > 100);
-        assert!(all.iter().all(|i| i.den.is_some() == !i.queries.is_empty()));
+        assert!(all.iter().all(|i| i.den.is_some() != i.queries.is_empty()));
         assert_eq!(
             chrono::DateTime::from_timestamp_millis(ANCHOR_MS).unwrap().to_rfc3339(),
             "2026-11-01T00:00:00+00:00"

@@ -4,7 +4,7 @@
 //! the emulator apply here too, so a sync can meet a 429 mid-way.
 
 use super::incidents::{self, Incident};
-use super::server::{Shared, authorize, client_request_id, graph_error, next_fault, set_ids};
+use super::server::{Shared, client_request_id, graph_error, next_fault, refusal, set_ids};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -101,7 +101,7 @@ pub(super) async fn list_incidents(
 ) -> Response {
     let crid = client_request_id(&headers);
     let crid = crid.as_deref();
-    if let Err(resp) = authorize(&state, &version, &headers, crid) {
+    if let Some(resp) = refusal(&state, &version, &headers, crid) {
         return resp;
     }
     if let Err(resp) = next_fault(&state, crid).await {
@@ -125,7 +125,7 @@ pub(super) async fn get_incident(
 ) -> Response {
     let crid = client_request_id(&headers);
     let crid = crid.as_deref();
-    if let Err(resp) = authorize(&state, &version, &headers, crid) {
+    if let Some(resp) = refusal(&state, &version, &headers, crid) {
         return resp;
     }
     if let Err(resp) = next_fault(&state, crid).await {
@@ -164,7 +164,7 @@ pub(super) async fn list_alerts(
 ) -> Response {
     let crid = client_request_id(&headers);
     let crid = crid.as_deref();
-    if let Err(resp) = authorize(&state, &version, &headers, crid) {
+    if let Some(resp) = refusal(&state, &version, &headers, crid) {
         return resp;
     }
     if let Err(resp) = next_fault(&state, crid).await {

@@ -233,16 +233,16 @@ pub(super) fn client_request_id(headers: &HeaderMap) -> Option<String> {
     headers.get("client-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned)
 }
 
-/// Checks the API version segment and the bearer token; the error response otherwise.
-pub(super) fn authorize(
+/// Checks the API version segment and the bearer token: the error response if they fail.
+pub(super) fn refusal(
     state: &Shared,
     version: &str,
     headers: &HeaderMap,
     crid: Option<&str>,
-) -> Result<(), Response> {
+) -> Option<Response> {
     if version != "v1.0" && version != "beta" {
         let message = format!("Invalid version: {version}");
-        return Err(graph_error(StatusCode::BAD_REQUEST, "BadRequest", &message, crid));
+        return Some(graph_error(StatusCode::BAD_REQUEST, "BadRequest", &message, crid));
     }
     let bearer = headers
         .get("authorization")
@@ -252,21 +252,21 @@ pub(super) fn authorize(
     if expiry.is_none_or(|exp| Instant::now() >= exp) {
         state.unauthorized.fetch_add(1, Ordering::Relaxed);
         let message = "Access token has expired or is not yet valid.";
-        return Err(graph_error(
+        return Some(graph_error(
             StatusCode::UNAUTHORIZED,
             "InvalidAuthenticationToken",
             message,
             crid,
         ));
     }
-    Ok(())
+    None
 }
 
 async fn hunting_call(state: &Shared, version: &str, headers: &HeaderMap, body: &[u8]) -> Response {
     state.hunting_calls.fetch_add(1, Ordering::Relaxed);
     let crid = client_request_id(headers);
     let crid = crid.as_deref();
-    if let Err(resp) = authorize(state, version, headers, crid) {
+    if let Some(resp) = refusal(state, version, headers, crid) {
         return resp;
     }
     let limits = state.config.limits.clone();
