@@ -18,6 +18,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod decode;
+pub mod den;
 pub mod emulator;
 pub mod executor;
 pub mod graph;
