@@ -49,8 +49,16 @@ pub struct Query {
     pub id: String,
     /// Human name: front-matter `name`, else the id.
     pub name: String,
-    /// The KQL text sent to the service (the whole file, front matter included as comments).
+    /// The KQL text sent to the service: for a `.kql` file the whole file (front matter
+    /// included, as comments); for Sentinel YAML the `query` block, dedented; for one part of a
+    /// file split into several queries, that part's lines.
     pub kql: String,
+    /// Where `kql` sits in `source`: (1-based file line of the first line of `kql`, number of
+    /// columns of indentation stripped from each of its lines). A position (line `l`, column
+    /// `c`, both 1-based) inside `kql` is at file line `kql_at.0 + l - 1`, column
+    /// `c + kql_at.1`. `.kql` files: `(1, 0)`; a YAML `query: |` block whose first line is file
+    /// line 13, indented 2: `(13, 2)`.
+    pub kql_at: (usize, usize),
     /// Where it came from.
     pub source: PathBuf,
     /// Cron expression as written, if scheduled.
@@ -88,7 +96,12 @@ pub struct QueryFileError {
     pub message: String,
 }
 
-fn file_err(path: &Path, line: usize, col: usize, message: impl Into<String>) -> QueryFileError {
+pub(crate) fn file_err(
+    path: &Path,
+    line: usize,
+    col: usize,
+    message: impl Into<String>,
+) -> QueryFileError {
     QueryFileError {
         path: path.to_path_buf(),
         line: line.max(1),
@@ -261,7 +274,7 @@ fn translate_positions(msg: &str, fm: &FrontMatter<'_>) -> String {
 }
 
 /// A scalar as text (strings, numbers, booleans); `None` for null; `Err` for lists and maps.
-fn scalar_text(v: &Value) -> Result<Option<String>, &'static str> {
+pub(crate) fn scalar_text(v: &Value) -> Result<Option<String>, &'static str> {
     match v {
         Value::Null => Ok(None),
         Value::String(s) => Ok(Some(s.clone())),
@@ -301,6 +314,7 @@ pub fn parse_kql_file(text: &str, path: &std::path::Path) -> Result<Query, Query
         id: String::new(),
         name: String::new(),
         kql: text.to_string(),
+        kql_at: (1, 0),
         source: path.to_path_buf(),
         schedule: None,
         lookback: None,
@@ -315,10 +329,13 @@ pub fn parse_kql_file(text: &str, path: &std::path::Path) -> Result<Query, Query
 
     if let Some(fm) = &fm {
         let map = parse_front_matter_yaml(fm, path)?;
-        apply_front_matter(&mut q, map, fm, path)?;
+        let pos = |key: &str| fm.key_position(key).unwrap_or_else(|| fm.to_file(1, 1));
+        apply_keys(&mut q, map, &pos, path)?;
     }
 
-    if is_comments_only(&all) {
+    // A disabled query may be nothing but comments (e.g. a Defender Experts query whose line
+    // breaks were lost, saved by `den sync` with `enabled: false` so it is kept but never run).
+    if q.enabled && is_comments_only(&all) {
         return Err(file_err(
             path,
             1,
@@ -388,15 +405,18 @@ fn parse_front_matter_yaml(fm: &FrontMatter<'_>, path: &Path) -> Result<Mapping,
     }
 }
 
-fn apply_front_matter(
+/// Applies front-matter keys (from a `.kql` front matter or top-level YAML keys) to `q`;
+/// `pos(key)` is the file (line, col) to blame for a bad value of `key`. Keys not modelled by
+/// [`Query`] go to `extra`.
+pub(crate) fn apply_keys(
     q: &mut Query,
     map: Mapping,
-    fm: &FrontMatter<'_>,
+    pos: &dyn Fn(&str) -> (usize, usize),
     path: &Path,
 ) -> Result<(), QueryFileError> {
     for (k, v) in map {
         let key = key_text(&k);
-        let (line, col) = fm.key_position(&key).unwrap_or_else(|| fm.to_file(1, 1));
+        let (line, col) = pos(&key);
         let err = |msg: String| file_err(path, line, col, msg);
         let text = |v: &Value| {
             scalar_text(v).map_err(|kind| err(format!("`{key}` must be text, not {kind}")))
@@ -461,7 +481,8 @@ fn apply_front_matter(
     Ok(())
 }
 
-fn tags(v: &Value) -> Result<Vec<String>, String> {
+/// Tags from a YAML value: a list (nulls dropped) or a comma-separated text; de-duplicated.
+pub(crate) fn tags(v: &Value) -> Result<Vec<String>, String> {
     let mut out: Vec<String> = Vec::new();
     let mut push = |s: &str| {
         let s = s.trim();
@@ -501,9 +522,30 @@ pub fn front_matter_key_position(text: &str, key: &str) -> Option<(usize, usize)
     fm.key_position(key)
 }
 
+/// 0-based index of the first line after a `.kql` file's front matter (0 when it has none or
+/// the front matter is unterminated).
+pub fn body_start_line(text: &str) -> usize {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let all = lines(text);
+    match find_front_matter(&all) {
+        Ok(Some(fm)) => fm.lines.last().map_or_else(
+            // Empty front matter: the opening fence is followed directly by the closing one.
+            || all.iter().position(|l| is_fence(l)).map_or(0, |i| i + 2),
+            |l| l.file_line + 2,
+        ),
+        _ => 0,
+    }
+}
+
 /// Reads and parses one query file (whatever its extension). Bytes that are not UTF-8 are an
 /// error pointing at the first bad byte; a UTF-8 BOM is skipped; UTF-16 with a BOM is decoded.
 pub fn read_query_file(path: &Path) -> Result<Query, QueryFileError> {
+    parse_kql_file(&read_text(path)?, path)
+}
+
+/// Reads a text file the way query files are read: UTF-8 (a BOM is skipped later by the
+/// parsers) or UTF-16 with a BOM; errors point at the first bad byte.
+pub fn read_text(path: &Path) -> Result<String, QueryFileError> {
     let bytes = std::fs::read(path).map_err(|e| {
         let what = match e.kind() {
             std::io::ErrorKind::NotFound => "does not exist".to_string(),
@@ -511,10 +553,9 @@ pub fn read_query_file(path: &Path) -> Result<Query, QueryFileError> {
         };
         file_err(path, 1, 1, what)
     })?;
-    let text = decode(&bytes).map_err(|(line, col)| {
+    decode(&bytes).map_err(|(line, col)| {
         file_err(path, line, col, "file is not valid UTF-8 text: save it as UTF-8")
-    })?;
-    parse_kql_file(&text, path)
+    })
 }
 
 /// UTF-8 (or UTF-16 with a BOM) to text; `Err((line, col))` of the first bad byte.
