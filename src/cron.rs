@@ -107,7 +107,7 @@ impl Cron {
             if let Some(reason) = step_problem(value, *min, *max) {
                 return Err(err(Some(name), format!("{name} field {value:?}: {reason}")));
             }
-            let mut probe = vec!["*"; 6];
+            let mut probe = ["*"; 6];
             probe[i] = value;
             if let Err(e) = parser().parse(&probe.join(" ")) {
                 return Err(err(

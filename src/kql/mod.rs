@@ -351,3 +351,157 @@ mod tests {
         assert_eq!(window_sensitive_operator("T | where A has 'x' | extend top = 1"), None);
     }
 }
+
+#[cfg(test)]
+mod lexer_tests {
+    use super::*;
+
+    fn kinds(kql: &str) -> Vec<(TokenKind, &str)> {
+        lex(kql).tokens.iter().map(|t| (t.kind, t.text)).collect()
+    }
+
+    #[test]
+    fn tokens_with_positions() {
+        use TokenKind::*;
+        let l = lex(
+            "T\n| project-away A, ['Logged on'] // x'\n| where B > 1h and C == @'C:\\p\\' and D has \"\\\\\"",
+        );
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        let t: Vec<_> = l.tokens.iter().map(|t| (t.kind, t.text, t.pos.line, t.pos.col)).collect();
+        assert_eq!(
+            t[..8],
+            [
+                (Ident, "T", 1, 1),
+                (Punct, "|", 2, 1),
+                (Ident, "project-away", 2, 3),
+                (Ident, "A", 2, 16),
+                (Punct, ",", 2, 17),
+                (BracketIdent, "['Logged on']", 2, 19),
+                (Comment, "// x'", 2, 33),
+                (Punct, "|", 3, 1),
+            ]
+        );
+        assert!(t.contains(&(Timespan, "1h", 3, 13)));
+        assert!(t.contains(&(String, "@'C:\\p\\'", 3, 25)));
+        assert!(t.contains(&(String, "\"\\\\\"", 3, 44)));
+        // Byte offsets, and columns in characters after non-ASCII text.
+        let l = lex("print a = \"é\", b = 2");
+        let b = l.tokens.iter().find(|t| t.text == "b").unwrap();
+        assert_eq!((b.pos.col, b.pos.offset), (16, 16));
+    }
+
+    #[test]
+    fn hyphens_only_after_a_pipe() {
+        use TokenKind::*;
+        assert_eq!(kinds("T | make-series x")[2], (Ident, "make-series"));
+        assert_eq!(kinds("a-b")[..3], [(Ident, "a"), (Punct, "-"), (Ident, "b")]);
+        let literals: Vec<_> = kinds("x=3rdPartyApp, y=30d, z=4hrs, w=1.5e3, v=0x1F, r=1..2")
+            .into_iter()
+            .filter(|(k, _)| matches!(k, Timespan | Number))
+            .collect();
+        assert_eq!(
+            literals,
+            [
+                (Timespan, "30d"),
+                (Timespan, "4hrs"),
+                (Number, "1.5e3"),
+                (Number, "0x1F"),
+                (Number, "1"),
+                (Number, "2")
+            ]
+        );
+        assert!(kinds("x=3rdPartyApp").contains(&(Ident, "3rdPartyApp")));
+    }
+
+    #[test]
+    fn strings_that_real_queries_use() {
+        for ok in [
+            r#"T | where A has_any ("a","b") and B == '\'' and C == "'''""#,
+            r##"T | where FolderPath startswith @'C:\Users\' and X == @"say ""hi""""##,
+            "T | where X == ```multi\nline```",
+            "externaldata(url:string)[@'https://example.com/a.txt'] with(format='txt')",
+            "T | extend a = dynamic(['x', 'y']), b = AdditionalFields.['@Subnet']",
+            "let f = (T:(DeviceId:string)) { T | take 1 };\nf(DeviceInfo)",
+        ] {
+            assert!(lex(ok).errors.is_empty(), "{ok}: {:?}", lex(ok).errors);
+        }
+    }
+
+    #[test]
+    fn errors_as_data() {
+        let l = lex("T\n| where A == \"x\n| where B == 'y'");
+        assert_eq!(l.errors.len(), 1);
+        assert_eq!(
+            (l.errors[0].kind, l.errors[0].pos.line, l.errors[0].pos.col),
+            (LexErrorKind::UnterminatedString, 2, 14)
+        );
+        let l = lex("T | where X == \u{2018}a\u{2019} // \u{201C}fine\u{201D}");
+        assert_eq!(l.errors.len(), 1);
+        assert_eq!((l.errors[0].kind, l.errors[0].pos.col), (LexErrorKind::SmartQuote, 16));
+        let l = lex("f(a[1)]");
+        let got: Vec<_> = l.errors.iter().map(|e| (e.kind, e.pos.col)).collect();
+        assert_eq!(
+            got,
+            [(LexErrorKind::UnbalancedBracket, 6), (LexErrorKind::UnbalancedBracket, 7)]
+        );
+        assert!(l.errors[0].message.contains("expected `]`"), "{}", l.errors[0].message);
+        let l = lex("T | where x == ```open");
+        assert_eq!(l.errors[0].kind, LexErrorKind::UnterminatedString);
+    }
+
+    #[test]
+    fn tables_read() {
+        assert_eq!(tables("DeviceProcessEvents | where A"), ["DeviceProcessEvents"]);
+        assert_eq!(
+            tables(
+                "let procs = DeviceProcessEvents | where A;\nlet n = 5;\nprocs\n| join kind=inner (DeviceNetworkEvents | where B) on DeviceId\n| lookup kind=leftouter DeviceInfo on DeviceId"
+            ),
+            ["DeviceProcessEvents", "DeviceNetworkEvents", "DeviceInfo"]
+        );
+        assert_eq!(
+            tables(
+                "union isfuzzy=true DeviceFileEvents, (DeviceEvents | where X), DeviceFileEvents"
+            ),
+            ["DeviceFileEvents", "DeviceEvents"]
+        );
+        assert_eq!(
+            tables(
+                "let ips = externaldata(ip:string)[@'https://x'];\nDeviceNetworkEvents | where RemoteIP in (ips) and DeviceId in ((DeviceInfo | where P | project DeviceId))"
+            ),
+            ["DeviceNetworkEvents", "DeviceInfo"]
+        );
+        assert_eq!(
+            tables(
+                "let f = (T:(DeviceId:string)) { T | join (IdentityInfo) on A };\nf(DeviceInfo)"
+            ),
+            ["IdentityInfo"]
+        );
+        assert_eq!(
+            tables("let x = materialize(EmailEvents | take 1);\nx | join EmailUrlInfo on K"),
+            ["EmailEvents", "EmailUrlInfo"]
+        );
+        assert_eq!(tables("// AlertInfo\nprint 1"), Vec::<std::string::String>::new());
+    }
+
+    /// On the real corpus, the tables found match the manifest's table column.
+    #[test]
+    fn tables_of_the_corpus_fixtures() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus");
+        let manifest = std::fs::read_to_string(dir.join("MANIFEST.tsv")).unwrap();
+        let mut checked = 0;
+        for line in manifest.lines().skip(1) {
+            let cols: Vec<&str> = line.split('\t').collect();
+            if !cols[0].ends_with(".kql") {
+                continue;
+            }
+            let text = std::fs::read_to_string(dir.join(cols[0])).unwrap();
+            let mut got = tables(&text);
+            got.sort();
+            let mut want: Vec<&str> = cols[8].split(',').collect();
+            want.sort();
+            assert_eq!(got, want, "{}", cols[0]);
+            checked += 1;
+        }
+        assert!(checked >= 30, "{checked}");
+    }
+}
