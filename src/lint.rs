@@ -113,14 +113,19 @@ fn to_file_pos(kql_at: (usize, usize), line: usize, col: usize) -> (usize, usize
 }
 
 /// Where the KQL of `query` starts in its file. `(1, 0)` for `.kql` files.
-// At merge: `query.map_or((1, 0), |q| q.kql_at)` once `Query.kql_at` exists.
-fn kql_at(_query: Option<&Query>) -> (usize, usize) {
-    (1, 0)
+fn kql_at(query: Option<&Query>) -> (usize, usize) {
+    query.map_or((1, 0), |q| q.kql_at)
 }
 
 /// Where front-matter `key` is written: the key itself (line, col), if found.
 fn key_position(text: &str, key: &str) -> Option<(usize, usize)> {
-    let (line, col) = front_matter_key_position(text, key)?;
+    let Some((line, col)) = front_matter_key_position(text, key) else {
+        // A YAML query file: the key at the start of a line.
+        let line = text.lines().position(|l| {
+            l.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })?;
+        return Some((line + 1, 1));
+    };
     let col = text
         .lines()
         .nth(line - 1)
