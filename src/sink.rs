@@ -127,7 +127,7 @@ pub fn write_with(
         return Ok(Vec::new());
     }
     let days = split_by_day(decoded, meta.window.start.date_naive())?;
-    let stem = window_stem(&meta.window);
+    let stem = meta.window.file_stem();
     let mut dir = out.join(&meta.query_id);
     if let Some(tenant) = &meta.tenant {
         dir.push(format!("tenant={tenant}"));
@@ -231,8 +231,8 @@ fn properties(
     let kv = [
         (keys::QUERY_ID, meta.query_id.clone()),
         (keys::QUERY_SHA256, meta.query_hash.clone()),
-        (keys::WINDOW_START, rfc3339_7(meta.window.start)),
-        (keys::WINDOW_END, rfc3339_7(meta.window.end)),
+        (keys::WINDOW_START, crate::timespan::graph_datetime(meta.window.start)),
+        (keys::WINDOW_END, crate::timespan::graph_datetime(meta.window.end)),
         (keys::TENANT, meta.tenant.clone().unwrap_or_default()),
         (keys::ROWS, rows.to_string()),
         (keys::WINDOW_ROWS, window_rows.to_string()),
@@ -250,30 +250,6 @@ fn properties(
             kv.into_iter().map(|(k, v)| KeyValue::new(k.to_owned(), v)).collect(),
         ))
         .build())
-}
-
-/// RFC 3339 UTC with exactly 7 fractional digits (100 ns) and `Z`, as Graph writes it.
-fn rfc3339_7(t: DateTime<Utc>) -> String {
-    let sub = t.timestamp_subsec_nanos().min(999_999_999) / 100;
-    format!("{}.{sub:07}Z", t.format("%Y-%m-%dT%H:%M:%S"))
-}
-
-/// A compact UTC instant for file names: `20261122T100000Z`, with the fraction (trailing zeros
-/// trimmed) only when non-zero: `20261122T100000.5Z`.
-fn compact_instant(t: DateTime<Utc>) -> String {
-    let base = t.format("%Y%m%dT%H%M%S");
-    let nanos = t.timestamp_subsec_nanos().min(999_999_999);
-    if nanos == 0 {
-        format!("{base}Z")
-    } else {
-        let frac = format!("{nanos:09}");
-        format!("{base}.{}Z", frac.trim_end_matches('0'))
-    }
-}
-
-/// The file stem of a window: `START_END`, both in [`compact_instant`] form.
-fn window_stem(w: &Window) -> String {
-    format!("{}_{}", compact_instant(w.start), compact_instant(w.end))
 }
 
 /// Distinguishes temporary files of one process.
@@ -629,23 +605,4 @@ mod tests {
         assert_eq!(write(dir.path(), &d, &m).unwrap().len(), 1);
     }
 
-    #[test]
-    fn instant_formats() {
-        let t = utc(2026, 11, 22, 10, 0, 0);
-        assert_eq!(compact_instant(t), "20261122T100000Z");
-        assert_eq!(compact_instant(t + chrono::Duration::milliseconds(500)), "20261122T100000.5Z");
-        assert_eq!(
-            compact_instant(t + chrono::Duration::nanoseconds(1)),
-            "20261122T100000.000000001Z"
-        );
-        assert_eq!(rfc3339_7(t), "2026-11-22T10:00:00.0000000Z");
-        assert_eq!(
-            rfc3339_7(t + chrono::Duration::nanoseconds(768_864_100)),
-            "2026-11-22T10:00:00.7688641Z"
-        );
-        let w = Window { start: t, end: t + chrono::Duration::hours(1) };
-        assert_eq!(window_stem(&w), "20261122T100000Z_20261122T110000Z");
-        assert_eq!(date_of_epoch_day(0), NaiveDate::from_ymd_opt(1970, 1, 1).unwrap());
-        assert_eq!(date_of_epoch_day(-1), NaiveDate::from_ymd_opt(1969, 12, 31).unwrap());
-    }
 }

@@ -208,7 +208,8 @@ impl std::fmt::Display for Window {
     }
 }
 
-fn graph_datetime(t: DateTime<Utc>) -> String {
+/// One instant as Graph writes it: RFC 3339 UTC with exactly 7 fractional digits (100 ns).
+pub fn graph_datetime(t: DateTime<Utc>) -> String {
     let ticks = t.nanosecond() % 1_000_000_000 / TICK_NANOS;
     format!("{}.{:07}Z", t.format("%Y-%m-%dT%H:%M:%S"), ticks)
 }
