@@ -143,6 +143,11 @@ async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> 
             Governor::shared(config.quota.clone(), clock, ledger_file(&settings.auth.tenant_id))
         }
     };
+    // The service refuses results over max_result_bytes; its JSON is allowed twice that before
+    // hunt stops reading, so a runaway body cannot exhaust memory.
+    let mut settings = settings;
+    settings.max_body_bytes =
+        usize::try_from(config.quota.max_result_bytes.saturating_mul(2)).unwrap_or(usize::MAX);
     let client = GraphClient::new(settings)?;
     client.sign_in().await.context("cannot sign in; no query was run")?;
 

@@ -102,6 +102,7 @@ impl Config {
                 .unwrap_or_default();
             err(format!("{at}{}", e.message()))
         })?;
+        config.quota.validate().map_err(err)?;
         config.exec_options().map_err(err)?;
         config.source = Some(path.to_owned());
         Ok(config)

@@ -60,6 +60,24 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// A job's outcome before anything happened.
+    pub fn new(job: Job) -> Outcome {
+        Outcome {
+            job,
+            rows: 0,
+            files: Vec::new(),
+            parts: 0,
+            elapsed: Duration::ZERO,
+            request_ids: Vec::new(),
+            mismatched_cells: 0,
+            throttled: 0,
+            retried: 0,
+            incomplete: Vec::new(),
+            warnings: Vec::new(),
+            error: None,
+        }
+    }
+
     /// True when the job landed everything, complete.
     pub fn is_ok(&self) -> bool {
         self.error.is_none() && self.incomplete.is_empty()
@@ -145,23 +163,33 @@ impl Executor {
     ) -> Vec<Outcome> {
         let permits = Arc::new(Semaphore::new(self.opts.concurrency.max(1)));
         let mut set = tokio::task::JoinSet::new();
+        let mut by_task = HashMap::new();
         for (i, job) in jobs.into_iter().enumerate() {
             let me = Arc::clone(self);
             let permits = Arc::clone(&permits);
-            set.spawn(async move {
+            let task = job.clone();
+            let handle = set.spawn(async move {
                 let _permit = permits.acquire_owned().await;
                 (i, me.run_one(job).await)
             });
+            by_task.insert(handle.id(), (i, task));
         }
         let mut done = Vec::new();
-        while let Some(joined) = set.join_next().await {
-            match joined {
-                Ok((i, outcome)) => {
-                    on_done(&outcome);
-                    done.push((i, outcome));
-                }
-                Err(e) => tracing::error!("a job task failed: {e}"),
-            }
+        while let Some(joined) = set.join_next_with_id().await {
+            let (i, outcome) = match joined {
+                Ok((_, (i, outcome))) => (i, outcome),
+                // A bug must not pass for success: the job is reported failed.
+                Err(e) => match by_task.remove(&e.id()) {
+                    Some((i, job)) => {
+                        let mut o = Outcome::new(job);
+                        o.error = Some(format!("internal error, please report it: {e}"));
+                        (i, o)
+                    }
+                    None => continue,
+                },
+            };
+            on_done(&outcome);
+            done.push((i, outcome));
         }
         done.sort_by_key(|(i, _)| *i);
         done.into_iter().map(|(_, o)| o).collect()
@@ -170,26 +198,14 @@ impl Executor {
     /// Runs one job: its window, or its parts when the service cannot answer it whole.
     pub async fn run_one(&self, job: Job) -> Outcome {
         let started = Instant::now();
-        let mut o = Outcome {
-            job: job.clone(),
-            rows: 0,
-            files: Vec::new(),
-            parts: 0,
-            elapsed: Duration::ZERO,
-            request_ids: Vec::new(),
-            mismatched_cells: 0,
-            throttled: 0,
-            retried: 0,
-            incomplete: Vec::new(),
-            warnings: Vec::new(),
-            error: None,
-        };
+        let deadline = tokio::time::Instant::now() + self.opts.throttle_deadline;
+        let mut o = Outcome::new(job.clone());
         let query = &job.query;
         let mut errors = Vec::new();
         // Depth first, earliest part first: the stack holds later parts below earlier ones.
         let mut stack = vec![job.window];
         while let Some(window) = stack.pop() {
-            match self.call(query, &window, &mut o).await {
+            match self.call(query, &window, deadline, &mut o).await {
                 Ok((resp, decoded)) => {
                     let cut = decoded.rows as u64 >= self.governor.limits().max_rows;
                     if cut && let Some((a, b)) = self.halves(query, &window) {
@@ -235,11 +251,36 @@ impl Executor {
                 o.incomplete.iter().map(Window::to_string).collect::<Vec<_>>().join(", ")
             ));
         }
-        if !errors.is_empty() {
+        if errors.is_empty() {
+            self.remove_superseded(&job, &o).await;
+        } else {
             o.error = Some(errors.join("; "));
         }
         o.elapsed = started.elapsed();
         o
+    }
+
+    /// Once a job has landed whole, files of earlier runs of the same window that this run did
+    /// not rewrite (an earlier split's parts, days without rows now) would duplicate or
+    /// contradict it: remove them.
+    async fn remove_superseded(&self, job: &Job, o: &Outcome) {
+        let (out, id, tenant) = (self.out.clone(), job.query.id.clone(), self.tenant.clone());
+        let (window, kept) =
+            (job.window, o.files.iter().map(|f| f.path.clone()).collect::<Vec<_>>());
+        let removed = tokio::task::spawn_blocking(move || {
+            sink::remove_superseded(&out, &id, tenant.as_deref(), &window, &kept)
+        })
+        .await;
+        match removed {
+            Ok(Ok(files)) if !files.is_empty() => {
+                tracing::info!(query = %job.query.id, "removed {} superseded file(s)", files.len())
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(query = %job.query.id, "superseded files not removed: {e}")
+            }
+            Err(e) => tracing::warn!(query = %job.query.id, "superseded files not removed: {e}"),
+        }
     }
 
     fn why_no_split(&self, query: &Query) -> String {
@@ -303,12 +344,25 @@ impl Executor {
         &self,
         query: &Query,
         window: &Window,
+        deadline: tokio::time::Instant,
         o: &mut Outcome,
     ) -> Result<(HuntResponse, Decoded), CallFailure> {
-        let deadline = tokio::time::Instant::now() + self.opts.throttle_deadline;
         let mut transient = 0u32;
         loop {
-            let permit = self.governor.acquire(self.estimate(&query.id), priority(query)).await;
+            // Sign-in first, so the call goes out as soon as quota admits it.
+            if let Err(e) = self.api.ready().await {
+                return Err(CallFailure::Failed(format!("cannot sign in: {e}")));
+            }
+            let estimate = self.estimate(&query.id);
+            let permit = match self.governor.acquire(estimate, priority(query), deadline).await {
+                Ok(p) => p,
+                Err(waited) => {
+                    return Err(CallFailure::Failed(format!(
+                        "gave up waiting for quota at the {}s deadline: {waited}",
+                        self.opts.throttle_deadline.as_secs()
+                    )));
+                }
+            };
             let result = self.api.run_hunting_query(&query.kql, window).await;
             permit.finish();
             let failure = match result {
@@ -318,26 +372,35 @@ impl Executor {
                     let decoded =
                         tokio::task::spawn_blocking(move || decode::decode(&body, &opts)).await;
                     let id = response_id(&resp);
-                    match decoded {
-                        Ok(Ok(d)) => return Ok((resp, d)),
-                        Ok(Err(e)) => {
-                            format!("the response could not be decoded: {e} [request-id {id}]")
+                    // A body that does not decode will not decode better the next time.
+                    return match decoded {
+                        Ok(Ok(d)) => Ok((resp, d)),
+                        Ok(Err(e)) => Err(CallFailure::Failed(format!(
+                            "the response could not be decoded: {e} [request-id {id}]"
+                        ))),
+                        Err(e) => {
+                            Err(CallFailure::Failed(format!("internal error while decoding: {e}")))
                         }
-                        Err(e) => format!("internal error while decoding: {e}"),
-                    }
+                    };
                 }
                 Err(GraphError::Service(s)) if s.status == 429 => {
                     o.throttled += 1;
                     o.request_ids.extend(s.request_id.clone());
-                    let pause = s.retry_after.unwrap_or_else(|| self.backoff(o.throttled));
-                    self.governor.throttled(pause, &s.message);
+                    // Never straight back (a `Retry-After: 0` or a past date), never longer
+                    // than the job may wait.
+                    let asked = s.retry_after.unwrap_or_else(|| self.backoff(o.throttled));
+                    let pause = asked.max(MIN_THROTTLE_PAUSE);
                     if tokio::time::Instant::now() + pause > deadline {
+                        self.governor.throttled(pause.min(self.opts.throttle_deadline), &s.message);
                         return Err(CallFailure::Failed(format!(
-                            "still throttled after waiting {} times; gave up at the {}s deadline: {s}",
+                            "still throttled after waiting {} times; the service asks for {:.0}s \
+                             more, past the {}s deadline: {s}",
                             o.throttled,
+                            pause.as_secs_f64(),
                             self.opts.throttle_deadline.as_secs()
                         )));
                     }
+                    self.governor.throttled(pause, &s.message);
                     tracing::warn!(query = %query.id, "429: every call to this tenant waits {pause:?}");
                     continue;
                 }
@@ -359,9 +422,9 @@ impl Executor {
                     }
                     s.to_string()
                 }
-                Err(GraphError::Transport { message, client_request_id, .. })
-                    if message.starts_with("timed out") =>
-                {
+                Err(GraphError::Transport {
+                    message, client_request_id, timed_out: true, ..
+                }) => {
                     return Err(CallFailure::Split(format!(
                         "the call timed out ({message}) [client-request-id {client_request_id}]"
                     )));
@@ -438,6 +501,9 @@ fn priority(query: &Query) -> Priority {
 fn response_id(resp: &HuntResponse) -> String {
     resp.request_id.clone().unwrap_or_else(|| resp.client_request_id.clone())
 }
+
+/// The shortest pause after a 429, whatever `Retry-After` says.
+const MIN_THROTTLE_PAUSE: Duration = Duration::from_millis(500);
 
 /// A service answer that means the query ran out of time (so a smaller window may succeed).
 fn is_timeout(s: &ServiceError) -> bool {

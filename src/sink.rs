@@ -10,7 +10,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampNanosecondType;
 use arrow_array::{Array, BooleanArray, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
@@ -151,6 +151,66 @@ pub fn write_with(
 }
 
 /// Refuses a value that is not a single safe path component.
+/// After a job has landed every part of `window`, removes the query's files from earlier runs
+/// whose window lies inside `window` and that this run did not write (`kept`): the parts of an
+/// earlier split answered whole this time, or days that no longer have rows. Returns what was
+/// removed. Files of other windows are never touched.
+pub fn remove_superseded(
+    out: &Path,
+    query_id: &str,
+    tenant: Option<&str>,
+    window: &Window,
+    kept: &[PathBuf],
+) -> Result<Vec<PathBuf>, SinkError> {
+    check_component(out, "query id", query_id)?;
+    let mut dir = out.join(query_id);
+    if let Some(t) = tenant {
+        check_component(out, "tenant", t)?;
+        dir.push(format!("tenant={t}"));
+    }
+    let io_err = |path: &Path| {
+        let path = path.to_owned();
+        move |source| SinkError::Io { path, source }
+    };
+    let mut removed = Vec::new();
+    let days = match fs::read_dir(&dir) {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(removed),
+        Err(e) => return Err(io_err(&dir)(e)),
+    };
+    for day in days {
+        let day = day.map_err(io_err(&dir))?.path();
+        let is_partition =
+            day.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("date="));
+        if !is_partition || !day.is_dir() {
+            continue;
+        }
+        for file in fs::read_dir(&day).map_err(io_err(&day))? {
+            let file = file.map_err(io_err(&day))?.path();
+            let inside = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".parquet"))
+                .and_then(window_of_stem)
+                .is_some_and(|w| w.start >= window.start && w.end <= window.end);
+            if inside && !kept.contains(&file) {
+                fs::remove_file(&file).map_err(io_err(&file))?;
+                removed.push(file);
+            }
+        }
+        sync_dir(&day).map_err(io_err(&day))?;
+    }
+    Ok(removed)
+}
+
+/// The window a file stem (`START_END`) names.
+fn window_of_stem(stem: &str) -> Option<Window> {
+    let (a, b) = stem.split_once('_')?;
+    let start = crate::timespan::parse_datetime(a).ok()?;
+    let end = crate::timespan::parse_datetime(b).ok()?;
+    (start < end).then_some(Window { start, end })
+}
+
 fn check_component(out: &Path, what: &str, value: &str) -> Result<(), SinkError> {
     let unsafe_ =
         value.is_empty() || value == "." || value == ".." || value.contains(['/', '\\', '\0']);
@@ -314,6 +374,7 @@ mod tests {
     use crate::decode::{DecodeOptions, decode};
     use arrow_array::types::{Float64Type, Int64Type};
     use chrono::TimeZone;
+    use chrono::{DateTime, Utc};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use std::collections::HashMap;
 
@@ -554,6 +615,33 @@ mod tests {
     }
 
     #[test]
+    fn superseded_parts_of_the_same_window_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = r#"{"schema":[{"name":"Timestamp","type":"DateTime"}],"results":[{"Timestamp":"2026-11-22T10:30:00Z"},{"Timestamp":"2026-11-22T11:30:00Z"}]}"#;
+        let d = decoded(body, 10);
+        let (t10, t11, t12) =
+            (utc(2026, 11, 22, 10, 0, 0), utc(2026, 11, 22, 11, 0, 0), utc(2026, 11, 22, 12, 0, 0));
+        // An earlier run answered [10,12) in two halves; another query window [12,13) exists.
+        write(dir.path(), &d, &meta(t10, t11, None)).unwrap();
+        write(dir.path(), &d, &meta(t11, t12, None)).unwrap();
+        let other = write(dir.path(), &d, &meta(t12, utc(2026, 11, 22, 13, 0, 0), None)).unwrap();
+        // This run answers [10,12) whole.
+        let whole = Window { start: t10, end: t12 };
+        let kept: Vec<PathBuf> = write(dir.path(), &d, &meta(t10, t12, None))
+            .unwrap()
+            .into_iter()
+            .map(|w| w.path)
+            .collect();
+        let removed =
+            remove_superseded(dir.path(), "encoded-powershell", None, &whole, &kept).unwrap();
+        assert_eq!(removed.len(), 2, "{removed:?}");
+        let left = tree(dir.path());
+        assert_eq!(left.len(), 2, "{left:?}");
+        assert!(other[0].path.exists());
+        assert!(kept.iter().all(|k| k.exists()));
+    }
+
+    #[test]
     fn failed_write_removes_the_temp_file() {
         let dir = tempfile::tempdir().unwrap();
         let m = meta(utc(2026, 11, 22, 10, 0, 0), utc(2026, 11, 22, 11, 0, 0), None);
@@ -604,5 +692,4 @@ mod tests {
         m.query_id = "x..y".into();
         assert_eq!(write(dir.path(), &d, &m).unwrap().len(), 1);
     }
-
 }

@@ -263,7 +263,8 @@ mod tests {
         let by_title = serde_json::json!({"id": 1, "displayName": "  defender experts: x", "systemTags": null});
         assert_eq!(recognise(&by_title), Some(Recognised::TitlePrefix));
         assert_eq!(den_from(&by_title, Recognised::TitlePrefix).unwrap().id, "1");
-        let tagged = serde_json::json!({"id": "2", "displayName": "x", "systemTags": ["DEFENDER EXPERTS "]});
+        let tagged =
+            serde_json::json!({"id": "2", "displayName": "x", "systemTags": ["DEFENDER EXPERTS "]});
         assert_eq!(recognise(&tagged), Some(Recognised::SystemTag));
         let plain = serde_json::json!({"id": "3", "displayName": "Experts say", "systemTags": []});
         assert_eq!(recognise(&plain), None);

@@ -281,13 +281,23 @@ async fn hunting_call(state: &Shared, version: &str, headers: &HeaderMap, body: 
         },
         None => None,
     };
-    let response = answer(state, limits.as_ref(), body, crid).await;
-    if let Some(id) = admitted
-        && let Ok(mut q) = state.quota.lock()
-    {
-        q.finish(id, now_ms());
+    // Ends the call in the quota judge even if the client goes away mid-answer.
+    let _running = admitted.map(|id| RunningCall { state, id });
+    answer(state, limits.as_ref(), body, crid).await
+}
+
+/// A call the quota judge counts as running until this is dropped.
+struct RunningCall<'a> {
+    state: &'a Shared,
+    id: u64,
+}
+
+impl Drop for RunningCall<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut q) = self.state.quota.lock() {
+            q.finish(self.id, now_ms());
+        }
     }
-    response
 }
 
 /// Posts more faults for the coming calls: a JSON list such as `[{"kind":"reset"}]`.

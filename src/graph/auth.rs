@@ -127,6 +127,20 @@ impl Certificate {
     }
 }
 
+/// Whether a sign-in failure may pass if tried again.
+fn is_transient(e: &AuthError) -> bool {
+    match e {
+        AuthError::Transport { .. } => true,
+        AuthError::Refused { error, .. } => {
+            error.status >= 500
+                || error.status == 429
+                || error.error == "temporarily_unavailable"
+                || error.codes.iter().any(|c| matches!(c, 90055 | 90024))
+        }
+        _ => false,
+    }
+}
+
 fn cert_error(path: &Path, message: String) -> AuthError {
     AuthError::Certificate { path: path.to_owned(), message }
 }
@@ -227,7 +241,7 @@ impl TokenSource {
         {
             return Ok(c.token.clone());
         }
-        let (token, lifetime) = self.fetch().await?;
+        let (token, lifetime) = self.fetch_patiently().await?;
         // Renew a tenth of the lifetime early, at most five minutes early.
         let margin = (lifetime / 10).min(Duration::from_secs(300));
         *cache =
@@ -240,6 +254,24 @@ impl TokenSource {
         let mut cache = self.cache.lock().await;
         if cache.as_ref().is_some_and(|c| &c.token == token) {
             *cache = None;
+        }
+    }
+
+    /// Fetches a token, retrying what may pass (unreachable endpoint, 5xx, 429, Entra's
+    /// `temporarily_unavailable` and throttling codes) a few times with backoff; refusals of the
+    /// credentials themselves are final at once.
+    async fn fetch_patiently(&self) -> Result<(Secret, Duration), AuthError> {
+        let mut attempt = 0;
+        loop {
+            match self.fetch().await {
+                Err(e) if attempt < 3 && is_transient(&e) => {
+                    attempt += 1;
+                    let pause = Duration::from_millis(500 << attempt);
+                    tracing::warn!("sign-in failed ({e}); retrying in {pause:?}");
+                    tokio::time::sleep(pause).await;
+                }
+                other => return other,
+            }
         }
     }
 
@@ -334,6 +366,26 @@ mod tests {
             ee.verify_signature(webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY, b"other", &sig)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn only_passing_sign_in_failures_are_retried() {
+        let refused = |status, error: &str, codes: Vec<i64>| AuthError::Refused {
+            url: "u".into(),
+            error: Box::new(EntraError {
+                status,
+                error: error.into(),
+                description: String::new(),
+                codes,
+                trace_id: None,
+                correlation_id: None,
+            }),
+        };
+        assert!(is_transient(&refused(503, "", vec![])));
+        assert!(is_transient(&refused(400, "temporarily_unavailable", vec![])));
+        assert!(is_transient(&refused(400, "invalid_request", vec![90055])));
+        assert!(!is_transient(&refused(401, "invalid_client", vec![7000215])));
+        assert!(is_transient(&AuthError::Transport { url: "u".into(), message: "m".into() }));
     }
 
     #[test]

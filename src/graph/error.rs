@@ -165,7 +165,7 @@ fn body_excerpt(body: &[u8]) -> String {
 pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return Duration::try_from_secs_f64(secs).ok();
     }
     let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
     let delta = when.with_timezone(&chrono::Utc) - now;
@@ -395,6 +395,8 @@ mod tests {
         assert_eq!(parse_retry_after("-1", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("NaN", now), None);
+        assert_eq!(parse_retry_after("1e20", now), None, "too large for a Duration: no panic");
+        assert_eq!(parse_retry_after("inf", now), None);
     }
 
     #[test]

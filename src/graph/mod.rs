@@ -39,6 +39,9 @@ pub enum GraphError {
         url: String,
         /// What went wrong.
         message: String,
+        /// The request was sent but no answer came in time (the query may be too slow for one
+        /// call); false for connection failures, which say nothing about the query.
+        timed_out: bool,
         /// The id hunt sent, to find the call in the service's logs.
         client_request_id: String,
     },
@@ -168,6 +171,11 @@ pub struct HuntResponse {
 
 /// The hunting API as the executor sees it; the seam where tests plug in fakes.
 pub trait HuntApi: Send + Sync {
+    /// Gets ready to call (signs in), so that a call admitted by quota goes out at once.
+    fn ready(&self) -> BoxFuture<'_, Result<(), GraphError>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// Runs `kql` over `window`.
     fn run_hunting_query<'a>(
         &'a self,
@@ -228,6 +236,7 @@ impl GraphClient {
             return Err(GraphError::Transport {
                 url: url.to_owned(),
                 message: format!("refusing to follow a link outside {}", self.settings.graph_url),
+                timed_out: false,
                 client_request_id: String::new(),
             });
         }
@@ -238,6 +247,7 @@ impl GraphClient {
             Err(e) => Err(GraphError::Transport {
                 url: url.to_owned(),
                 message: format!("the response is not JSON: {e} [request-id {id}]"),
+                timed_out: false,
                 client_request_id: resp.client_request_id,
             }),
         }
@@ -263,6 +273,7 @@ impl GraphClient {
             let transport = |e: reqwest::Error| GraphError::Transport {
                 url: url.to_owned(),
                 message: describe_reqwest_error(&e),
+                timed_out: e.is_timeout() && !e.is_connect(),
                 client_request_id: client_request_id.clone(),
             };
             let started = Instant::now();
@@ -314,6 +325,10 @@ impl GraphClient {
 }
 
 impl HuntApi for GraphClient {
+    fn ready(&self) -> BoxFuture<'_, Result<(), GraphError>> {
+        Box::pin(async { self.sign_in().await.map_err(GraphError::from) })
+    }
+
     fn run_hunting_query<'a>(
         &'a self,
         kql: &'a str,
@@ -326,10 +341,10 @@ impl HuntApi for GraphClient {
 /// A one-line account of a reqwest error with its causes, never including credentials (reqwest
 /// errors carry the URL, which holds none in hunt).
 pub fn describe_reqwest_error(e: &reqwest::Error) -> String {
-    let mut out = if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connect() {
+    let mut out = if e.is_connect() {
         "could not connect".to_owned()
+    } else if e.is_timeout() {
+        "timed out".to_owned()
     } else if e.is_body() || e.is_decode() {
         "the response body was cut or unreadable".to_owned()
     } else {

@@ -49,6 +49,24 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// Refuses limits that could never admit a call.
+    pub fn validate(&self) -> Result<(), String> {
+        let checks = [
+            ("calls_per_minute", self.calls_per_minute == 0),
+            ("calls_per_hour", self.calls_per_hour == 0),
+            ("exec_per_hour", self.exec_per_hour < Duration::from_secs(1)),
+            ("exec_per_day", self.exec_per_day < Duration::from_secs(1)),
+            ("max_rows", self.max_rows == 0),
+            ("max_result_bytes", self.max_result_bytes < 1024),
+        ];
+        match checks.iter().find(|(_, bad)| *bad) {
+            Some((key, _)) => {
+                Err(format!("[quota] {key} must be positive (at least 1 s or 1 KiB)"))
+            }
+            None => Ok(()),
+        }
+    }
+
     /// Execution budget per hour in ms.
     pub fn exec_per_hour_ms(&self) -> i64 {
         self.exec_per_hour.as_millis() as i64
@@ -88,6 +106,28 @@ pub struct Governor {
     file: Option<LedgerFile>,
     queue: Mutex<WaitQueue>,
     changed: Notify,
+}
+
+/// The longest 429 pause recorded in the ledger.
+pub const MAX_PAUSE: Duration = Duration::from_secs(3600);
+
+/// Quota did not come before the caller's deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waited {
+    /// The budget still spent at the deadline, if one was (else a 429 pause).
+    pub budget: Option<Budget>,
+    /// Still queued behind other callers at the deadline.
+    pub queued: bool,
+}
+
+impl std::fmt::Display for Waited {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.queued, self.budget) {
+            (true, _) => f.write_str("still queued behind other queries of this tenant"),
+            (false, Some(b)) => write!(f, "the {b:?} budget was still spent"),
+            (false, None) => f.write_str("the tenant was still paused by the service's 429"),
+        }
+    }
 }
 
 /// How urgent a call is: higher is served first when budget is short.
@@ -185,7 +225,12 @@ impl Governor {
     /// Waits until a call expected to run `estimate` fits every budget, then returns a permit.
     /// Callers are served by `priority` (higher first: Defender Experts queries before routine
     /// ones), and in arrival order within a priority.
-    pub async fn acquire(self: &Arc<Self>, estimate: Duration, priority: Priority) -> Permit {
+    pub async fn acquire(
+        self: &Arc<Self>,
+        estimate: Duration,
+        priority: Priority,
+        deadline: tokio::time::Instant,
+    ) -> Result<Permit, Waited> {
         let key = {
             let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
             q.next += 1;
@@ -203,7 +248,10 @@ impl Governor {
                 q.waiting.first() == Some(&key)
             };
             if !first {
-                changed.await;
+                tokio::select! {
+                    _ = changed => {}
+                    _ = tokio::time::sleep_until(deadline) => return Err(Waited { budget: None, queued: true }),
+                }
                 continue;
             }
             let now = self.clock.now_ms();
@@ -213,12 +261,16 @@ impl Governor {
                 l.try_start(now, estimate_ms, limits)
             }) {
                 Ok(ticket) => {
-                    return Permit { governor: Arc::clone(self), ticket: Some(ticket) };
+                    return Ok(Permit { governor: Arc::clone(self), ticket: Some(ticket) });
                 }
                 Err(wait) => {
                     let ms = (wait.retry_at - now).clamp(1, 3_600_000) as u64;
+                    let wake = tokio::time::Instant::now() + Duration::from_millis(ms);
+                    if wake > deadline {
+                        return Err(Waited { budget: wait.budget, queued: false });
+                    }
                     tokio::select! {
-                        _ = tokio::time::sleep(Duration::from_millis(ms)) => {}
+                        _ = tokio::time::sleep_until(wake) => {}
                         _ = changed => {}
                     }
                 }
@@ -229,6 +281,9 @@ impl Governor {
     /// The service said 429: no call to this tenant before `pause` has passed, and the budget
     /// the message names is marked spent. Returns the pause applied.
     pub fn throttled(&self, pause: Duration, message: &str) -> Duration {
+        // A pause beyond an hour is recorded as an hour: the shared ledger must never keep
+        // every process of the tenant waiting on one odd answer.
+        let pause = pause.min(MAX_PAUSE);
         let now = self.clock.now_ms();
         let until = now + pause.as_millis().min(i64::MAX as u128) as i64;
         let limits = &self.limits;
@@ -254,6 +309,29 @@ mod tests {
     use super::*;
     use crate::clock::TokioClock;
 
+    fn far() -> tokio::time::Instant {
+        tokio::time::Instant::now() + Duration::from_secs(86_400 * 7)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_caller_gives_up_at_its_deadline() {
+        let limits = Limits { calls_per_minute: 1, ..Limits::default() };
+        let gov = Governor::new(limits, Arc::new(TokioClock::new()));
+        gov.acquire(Duration::from_millis(1), ROUTINE, far()).await.unwrap().finish();
+        let soon = tokio::time::Instant::now() + Duration::from_secs(10);
+        let err = gov.acquire(Duration::from_millis(1), ROUTINE, soon).await.err().unwrap();
+        assert_eq!(err.budget, Some(Budget::CallsPerMinute));
+        assert!(tokio::time::Instant::now() <= soon);
+    }
+
+    #[test]
+    fn zero_limits_are_refused() {
+        assert!(Limits::default().validate().is_ok());
+        let e = Limits { calls_per_minute: 0, ..Limits::default() }.validate().unwrap_err();
+        assert!(e.contains("calls_per_minute"), "{e}");
+        assert!(Limits { max_rows: 0, ..Limits::default() }.validate().is_err());
+    }
+
     #[tokio::test(start_paused = true)]
     async fn waiting_callers_are_paced_and_served_in_order() {
         let clock = Arc::new(TokioClock::new());
@@ -264,7 +342,7 @@ mod tests {
         for i in 0..90 {
             let (gov, order) = (Arc::clone(&gov), Arc::clone(&order));
             tasks.push(tokio::spawn(async move {
-                let p = gov.acquire(Duration::from_millis(100), ROUTINE).await;
+                let p = gov.acquire(Duration::from_millis(100), ROUTINE, far()).await.unwrap();
                 order.lock().unwrap().push((i, tokio::time::Instant::now()));
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 p.finish();
@@ -295,7 +373,7 @@ mod tests {
         {
             let (gov, order) = (Arc::clone(&gov), Arc::clone(&order));
             tasks.push(tokio::spawn(async move {
-                gov.acquire(Duration::from_millis(1), prio).await.finish();
+                gov.acquire(Duration::from_millis(1), prio, far()).await.unwrap().finish();
                 order.lock().unwrap().push(name);
             }));
             tokio::task::yield_now().await;
@@ -311,7 +389,7 @@ mod tests {
         let gov = Governor::new(Limits::default(), Arc::new(TokioClock::new()));
         let start = tokio::time::Instant::now();
         gov.throttled(Duration::from_millis(2_128), "Please retry again later.");
-        let p = gov.acquire(Duration::from_millis(1), ROUTINE).await;
+        let p = gov.acquire(Duration::from_millis(1), ROUTINE, far()).await.unwrap();
         assert!(tokio::time::Instant::now() - start >= Duration::from_millis(2_128));
         p.finish();
         assert_eq!(gov.usage().calls_minute, 1);

@@ -296,4 +296,11 @@ fn a_timed_out_window_is_answered_in_halves() {
     assert_eq!(v["queries"][0]["parts"], 2, "{v}");
     let statuses: Vec<u16> = env.emu.calls().iter().map(|c| c.status).collect();
     assert_eq!(statuses, vec![504, 200, 200]);
+    assert_eq!(parquet_files(&env.out()).len(), 2);
+    // Run again, answered whole this time: the halves are replaced, not kept beside it.
+    let again =
+        env.hunt(&["run", "queries", "--out", "out", "--timespan", &format!("{start}/{end}")], &[]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(parquet_files(&env.out()).len(), 1);
+    assert_eq!(row_keys(&env.out()), expected_keys(start, end, 360));
 }
