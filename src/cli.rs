@@ -36,6 +36,16 @@ pub enum Command {
     /// Run queries once and write their results as Parquet.
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
+    /// Check query files without calling any API: `path:line:col: severity: message`.
+    #[command(after_help = VALIDATE_HELP)]
+    Validate(ValidateArgs),
+    /// List the library as loaded: id, name, schedule, next run, tables, source.
+    List(ListArgs),
+    /// Show what `hunt schedule` would run next: fire times, windows, quota.
+    Plan(PlanArgs),
+    /// Defender Experts Notifications: save their recommended hunting queries as query files.
+    #[command(subcommand)]
+    Den(DenCommand),
     /// Show the tenant's quota ledger: calls this minute and hour, execution this hour and day.
     #[command(after_help = QUOTA_HELP)]
     Quota(QuotaArgs),
@@ -48,6 +58,100 @@ const QUOTA_HELP: &str = "\
 The ledger is shared by every hunt process of the tenant on this machine (a state file under
 HUNT_STATE_DIR, else $XDG_STATE_HOME/hunt, else ~/.local/state/hunt), so runs started back to back
 spend from one budget. Limits come from hunt.toml [quota] (defaults: the documented figures).";
+
+const VALIDATE_HELP: &str = "\
+Errors (exit 1): unterminated strings, unbalanced brackets, smart quotes used as quotes, queries
+that are empty once comments are removed, invalid cron schedules, files that do not load.
+Warnings: TimeGenerated on Defender tables, datetime() bounds older than the 30-day horizon,
+unknown front-matter keys. Info: no time filter (the window comes from the run's timespan).";
+
+/// `hunt validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Query files or folders.
+    #[arg(default_value = "queries")]
+    pub paths: Vec<PathBuf>,
+}
+
+/// Output format of listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Aligned columns for people.
+    Table,
+    /// One JSON document for scripts.
+    Json,
+}
+
+/// `hunt list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Query files or folders.
+    #[arg(default_value = "queries")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+/// `hunt plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Query files or folders.
+    #[arg(default_value = "queries")]
+    pub paths: Vec<PathBuf>,
+
+    /// Plan from this time (RFC 3339, UTC) instead of now.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+
+    /// How far ahead to plan, e.g. 1h, 1d.
+    #[arg(long = "for", value_name = "DURATION", default_value = "1h")]
+    pub span: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+/// `hunt den …`.
+#[derive(Debug, Subcommand)]
+pub enum DenCommand {
+    /// Pull Defender Experts Notifications and save each distinct recommended hunting query.
+    #[command(after_help = DEN_SYNC_HELP)]
+    Sync(DenSyncArgs),
+}
+
+const DEN_SYNC_HELP: &str = "\
+DENs are incidents whose title starts with \"Defender Experts\", or that carry the \"Defender
+Experts\" system tag, or that an alert from Microsoft Threat Experts (detectionSource
+microsoftThreatExperts) belongs to. Their recommendedHuntingQueries are only on Graph beta; the
+app needs SecurityIncident.Read.All and SecurityAlert.Read.All. Each distinct query (whitespace
+ignored) is saved once; running sync again adds only what is new since the last sync.";
+
+/// `hunt den sync`.
+#[derive(Debug, Args)]
+pub struct DenSyncArgs {
+    /// Where the query files go.
+    #[arg(long, value_name = "DIR", default_value = "queries/den")]
+    pub queries: PathBuf,
+
+    /// Give new DEN queries this cron schedule (e.g. "@hourly"); default: none.
+    #[arg(long, value_name = "CRON")]
+    pub schedule: Option<String>,
+
+    /// Look at every incident, not only those changed since the last sync.
+    #[arg(long)]
+    pub full: bool,
+
+    /// Sync from a built-in emulator with synthetic incidents instead of a tenant.
+    #[arg(long)]
+    pub emulator: bool,
+
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// `hunt quota`.
 #[derive(Debug, Args)]

@@ -255,7 +255,10 @@ pub fn lint_text(
     }
 
     if let Some(q) = query {
-        let file_text = q.kql.as_str();
+        // Front-matter keys live in the file, which is the KQL itself only for a whole .kql file.
+        let whole_file = q.kql_at == (1, 0);
+        let read = if whole_file { None } else { crate::query::read_text(&q.source).ok() };
+        let file_text = read.as_deref().unwrap_or(q.kql.as_str());
         if let Some(schedule) = &q.schedule
             && let Err(e) = Cron::parse(schedule)
         {
@@ -320,6 +323,16 @@ pub fn lint_paths(paths: &[PathBuf], now: DateTime<Utc>) -> Vec<Finding> {
             severity: Severity::Error,
             code,
             message: e.message.clone(),
+        });
+    }
+    for w in &loaded.warnings {
+        out.push(Finding {
+            path: w.path.clone(),
+            line: w.line,
+            col: w.col,
+            severity: Severity::Warning,
+            code: "load",
+            message: w.message.clone(),
         });
     }
     for q in &loaded.queries {

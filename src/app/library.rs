@@ -1,0 +1,166 @@
+//! The library commands, which call no API: `hunt validate`, `hunt list` and `hunt plan`.
+
+use crate::cli::{Format, ListArgs, PlanArgs, ValidateArgs};
+use crate::config::Config;
+use crate::cron::Cron;
+use crate::library;
+use crate::lint::{self, Severity};
+use crate::query::Query;
+use crate::timespan::{self, Window, format_duration};
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use std::io::Write as _;
+use std::process::ExitCode;
+
+pub(super) fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
+    let findings = lint::lint_paths(&args.paths, Utc::now());
+    let mut out = std::io::stdout().lock();
+    for f in &findings {
+        writeln!(out, "{f}")?;
+    }
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let loaded = library::load(&args.paths);
+    eprintln!(
+        "{} files, {} queries: {} errors, {} warnings, {} notes",
+        loaded.files.len(),
+        loaded.queries.len(),
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info)
+    );
+    Ok(ExitCode::from(lint::exit_code(&findings)))
+}
+
+/// The next fire of a query's schedule after `after`, if it has a valid one.
+fn next_fire(q: &Query, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    Cron::parse(q.schedule.as_deref()?).ok()?.next_after(after)
+}
+
+pub(super) fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
+    let loaded = library::load(&args.paths);
+    for e in &loaded.errors {
+        eprintln!("error: {e}");
+    }
+    for w in &loaded.warnings {
+        eprintln!("warning: {w}");
+    }
+    let now = Utc::now();
+    let mut out = std::io::stdout().lock();
+    let rows: Vec<_> =
+        loaded.queries.iter().map(|q| (q, next_fire(q, now), crate::kql::tables(&q.kql))).collect();
+    match args.format {
+        Format::Json => {
+            let items: Vec<_> = rows
+                .iter()
+                .map(|(q, next, tables)| {
+                    json!({
+                        "id": q.id, "name": q.name, "source": q.source, "enabled": q.enabled,
+                        "schedule": q.schedule, "next_run": next.map(timespan::format_datetime),
+                        "lookback": q.lookback.map(format_duration), "delay": q.delay.map(format_duration),
+                        "split": q.split.as_str(), "tags": q.tags, "tables": tables,
+                    })
+                })
+                .collect();
+            writeln!(out, "{}", serde_json::Value::Array(items))?;
+        }
+        Format::Table => {
+            let w = rows.iter().map(|(q, ..)| q.id.len()).max().unwrap_or(2).max(2);
+            writeln!(
+                out,
+                "{:<w$}  {:<14}  {:<20}  {:<40}  SOURCE",
+                "ID", "SCHEDULE", "NEXT RUN", "TABLES"
+            )?;
+            for (q, next, tables) in &rows {
+                let schedule = match (&q.schedule, q.enabled) {
+                    (_, false) => "(disabled)".to_owned(),
+                    (Some(s), true) => s.clone(),
+                    (None, true) => "-".to_owned(),
+                };
+                let next = next
+                    .filter(|_| q.enabled)
+                    .map_or("-".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%SZ").to_string());
+                let tables = tables.join(",");
+                writeln!(
+                    out,
+                    "{:<w$}  {schedule:<14}  {next:<20}  {tables:<40}  {}",
+                    q.id,
+                    q.source.display()
+                )?;
+            }
+            writeln!(
+                out,
+                "\n{} queries from {} files ({} errors, {} warnings)",
+                rows.len(),
+                loaded.files.len(),
+                loaded.errors.len(),
+                loaded.warnings.len()
+            )?;
+        }
+    }
+    Ok(if loaded.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+pub(super) fn plan(args: PlanArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let at = match &args.at {
+        Some(t) => timespan::parse_datetime(t).with_context(|| format!("--at {t}"))?,
+        None => Utc::now(),
+    };
+    let span = timespan::parse_duration(&args.span).context("--for")?;
+    let loaded = library::load(&args.paths);
+    for e in &loaded.errors {
+        eprintln!("error: {e}");
+    }
+    // Every fire in [at, at + span): the window it would run, with no state yet (the first
+    // window of a schedule is its lookback).
+    let mut fires: Vec<(DateTime<Utc>, &Query, Window)> = Vec::new();
+    for q in loaded.queries.iter().filter(|q| q.enabled) {
+        let Some(cron) = q.schedule.as_deref().and_then(|s| Cron::parse(s).ok()) else {
+            continue;
+        };
+        let (lookback, delay) =
+            (q.lookback.unwrap_or(chrono::Duration::days(1)), q.delay.unwrap_or_default());
+        let mut after = at - chrono::Duration::nanoseconds(1);
+        let mut previous_end: Option<DateTime<Utc>> = None;
+        while let Some(t) = cron.next_after(after).filter(|t| *t < at + span) {
+            let end = t - delay;
+            let start = previous_end.unwrap_or(end - lookback);
+            fires.push((t, q, Window { start, end }));
+            previous_end = Some(end);
+            after = t;
+        }
+    }
+    fires.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    let per_hour = f64::from(config.quota.calls_per_hour) * span.num_seconds() as f64 / 3600.0;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            let items: Vec<_> = fires
+                .iter()
+                .map(|(t, q, w)| json!({"query": q.id, "fires_at": timespan::format_datetime(*t), "window": w.to_string(), "calls": 1}))
+                .collect();
+            let v = json!({"at": timespan::format_datetime(at), "for": format_duration(span), "fires": items,
+                           "calls": fires.len(), "calls_allowed": per_hour.floor()});
+            writeln!(out, "{v}")?;
+        }
+        Format::Table => {
+            let w = fires.iter().map(|(_, q, _)| q.id.len()).max().unwrap_or(5).max(5);
+            writeln!(out, "{:<20}  {:<w$}  WINDOW", "FIRES AT", "QUERY")?;
+            for (t, q, win) in &fires {
+                writeln!(out, "{:<20}  {:<w$}  {win}", t.format("%Y-%m-%d %H:%M:%SZ"), q.id)?;
+            }
+            writeln!(
+                out,
+                "\n{} windows in the {} from {}: at least {} calls of the {:.0} the tenant allows \
+                 in that time (more if a result must be split); first windows are each query's \
+                 lookback, later ones start where the previous ended",
+                fires.len(),
+                format_duration(span),
+                timespan::format_datetime(at),
+                fires.len(),
+                per_hour.floor()
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,96 @@
+//! The composition root: one function per subcommand, wiring library → windows → executor →
+//! report, DEN sync, and the emulator. Everything here speaks `anyhow`; exit codes are decided
+//! here.
+
+mod den;
+mod emulator;
+mod library;
+mod quota;
+mod run;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+use crate::emulator::{Emulator, EmulatorConfig};
+use crate::graph::{GraphClient, Settings};
+use crate::quota::store::{LedgerFile, default_state_dir};
+use anyhow::Context as _;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// An error that means "nothing ran": usage, configuration or sign-in (exit code 2).
+pub const EXIT_USAGE: u8 = 2;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    init_logging(cli.verbose);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let config = match &cli.config {
+        Some(path) => Config::load(path, true)?,
+        None => Config::load(std::path::Path::new("hunt.toml"), false)?,
+    };
+    rt.block_on(async move {
+        match cli.command {
+            Command::Run(args) => run::run_queries(args, config).await,
+            Command::Validate(args) => library::validate(args),
+            Command::List(args) => library::list(args),
+            Command::Plan(args) => library::plan(args, &config),
+            Command::Den(args) => den::den(args, config).await,
+            Command::Quota(args) => quota::show_quota(args, config),
+            Command::Emulator(args) => emulator::serve_emulator(args).await,
+        }
+    })
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// The folder for hunt's state files.
+fn state_dir() -> PathBuf {
+    default_state_dir(|k| std::env::var(k).ok())
+}
+
+/// The ledger file of a tenant.
+fn ledger_file(tenant_id: &str) -> LedgerFile {
+    LedgerFile::new(&state_dir(), &crate::query::slug(&tenant_id.to_ascii_lowercase()))
+}
+
+/// Where to connect: the environment's tenant, or a private emulator started here (returned so
+/// that it lives as long as the caller needs it).
+async fn connect(emulator: bool, config: &Config) -> anyhow::Result<(Settings, Option<Emulator>)> {
+    let (mut settings, emu) = if emulator {
+        let emu = Emulator::start(EmulatorConfig::default(), (Ipv4Addr::LOCALHOST, 0).into())
+            .await
+            .context("cannot start the built-in emulator")?;
+        eprintln!("using the built-in emulator at {} (synthetic data, no tenant)", emu.url());
+        let env = emu.env();
+        let var = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+        (Settings::from_env(var)?, Some(emu))
+    } else {
+        (Settings::from_env(|k| std::env::var(k).ok())?, None)
+    };
+    // The service refuses results over max_result_bytes; its JSON is allowed twice that before
+    // hunt stops reading, so a runaway body cannot exhaust memory.
+    settings.max_body_bytes =
+        usize::try_from(config.quota.max_result_bytes.saturating_mul(2)).unwrap_or(usize::MAX);
+    Ok((settings, emu))
+}
+
+/// A signed-in Graph client; sign-in failures mean nothing ran.
+async fn signed_in(settings: Settings) -> anyhow::Result<GraphClient> {
+    let client = GraphClient::new(settings)?;
+    client.sign_in().await.context("cannot sign in; nothing was run")?;
+    Ok(client)
+}
