@@ -21,7 +21,7 @@ fn wrong_secret_exits_2_shows_the_aadsts_code_and_never_the_secret() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("AADSTS7000215"), "{run:?}");
     assert!(run.stderr.contains("invalid_client"), "{run:?}");
-    assert!(run.stderr.contains("no query was run"), "{run:?}");
+    assert!(run.stderr.contains("nothing was run"), "{run:?}");
     assert!(!run.stderr.contains(secret) && !run.stdout.contains(secret), "{run:?}");
     assert_eq!(env.emu.stats().hunting_calls, 0);
     assert!(!env.out().exists());
