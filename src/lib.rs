@@ -29,5 +29,6 @@ pub mod lint;
 pub mod query;
 pub mod quota;
 pub mod report;
+pub mod schedule;
 pub mod sink;
 pub mod timespan;
