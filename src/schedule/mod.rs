@@ -1,4 +1,12 @@
-//! Scheduling: the pure planner that tiles each query's windows, the daemon that runs them, and
-//! the state store that remembers how far each query has covered.
+//! `hunt schedule`: runs each query window after window on its cron schedule.
+//!
+//! * `planner`: what is due for a query, pure: windows that tile time from its watermark;
+//! * `daemon`: the loop that runs what is due and records it;
+//! * `state`: what has been covered, run and skipped, in a SQLite file that survives restarts and
+//!   that `hunt status` and `hunt plan` read while the daemon writes;
+//! * `status`: `hunt status`'s table and JSON.
 
+pub mod daemon;
 pub mod planner;
+pub mod state;
+pub mod status;
