@@ -12,6 +12,10 @@ pub struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
+    /// Log format on stderr: text for people, json for log collectors.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
     /// Configuration file (quota limits, retries, splitting). Default: ./hunt.toml if present.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -30,12 +34,26 @@ Try it without a tenant: hunt run queries/ --emulator
 Exit codes: 0 all went well; 1 some query failed (the others still ran and landed);
 2 usage, configuration or sign-in error (nothing ran).";
 
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per event.
+    Json,
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run queries once and write their results as Parquet.
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
+    /// Run every scheduled query window after window until SIGINT/SIGTERM.
+    #[command(after_help = SCHEDULE_HELP)]
+    Schedule(ScheduleArgs),
+    /// Show the scheduler's state: watermarks, last runs, failures, next fires.
+    Status(StatusArgs),
     /// Check query files without calling any API: `path:line:col: severity: message`.
     #[command(after_help = VALIDATE_HELP)]
     Validate(ValidateArgs),
@@ -64,6 +82,59 @@ Errors (exit 1): unterminated strings, unbalanced brackets, smart quotes used as
 that are empty once comments are removed, invalid cron schedules, files that do not load.
 Warnings: TimeGenerated on Defender tables, datetime() bounds older than the 30-day horizon,
 unknown front-matter keys. Info: no time filter (the window comes from the run's timespan).";
+
+const SCHEDULE_HELP: &str = "\
+Each query with a `schedule` (5-field cron, 6-field with seconds, @hourly…, UTC) runs at every fire
+time T over [where its previous window ended, T - delay); its first window is its `lookback` before
+the latest fire. Windows tile time with no gap and no overlap, across restarts and outages: a
+missed stretch is caught up as one window (split if the service needs). State (watermarks and run
+history) is kept in an SQLite file in the state folder; `hunt status` reads it while this runs.
+Query files are re-read when they change. On SIGINT/SIGTERM hunt stops taking work, lets windows
+in flight finish (--grace), saves, and exits 0.";
+
+/// `hunt schedule`.
+#[derive(Debug, Args)]
+pub struct ScheduleArgs {
+    /// Query files or folders.
+    #[arg(default_value = "queries")]
+    pub paths: Vec<PathBuf>,
+
+    /// Where results go.
+    #[arg(long, value_name = "DIR", default_value = "output")]
+    pub out: PathBuf,
+
+    /// How long windows in flight may take to finish after a stop signal, e.g. 30s.
+    #[arg(long, value_name = "DURATION", default_value = "30s")]
+    pub grace: String,
+
+    /// How often to look for changed query files, e.g. 10s.
+    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    pub reload: String,
+
+    /// Windows in flight at once (default: hunt.toml [run] concurrency, else 3).
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub concurrency: Option<u16>,
+
+    /// Run against a built-in emulator with synthetic data instead of a tenant.
+    #[arg(long)]
+    pub emulator: bool,
+}
+
+/// `hunt status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Query files or folders (for next fire times).
+    #[arg(default_value = "queries")]
+    pub paths: Vec<PathBuf>,
+
+    /// The state of `hunt schedule --emulator` rather than of AZURE_TENANT_ID.
+    #[arg(long)]
+    pub emulator: bool,
+
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// `hunt validate`.
 #[derive(Debug, Args)]

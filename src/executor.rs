@@ -53,6 +53,8 @@ pub struct Outcome {
     pub retried: u32,
     /// Windows whose result is known to be cut (kept, marked incomplete).
     pub incomplete: Vec<Window>,
+    /// Windows that did not land at all (their rows are missing).
+    pub failed: Vec<Window>,
     /// Things the user should know that are not failures.
     pub warnings: Vec<String>,
     /// Why the job (or part of it) failed, if it did.
@@ -73,6 +75,7 @@ impl Outcome {
             throttled: 0,
             retried: 0,
             incomplete: Vec::new(),
+            failed: Vec::new(),
             warnings: Vec::new(),
             error: None,
         }
@@ -182,6 +185,7 @@ impl Executor {
                 Err(e) => match by_task.remove(&e.id()) {
                     Some((i, job)) => {
                         let mut o = Outcome::new(job);
+                        o.failed.push(o.job.window);
                         o.error = Some(format!("internal error, please report it: {e}"));
                         (i, o)
                     }
@@ -226,10 +230,14 @@ impl Executor {
                         stack.push(a);
                     }
                     None => {
+                        o.failed.push(window);
                         errors.push(format!("window {window}: {why}{}", self.why_no_split(query)))
                     }
                 },
-                Err(CallFailure::Failed(why)) => errors.push(format!("window {window}: {why}")),
+                Err(CallFailure::Failed(why)) => {
+                    o.failed.push(window);
+                    errors.push(format!("window {window}: {why}"))
+                }
             }
         }
         if o.parts > 1
@@ -484,18 +492,23 @@ impl Executor {
                 o.mismatched_cells += mismatched;
                 o.files.extend(files);
             }
-            Ok(Err(e)) => errors.push(format!(
-                "window {window}: the results could not be written: {e} [request-id {id}]"
-            )),
-            Err(e) => errors.push(format!("window {window}: internal error while writing: {e}")),
+            Ok(Err(e)) => {
+                o.failed.push(*window);
+                errors.push(format!(
+                    "window {window}: the results could not be written: {e} [request-id {id}]"
+                ))
+            }
+            Err(e) => {
+                o.failed.push(*window);
+                errors.push(format!("window {window}: internal error while writing: {e}"))
+            }
         }
     }
 }
 
 /// Queries saved from Defender Experts Notifications go first when quota is short.
 fn priority(query: &Query) -> Priority {
-    let den = query.extra.contains_key("den") || query.tags.iter().any(|t| t == "defender-experts");
-    if den { DEFENDER_EXPERTS } else { ROUTINE }
+    if query.is_defender_experts() { DEFENDER_EXPERTS } else { ROUTINE }
 }
 
 fn response_id(resp: &HuntResponse) -> String {

@@ -32,6 +32,14 @@ pub enum SplitPolicy {
     Never,
 }
 
+impl Query {
+    /// A query saved from a Defender Experts Notification (front matter `den:` or the tag
+    /// `defender-experts`): served first when quota is short.
+    pub fn is_defender_experts(&self) -> bool {
+        self.extra.contains_key("den") || self.tags.iter().any(|t| t == "defender-experts")
+    }
+}
+
 impl SplitPolicy {
     /// `auto` or `never`.
     pub fn as_str(&self) -> &'static str {

@@ -7,8 +7,9 @@ mod emulator;
 mod library;
 mod quota;
 mod run;
+mod schedule;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, LogFormat};
 use crate::config::Config;
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::graph::{GraphClient, Settings};
@@ -23,7 +24,9 @@ pub const EXIT_USAGE: u8 = 2;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    init_logging(cli.verbose);
+    // A daemon's runs are worth logging by default; one-off commands stay quiet.
+    let daemon = matches!(cli.command, Command::Schedule(_));
+    init_logging(cli.verbose, cli.log_format, daemon);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -35,6 +38,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     rt.block_on(async move {
         match cli.command {
             Command::Run(args) => run::run_queries(args, config).await,
+            Command::Schedule(args) => schedule::schedule(args, config).await,
+            Command::Status(args) => schedule::status(args),
             Command::Validate(args) => library::validate(args),
             Command::List(args) => library::list(args),
             Command::Plan(args) => library::plan(args, &config),
@@ -45,16 +50,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info",
+fn init_logging(verbose: u8, format: LogFormat, daemon: bool) {
+    let default = match (verbose, daemon) {
+        (0, false) => "warn",
+        (0, true) | (1, _) => "info",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
 }
 
 /// The folder for hunt's state files.

@@ -6,4 +6,7 @@ mod quota_sim;
 mod readme;
 mod resilience;
 mod run;
+mod schedule;
+mod schedule_sim;
+mod sim;
 mod util;

@@ -2,79 +2,15 @@
 //! clock against an in-process service that enforces the documented budgets with the emulator's
 //! own (independent) quota judge and answers 429 when they are overspent.
 
-use futures_util::future::BoxFuture;
-use hunt::clock::{Clock, TokioClock};
+use crate::sim::SimService;
+use hunt::clock::TokioClock;
 use hunt::emulator::quota::ServiceQuota;
 use hunt::executor::{ExecOptions, Executor, Job};
-use hunt::graph::error::ServiceError;
-use hunt::graph::{GraphError, HuntApi, HuntResponse};
 use hunt::quota::{Governor, Limits};
 use hunt::timespan::Window;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-/// A service whose calls take `duration` and whose quotas are those of `limits`.
-struct SimService {
-    clock: Arc<TokioClock>,
-    limits: Limits,
-    duration: Duration,
-    quota: Mutex<ServiceQuota>,
-    refused: AtomicU64,
-    starts: Mutex<Vec<i64>>,
-}
-
-impl SimService {
-    fn new(clock: Arc<TokioClock>, limits: Limits, duration: Duration) -> Arc<SimService> {
-        Arc::new(SimService {
-            clock,
-            limits,
-            duration,
-            quota: Mutex::new(ServiceQuota::default()),
-            refused: AtomicU64::new(0),
-            starts: Mutex::new(Vec::new()),
-        })
-    }
-}
-
-const EMPTY: &[u8] = br#"{"schema":[{"name":"Timestamp","type":"DateTime"}],"results":[]}"#;
-
-impl HuntApi for SimService {
-    fn run_hunting_query<'a>(
-        &'a self,
-        _kql: &'a str,
-        _window: &'a Window,
-    ) -> BoxFuture<'a, Result<HuntResponse, GraphError>> {
-        Box::pin(async move {
-            let now = self.clock.now_ms();
-            let admitted = self.quota.lock().unwrap().admit(now, &self.limits);
-            let id = match admitted {
-                Ok(id) => id,
-                Err(r) => {
-                    self.refused.fetch_add(1, Ordering::Relaxed);
-                    return Err(GraphError::Service(ServiceError {
-                        status: 429,
-                        code: "TooManyRequests".into(),
-                        message: r.message,
-                        request_id: None,
-                        client_request_id: None,
-                        date: None,
-                        retry_after: Some(Duration::from_secs_f64(r.retry_after)),
-                    }));
-                }
-            };
-            self.starts.lock().unwrap().push(now);
-            tokio::time::sleep(self.duration).await;
-            self.quota.lock().unwrap().finish(id, self.clock.now_ms());
-            Ok(HuntResponse {
-                body: bytes::Bytes::from_static(EMPTY),
-                request_id: Some("sim".into()),
-                client_request_id: "sim".into(),
-                elapsed: self.duration,
-            })
-        })
-    }
-}
 
 fn jobs(n: usize, start: chrono::DateTime<chrono::Utc>) -> Vec<Job> {
     (0..n)

@@ -46,6 +46,17 @@ impl TestEnv {
 
     /// `hunt ARGS` with the emulator's environment, overridden by `extra`.
     pub fn hunt(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
+        Run::from(self.command(args, extra).output().unwrap())
+    }
+
+    /// `hunt ARGS` started in the background (output discarded).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        let mut cmd = self.command(args, &[]);
+        cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        cmd.spawn().unwrap()
+    }
+
+    fn command(&self, args: &[&str], extra: &[(&str, &str)]) -> Command {
         let mut cmd = hunt_cmd();
         cmd.current_dir(self.dir.path());
         for (k, v) in self.emu.env() {
@@ -55,7 +66,8 @@ impl TestEnv {
         for (k, v) in extra {
             cmd.env(k, v);
         }
-        Run::from(cmd.args(args).output().unwrap())
+        cmd.args(args);
+        cmd
     }
 }
 

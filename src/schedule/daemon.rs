@@ -1,0 +1,328 @@
+//! The scheduling daemon: the one loop of `hunt schedule`. It reloads the library when files
+//! change, asks the planner what is due for each scheduled query, hands due windows to the
+//! executor (Defender Experts queries first, then the most overdue; the quota governor paces
+//! them), records each outcome in the state store, advancing a query's watermark only once its
+//! window has landed, and sleeps until the next fire. On shutdown it stops taking work, lets
+//! in-flight windows finish within a grace period, and returns.
+
+use super::planner::{self, Step, Timing};
+use super::state::{RunRecord, RunStatus, StateStore};
+use crate::clock::Clock;
+use crate::cron::Cron;
+use crate::executor::{Executor, Job, Outcome};
+use crate::library;
+use crate::query::Query;
+use crate::timespan::Window;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// How the daemon behaves.
+#[derive(Debug, Clone)]
+pub struct DaemonOptions {
+    /// Where the query library is.
+    pub paths: Vec<PathBuf>,
+    /// How often to look for changed query files.
+    pub reload_every: Duration,
+    /// How long in-flight windows may take to finish after a shutdown signal.
+    pub grace: Duration,
+    /// How much history the service keeps (older spans are reported as gaps).
+    pub horizon: chrono::Duration,
+    /// Windows in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for DaemonOptions {
+    fn default() -> Self {
+        DaemonOptions {
+            paths: vec![PathBuf::from("queries")],
+            reload_every: Duration::from_secs(10),
+            grace: Duration::from_secs(30),
+            horizon: chrono::Duration::days(30),
+            concurrency: 3,
+        }
+    }
+}
+
+/// What a daemon run did, for its last words and for tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DaemonSummary {
+    /// Windows that landed.
+    pub landed: usize,
+    /// Windows that failed (to be retried at their query's next fire).
+    pub failed: usize,
+    /// Windows still running at the end of the grace period (their files are replaced when they
+    /// run again).
+    pub abandoned: usize,
+}
+
+/// A window due, and the fire time it belongs to.
+struct DueJob {
+    job: Job,
+    fire: DateTime<Utc>,
+}
+
+/// A scheduled query as the daemon keeps it.
+struct Scheduled {
+    query: Arc<Query>,
+    cron: Cron,
+}
+
+/// The daemon.
+pub struct Daemon {
+    opts: DaemonOptions,
+    executor: Arc<Executor>,
+    state: Arc<StateStore>,
+    clock: Arc<dyn Clock>,
+    /// Called with each recorded run (the terminal's one-line status).
+    on_run: Box<dyn Fn(&RunRecord) + Send + Sync>,
+}
+
+/// Fingerprint of the library on disk: changes when a file is added, removed or edited.
+fn fingerprint(paths: &[PathBuf]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut stack: Vec<PathBuf> = paths.to_vec();
+    let mut entries = Vec::new();
+    while let Some(p) = stack.pop() {
+        let Ok(meta) = std::fs::metadata(&p) else { continue };
+        if meta.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(&p) {
+                stack.extend(rd.filter_map(|e| e.ok().map(|e| e.path())));
+            }
+        } else {
+            entries.push((p, meta.len(), meta.modified().ok()));
+        }
+    }
+    entries.sort();
+    entries.hash(&mut h);
+    h.finish()
+}
+
+impl Daemon {
+    /// A daemon running `opts.paths` through `executor`, remembering in `state`.
+    pub fn new(
+        opts: DaemonOptions,
+        executor: Arc<Executor>,
+        state: Arc<StateStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Daemon {
+        Daemon { opts, executor, state, clock, on_run: Box::new(|_| {}) }
+    }
+
+    /// Calls `f` with every run recorded.
+    pub fn on_run(mut self, f: impl Fn(&RunRecord) + Send + Sync + 'static) -> Daemon {
+        self.on_run = Box::new(f);
+        self
+    }
+
+    fn load(&self) -> BTreeMap<String, Scheduled> {
+        let loaded = library::load(&self.opts.paths);
+        for e in &loaded.errors {
+            tracing::error!("{e}");
+        }
+        let mut scheduled = BTreeMap::new();
+        for q in loaded.queries.into_iter().filter(|q| q.enabled) {
+            let Some(expr) = q.schedule.clone() else { continue };
+            match Cron::parse(&expr) {
+                Ok(cron) => {
+                    scheduled.insert(q.id.clone(), Scheduled { query: Arc::new(q), cron });
+                }
+                Err(e) => tracing::error!(query = %q.id, "not scheduled: {e}"),
+            }
+        }
+        tracing::info!(queries = scheduled.len(), "library loaded");
+        scheduled
+    }
+
+    /// The windows due now, best first: Defender Experts queries, then the most overdue.
+    fn due(
+        &self,
+        library: &BTreeMap<String, Scheduled>,
+        busy: &HashSet<String>,
+        now: DateTime<Utc>,
+    ) -> (Vec<DueJob>, Option<DateTime<Utc>>) {
+        let watermarks = match self.state.watermarks() {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::error!("cannot read the schedule state: {e}");
+                return (Vec::new(), Some(now + chrono::Duration::seconds(5)));
+            }
+        };
+        let mut due = Vec::new();
+        let mut next_fire: Option<DateTime<Utc>> = None;
+        for (id, s) in library.iter().filter(|(id, _)| !busy.contains(*id)) {
+            let q = &s.query;
+            let timing = Timing {
+                cron: &s.cron,
+                lookback: q.lookback.unwrap_or(chrono::Duration::days(1)),
+                delay: q.delay.unwrap_or_default(),
+            };
+            match planner::step(timing, watermarks.get(id).copied(), now, self.opts.horizon) {
+                Step::Run { window, fire, gap } => {
+                    if let Some(gap) = gap {
+                        let reason =
+                            "older than the service keeps: these events can no longer be hunted";
+                        tracing::warn!(query = %id, %gap, "{reason}");
+                        if let Err(e) = self.state.record_gap(id, gap, reason) {
+                            tracing::error!(query = %id, "cannot record a gap: {e}");
+                            continue;
+                        }
+                    }
+                    if window.start < window.end {
+                        due.push(DueJob { job: Job { query: Arc::clone(q), window }, fire });
+                    }
+                }
+                Step::Idle { next_fire: Some(t) } => {
+                    next_fire = Some(next_fire.map_or(t, |n| n.min(t)));
+                }
+                Step::Idle { next_fire: None } => {}
+            }
+        }
+        due.sort_by(|a, b| {
+            let (qa, qb) = (&a.job.query, &b.job.query);
+            let den = |q: &Query| q.is_defender_experts();
+            den(qb).cmp(&den(qa)).then(a.fire.cmp(&b.fire)).then(qa.id.cmp(&qb.id))
+        });
+        (due, next_fire)
+    }
+
+    /// Records an outcome; returns whether the window landed.
+    fn record(&self, outcome: &Outcome, started: DateTime<Utc>) -> bool {
+        // Every part landed (some perhaps marked incomplete): the window is covered.
+        let landed = outcome.failed.is_empty();
+        let status = if !landed {
+            RunStatus::Failed
+        } else if outcome.incomplete.is_empty() {
+            RunStatus::Ok
+        } else {
+            RunStatus::Incomplete
+        };
+        let run = RunRecord {
+            query_id: outcome.job.query.id.clone(),
+            window: outcome.job.window,
+            status,
+            rows: outcome.rows as u64,
+            files: outcome.files.iter().map(|f| f.path.display().to_string()).collect(),
+            request_ids: outcome.request_ids.clone(),
+            started,
+            seconds: outcome.elapsed.as_secs_f64(),
+            error: outcome.error.clone(),
+        };
+        let advance = landed.then_some(outcome.job.window.end);
+        if let Err(e) = self.state.record(&run, advance) {
+            tracing::error!(query = %run.query_id, window = %run.window, "cannot record the run: {e}");
+            return false;
+        }
+        tracing::info!(
+            query = %run.query_id, window = %run.window, status = ?run.status, rows = run.rows,
+            files = run.files.len(), seconds = run.seconds, error = run.error.as_deref().unwrap_or(""),
+            "run"
+        );
+        (self.on_run)(&run);
+        landed
+    }
+
+    /// Runs until `shutdown` turns true.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) -> DaemonSummary {
+        let mut summary = DaemonSummary::default();
+        let permits = Arc::new(tokio::sync::Semaphore::new(self.opts.concurrency.max(1)));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Outcome, DateTime<Utc>)>();
+        let mut busy: HashSet<String> = HashSet::new();
+        let mut tasks: HashMap<String, tokio::task::AbortHandle> = HashMap::new();
+        let mut library = self.load();
+        let mut print = fingerprint(&self.opts.paths);
+        let mut next_reload = tokio::time::Instant::now() + self.opts.reload_every;
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            if tokio::time::Instant::now() >= next_reload {
+                let now_print = fingerprint(&self.opts.paths);
+                if now_print != print {
+                    library = self.load();
+                    print = now_print;
+                }
+                next_reload = tokio::time::Instant::now() + self.opts.reload_every;
+            }
+            let now = self.clock.now();
+            let (due, next_fire) = self.due(&library, &busy, now);
+            for DueJob { job, .. } in due {
+                let id = job.query.id.clone();
+                let (exec, tx, permits, clock) = (
+                    Arc::clone(&self.executor),
+                    tx.clone(),
+                    Arc::clone(&permits),
+                    Arc::clone(&self.clock),
+                );
+                busy.insert(id.clone());
+                let handle = tokio::spawn(async move {
+                    let _permit = permits.acquire_owned().await;
+                    let started = clock.now();
+                    let outcome = exec.run_one(job).await;
+                    let _ = tx.send((outcome, started));
+                });
+                tasks.insert(id, handle.abort_handle());
+            }
+            let wake = next_fire.map_or(Duration::from_secs(3600), |t| {
+                (t - self.clock.now()).to_std().unwrap_or(Duration::ZERO)
+            });
+            let until = (tokio::time::Instant::now() + wake).min(next_reload);
+            tokio::select! {
+                Some((outcome, started)) = rx.recv() => {
+                    let id = outcome.job.query.id.clone();
+                    busy.remove(&id);
+                    tasks.remove(&id);
+                    if self.record(&outcome, started) { summary.landed += 1 } else { summary.failed += 1 }
+                }
+                _ = tokio::time::sleep_until(until) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        // Shutdown: no new work; in-flight windows get the grace period.
+        tracing::info!(in_flight = busy.len(), "shutting down");
+        let deadline = tokio::time::Instant::now() + self.opts.grace;
+        while !busy.is_empty() {
+            tokio::select! {
+                Some((outcome, started)) = rx.recv() => {
+                    busy.remove(&outcome.job.query.id);
+                    tasks.remove(&outcome.job.query.id);
+                    if self.record(&outcome, started) { summary.landed += 1 } else { summary.failed += 1 }
+                }
+                _ = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+        for (id, task) in tasks {
+            tracing::warn!(query = %id, "abandoned at shutdown: the window runs again next time");
+            task.abort();
+            summary.abandoned += 1;
+        }
+        summary
+    }
+}
+
+/// The one-line status of a run, for a terminal.
+pub fn status_line(run: &RunRecord) -> String {
+    let status = match run.status {
+        RunStatus::Ok => "ok",
+        RunStatus::Incomplete => "INCOMPLETE",
+        RunStatus::Failed => "FAILED",
+    };
+    let mut line = format!(
+        "{} {} {} {status} {} rows {} files {:.1}s",
+        Utc::now().format("%H:%M:%S"),
+        run.query_id,
+        Window::to_string(&run.window),
+        run.rows,
+        run.files.len(),
+        run.seconds
+    );
+    if let Some(e) = &run.error {
+        line.push_str(": ");
+        line.push_str(e);
+    }
+    line
+}
