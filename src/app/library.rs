@@ -6,6 +6,8 @@ use crate::cron::Cron;
 use crate::library;
 use crate::lint::{self, Severity};
 use crate::query::Query;
+use crate::schedule::planner::{self, Step, Timing};
+use crate::schedule::state::StateStore;
 use crate::timespan::{self, Window, format_duration};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
@@ -101,6 +103,12 @@ pub(super) fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     Ok(if loaded.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// The schedule state of `AZURE_TENANT_ID`, if there is one.
+fn schedule_state() -> Option<StateStore> {
+    let tenant = std::env::var("AZURE_TENANT_ID").ok()?;
+    StateStore::open_read_only(&super::schedule::state_file(Some(&tenant))).ok()
+}
+
 pub(super) fn plan(args: PlanArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let at = match &args.at {
         Some(t) => timespan::parse_datetime(t).with_context(|| format!("--at {t}"))?,
@@ -111,22 +119,30 @@ pub(super) fn plan(args: PlanArgs, config: &Config) -> anyhow::Result<ExitCode> 
     for e in &loaded.errors {
         eprintln!("error: {e}");
     }
-    // Every fire in [at, at + span): the window it would run, with no state yet (the first
-    // window of a schedule is its lookback).
+    // Every fire in [at, at + span) and the window the scheduler's planner gives it, from the
+    // watermarks of the schedule state when there is one.
+    let watermarks = schedule_state().and_then(|s| s.watermarks().ok()).unwrap_or_default();
     let mut fires: Vec<(DateTime<Utc>, &Query, Window)> = Vec::new();
     for q in loaded.queries.iter().filter(|q| q.enabled) {
         let Some(cron) = q.schedule.as_deref().and_then(|s| Cron::parse(s).ok()) else {
             continue;
         };
-        let (lookback, delay) =
-            (q.lookback.unwrap_or(chrono::Duration::days(1)), q.delay.unwrap_or_default());
+        let timing = Timing {
+            cron: &cron,
+            lookback: q.lookback.unwrap_or(chrono::Duration::days(1)),
+            delay: q.delay.unwrap_or_default(),
+        };
+        let mut covered = watermarks.get(&q.id).copied();
         let mut after = at - chrono::Duration::nanoseconds(1);
-        let mut previous_end: Option<DateTime<Utc>> = None;
         while let Some(t) = cron.next_after(after).filter(|t| *t < at + span) {
-            let end = t - delay;
-            let start = previous_end.unwrap_or(end - lookback);
-            fires.push((t, q, Window { start, end }));
-            previous_end = Some(end);
+            if let Step::Run { window, .. } =
+                planner::step(timing, covered, t, chrono::Duration::days(30))
+            {
+                if window.start < window.end {
+                    fires.push((t, q, window));
+                }
+                covered = Some(window.end);
+            }
             after = t;
         }
     }
@@ -152,8 +168,9 @@ pub(super) fn plan(args: PlanArgs, config: &Config) -> anyhow::Result<ExitCode> 
             writeln!(
                 out,
                 "\n{} windows in the {} from {}: at least {} calls of the {:.0} the tenant allows \
-                 in that time (more if a result must be split); first windows are each query's \
-                 lookback, later ones start where the previous ended",
+                 in that time (more if a result must be split); each window starts where the \
+                 query's previous one ended (its watermark in the schedule state), or is its \
+                 lookback for a query never run",
                 fires.len(),
                 format_duration(span),
                 timespan::format_datetime(at),

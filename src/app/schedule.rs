@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 /// The state file of a tenant's schedule (or of the emulator's).
-fn state_file(tenant_id: Option<&str>) -> PathBuf {
+pub(super) fn state_file(tenant_id: Option<&str>) -> PathBuf {
     let name = match tenant_id {
         Some(t) => crate::query::slug(&t.to_ascii_lowercase()),
         None => "emulator".to_owned(),
