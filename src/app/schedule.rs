@@ -75,6 +75,7 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
         landed = summary.landed,
         failed = summary.failed,
         abandoned = summary.abandoned,
+        not_started = summary.not_started,
         "hunt schedule stopped"
     );
     Ok(ExitCode::SUCCESS)

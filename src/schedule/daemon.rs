@@ -57,6 +57,16 @@ pub struct DaemonSummary {
     /// Windows still running at the end of the grace period (their files are replaced when they
     /// run again).
     pub abandoned: usize,
+    /// Windows due but not started when the daemon stopped (they run at the next start).
+    pub not_started: usize,
+}
+
+/// A window task's end.
+enum Finished {
+    /// It ran (landed or not), having started at this time.
+    Ran(Box<Outcome>, DateTime<Utc>),
+    /// Shutdown came before it started.
+    NotStarted(String),
 }
 
 /// A window due, and the fire time it belongs to.
@@ -226,11 +236,38 @@ impl Daemon {
         landed
     }
 
+    /// Books a finished task.
+    fn finished(
+        &self,
+        finished: Finished,
+        busy: &mut HashSet<String>,
+        tasks: &mut HashMap<String, tokio::task::AbortHandle>,
+        summary: &mut DaemonSummary,
+    ) {
+        match finished {
+            Finished::Ran(outcome, started) => {
+                let id = &outcome.job.query.id;
+                busy.remove(id);
+                tasks.remove(id);
+                if self.record(&outcome, started) {
+                    summary.landed += 1;
+                } else {
+                    summary.failed += 1;
+                }
+            }
+            Finished::NotStarted(id) => {
+                busy.remove(&id);
+                tasks.remove(&id);
+                summary.not_started += 1;
+            }
+        }
+    }
+
     /// Runs until `shutdown` turns true.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) -> DaemonSummary {
         let mut summary = DaemonSummary::default();
         let permits = Arc::new(tokio::sync::Semaphore::new(self.opts.concurrency.max(1)));
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Outcome, DateTime<Utc>)>();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Finished>();
         let mut busy: HashSet<String> = HashSet::new();
         let mut tasks: HashMap<String, tokio::task::AbortHandle> = HashMap::new();
         let mut library = self.load();
@@ -260,10 +297,14 @@ impl Daemon {
                 );
                 busy.insert(id.clone());
                 let handle = tokio::spawn(async move {
-                    let _permit = permits.acquire_owned().await;
+                    // Closed at shutdown: a window that has not started yet does not start.
+                    let Ok(_permit) = permits.acquire_owned().await else {
+                        let _ = tx.send(Finished::NotStarted(job.query.id.clone()));
+                        return;
+                    };
                     let started = clock.now();
                     let outcome = exec.run_one(job).await;
-                    let _ = tx.send((outcome, started));
+                    let _ = tx.send(Finished::Ran(Box::new(outcome), started));
                 });
                 tasks.insert(id, handle.abort_handle());
             }
@@ -272,26 +313,19 @@ impl Daemon {
             });
             let until = (tokio::time::Instant::now() + wake).min(next_reload);
             tokio::select! {
-                Some((outcome, started)) = rx.recv() => {
-                    let id = outcome.job.query.id.clone();
-                    busy.remove(&id);
-                    tasks.remove(&id);
-                    if self.record(&outcome, started) { summary.landed += 1 } else { summary.failed += 1 }
-                }
+                Some(finished) = rx.recv() => self.finished(finished, &mut busy, &mut tasks, &mut summary),
                 _ = tokio::time::sleep_until(until) => {}
                 _ = shutdown.changed() => {}
             }
         }
-        // Shutdown: no new work; in-flight windows get the grace period.
-        tracing::info!(in_flight = busy.len(), "shutting down");
+        // Shutdown: no new work, windows not yet started are dropped, windows in flight get the
+        // grace period.
+        permits.close();
+        tracing::info!(queued_or_running = busy.len(), "shutting down");
         let deadline = tokio::time::Instant::now() + self.opts.grace;
         while !busy.is_empty() {
             tokio::select! {
-                Some((outcome, started)) = rx.recv() => {
-                    busy.remove(&outcome.job.query.id);
-                    tasks.remove(&outcome.job.query.id);
-                    if self.record(&outcome, started) { summary.landed += 1 } else { summary.failed += 1 }
-                }
+                Some(finished) = rx.recv() => self.finished(finished, &mut busy, &mut tasks, &mut summary),
                 _ = tokio::time::sleep_until(deadline) => break,
             }
         }
