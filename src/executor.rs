@@ -55,6 +55,8 @@ pub struct Outcome {
     pub incomplete: Vec<Window>,
     /// Windows that did not land at all (their rows are missing).
     pub failed: Vec<Window>,
+    /// The executor was stopped before every call went out (the job should run again later).
+    pub stopped: bool,
     /// Things the user should know that are not failures.
     pub warnings: Vec<String>,
     /// Why the job (or part of it) failed, if it did.
@@ -76,6 +78,7 @@ impl Outcome {
             retried: 0,
             incomplete: Vec::new(),
             failed: Vec::new(),
+            stopped: false,
             warnings: Vec::new(),
             error: None,
         }
@@ -129,6 +132,7 @@ pub struct Executor {
     decode: DecodeOptions,
     tenant: Option<String>,
     estimates: Mutex<HashMap<String, Duration>>,
+    stop: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 /// Why a single call gave no usable result.
@@ -137,6 +141,8 @@ enum CallFailure {
     Split(String),
     /// Final for this window.
     Failed(String),
+    /// The executor was told to stop before the call went out.
+    Stopped,
 }
 
 impl Executor {
@@ -155,7 +161,14 @@ impl Executor {
             decode: DecodeOptions::default(),
             tenant: None,
             estimates: Mutex::new(HashMap::new()),
+            stop: None,
         }
+    }
+
+    /// Calls not yet sent when `stop` turns true are not sent: their jobs end `stopped`.
+    pub fn with_stop(mut self, stop: tokio::sync::watch::Receiver<bool>) -> Executor {
+        self.stop = Some(stop);
+        self
     }
 
     /// Runs every job; calls `on_done` as each finishes; returns outcomes in job order.
@@ -237,6 +250,12 @@ impl Executor {
                 Err(CallFailure::Failed(why)) => {
                     o.failed.push(window);
                     errors.push(format!("window {window}: {why}"))
+                }
+                Err(CallFailure::Stopped) => {
+                    o.stopped = true;
+                    o.failed.push(window);
+                    o.failed.append(&mut stack);
+                    errors.push(format!("window {window}: not run: hunt is stopping"));
                 }
             }
         }
@@ -362,7 +381,21 @@ impl Executor {
                 return Err(CallFailure::Failed(format!("cannot sign in: {e}")));
             }
             let estimate = self.estimate(&query.id);
-            let permit = match self.governor.acquire(estimate, priority(query), deadline).await {
+            let acquire = self.governor.acquire(estimate, priority(query), deadline);
+            let mut stop = self.stop.clone();
+            let stopping = async {
+                match &mut stop {
+                    Some(rx) => {
+                        let _ = rx.wait_for(|stopped| *stopped).await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let admitted = tokio::select! {
+                admitted = acquire => admitted,
+                _ = stopping => return Err(CallFailure::Stopped),
+            };
+            let permit = match admitted {
                 Ok(p) => p,
                 Err(waited) => {
                     return Err(CallFailure::Failed(format!(

@@ -49,7 +49,11 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
         opts.concurrency = usize::from(c);
     }
     let concurrency = opts.concurrency;
-    let executor = Arc::new(Executor::new(Arc::new(client), governor, args.out.clone(), opts));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let executor = Arc::new(
+        Executor::new(Arc::new(client), governor, args.out.clone(), opts)
+            .with_stop(stopped.clone()),
+    );
     let daemon_opts = DaemonOptions {
         paths: args.paths.clone(),
         reload_every: reload,
@@ -63,7 +67,6 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
             println!("{}", status_line(run));
         }
     });
-    let (stop, stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("stop signal: finishing windows in flight");

@@ -245,6 +245,11 @@ impl Daemon {
         summary: &mut DaemonSummary,
     ) {
         match finished {
+            Finished::Ran(outcome, _) if outcome.stopped => {
+                busy.remove(&outcome.job.query.id);
+                tasks.remove(&outcome.job.query.id);
+                summary.not_started += 1;
+            }
             Finished::Ran(outcome, started) => {
                 let id = &outcome.job.query.id;
                 busy.remove(id);
