@@ -299,4 +299,9 @@ pub struct EmulatorArgs {
     /// PEM certificate whose key may sign client assertions (certificate sign-in).
     #[arg(long, value_name = "PEM")]
     pub client_cert: Option<PathBuf>,
+
+    /// Answer every hunting query with this file's bytes (a canned response, for benchmarks):
+    /// read once at start, served as is, with no KQL evaluation and no result-size or row cap.
+    #[arg(long, value_name = "PATH")]
+    pub serve_file: Option<PathBuf>,
 }

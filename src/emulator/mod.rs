@@ -52,6 +52,12 @@ pub struct EmulatorConfig {
     /// Faults for the next calls, one per call in order (more can be queued at run time with
     /// `POST /_emulator/faults`).
     pub faults: Vec<Fault>,
+    /// Canned-response mode (benchmarks): when set, every `runHuntingQuery` call that passes
+    /// authentication, quota and faults is answered 200 with this file's bytes instead of
+    /// evaluating its KQL. The file is read once by [`Emulator::start`] and served without a copy
+    /// per request. The body is served as it is: the result caps (`max_rows`,
+    /// `max_result_bytes`) are not applied to it; the call budgets still are.
+    pub canned_response: Option<std::path::PathBuf>,
 }
 
 /// A fault the emulator can inject into one hunting call.
@@ -97,6 +103,7 @@ impl Default for EmulatorConfig {
             response_delay: Duration::ZERO,
             limits: Some(Limits::default()),
             faults: Vec::new(),
+            canned_response: None,
         }
     }
 }
@@ -142,6 +149,8 @@ pub(crate) struct State {
     faults: Mutex<VecDeque<Fault>>,
     log: Mutex<Vec<CallRecord>>,
     incidents: Mutex<Vec<incidents::Incident>>,
+    /// The canned response body, when `config.canned_response` is set.
+    canned: Option<bytes::Bytes>,
 }
 
 impl State {
@@ -172,8 +181,17 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Binds `addr` (use port 0 for any free port) and serves in the background.
+    /// Binds `addr` (use port 0 for any free port) and serves in the background. Fails if the
+    /// canned response file (if any) cannot be read.
     pub async fn start(config: EmulatorConfig, addr: SocketAddr) -> std::io::Result<Emulator> {
+        let canned = match &config.canned_response {
+            Some(path) => {
+                Some(bytes::Bytes::from(tokio::fs::read(path).await.map_err(|e| {
+                    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+                })?))
+            }
+            None => None,
+        };
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let faults = Mutex::new(config.faults.iter().cloned().collect());
         let state = Arc::new(State {
@@ -189,6 +207,7 @@ impl Emulator {
             tokens_issued: AtomicU64::new(0),
             hunting_calls: AtomicU64::new(0),
             unauthorized: AtomicU64::new(0),
+            canned,
         });
         let app = server::router(Arc::clone(&state));
         let task = tokio::spawn(async move {

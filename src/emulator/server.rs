@@ -324,9 +324,9 @@ pub(super) fn throttle(message: &str, retry_after: Option<f64>, crid: Option<&st
 }
 
 /// A body that sends `prefix` and then fails, so the connection drops mid-response.
-pub(super) fn broken_body(prefix: Vec<u8>) -> axum::body::Body {
+pub(super) fn broken_body(prefix: impl Into<Bytes>) -> axum::body::Body {
     let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(Bytes::from(prefix)),
+        Ok(prefix.into()),
         Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "emulated reset")),
     ];
     axum::body::Body::from_stream(futures_util::stream::iter(chunks))
@@ -381,6 +381,10 @@ async fn answer(
         Ok(f) => f,
         Err(resp) => return resp,
     };
+    if let Some(canned) = &state.canned {
+        // Canned mode: the file as it is (a cheap reference-counted clone), no KQL, no caps.
+        return ok_json(canned.clone(), fault, crid);
+    }
     let Ok(req) = serde_json::from_slice::<Value>(body) else {
         return graph_error(
             StatusCode::BAD_REQUEST,
@@ -430,7 +434,6 @@ async fn answer(
         Ok(render(&base, set, results_first))
     })
     .await;
-    let request_id = uuid::Uuid::new_v4().to_string();
     match out {
         Ok(Ok(json)) if limits.is_some_and(|l| json.len() as u64 > l.max_result_bytes) => {
             graph_error(
@@ -440,25 +443,29 @@ async fn answer(
                 crid,
             )
         }
-        Ok(Ok(json)) => {
-            let body = if fault == Fault::Truncate {
-                let half = json.len() / 2;
-                broken_body(json[..half].to_vec())
-            } else {
-                axum::body::Body::from(json)
-            };
-            let mut resp = (
-                StatusCode::OK,
-                [("content-type", "application/json; odata.metadata=minimal; charset=utf-8")],
-                body,
-            )
-                .into_response();
-            set_ids(resp.headers_mut(), &request_id, crid);
-            resp
-        }
+        Ok(Ok(json)) => ok_json(Bytes::from(json), fault, crid),
         Ok(Err(e)) => graph_error(StatusCode::BAD_REQUEST, "BadRequest", &e.message, crid),
         Err(_) => graph_error(StatusCode::INTERNAL_SERVER_ERROR, "UnknownError", "", crid),
     }
+}
+
+/// A 200 answer with `json` as the body (only its first half, then a dropped connection, under
+/// the `truncate` fault).
+fn ok_json(json: Bytes, fault: Fault, crid: Option<&str>) -> Response {
+    let body = if fault == Fault::Truncate {
+        let half = json.len() / 2;
+        broken_body(json.slice(..half))
+    } else {
+        axum::body::Body::from(json)
+    };
+    let mut resp = (
+        StatusCode::OK,
+        [("content-type", "application/json; odata.metadata=minimal; charset=utf-8")],
+        body,
+    )
+        .into_response();
+    set_ids(resp.headers_mut(), &uuid::Uuid::new_v4().to_string(), crid);
+    resp
 }
 
 /// 100 ns ticks since the Unix epoch.
@@ -587,5 +594,49 @@ mod tests {
         assert_eq!(v["results"][0]["Name"], "a\"b");
         assert!(out.find("\"results\"").unwrap() < out.find("\"schema\"").unwrap());
         assert_eq!(v["schema"][1], json!({"name": "Name", "type": "String"}));
+    }
+
+    /// Canned mode serves the file byte for byte, over the caps, and still honours faults.
+    #[tokio::test]
+    async fn canned_response_is_served_byte_identical() {
+        use crate::emulator::{Emulator, EmulatorConfig};
+        use crate::graph::{GraphClient, Settings};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("canned.json");
+        // Not what the query asks for, with unicode, escapes and bytes a re-serialiser would
+        // change (spacing, key order), and larger than the result-size cap below.
+        let mut canned = r#"{"results" : [{"A":"café \\ \"q\" \u00e9 ✓"}],"schema":[{"name":"A","type":"String"}], "pad":""#.as_bytes().to_vec();
+        canned.extend(std::iter::repeat_n(b'x', 4096));
+        canned.extend_from_slice(b"\"}\n");
+        std::fs::write(&path, &canned).unwrap();
+        let limits = Limits { max_rows: 1, max_result_bytes: 1024, ..Limits::default() };
+        let config = EmulatorConfig {
+            canned_response: Some(path),
+            limits: Some(limits),
+            faults: vec![Fault::None, Fault::None, Fault::Truncate],
+            ..EmulatorConfig::default()
+        };
+        let emu = Emulator::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let env = emu.env();
+        let var = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+        let client = GraphClient::new(Settings::from_env(var).unwrap()).unwrap();
+        let window = Window::parse("P1D", chrono::Utc::now()).unwrap();
+        for _ in 0..2 {
+            let resp = client.run_hunting_query("NoSuchTable | take 5", &window).await.unwrap();
+            assert_eq!(resp.body.as_ref(), canned.as_slice());
+        }
+        // The third call's `truncate` fault cuts the canned body like any other.
+        assert!(client.run_hunting_query("x", &window).await.is_err());
+        assert_eq!(emu.stats().hunting_calls, 3);
+    }
+
+    #[tokio::test]
+    async fn unreadable_canned_file_fails_start() {
+        let config = crate::emulator::EmulatorConfig {
+            canned_response: Some("/nonexistent/canned.json".into()),
+            ..Default::default()
+        };
+        let err = crate::emulator::Emulator::start(config, "127.0.0.1:0".parse().unwrap()).await;
+        assert!(err.err().unwrap().to_string().contains("/nonexistent/canned.json"));
     }
 }
