@@ -8,7 +8,7 @@
 //! re-asked as two half windows (half-open, no overlap), recursively down to a minimum window,
 //! so every row lands exactly once, or the outcome says plainly what is missing.
 
-use crate::decode::{self, DecodeOptions, Decoded};
+use crate::decode::{self, DecodeOptions};
 use crate::graph::error::ServiceError;
 use crate::graph::{GraphError, HuntApi, HuntResponse};
 use crate::query::{Query, SplitPolicy};
@@ -223,18 +223,22 @@ impl Executor {
         let mut stack = vec![job.window];
         while let Some(window) = stack.pop() {
             match self.call(query, &window, deadline, &mut o).await {
-                Ok((resp, decoded)) => {
-                    let cut = decoded.rows as u64 >= self.governor.limits().max_rows;
-                    if cut && let Some((a, b)) = self.halves(query, &window) {
-                        tracing::info!(query = %query.id, %window, rows = decoded.rows, "row cap reached: splitting");
-                        stack.push(b);
-                        stack.push(a);
-                        continue;
+                Ok(resp) => {
+                    let splittable = self.halves(query, &window);
+                    match self.land(query, &window, resp, splittable.is_some(), &mut o).await {
+                        Landing::Landed => {}
+                        Landing::Cut(rows) => {
+                            if let Some((a, b)) = splittable {
+                                tracing::info!(query = %query.id, %window, rows, "row cap reached: splitting");
+                                stack.push(b);
+                                stack.push(a);
+                            }
+                        }
+                        Landing::Failed(why) => {
+                            o.failed.push(window);
+                            errors.push(format!("window {window}: {why}"));
+                        }
                     }
-                    if cut {
-                        o.incomplete.push(window);
-                    }
-                    self.land(query, &window, &resp, decoded, !cut, &mut o, &mut errors).await;
                 }
                 Err(CallFailure::Split(why)) => match self.halves(query, &window) {
                     Some((a, b)) => {
@@ -373,7 +377,7 @@ impl Executor {
         window: &Window,
         deadline: tokio::time::Instant,
         o: &mut Outcome,
-    ) -> Result<(HuntResponse, Decoded), CallFailure> {
+    ) -> Result<HuntResponse, CallFailure> {
         let mut transient = 0u32;
         loop {
             // Sign-in first, so the call goes out as soon as quota admits it.
@@ -409,20 +413,7 @@ impl Executor {
             let failure = match result {
                 Ok(resp) => {
                     self.learn(&query.id, resp.elapsed);
-                    let (body, opts) = (resp.body.clone(), self.decode.clone());
-                    let decoded =
-                        tokio::task::spawn_blocking(move || decode::decode(&body, &opts)).await;
-                    let id = response_id(&resp);
-                    // A body that does not decode will not decode better the next time.
-                    return match decoded {
-                        Ok(Ok(d)) => Ok((resp, d)),
-                        Ok(Err(e)) => Err(CallFailure::Failed(format!(
-                            "the response could not be decoded: {e} [request-id {id}]"
-                        ))),
-                        Err(e) => {
-                            Err(CallFailure::Failed(format!("internal error while decoding: {e}")))
-                        }
-                    };
+                    return Ok(resp);
                 }
                 Err(GraphError::Service(s)) if s.status == 429 => {
                     o.throttled += 1;
@@ -493,50 +484,128 @@ impl Executor {
         }
     }
 
-    /// Writes one window's rows.
-    #[allow(clippy::too_many_arguments)]
+    /// Decodes one window's response and writes its rows, at the same time: the decoder hands
+    /// each batch to a writer thread as soon as it is full, so decoding and Parquet encoding share
+    /// the cores and finished batches do not pile up. A result at the row cap that may still be
+    /// split is not kept (`Cut`); one that may not is kept, marked incomplete.
     async fn land(
         &self,
         query: &Query,
         window: &Window,
-        resp: &HuntResponse,
-        decoded: Decoded,
-        complete: bool,
+        resp: HuntResponse,
+        splittable: bool,
         o: &mut Outcome,
-        errors: &mut Vec<String>,
-    ) {
-        let id = response_id(resp);
-        o.parts += 1;
-        o.request_ids.push(id.clone());
+    ) -> Landing {
+        let id = response_id(&resp);
         let meta = FileMeta {
             query_id: query.id.clone(),
             query_hash: sha256_hex(query.kql.as_bytes()),
             window: *window,
             tenant: self.tenant.clone(),
-            complete,
+            complete: true,
             request_ids: vec![id.clone()],
         };
-        let (rows, mismatched) = (decoded.rows, decoded.mismatched_cells);
-        let out = self.out.clone();
-        let written = tokio::task::spawn_blocking(move || sink::write(&out, &decoded, &meta)).await;
-        match written {
-            Ok(Ok(files)) => {
+        let (out, opts, max_rows) =
+            (self.out.clone(), self.decode.clone(), self.governor.limits().max_rows);
+        let body = resp.body;
+        let landed = tokio::task::spawn_blocking(move || {
+            decode_and_write(&body, &opts, &out, &meta, max_rows, splittable)
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("internal error while landing the results: {e}")));
+        match landed {
+            Ok(Landed::Cut { rows }) => Landing::Cut(rows),
+            Ok(Landed::Files { rows, mismatched, files, complete }) => {
+                o.parts += 1;
+                o.request_ids.push(id);
                 o.rows += rows;
                 o.mismatched_cells += mismatched;
                 o.files.extend(files);
+                if !complete {
+                    o.incomplete.push(*window);
+                }
+                Landing::Landed
             }
-            Ok(Err(e)) => {
-                o.failed.push(*window);
-                errors.push(format!(
-                    "window {window}: the results could not be written: {e} [request-id {id}]"
-                ))
-            }
-            Err(e) => {
-                o.failed.push(*window);
-                errors.push(format!("window {window}: internal error while writing: {e}"))
-            }
+            // A body that does not decode will not decode better the next time: not retried.
+            Err(why) => Landing::Failed(format!("{why} [request-id {id}]")),
         }
     }
+}
+
+/// What became of one window's response.
+enum Landing {
+    /// Its rows are in place.
+    Landed,
+    /// It came back at the row cap with this many rows and should be asked again in halves.
+    Cut(usize),
+    /// It could not be decoded or written.
+    Failed(String),
+}
+
+/// What [`decode_and_write`] did.
+enum Landed {
+    /// At the row cap and splittable: nothing kept.
+    Cut { rows: usize },
+    /// Written.
+    Files { rows: usize, mismatched: u64, files: Vec<Written>, complete: bool },
+}
+
+/// Decodes `body` on this thread and writes its batches on another (blocking code).
+fn decode_and_write(
+    body: &[u8],
+    opts: &DecodeOptions,
+    out: &std::path::Path,
+    meta: &FileMeta,
+    max_rows: u64,
+    splittable: bool,
+) -> Result<Landed, String> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<arrow_array::RecordBatch>(2);
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> Result<Option<sink::StreamWriter>, sink::SinkError> {
+            let mut writer: Option<sink::StreamWriter> = None;
+            for batch in rx {
+                let w = match &mut writer {
+                    Some(w) => w,
+                    None => writer.insert(sink::StreamWriter::new(
+                        out,
+                        batch.schema(),
+                        meta,
+                        &sink::SinkOptions::default(),
+                    )?),
+                };
+                w.write(&batch)?;
+            }
+            Ok(writer)
+        });
+        let decoded = decode::decode_each(body, opts, |batch| {
+            tx.send(batch).map_err(|_| {
+                arrow_schema::ArrowError::ExternalError("the Parquet writer stopped".into())
+            })
+        });
+        drop(tx);
+        let written =
+            writer.join().map_err(|_| "internal error: the Parquet writer panicked".to_string())?;
+        // A writer error explains a decode that stopped because the writer went away.
+        let writer = written.map_err(|e| format!("the results could not be written: {e}"))?;
+        let decoded = decoded.map_err(|e| format!("the response could not be decoded: {e}"))?;
+        let cut = decoded.rows as u64 >= max_rows;
+        if cut && splittable {
+            // Dropping the writer removes its temporary files.
+            return Ok(Landed::Cut { rows: decoded.rows });
+        }
+        let files = match writer {
+            Some(w) => {
+                w.finish(!cut).map_err(|e| format!("the results could not be written: {e}"))?
+            }
+            None => Vec::new(),
+        };
+        Ok(Landed::Files {
+            rows: decoded.rows,
+            mismatched: decoded.mismatched_cells,
+            files,
+            complete: !cut,
+        })
+    })
 }
 
 /// Queries saved from Defender Experts Notifications go first when quota is short.

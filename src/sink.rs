@@ -9,6 +9,7 @@ use crate::timespan::Window;
 use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampNanosecondType;
 use arrow_array::{Array, BooleanArray, RecordBatch};
+use arrow_schema::SchemaRef;
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{Datelike, NaiveDate};
 use parquet::arrow::ArrowWriter;
@@ -119,35 +120,119 @@ pub fn write_with(
     meta: &FileMeta,
     opts: &SinkOptions,
 ) -> Result<Vec<Written>, SinkError> {
-    check_component(out, "query id", &meta.query_id)?;
-    if let Some(tenant) = &meta.tenant {
-        check_component(out, "tenant", tenant)?;
+    let mut writer = StreamWriter::new(out, decoded.schema.clone(), meta, opts)?;
+    for batch in &decoded.batches {
+        writer.write(batch)?;
     }
-    if decoded.rows == 0 || decoded.batches.iter().all(|b| b.num_rows() == 0) {
-        return Ok(Vec::new());
+    writer.finish(meta.complete)
+}
+
+/// Writes a window's batches as they come, one temporary file per event day, and puts them in
+/// place only at [`StreamWriter::finish`]; dropped unfinished, it leaves nothing behind. This
+/// lets decoding and encoding run at the same time without holding all the rows.
+pub struct StreamWriter {
+    dir: PathBuf,
+    stem: String,
+    schema: SchemaRef,
+    meta: FileMeta,
+    opts: SinkOptions,
+    ts_col: Option<usize>,
+    fallback_day: i64,
+    days: BTreeMap<NaiveDate, DayFile>,
+    rows: usize,
+}
+
+/// One event day's file being written.
+struct DayFile {
+    dir: PathBuf,
+    path: PathBuf,
+    guard: TempGuard,
+    writer: ArrowWriter<File>,
+    rows: usize,
+}
+
+impl StreamWriter {
+    /// A writer for `meta`'s window of rows with `schema` under `out`.
+    pub fn new(
+        out: &Path,
+        schema: SchemaRef,
+        meta: &FileMeta,
+        opts: &SinkOptions,
+    ) -> Result<StreamWriter, SinkError> {
+        check_component(out, "query id", &meta.query_id)?;
+        let mut dir = out.join(&meta.query_id);
+        if let Some(tenant) = &meta.tenant {
+            check_component(out, "tenant", tenant)?;
+            dir.push(format!("tenant={tenant}"));
+        }
+        let fallback = meta.window.start.date_naive();
+        Ok(StreamWriter {
+            dir,
+            stem: meta.window.file_stem(),
+            ts_col: timestamp_column(&schema),
+            schema,
+            meta: meta.clone(),
+            opts: opts.clone(),
+            fallback_day: i64::from(fallback.num_days_from_ce()) - UNIX_EPOCH_CE_DAYS,
+            days: BTreeMap::new(),
+            rows: 0,
+        })
     }
-    let days = split_by_day(decoded, meta.window.start.date_naive())?;
-    let stem = meta.window.file_stem();
-    let mut dir = out.join(&meta.query_id);
-    if let Some(tenant) = &meta.tenant {
-        dir.push(format!("tenant={tenant}"));
+
+    /// Rows written so far.
+    pub fn rows(&self) -> usize {
+        self.rows
     }
-    let mut written = Vec::with_capacity(days.len());
-    for (date, batches) in days {
-        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-        let day_dir = dir.join(format!("date={}", date.format("%Y-%m-%d")));
-        let path = day_dir.join(format!("{stem}.parquet"));
-        let props = properties(opts, meta, rows, decoded.rows)?;
-        write_atomic(&day_dir, &path, |file| {
-            let mut writer = ArrowWriter::try_new(file, decoded.schema.clone(), Some(props))?;
-            for batch in &batches {
-                writer.write(batch)?;
+
+    /// Appends a batch, each row to its event day's file.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        for (date, part) in split_batch(batch, self.ts_col, self.fallback_day)? {
+            let day = match self.days.entry(date) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    let dir = self.dir.join(format!("date={}", date.format("%Y-%m-%d")));
+                    let path = dir.join(format!("{}.parquet", self.stem));
+                    let (file, guard) = open_temp(&dir, &path)?;
+                    let props = properties(&self.opts, &self.meta)?;
+                    let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(props))?;
+                    e.insert(DayFile { dir, path, guard, writer, rows: 0 })
+                }
+            };
+            day.rows += part.num_rows();
+            day.writer.write(&part)?;
+        }
+        self.rows += batch.num_rows();
+        Ok(())
+    }
+
+    /// Closes every file with its row counts and `complete` in its metadata, syncs it and
+    /// renames it into place. Files are returned in date order.
+    pub fn finish(self, complete: bool) -> Result<Vec<Written>, SinkError> {
+        let window_rows = self.rows;
+        let mut written = Vec::with_capacity(self.days.len());
+        for (date, mut day) in self.days {
+            for (k, v) in [
+                (keys::ROWS, day.rows.to_string()),
+                (keys::WINDOW_ROWS, window_rows.to_string()),
+                (keys::COMPLETE, complete.to_string()),
+            ] {
+                day.writer.append_key_value_metadata(KeyValue::new(k.to_owned(), v));
             }
-            Ok(writer.into_inner()?)
-        })?;
-        written.push(Written { path, date, rows });
+            let file = day.writer.into_inner()?;
+            let tmp = day.guard.path.clone();
+            file.sync_all().map_err(|source| SinkError::Io { path: tmp.clone(), source })?;
+            drop(file);
+            fs::rename(&tmp, &day.path)
+                .map_err(|source| SinkError::Io { path: day.path.clone(), source })?;
+            day.guard.armed = false;
+            sync_dir(&day.dir).map_err(|source| SinkError::Io { path: day.dir.clone(), source })?;
+            written.push(Written { path: day.path, date, rows: day.rows });
+        }
+        Ok(written)
     }
-    Ok(written)
 }
 
 /// Refuses a value that is not a single safe path component.
@@ -227,10 +312,9 @@ fn check_component(out: &Path, what: &str, value: &str) -> Result<(), SinkError>
 }
 
 /// The column whose UTC day partitions the rows: literally `Timestamp`, of DateTime type.
-fn timestamp_column(decoded: &Decoded) -> Option<usize> {
-    let i = decoded.schema.index_of("Timestamp").ok()?;
-    matches!(decoded.schema.field(i).data_type(), DataType::Timestamp(TimeUnit::Nanosecond, _))
-        .then_some(i)
+fn timestamp_column(schema: &SchemaRef) -> Option<usize> {
+    let i = schema.index_of("Timestamp").ok()?;
+    matches!(schema.field(i).data_type(), DataType::Timestamp(TimeUnit::Nanosecond, _)).then_some(i)
 }
 
 /// Nanoseconds in a day.
@@ -239,38 +323,34 @@ const DAY_NANOS: i64 = 86_400_000_000_000;
 /// Days from 0001-01-01 (chrono's CE day 1) to 1970-01-01.
 const UNIX_EPOCH_CE_DAYS: i64 = 719_163;
 
-/// The rows of each event day, in date order (rows keep their order within a day).
-fn split_by_day(
-    decoded: &Decoded,
-    fallback: NaiveDate,
-) -> Result<BTreeMap<NaiveDate, Vec<RecordBatch>>, SinkError> {
-    let mut days: BTreeMap<NaiveDate, Vec<RecordBatch>> = BTreeMap::new();
-    let Some(ts_col) = timestamp_column(decoded) else {
-        let batches = decoded.batches.iter().filter(|b| b.num_rows() > 0).cloned().collect();
-        days.insert(fallback, batches);
-        return Ok(days);
+/// A batch's rows by event day, in date order (rows keep their order within a day); rows
+/// without a timestamp (or all rows, without a `Timestamp` column) go to `fallback_day`.
+fn split_batch(
+    batch: &RecordBatch,
+    ts_col: Option<usize>,
+    fallback_day: i64,
+) -> Result<Vec<(NaiveDate, RecordBatch)>, SinkError> {
+    let Some(ts_col) = ts_col else {
+        return Ok(vec![(date_of_epoch_day(fallback_day), batch.clone())]);
     };
-    let fallback_day = i64::from(fallback.num_days_from_ce()) - UNIX_EPOCH_CE_DAYS;
-    for batch in decoded.batches.iter().filter(|b| b.num_rows() > 0) {
-        let ts = batch.column(ts_col).as_primitive::<TimestampNanosecondType>();
-        let day_of: Vec<i64> = (0..ts.len())
-            .map(|i| if ts.is_null(i) { fallback_day } else { ts.value(i).div_euclid(DAY_NANOS) })
-            .collect();
-        let mut distinct: Vec<i64> = day_of.clone();
-        distinct.sort_unstable();
-        distinct.dedup();
-        for day in distinct {
-            let date = date_of_epoch_day(day);
-            let part = if day_of.iter().all(|&d| d == day) {
-                batch.clone()
-            } else {
-                let mask: BooleanArray = day_of.iter().map(|&d| Some(d == day)).collect();
-                arrow_select::filter::filter_record_batch(batch, &mask)?
-            };
-            days.entry(date).or_default().push(part);
-        }
+    let ts = batch.column(ts_col).as_primitive::<TimestampNanosecondType>();
+    let day_of: Vec<i64> = (0..ts.len())
+        .map(|i| if ts.is_null(i) { fallback_day } else { ts.value(i).div_euclid(DAY_NANOS) })
+        .collect();
+    let mut distinct: Vec<i64> = day_of.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut parts = Vec::with_capacity(distinct.len());
+    for day in distinct {
+        let part = if day_of.iter().all(|&d| d == day) {
+            batch.clone()
+        } else {
+            let mask: BooleanArray = day_of.iter().map(|&d| Some(d == day)).collect();
+            arrow_select::filter::filter_record_batch(batch, &mask)?
+        };
+        parts.push((date_of_epoch_day(day), part));
     }
-    Ok(days)
+    Ok(parts)
 }
 
 /// The calendar date of a day count since 1970-01-01 (always in range for `i64` nanoseconds).
@@ -282,21 +362,14 @@ fn date_of_epoch_day(day: i64) -> NaiveDate {
 }
 
 /// Writer properties: zstd, dictionary and statistics on, and the file's key-value metadata.
-fn properties(
-    opts: &SinkOptions,
-    meta: &FileMeta,
-    rows: usize,
-    window_rows: usize,
-) -> Result<WriterProperties, SinkError> {
+/// (The row counts and completeness are appended at [`StreamWriter::finish`].)
+fn properties(opts: &SinkOptions, meta: &FileMeta) -> Result<WriterProperties, SinkError> {
     let kv = [
         (keys::QUERY_ID, meta.query_id.clone()),
         (keys::QUERY_SHA256, meta.query_hash.clone()),
         (keys::WINDOW_START, crate::timespan::graph_datetime(meta.window.start)),
         (keys::WINDOW_END, crate::timespan::graph_datetime(meta.window.end)),
         (keys::TENANT, meta.tenant.clone().unwrap_or_default()),
-        (keys::ROWS, rows.to_string()),
-        (keys::WINDOW_ROWS, window_rows.to_string()),
-        (keys::COMPLETE, meta.complete.to_string()),
         (keys::REQUEST_IDS, meta.request_ids.join(",")),
         (keys::VERSION, env!("CARGO_PKG_VERSION").to_owned()),
     ];
@@ -329,14 +402,9 @@ impl Drop for TempGuard {
     }
 }
 
-/// Writes `path` atomically: `fill` writes a temporary file in `dir` (`.NAME.PID.N.tmp`), which
-/// is synced, renamed over `path`, and then the directory is synced. On error the temporary file
-/// is removed and `path` is untouched.
-fn write_atomic(
-    dir: &Path,
-    path: &Path,
-    fill: impl FnOnce(File) -> Result<File, SinkError>,
-) -> Result<(), SinkError> {
+/// Opens a new temporary file in `dir` for what will become `path` (`.NAME.PID.N.tmp`),
+/// removed again unless its guard is disarmed.
+fn open_temp(dir: &Path, path: &Path) -> Result<(File, TempGuard), SinkError> {
     let io_err = |p: &Path| {
         let p = p.to_path_buf();
         move |source| SinkError::Io { path: p, source }
@@ -346,14 +414,7 @@ fn write_atomic(
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
     let file = OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(io_err(&tmp))?;
-    let mut guard = TempGuard { path: tmp.clone(), armed: true };
-    let file = fill(file)?;
-    file.sync_all().map_err(io_err(&tmp))?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(io_err(path))?;
-    guard.armed = false;
-    sync_dir(dir).map_err(io_err(dir))?;
-    Ok(())
+    Ok((file, TempGuard { path: tmp, armed: true }))
 }
 
 /// Makes a rename in `dir` durable.

@@ -47,7 +47,7 @@ pub struct DecodeOptions {
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        DecodeOptions { batch_rows: 65_536 }
+        DecodeOptions { batch_rows: 8_192 }
     }
 }
 
@@ -102,6 +102,25 @@ pub enum DecodeError {
 ///
 /// A leading UTF-8 byte order mark is skipped (offsets still count it).
 pub fn decode(body: &[u8], opts: &DecodeOptions) -> Result<Decoded, DecodeError> {
+    decode_inner(body, opts, None)
+}
+
+/// Decodes a whole response body, handing each batch to `on_batch` as soon as it is full
+/// instead of keeping it: the returned [`Decoded`] has no batches. An error from `on_batch`
+/// stops decoding and is returned as [`DecodeError::Arrow`].
+pub fn decode_each<'a>(
+    body: &'a [u8],
+    opts: &DecodeOptions,
+    on_batch: impl FnMut(RecordBatch) -> Result<(), arrow_schema::ArrowError> + 'a,
+) -> Result<Decoded, DecodeError> {
+    decode_inner(body, opts, Some(Box::new(on_batch)))
+}
+
+fn decode_inner<'a>(
+    body: &'a [u8],
+    opts: &DecodeOptions,
+    on_batch: Option<rows::BatchSink<'a>>,
+) -> Result<Decoded, DecodeError> {
     let bom = if body.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
     let envelope: Envelope<'_> =
         serde_json::from_slice(&body[bom..]).map_err(|e| malformed(&body[bom..], bom, &e))?;
@@ -129,6 +148,7 @@ pub fn decode(body: &[u8], opts: &DecodeOptions) -> Result<Decoded, DecodeError>
     let plan: Vec<(&str, ServiceType)> =
         named.iter().map(|(name, ty)| (*name, ServiceType::from_service(ty))).collect();
     let mut rows = rows::RowDecoder::new(&plan, schema.clone(), opts.batch_rows);
+    rows.on_batch = on_batch;
     let mut de = serde_json::Deserializer::from_str(raw);
     let outcome = rows::RowsSeed(&mut rows).deserialize(&mut de).and_then(|()| de.end());
     if let Some(e) = rows.arrow_error.take() {

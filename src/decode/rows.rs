@@ -69,7 +69,12 @@ pub(crate) struct RowDecoder<'s> {
     pub(crate) mismatched: u64,
     /// An Arrow failure while flushing, reported after serde unwinds.
     pub(crate) arrow_error: Option<ArrowError>,
+    /// Where finished batches go instead of `batches`, when streaming.
+    pub(crate) on_batch: Option<BatchSink<'s>>,
 }
+
+/// A consumer of finished batches (a Parquet writer on another thread, say).
+pub(crate) type BatchSink<'s> = Box<dyn FnMut(RecordBatch) -> Result<(), ArrowError> + 's>;
 
 impl<'s> RowDecoder<'s> {
     /// `columns` are the service's names and types in schema order; `schema` the Arrow schema
@@ -95,6 +100,7 @@ impl<'s> RowDecoder<'s> {
             rows: 0,
             mismatched: 0,
             arrow_error: None,
+            on_batch: None,
         }
     }
 
@@ -121,7 +127,10 @@ impl<'s> RowDecoder<'s> {
         let arrays = self.cols.iter_mut().map(ColBuf::finish).collect::<Result<Vec<_>, _>>()?;
         let options = RecordBatchOptions::new().with_row_count(Some(self.rows_in_batch));
         let batch = RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options)?;
-        self.batches.push(batch);
+        match &mut self.on_batch {
+            Some(sink) => sink(batch)?,
+            None => self.batches.push(batch),
+        }
         self.rows_in_batch = 0;
         Ok(())
     }

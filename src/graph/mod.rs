@@ -296,7 +296,10 @@ impl GraphClient {
             let retry_after = header("retry-after")
                 .and_then(|v| error::parse_retry_after(&v, chrono::Utc::now()));
             let limit = self.settings.max_body_bytes;
-            let mut buf = bytes::BytesMut::new();
+            // One allocation of the announced size: growing by doubling would copy the body and
+            // briefly hold it twice.
+            let announced = resp.content_length().unwrap_or(0).min(limit as u64);
+            let mut buf = bytes::BytesMut::with_capacity(announced as usize);
             while let Some(chunk) = resp.chunk().await.map_err(transport)? {
                 if buf.len() + chunk.len() > limit {
                     return Err(GraphError::TooLarge { limit, client_request_id });
