@@ -559,7 +559,7 @@ fn decode_and_write(
     max_rows: u64,
     splittable: bool,
 ) -> Result<Landed, String> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<arrow_array::RecordBatch>(2);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<arrow_array::RecordBatch>(1);
     std::thread::scope(|scope| {
         let writer = scope.spawn(move || -> Result<Option<sink::StreamWriter>, sink::SinkError> {
             let mut writer: Option<sink::StreamWriter> = None;
@@ -630,4 +630,105 @@ fn is_timeout(s: &ServiceError) -> bool {
 pub fn sha256_hex(data: &[u8]) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, data);
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(rows: usize) -> String {
+        let rows: Vec<String> = (0..rows)
+            .map(|i| {
+                // Rows over two days, so two files.
+                let day = 20 + i % 2;
+                format!(r#"{{"Timestamp":"2026-11-{day}T10:00:00.{i:07}Z","N":{i},"S":"r{i}"}}"#)
+            })
+            .collect();
+        format!(
+            r#"{{"schema":[{{"name":"Timestamp","type":"DateTime"}},{{"name":"N","type":"Int64"}},{{"name":"S","type":"String"}}],"results":[{}]}}"#,
+            rows.join(",")
+        )
+    }
+
+    fn meta() -> FileMeta {
+        let t = |s| crate::timespan::parse_datetime(s).unwrap();
+        FileMeta {
+            query_id: "q".into(),
+            query_hash: "0".repeat(64),
+            window: Window { start: t("2026-11-20T00:00:00Z"), end: t("2026-11-22T00:00:00Z") },
+            tenant: None,
+            complete: true,
+            request_ids: vec!["r".into()],
+        }
+    }
+
+    fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+        let mut found = Vec::new();
+        let mut stack = vec![dir.to_owned()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                if e.path().is_dir() { stack.push(e.path()) } else { found.push(e.path()) }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn decoding_while_writing_lands_what_decoding_then_writing_lands() {
+        let body = body(10_000);
+        let opts = DecodeOptions { batch_rows: 256 };
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let streamed =
+            match decode_and_write(body.as_bytes(), &opts, a.path(), &meta(), 100_000, true) {
+                Ok(Landed::Files { rows, files, complete: true, .. }) => (rows, files),
+                _ => panic!("not landed"),
+            };
+        let decoded = decode::decode(body.as_bytes(), &opts).unwrap();
+        let whole = sink::write(b.path(), &decoded, &meta()).unwrap();
+        assert_eq!(streamed.0, 10_000);
+        assert_eq!(streamed.1.len(), 2);
+        let read = |p: &std::path::Path| -> Vec<arrow_array::RecordBatch> {
+            let f = std::fs::File::open(p).unwrap();
+            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
+                .unwrap()
+                .build()
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        for (s, w) in streamed.1.iter().zip(&whole) {
+            assert_eq!((s.date, s.rows), (w.date, w.rows));
+            let concat = |bs: Vec<arrow_array::RecordBatch>| {
+                arrow_select::concat::concat_batches(&bs[0].schema(), &bs).unwrap()
+            };
+            assert_eq!(concat(read(&s.path)), concat(read(&w.path)));
+        }
+    }
+
+    #[test]
+    fn a_cut_or_capped_response_leaves_no_file_behind() {
+        let body = body(2_000);
+        let opts = DecodeOptions { batch_rows: 100 };
+        let out = tempfile::tempdir().unwrap();
+        for cut in (0..body.len()).step_by(997) {
+            let r = decode_and_write(
+                &body.as_bytes()[..cut],
+                &opts,
+                out.path(),
+                &meta(),
+                100_000,
+                true,
+            );
+            assert!(r.is_err(), "cut at {cut}");
+        }
+        // At the row cap and still splittable: nothing kept.
+        let r = decode_and_write(body.as_bytes(), &opts, out.path(), &meta(), 2_000, true);
+        assert!(matches!(r, Ok(Landed::Cut { rows: 2_000 })));
+        assert_eq!(files(out.path()), Vec::<std::path::PathBuf>::new());
+        // At the row cap and not splittable: kept, marked incomplete.
+        let r = decode_and_write(body.as_bytes(), &opts, out.path(), &meta(), 2_000, false);
+        assert!(matches!(r, Ok(Landed::Files { complete: false, .. })));
+        assert_eq!(files(out.path()).len(), 2);
+    }
 }

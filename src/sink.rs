@@ -80,7 +80,7 @@ pub struct SinkOptions {
 
 impl Default for SinkOptions {
     fn default() -> Self {
-        SinkOptions { zstd_level: 3, row_group_rows: 65_536 }
+        SinkOptions { zstd_level: 3, row_group_rows: 8_192 }
     }
 }
 

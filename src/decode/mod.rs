@@ -47,7 +47,7 @@ pub struct DecodeOptions {
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        DecodeOptions { batch_rows: 8_192 }
+        DecodeOptions { batch_rows: 4_096 }
     }
 }
 

@@ -522,3 +522,66 @@ fn garbage_is_malformed() {
         );
     }
 }
+
+/// The every-type body of [`every_type_and_its_mismatches`], repeated to span many batches.
+fn many_rows_of_every_type(rows: usize) -> String {
+    let schema = r#"[{"name":"S","type":"String"},{"name":"T","type":"DateTime"},{"name":"L","type":"Int64"},{"name":"I","type":"Int32"},{"name":"F","type":"Double"},{"name":"B","type":"Boolean"},{"name":"Dyn","type":"Dynamic"},{"name":"Span","type":"TimeSpan"}]"#;
+    let row = |i: usize| {
+        format!(
+            r##"{{"S":"r{i} \"q\"","T":"2026-11-20T10:00:{:02}.{:07}Z","L@odata.type":"#Int64","L":{i},"I":{},"F":{}.5,"B":{},"Dyn":{{"n":[{i},null]}},"Span":"00:00:0{}"}}"##,
+            i % 60,
+            i * 7 % 10_000_000,
+            i as i64 - 500,
+            i,
+            i % 2 == 0,
+            i % 10
+        )
+    };
+    let rows: Vec<String> = (0..rows).map(row).collect();
+    // Results before the schema, as some real responses have them.
+    format!(r#"{{"results":[{}],"schema":{schema}}}"#, rows.join(","))
+}
+
+#[test]
+fn batch_by_batch_decoding_gives_the_same_values_as_whole_decoding() {
+    let body = many_rows_of_every_type(1_000);
+    let opts = DecodeOptions { batch_rows: 64 };
+    let whole = decode(body.as_bytes(), &opts).unwrap();
+    let mut streamed = Vec::new();
+    let summary = decode_each(body.as_bytes(), &opts, |b| {
+        streamed.push(b);
+        Ok(())
+    })
+    .unwrap();
+    assert!(summary.batches.is_empty());
+    assert_eq!(summary.rows, 1_000);
+    assert_eq!(streamed.len(), 16);
+    assert_eq!(streamed, whole.batches, "same batches, value for value");
+}
+
+#[test]
+fn batch_by_batch_decoding_of_a_cut_body_fails_at_every_cut() {
+    let body = many_rows_of_every_type(20);
+    let opts = DecodeOptions { batch_rows: 4 };
+    for cut in 0..body.len() {
+        let r = decode_each(&body.as_bytes()[..cut], &opts, |_| Ok(()));
+        assert!(r.is_err(), "a body cut at byte {cut} of {} decoded", body.len());
+    }
+}
+
+#[test]
+fn a_consumer_that_stops_stops_the_decoding() {
+    let body = many_rows_of_every_type(100);
+    let opts = DecodeOptions { batch_rows: 10 };
+    let mut seen = 0;
+    let r = decode_each(body.as_bytes(), &opts, |_| {
+        seen += 1;
+        if seen == 3 {
+            Err(arrow_schema::ArrowError::ExternalError("writer gone".into()))
+        } else {
+            Ok(())
+        }
+    });
+    assert!(matches!(r, Err(DecodeError::Arrow(_))), "{r:?}");
+    assert_eq!(seen, 3);
+}
