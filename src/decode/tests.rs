@@ -533,7 +533,7 @@ fn many_rows_of_every_type(rows: usize) -> String {
             i * 7 % 10_000_000,
             i as i64 - 500,
             i,
-            i % 2 == 0,
+            i.is_multiple_of(2),
             i % 10
         )
     };
