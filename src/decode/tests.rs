@@ -525,16 +525,17 @@ fn garbage_is_malformed() {
 
 /// The every-type body of [`every_type_and_its_mismatches`], repeated to span many batches.
 fn many_rows_of_every_type(rows: usize) -> String {
-    let schema = r#"[{"name":"S","type":"String"},{"name":"T","type":"DateTime"},{"name":"L","type":"Int64"},{"name":"I","type":"Int32"},{"name":"F","type":"Double"},{"name":"B","type":"Boolean"},{"name":"Dyn","type":"Dynamic"},{"name":"Span","type":"TimeSpan"}]"#;
+    let schema = r#"[{"name":"S","type":"String"},{"name":"T","type":"DateTime"},{"name":"L","type":"Int64"},{"name":"I","type":"Int32"},{"name":"F","type":"Double"},{"name":"B","type":"Boolean"},{"name":"Dyn","type":"Dynamic"},{"name":"Span","type":"TimeSpan"},{"name":"G","type":"Guid"},{"name":"Dec","type":"Decimal"},{"name":"Sg","type":"Single"},{"name":"SB","type":"SByte"},{"name":"Obj","type":"Object"},{"name":"X","type":"Hyperloglog"}]"#;
     let row = |i: usize| {
         format!(
-            r##"{{"S":"r{i} \"q\"","T":"2026-11-20T10:00:{:02}.{:07}Z","L@odata.type":"#Int64","L":{i},"I":{},"F":{}.5,"B":{},"Dyn":{{"n":[{i},null]}},"Span":"00:00:0{}"}}"##,
+            r##"{{"S":"r{i} \"q\"","T":"2026-11-20T10:00:{:02}.{:07}Z","L@odata.type":"#Int64","L":{i},"I":{},"F":{}.5,"B":{},"Dyn":{{"n":[{i},null]}},"Span":"00:00:0{}","G":"00000000-0000-4000-8000-{i:012}","Dec":"{i}.25","Sg":-{i}.5,"SB":{},"Obj":[{i},"x"],"X":{{"k":{i}}}}}"##,
             i % 60,
             i * 7 % 10_000_000,
             i as i64 - 500,
             i,
             i.is_multiple_of(2),
-            i % 10
+            i % 10,
+            i % 2
         )
     };
     let rows: Vec<String> = (0..rows).map(row).collect();
@@ -547,6 +548,8 @@ fn batch_by_batch_decoding_gives_the_same_values_as_whole_decoding() {
     let body = many_rows_of_every_type(1_000);
     let opts = DecodeOptions { batch_rows: 64 };
     let whole = decode(body.as_bytes(), &opts).unwrap();
+    assert_eq!(whole.mismatched_cells, 0, "every cell fits its type");
+    assert_eq!(whole.schema.fields().len(), 14);
     let mut streamed = Vec::new();
     let summary = decode_each(body.as_bytes(), &opts, |b| {
         streamed.push(b);
