@@ -402,6 +402,47 @@ impl Drop for TempGuard {
     }
 }
 
+/// Removes temporary files under `out` left by hunt processes that no longer run (killed
+/// mid-write): `.NAME.PID.N.tmp` whose PID is not alive. Returns how many were removed. Files of
+/// live processes (this one included) are left alone.
+pub fn remove_stale_temps(out: &Path) -> usize {
+    let mut removed = 0;
+    let mut stack = vec![out.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(path);
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(pid) = temp_owner(&name) else { continue };
+            if pid != std::process::id() && !process_alive(pid) && fs::remove_file(&path).is_ok() {
+                tracing::info!(file = %path.display(), "removed a temporary file left by process {pid}");
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
+/// The PID in a hunt temporary file name `.NAME.PID.N.tmp`.
+fn temp_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let mut parts = rest.rsplitn(3, '.');
+    let _counter: u64 = parts.next()?.parse().ok()?;
+    parts.next()?.parse().ok()
+}
+
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true // without a cheap check, keep the file
+    }
+}
+
 /// Opens a new temporary file in `dir` for what will become `path` (`.NAME.PID.N.tmp`),
 /// removed again unless its guard is disarmed.
 fn open_temp(dir: &Path, path: &Path) -> Result<(File, TempGuard), SinkError> {
@@ -700,6 +741,24 @@ mod tests {
         assert_eq!(left.len(), 2, "{left:?}");
         assert!(other[0].path.exists());
         assert!(kept.iter().all(|k| k.exists()));
+    }
+
+    #[test]
+    fn temporary_files_of_dead_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let day = dir.path().join("q/date=2026-11-20");
+        fs::create_dir_all(&day).unwrap();
+        // A PID that cannot be alive (above the kernel's maximum), this process, and a non-temp.
+        let dead = day.join(".w.parquet.4194305.7.tmp");
+        let mine = day.join(format!(".w.parquet.{}.1.tmp", std::process::id()));
+        let data = day.join("w.parquet");
+        for f in [&dead, &mine, &data] {
+            fs::write(f, b"x").unwrap();
+        }
+        assert_eq!(remove_stale_temps(dir.path()), 1);
+        assert!(!dead.exists() && mine.exists() && data.exists());
+        assert_eq!(temp_owner(".a.b.parquet.123.4.tmp"), Some(123));
+        assert_eq!(temp_owner("a.parquet"), None);
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
         Some(spec) => Some(Window::parse(spec, now)?),
         None => None,
     };
+    crate::sink::remove_stale_temps(&args.out);
     let loaded = library::load(&args.paths);
     let load_failures: Vec<LoadFailure> =
         loaded.errors.iter().map(|e| LoadFailure { text: e.to_string() }).collect();

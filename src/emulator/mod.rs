@@ -52,6 +52,11 @@ pub struct EmulatorConfig {
     /// Faults for the next calls, one per call in order (more can be queued at run time with
     /// `POST /_emulator/faults`).
     pub faults: Vec<Fault>,
+    /// Chaos: when the queue is empty, each call meets a random fault with this probability
+    /// (0 to 1), drawn from a generator seeded with `chaos_seed` so a run can be replayed.
+    pub chaos: f64,
+    /// Seed of the chaos generator.
+    pub chaos_seed: u64,
     /// Canned-response mode (benchmarks): when set, every `runHuntingQuery` call that passes
     /// authentication, quota and faults is answered 200 with this file's bytes instead of
     /// evaluating its KQL. The file is read once by [`Emulator::start`] and served without a copy
@@ -103,6 +108,8 @@ impl Default for EmulatorConfig {
             response_delay: Duration::ZERO,
             limits: Some(Limits::default()),
             faults: Vec::new(),
+            chaos: 0.0,
+            chaos_seed: 1,
             canned_response: None,
         }
     }
@@ -148,6 +155,7 @@ pub(crate) struct State {
     quota: Mutex<quota::ServiceQuota>,
     faults: Mutex<VecDeque<Fault>>,
     log: Mutex<Vec<CallRecord>>,
+    chaos: Mutex<(f64, u64)>,
     incidents: Mutex<Vec<incidents::Incident>>,
     /// The canned response body, when `config.canned_response` is set.
     canned: Option<bytes::Bytes>,
@@ -194,11 +202,13 @@ impl Emulator {
         };
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let faults = Mutex::new(config.faults.iter().cloned().collect());
+        let (chaos_rate, chaos_seed) = (config.chaos, config.chaos_seed.max(1));
         let state = Arc::new(State {
             config,
             faults,
             quota: Mutex::new(quota::ServiceQuota::default()),
             log: Mutex::new(Vec::new()),
+            chaos: Mutex::new((chaos_rate, chaos_seed)),
             incidents: Mutex::new(incidents::built_in()),
             throttled: AtomicU64::new(0),
             faults_injected: AtomicU64::new(0),
@@ -249,6 +259,13 @@ impl Emulator {
     /// The incidents served.
     pub fn incidents(&self) -> Vec<incidents::Incident> {
         self.state.incidents.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Changes the chaos rate (0 turns it off).
+    pub fn set_chaos(&self, rate: f64) {
+        if let Ok(mut c) = self.state.chaos.lock() {
+            c.0 = rate;
+        }
     }
 
     /// Queues faults for the coming calls (hunting and listing alike).

@@ -335,7 +335,8 @@ pub(super) fn broken_body(prefix: impl Into<Bytes>) -> axum::body::Body {
 /// Takes the next queued fault: the response it makes (503, 429, 504, a reset), or, for the
 /// faults that still answer (none, slow, truncate), the fault after its delay.
 pub(super) async fn next_fault(state: &Shared, crid: Option<&str>) -> Result<Fault, Response> {
-    let fault = state.faults.lock().ok().and_then(|mut f| f.pop_front()).unwrap_or(Fault::None);
+    let queued = state.faults.lock().ok().and_then(|mut f| f.pop_front());
+    let fault = queued.unwrap_or_else(|| chaos_fault(state));
     if fault != Fault::None {
         state.faults_injected.fetch_add(1, Ordering::Relaxed);
     }
@@ -366,6 +367,34 @@ pub(super) async fn next_fault(state: &Shared, crid: Option<&str>) -> Result<Fau
         }
         Fault::Reset => Err((StatusCode::OK, broken_body(Vec::new())).into_response()),
         Fault::None | Fault::Truncate => Ok(fault),
+    }
+}
+
+/// A random fault (or none), at the configured chaos rate: the kinds the service and networks
+/// really produce, with short delays so chaos tests stay quick.
+fn chaos_fault(state: &Shared) -> Fault {
+    let Ok(mut chaos) = state.chaos.lock() else { return Fault::None };
+    let (rate, x) = &mut *chaos;
+    if *rate <= 0.0 {
+        return Fault::None;
+    }
+    let mut next = || {
+        // xorshift64
+        *x ^= *x << 13;
+        *x ^= *x >> 7;
+        *x ^= *x << 17;
+        *x
+    };
+    if (next() % 1_000_000) as f64 >= *rate * 1_000_000.0 {
+        return Fault::None;
+    }
+    match next() % 6 {
+        0 => Fault::Unavailable { retry_after: Some(0.2) },
+        1 => Fault::Throttle { retry_after: Some(0.3) },
+        2 => Fault::Reset,
+        3 => Fault::Truncate,
+        4 => Fault::GatewayTimeout,
+        _ => Fault::Slow { ms: 300 },
     }
 }
 

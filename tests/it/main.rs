@@ -1,6 +1,7 @@
 //! Integration tests: drive the `hunt` binary over real HTTP against the built-in emulator.
 
 mod auth;
+mod chaos;
 mod library;
 mod quota_sim;
 mod readme;

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// `(Timestamp ns, ReportId)` of every row under `dir`, checking none repeats.
-fn row_keys(dir: &Path) -> Vec<(i64, i64)> {
+pub(crate) fn row_keys(dir: &Path) -> Vec<(i64, i64)> {
     let mut keys = Vec::new();
     for f in parquet_files(dir) {
         for b in read_parquet(&f).0 {
@@ -33,7 +33,7 @@ fn row_keys(dir: &Path) -> Vec<(i64, i64)> {
 }
 
 /// The keys the emulator holds for DeviceProcessEvents in `[start, end)`.
-fn expected_keys(start: &str, end: &str, eph: u32) -> Vec<(i64, i64)> {
+pub(crate) fn expected_keys(start: &str, end: &str, eph: u32) -> Vec<(i64, i64)> {
     let def = data::tables().iter().find(|t| t.name == "DeviceProcessEvents").unwrap();
     let rid = def.columns.iter().position(|(n, _)| *n == "ReportId").unwrap();
     let mut keys: Vec<(i64, i64)> =
