@@ -304,4 +304,20 @@ pub struct EmulatorArgs {
     /// read once at start, served as is, with no KQL evaluation and no result-size or row cap.
     #[arg(long, value_name = "PATH")]
     pub serve_file: Option<PathBuf>,
+
+    /// Chaos: fail this share of calls (0 to 1) at random with 503, 429, 504, resets, cut bodies
+    /// or slow answers.
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = chaos_rate)]
+    pub chaos: f64,
+
+    /// Seed of the chaos generator (the same seed replays the same faults).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub chaos_seed: u64,
+}
+
+fn chaos_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!("{s:?} is not a rate between 0 and 1")),
+    }
 }

@@ -12,6 +12,8 @@ pub(super) async fn serve_emulator(args: EmulatorArgs) -> anyhow::Result<ExitCod
     let mut config = EmulatorConfig {
         events_per_hour: args.events_per_hour,
         token_lifetime: Duration::from_secs(args.token_lifetime),
+        chaos: args.chaos,
+        chaos_seed: args.chaos_seed,
         canned_response: args.serve_file.clone(),
         ..EmulatorConfig::default()
     };
