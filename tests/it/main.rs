@@ -8,5 +8,6 @@ mod resilience;
 mod run;
 mod schedule;
 mod schedule_sim;
+mod security;
 mod sim;
 mod util;
