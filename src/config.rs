@@ -18,6 +18,7 @@
 //! throttle_deadline = "6h" # how long a query may keep waiting out 429s
 //! backoff_base = "2s"     # first wait after a 5xx or a dropped connection (doubles, jittered)
 //! backoff_max = "2m"
+//! request_timeout = "4m"  # one HTTP call, from sending to the last byte of the answer
 //! ```
 
 use crate::executor::ExecOptions;
@@ -54,6 +55,9 @@ pub struct RunConfig {
     pub backoff_base: String,
     /// Largest backoff step, e.g. `"2m"`.
     pub backoff_max: String,
+    /// Longest one HTTP call may take, from sending it to the last byte of the answer, e.g.
+    /// `"4m"` (above the service's own 3-minute query limit).
+    pub request_timeout: String,
 }
 
 impl Default for RunConfig {
@@ -65,6 +69,7 @@ impl Default for RunConfig {
             throttle_deadline: "6h".into(),
             backoff_base: "2s".into(),
             backoff_max: "2m".into(),
+            request_timeout: "4m".into(),
         }
     }
 }
@@ -104,8 +109,22 @@ impl Config {
         })?;
         config.quota.validate().map_err(err)?;
         config.exec_options().map_err(err)?;
+        config.request_timeout().map_err(err)?;
         config.source = Some(path.to_owned());
         Ok(config)
+    }
+
+    /// `[run] request_timeout`: at least a second.
+    pub fn request_timeout(&self) -> Result<std::time::Duration, String> {
+        let key = "[run] request_timeout";
+        let d = crate::timespan::parse_duration(&self.run.request_timeout)
+            .map_err(|e| format!("{key}: {e}"))?
+            .to_std()
+            .map_err(|e| format!("{key}: {e}"))?;
+        if d < std::time::Duration::from_secs(1) {
+            return Err(format!("{key} must be at least 1s, not {:?}", self.run.request_timeout));
+        }
+        Ok(d)
     }
 
     /// The executor options this file asks for.
@@ -150,6 +169,23 @@ mod tests {
         assert_eq!(c.quota.exec_per_hour, std::time::Duration::from_secs(300));
         assert_eq!(c.quota.calls_per_hour, 1500);
         assert_eq!(c.exec_options().unwrap().min_window, chrono::Duration::seconds(30));
+        assert_eq!(c.request_timeout().unwrap(), std::time::Duration::from_secs(240));
+        let (_d, p) = write("[run]\nrequest_timeout = \"2s\"\n");
+        let c = Config::load(&p, true).unwrap();
+        assert_eq!(c.request_timeout().unwrap(), std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn request_timeout_must_be_a_usable_duration() {
+        for bad in ["\"soon\"", "\"0s\"", "\"500ms\"", "\"-4m\""] {
+            let (_d, p) = write(&format!("[run]\nrequest_timeout = {bad}\n"));
+            let e = Config::load(&p, true).unwrap_err().to_string();
+            assert!(e.contains("request_timeout"), "{bad}: {e}");
+        }
+        // Not a string: the parser points at the value.
+        let (_d, p) = write("[run]\nrequest_timeout = 4\n");
+        let e = Config::load(&p, true).unwrap_err().to_string();
+        assert!(e.contains("2:19:"), "{e}");
     }
 
     #[test]

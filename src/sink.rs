@@ -235,7 +235,6 @@ impl StreamWriter {
     }
 }
 
-/// Refuses a value that is not a single safe path component.
 /// After a job has landed every part of `window`, removes the query's files from earlier runs
 /// whose window lies inside `window` and that this run did not write (`kept`): the parts of an
 /// earlier split answered whole this time, or days that no longer have rows. Returns what was
@@ -296,9 +295,13 @@ fn window_of_stem(stem: &str) -> Option<Window> {
     (start < end).then_some(Window { start, end })
 }
 
+/// Refuses a value that is not a single safe path component: empty, `.`, `..`, or holding a
+/// separator, a NUL or other control character, or `:` (a drive or a stream on Windows).
 fn check_component(out: &Path, what: &str, value: &str) -> Result<(), SinkError> {
-    let unsafe_ =
-        value.is_empty() || value == "." || value == ".." || value.contains(['/', '\\', '\0']);
+    let unsafe_ = value.is_empty()
+        || value == "."
+        || value == ".."
+        || value.chars().any(|c| matches!(c, '/' | '\\' | ':') || c.is_control());
     if unsafe_ {
         return Err(SinkError::Io {
             path: out.to_path_buf(),
@@ -791,7 +794,7 @@ mod tests {
     fn unsafe_ids_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let d = decoded(BODY, 10);
-        for bad in ["", ".", "..", "a/b", "../x", "a\\b", "nul\0l"] {
+        for bad in ["", ".", "..", "a/b", "../x", "a\\b", "nul\0l", "C:", "x:stream", "a\nb"] {
             let mut m = meta(utc(2026, 11, 22, 10, 0, 0), utc(2026, 11, 22, 11, 0, 0), None);
             m.query_id = bad.into();
             let tenant = meta(m.window.start, m.window.end, Some(bad));
@@ -811,5 +814,77 @@ mod tests {
         let mut m = meta(utc(2026, 11, 22, 10, 0, 0), utc(2026, 11, 22, 11, 0, 0), Some("a.b"));
         m.query_id = "x..y".into();
         assert_eq!(write(dir.path(), &d, &m).unwrap().len(), 1);
+    }
+
+    /// Every path under `root`, relative, files and folders.
+    fn everything(root: &Path) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                found.push(p.strip_prefix(root).unwrap().to_path_buf());
+                if p.is_dir() {
+                    stack.push(p);
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn hostile_ids_and_tenants_never_write_outside_the_output_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("out");
+        fs::create_dir(&out).unwrap();
+        let d = decoded(BODY, 10);
+        let long = "x".repeat(1000);
+        let names = [
+            "../../x",
+            "/abs",
+            "a\\b",
+            "a\0b",
+            "..",
+            ".",
+            "",
+            "C:",
+            "C:\\x",
+            "con",
+            "NUL",
+            "lpt1",
+            "日本語",
+            "x/../../y",
+            "tenant=../..",
+            &long,
+            "\u{202e}txt.exe",
+            " ",
+            "a\rb",
+        ];
+        let mut written = Vec::new();
+        for name in names {
+            let start = utc(2026, 11, 22, 10, 0, 0);
+            let mut by_id = meta(start, utc(2026, 11, 22, 11, 0, 0), None);
+            by_id.query_id = name.into();
+            let by_tenant = meta(start, utc(2026, 11, 22, 11, 0, 0), Some(name));
+            for m in [by_id, by_tenant] {
+                let files: Vec<PathBuf> = write(&out, &d, &m)
+                    .map(|f| f.into_iter().map(|w| w.path).collect())
+                    .unwrap_or_default();
+                let _ =
+                    remove_superseded(&out, &m.query_id, m.tenant.as_deref(), &m.window, &files);
+                written.extend(files);
+            }
+        }
+        assert!(!written.is_empty(), "the harmless names were written");
+        let real_out = out.canonicalize().unwrap();
+        for p in &written {
+            let real = p.canonicalize().unwrap();
+            assert!(real.starts_with(&real_out), "{}", real.display());
+        }
+        for p in everything(root.path()) {
+            assert!(p.starts_with("out"), "created outside the output folder: {}", p.display());
+            let real = root.path().join(&p).canonicalize().unwrap();
+            assert!(real.starts_with(&real_out), "{}", real.display());
+        }
     }
 }

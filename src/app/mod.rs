@@ -97,6 +97,10 @@ async fn connect(emulator: bool, config: &Config) -> anyhow::Result<(Settings, O
     // hunt stops reading, so a runaway body cannot exhaust memory.
     settings.max_body_bytes =
         usize::try_from(config.quota.max_result_bytes.saturating_mul(2)).unwrap_or(usize::MAX);
+    settings.timeout = config.request_timeout().map_err(anyhow::Error::msg)?;
+    for w in &settings.warnings {
+        eprintln!("warning: {w}");
+    }
     Ok((settings, emu))
 }
 

@@ -389,6 +389,53 @@ mod tests {
     }
 
     #[test]
+    fn hostile_incident_ids_and_titles_never_write_outside_the_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let store = DenStore::new(root.path().join("queries").join("den"));
+        let long = "9".repeat(1000);
+        let ids = [
+            "../../x",
+            "/abs",
+            "a\\b",
+            "a\0b",
+            "..",
+            ".",
+            "",
+            "C:\\x",
+            "CON",
+            "日本語",
+            &long,
+            "x/../../../y",
+            "\u{202e}lnk.kql",
+        ];
+        for (i, id) in ids.iter().enumerate() {
+            let title = format!("../../{id}\n// ---\n// id: ../../evil\0");
+            let d = den(id, &title, &format!("AlertInfo | take {i}"));
+            let Saved::New(p) = store.save(&d, Some("@hourly")).unwrap() else { panic!("{id}") };
+            let q = crate::query::read_query_file(&p).unwrap();
+            assert!(q.id.starts_with("den-"), "{id}: {}", q.id);
+            assert_eq!(Path::new(&q.id).components().count(), 1, "{id}");
+        }
+        let folder = store.dir.canonicalize().unwrap();
+        let mut seen = 0;
+        let mut stack = vec![root.path().to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                let real = p.canonicalize().unwrap();
+                if p.is_dir() {
+                    assert!(folder.starts_with(&real), "unexpected folder {}", p.display());
+                    stack.push(p);
+                } else {
+                    assert_eq!(real.parent(), Some(folder.as_path()), "{}", real.display());
+                    seen += 1;
+                }
+            }
+        }
+        assert_eq!(seen, ids.len(), "one file per query, no temporary files left");
+    }
+
+    #[test]
     fn flattened_one_liner_is_saved_disabled() {
         let kql =
             "//Run this query to identify the devices  AlertInfo   | where Timestamp >= ago(1d)";

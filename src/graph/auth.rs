@@ -130,7 +130,8 @@ impl Certificate {
 /// Whether a sign-in failure may pass if tried again.
 fn is_transient(e: &AuthError) -> bool {
     match e {
-        AuthError::Transport { .. } => true,
+        // A certificate the client refuses stays refused: say so at once.
+        AuthError::Transport { certificate, .. } => !certificate,
         AuthError::Refused { error, .. } => {
             error.status >= 500
                 || error.status == 429
@@ -163,6 +164,8 @@ pub enum AuthError {
         url: String,
         /// The transport error.
         message: String,
+        /// The endpoint's TLS certificate was refused (not worth trying again).
+        certificate: bool,
     },
     /// The token endpoint answered 200 with something that is not a token.
     #[error("the token endpoint {url} answered without a usable token: {message}")]
@@ -295,6 +298,7 @@ impl TokenSource {
         let transport = |e: reqwest::Error| AuthError::Transport {
             url: url.clone(),
             message: super::describe_reqwest_error(&e),
+            certificate: super::is_certificate_error(&e),
         };
         let resp = self.http.post(&url).form(&form).send().await.map_err(transport)?;
         let status = resp.status().as_u16();
@@ -385,7 +389,13 @@ mod tests {
         assert!(is_transient(&refused(400, "temporarily_unavailable", vec![])));
         assert!(is_transient(&refused(400, "invalid_request", vec![90055])));
         assert!(!is_transient(&refused(401, "invalid_client", vec![7000215])));
-        assert!(is_transient(&AuthError::Transport { url: "u".into(), message: "m".into() }));
+        let transport = |certificate| AuthError::Transport {
+            url: "u".into(),
+            message: "m".into(),
+            certificate,
+        };
+        assert!(is_transient(&transport(false)));
+        assert!(!is_transient(&transport(true)));
     }
 
     #[test]

@@ -66,6 +66,9 @@ pub struct Settings {
     pub timeout: Duration,
     /// Largest response body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Things worth telling the user that do not stop hunt (a credential file others can
+    /// read), one line each, without the `warning: ` prefix.
+    pub warnings: Vec<String>,
 }
 
 impl Settings {
@@ -89,11 +92,16 @@ impl Settings {
             )));
         }
         let client_id = required("AZURE_CLIENT_ID")?;
+        let mut warnings = Vec::new();
         let credential = match (get("AZURE_CLIENT_SECRET"), get("AZURE_CLIENT_CERTIFICATE_PATH")) {
             (Some(s), _) => Credential::Secret(Secret::new(s)),
-            (None, Some(p)) => Credential::Certificate(
-                Certificate::from_pem_file(p.as_ref()).map_err(|e| ConfigError(e.to_string()))?,
-            ),
+            (None, Some(p)) => {
+                let path = std::path::Path::new(&p);
+                let cert =
+                    Certificate::from_pem_file(path).map_err(|e| ConfigError(e.to_string()))?;
+                warnings.extend(loose_permissions(path, "AZURE_CLIENT_CERTIFICATE_PATH"));
+                Credential::Certificate(cert)
+            }
             (None, None) => {
                 return Err(ConfigError(
                     "neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is set".into(),
@@ -119,7 +127,32 @@ impl Settings {
             graph_url,
             timeout: Duration::from_secs(240),
             max_body_bytes: 256 << 20,
+            warnings,
         })
+    }
+}
+
+/// A warning when `path` (a file holding a private key or other secrets) can be read or
+/// written by its group or by others (mode & 0o077 on unix; never on other systems).
+/// `what` says what the file is (`AZURE_CLIENT_CERTIFICATE_PATH`, `hunt.toml`).
+pub fn loose_permissions(path: &std::path::Path, what: &str) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        (mode & 0o077 != 0).then(|| {
+            format!(
+                "{what} {} can be read or changed by other users (mode {mode:04o}) and may \
+                 hold secrets: chmod 600 {}",
+                path.display(),
+                path.display()
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, what);
+        None
     }
 }
 
@@ -359,7 +392,36 @@ pub fn describe_reqwest_error(e: &reqwest::Error) -> String {
         out.push_str(&s.to_string());
         source = s.source();
     }
+    match certificate_error(e) {
+        Some(rustls::CertificateError::UnknownIssuer) => out.push_str(
+            " (the server's TLS certificate is not signed by a trusted CA; if a proxy or a \
+             private CA signs this traffic, name that CA's certificate in SSL_CERT_FILE)",
+        ),
+        Some(_) => out.push_str(" (the server's TLS certificate was not accepted)"),
+        None => {}
+    }
     out
+}
+
+/// Whether `e` is a TLS certificate the client refused (unknown issuer, wrong name, expired…).
+pub fn is_certificate_error(e: &reqwest::Error) -> bool {
+    certificate_error(e).is_some()
+}
+
+/// Why the server's TLS certificate was refused, if that is what `e` is.
+fn certificate_error(e: &reqwest::Error) -> Option<rustls::CertificateError> {
+    fn find(err: &(dyn std::error::Error + 'static)) -> Option<rustls::CertificateError> {
+        if let Some(rustls::Error::InvalidCertificate(c)) = err.downcast_ref::<rustls::Error>() {
+            return Some(c.clone());
+        }
+        // io::Error's source() skips the error it wraps (itself often an io::Error wrapping
+        // rustls' error): look inside it.
+        err.downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| find(inner))
+            .or_else(|| err.source().and_then(find))
+    }
+    find(e)
 }
 
 #[cfg(test)]
@@ -412,6 +474,81 @@ mod tests {
         }
         let e = checked_root("X", "http://127.0.0.2.nip.io").unwrap_err().to_string();
         assert!(e.contains("plain http"), "{e}");
+    }
+
+    #[test]
+    fn debug_text_never_shows_the_secret() {
+        let secret = "Zq8~distinctive.SECRET-value_42";
+        let mut pairs = BASE.to_vec();
+        pairs[2] = ("AZURE_CLIENT_SECRET", secret);
+        let s = Settings::from_env(env(&pairs)).unwrap();
+        for text in [
+            format!("{s:?}"),
+            format!("{s:#?}"),
+            format!("{:?}", s.auth),
+            format!("{:#?}", s.auth),
+            format!("{:?}", s.auth.credential),
+            format!("{:?}", s.clone()),
+        ] {
+            assert!(!text.contains(secret) && !text.contains("distinctive"), "{text}");
+            assert!(text.contains("<redacted>"), "{text}");
+        }
+        assert!(s.warnings.is_empty());
+    }
+
+    const PEM: &str = include_str!("../../tests/fixtures/auth/test-only-client.pem");
+
+    fn cert_settings(mode: u32) -> (tempfile::TempDir, std::path::PathBuf, Settings) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("client.pem");
+        std::fs::write(&path, PEM).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let _ = mode;
+        let p = path.to_str().unwrap().to_owned();
+        let mut pairs = BASE[..2].to_vec();
+        pairs.push(("AZURE_CLIENT_CERTIFICATE_PATH", &p));
+        let s = Settings::from_env(env(&pairs)).unwrap();
+        (dir, path, s)
+    }
+
+    #[test]
+    fn certificate_debug_shows_neither_key_nor_pem() {
+        let (_d, _p, s) = cert_settings(0o600);
+        let text = format!("{s:?} {:?} {:#?}", s.auth.credential, s.auth);
+        assert!(!text.contains("PRIVATE KEY") && !text.contains("BEGIN"), "{text}");
+        // No run of base64 as long as a line of the PEM's key block.
+        let key_lines: Vec<&str> = PEM
+            .lines()
+            .skip_while(|l| !l.contains("PRIVATE KEY"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("-----"))
+            .collect();
+        assert!(!key_lines.is_empty());
+        for l in key_lines {
+            assert!(!text.contains(l), "{text}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_certificate_others_can_read_is_warned_about() {
+        let (_d, path, s) = cert_settings(0o644);
+        assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+        let w = &s.warnings[0];
+        assert!(w.contains(&path.display().to_string()), "{w}");
+        assert!(w.contains("chmod 600") && w.contains("0644"), "{w}");
+        assert!(w.contains("AZURE_CLIENT_CERTIFICATE_PATH"), "{w}");
+        for mode in [0o640, 0o604, 0o660, 0o620] {
+            assert_eq!(cert_settings(mode).2.warnings.len(), 1, "{mode:o}");
+        }
+        for mode in [0o600, 0o400, 0o700] {
+            assert!(cert_settings(mode).2.warnings.is_empty(), "{mode:o}");
+        }
+        assert_eq!(loose_permissions(std::path::Path::new("/nonexistent"), "x"), None);
     }
 
     #[test]

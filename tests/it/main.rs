@@ -9,5 +9,6 @@ mod resilience;
 mod run;
 mod schedule;
 mod schedule_sim;
+mod security;
 mod sim;
 mod util;
