@@ -758,6 +758,15 @@ proptest! {
     }
 }
 
+/// Found by `query_files_arbitrary_text`: the YAML parser counts a lone `\r` as a line break,
+/// so the "not valid YAML" warning of this 2-line file pointed at line 4.
+#[test]
+fn regression_yaml_warning_line_with_lone_carriage_returns() {
+    for text in ["query: |\n  \r\\", "a: 1\r\rb: [\r", "x:\r\n  - [\r\r\r\n"] {
+        check_query_files(text).unwrap();
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4. KQL: lexer, tables, code_only, window-sensitive operators, lint
 // ---------------------------------------------------------------------------------------------
