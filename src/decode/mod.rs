@@ -41,7 +41,8 @@ use std::sync::Arc;
 /// How to decode.
 #[derive(Debug, Clone)]
 pub struct DecodeOptions {
-    /// Rows per record batch (and so per Parquet row group at most).
+    /// Rows per record batch (and so per Parquet row group at most). Responses of more than 256
+    /// columns get fewer, so that a batch never holds more than 2^20 cells.
     pub batch_rows: usize,
 }
 

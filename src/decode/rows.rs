@@ -50,6 +50,10 @@ impl<'s> Lookup<'s> {
     }
 }
 
+/// The most cells (rows × columns) one record batch holds, whatever `batch_rows` asks: 2^20, so
+/// 4,096-row batches up to 256 columns; wider responses get fewer rows per batch.
+pub(crate) const CELLS_PER_BATCH: usize = 1 << 20;
+
 /// The state of phase 2: column buffers, per-row bookkeeping and the batches made so far.
 pub(crate) struct RowDecoder<'s> {
     lookup: Lookup<'s>,
@@ -84,7 +88,10 @@ impl<'s> RowDecoder<'s> {
         schema: SchemaRef,
         batch_rows: usize,
     ) -> Self {
-        let batch_rows = batch_rows.max(1);
+        // A batch holds at most CELLS_PER_BATCH cells: an empty row (`{}`, 3 bytes) costs a cell
+        // in every column, so without a bound a body of many columns and many rows made batches
+        // of hundreds of megabytes (709 KB → 667 MB, found by `tests/fuzz.rs`).
+        let batch_rows = batch_rows.max(1).min((CELLS_PER_BATCH / columns.len().max(1)).max(1));
         let capacity = batch_rows.min(8192);
         RowDecoder {
             lookup: Lookup::new(columns.iter().map(|c| c.0).collect()),

@@ -160,16 +160,28 @@ fn body_excerpt(body: &[u8]) -> String {
     out
 }
 
+/// The longest `Retry-After` hunt reads; longer asks (`1e19`, a date in the year 9999) are read
+/// as this. No service means more, and callers add the pause to an `Instant`, which panics on
+/// overflow (`1e19` seconds did, found by `tests/fuzz.rs`).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
 /// Reads `Retry-After`: decimal seconds (`10`, `2.128`) or an HTTP date. Negative or unreadable
-/// values give `None`; a date in the past gives zero.
+/// values (`-1`, `NaN`, `1e400`) give `None`; a date in the past gives zero; anything beyond
+/// [`MAX_RETRY_AFTER`] gives that.
 pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<f64>() {
-        return Duration::try_from_secs_f64(secs).ok();
+        if !secs.is_finite() {
+            return None;
+        }
+        // `try_from_secs_f64` refuses values past u64 seconds, which are still a long wait.
+        return Duration::try_from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64()))
+            .ok()
+            .map(|d| d.min(MAX_RETRY_AFTER));
     }
     let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
     let delta = when.with_timezone(&chrono::Utc) - now;
-    Some(delta.to_std().unwrap_or(Duration::ZERO))
+    Some(delta.to_std().unwrap_or(Duration::ZERO).min(MAX_RETRY_AFTER))
 }
 
 /// A refusal from the Microsoft identity platform token endpoint.
@@ -395,8 +407,12 @@ mod tests {
         assert_eq!(parse_retry_after("-1", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("NaN", now), None);
-        assert_eq!(parse_retry_after("1e20", now), None, "too large for a Duration: no panic");
         assert_eq!(parse_retry_after("inf", now), None);
+        assert_eq!(parse_retry_after("1e400", now), None, "infinite");
+        // Longer than a day, even beyond a Duration or an Instant, reads as a day.
+        for long in ["86401", "1e19", "1e20", "Fri, 31 Dec 9999 23:59:59 GMT"] {
+            assert_eq!(parse_retry_after(long, now), Some(MAX_RETRY_AFTER), "{long}");
+        }
     }
 
     #[test]

@@ -180,6 +180,40 @@ fn unquote(s: &str) -> String {
     t.to_string()
 }
 
+/// Maps a YAML parser (line, col), which counts `\n`, `\r\n` and a lone `\r` each as a line
+/// break, to the file's (line, col), whose lines end at `\n` only. A lone `\r` made a warning
+/// point past the last line (`query: |\n  \r\\`: line 4 of 2, found by `tests/fuzz.rs`).
+fn yaml_pos_in_text(text: &str, line: usize, col: usize) -> (usize, usize) {
+    let mut yaml_line = 1;
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while yaml_line < line {
+        match chars.next() {
+            Some((i, '\r')) => {
+                start = i + 1;
+                if chars.next_if(|&(_, c)| c == '\n').is_some() {
+                    start += 1;
+                }
+                yaml_line += 1;
+            }
+            Some((i, '\n')) => {
+                start = i + 1;
+                yaml_line += 1;
+            }
+            Some(_) => {}
+            None => {
+                // Past the end: the end of the text.
+                start = text.len();
+                break;
+            }
+        }
+    }
+    let before = &text[..start];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = if yaml_line < line { 1 } else { col.max(1) };
+    (before.matches('\n').count() + 1, before[line_start..].chars().count() + col)
+}
+
 /// Parses one Sentinel hunting-query YAML file's text.
 pub fn parse_sentinel_yaml(text: &str, path: &Path) -> Result<Parsed, QueryFileError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -203,7 +237,8 @@ pub fn parse_sentinel_yaml(text: &str, path: &Path) -> Result<Parsed, QueryFileE
             ));
         }
         Err(e) => {
-            let (line, col) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+            let (line, col) =
+                e.location().map_or((1, 1), |l| yaml_pos_in_text(text, l.line(), l.column()));
             warnings.push(file_err(
                 path,
                 line,
