@@ -124,3 +124,39 @@ fn sigkill_at_arbitrary_moments_loses_and_duplicates_nothing() {
     let rows = check_exactly_once(&env);
     println!("kill -9: 6 kills, {rows} rows checked exactly once");
 }
+
+#[test]
+fn a_one_off_run_killed_mid_way_and_run_again_lands_every_row_once() {
+    let env = TestEnv::with(EmulatorConfig {
+        events_per_hour: EPH,
+        limits: Some(hunt::quota::Limits {
+            max_rows: 500,
+            calls_per_minute: 1000,
+            calls_per_hour: 10_000,
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    std::fs::write(
+        env.path("hunt.toml"),
+        "[quota]\nmax_rows = 500\ncalls_per_minute = 1000\ncalls_per_hour = 10000\n\
+         [run]\nmin_window = \"1s\"\n",
+    )
+    .unwrap();
+    env.query("q.kql", QUERIES[0].1);
+    let (start, end) = ("2026-11-20T00:00:00Z", "2026-11-20T00:10:00Z");
+    let args = ["run", "queries", "--out", "out", "--timespan", "2026-11-20T00:00:00Z/PT10M"];
+    // 6,000 rows under a 500-row cap: the window is answered in many parts, one file each.
+    for ms in [150u64, 400, 250] {
+        let mut run = env.spawn(&args);
+        std::thread::sleep(Duration::from_millis(ms));
+        run.kill().unwrap();
+        run.wait().unwrap();
+    }
+    let done = env.hunt(&args, &[]);
+    assert_eq!(done.code, 0, "{done:?}");
+    assert_eq!(row_keys(&env.out().join("q")), expected_keys(start, end, EPH));
+    let temps =
+        all_files(&env.out()).into_iter().filter(|p| p.to_string_lossy().ends_with(".tmp")).count();
+    assert_eq!(temps, 0);
+}
