@@ -91,14 +91,16 @@ fn a_schedule_under_random_faults_lands_every_window_exactly_once() {
     }
     let mut daemon =
         env.spawn(&["schedule", "queries", "--out", "out", "--grace", "10s", "--reload", "1s"]);
-    std::thread::sleep(Duration::from_secs(15));
+    // CHAOS_SECS=600 for a long run (the default keeps CI quick).
+    let secs = std::env::var("CHAOS_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(15);
+    std::thread::sleep(Duration::from_secs(secs));
     env.emu.set_chaos(0.0); // let the last windows land cleanly
     std::thread::sleep(Duration::from_secs(6));
     assert_eq!(sigterm(&mut daemon), 0);
     let stats = env.emu.stats();
     let rows = check_exactly_once(&env);
     println!(
-        "chaos: {} calls, {} faults injected, {} tokens issued, {rows} rows checked exactly once",
+        "chaos: {secs} s, {} calls, {} faults injected, {} tokens issued, {rows} rows checked exactly once",
         stats.hunting_calls, stats.faults_injected, stats.tokens_issued
     );
     assert!(stats.faults_injected >= 5, "{stats:?}");
