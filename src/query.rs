@@ -33,6 +33,27 @@ pub enum SplitPolicy {
 }
 
 impl Query {
+    /// A query of `kql` from `source` with nothing set yet (no id, name, schedule, tags…), for
+    /// the file readers to fill in from front matter or YAML keys.
+    pub(crate) fn unset(kql: String, kql_at: (usize, usize), source: &Path) -> Query {
+        Query {
+            id: String::new(),
+            name: String::new(),
+            kql,
+            kql_at,
+            source: source.to_path_buf(),
+            schedule: None,
+            lookback: None,
+            delay: None,
+            enabled: true,
+            tags: Vec::new(),
+            description: None,
+            severity: None,
+            split: SplitPolicy::Auto,
+            extra: BTreeMap::new(),
+        }
+    }
+
     /// A query saved from a Defender Experts Notification (front matter `den:` or the tag
     /// `defender-experts`): served first when quota is short.
     pub fn is_defender_experts(&self) -> bool {
@@ -318,22 +339,7 @@ pub fn parse_kql_file(text: &str, path: &std::path::Path) -> Result<Query, Query
 
     let stem_id =
         || path.file_stem().map(|s| slug(&s.to_string_lossy())).unwrap_or_else(|| slug(""));
-    let mut q = Query {
-        id: String::new(),
-        name: String::new(),
-        kql: text.to_string(),
-        kql_at: (1, 0),
-        source: path.to_path_buf(),
-        schedule: None,
-        lookback: None,
-        delay: None,
-        enabled: true,
-        tags: Vec::new(),
-        description: None,
-        severity: None,
-        split: SplitPolicy::Auto,
-        extra: BTreeMap::new(),
-    };
+    let mut q = Query::unset(text.to_string(), (1, 0), path);
 
     if let Some(fm) = &fm {
         let map = parse_front_matter_yaml(fm, path)?;

@@ -33,9 +33,8 @@
 //!   is parsed as YAML on its own, or taken as plain text. A file that yields no query is an
 //!   error.
 
-use crate::query::{Query, QueryFileError, SplitPolicy, apply_keys, file_err, scalar_text, slug};
+use crate::query::{Query, QueryFileError, apply_keys, file_err, scalar_text, slug};
 use serde_yaml_ng::{Mapping, Value};
-use std::collections::BTreeMap;
 use std::path::Path;
 
 /// A Sentinel YAML file read: the query, and what was tolerated on the way.
@@ -291,22 +290,7 @@ pub fn parse_sentinel_yaml(text: &str, path: &Path) -> Result<Parsed, QueryFileE
         return Err(file_err(path, l, c, "`query` is empty once comments are removed"));
     }
 
-    let mut q = Query {
-        id: String::new(),
-        name: String::new(),
-        kql,
-        kql_at,
-        source: path.to_path_buf(),
-        schedule: None,
-        lookback: None,
-        delay: None,
-        enabled: true,
-        tags: Vec::new(),
-        description: None,
-        severity: None,
-        split: SplitPolicy::Auto,
-        extra: BTreeMap::new(),
-    };
+    let mut q = Query::unset(kql, kql_at, path);
 
     // Keys for apply_keys: all but query and id; descritpion → description.
     let mut hunt_keys = Mapping::new();
