@@ -391,6 +391,7 @@ pub fn parse_sentinel_yaml(text: &str, path: &Path) -> Result<Parsed, QueryFileE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::query::SplitPolicy;
     use chrono::Duration;
     use std::path::PathBuf;
 
