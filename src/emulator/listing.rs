@@ -67,6 +67,20 @@ fn page(
     resp
 }
 
+/// What every list or get call meets first: the version and token check, then a queued or
+/// chaos fault. The response to send instead of an answer, if any.
+async fn turned_away(
+    state: &Shared,
+    version: &str,
+    headers: &HeaderMap,
+    crid: Option<&str>,
+) -> Option<Response> {
+    if let Some(resp) = refusal(state, version, headers, crid) {
+        return Some(resp);
+    }
+    next_fault(state, crid).await.err()
+}
+
 /// Incidents passing `$filter`, in `$orderby` order (default: newest first).
 fn select(state: &Shared, params: &Params) -> Result<Vec<Incident>, String> {
     let clauses = match params.get("$filter") {
@@ -101,10 +115,7 @@ pub(super) async fn list_incidents(
 ) -> Response {
     let crid = client_request_id(&headers);
     let crid = crid.as_deref();
-    if let Some(resp) = refusal(&state, &version, &headers, crid) {
-        return resp;
-    }
-    if let Err(resp) = next_fault(&state, crid).await {
+    if let Some(resp) = turned_away(&state, &version, &headers, crid).await {
         return resp;
     }
     let list = match select(&state, &params) {
@@ -125,10 +136,7 @@ pub(super) async fn get_incident(
 ) -> Response {
     let crid = client_request_id(&headers);
     let crid = crid.as_deref();
-    if let Some(resp) = refusal(&state, &version, &headers, crid) {
-        return resp;
-    }
-    if let Err(resp) = next_fault(&state, crid).await {
+    if let Some(resp) = turned_away(&state, &version, &headers, crid).await {
         return resp;
     }
     let found = state
@@ -164,10 +172,7 @@ pub(super) async fn list_alerts(
 ) -> Response {
     let crid = client_request_id(&headers);
     let crid = crid.as_deref();
-    if let Some(resp) = refusal(&state, &version, &headers, crid) {
-        return resp;
-    }
-    if let Err(resp) = next_fault(&state, crid).await {
+    if let Some(resp) = turned_away(&state, &version, &headers, crid).await {
         return resp;
     }
     let list = match select(&state, &params) {
