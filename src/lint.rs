@@ -301,7 +301,11 @@ fn sort(findings: &mut [Finding]) {
 /// Loads the library at `paths` and lints every query; load problems and duplicate ids are
 /// error findings. Sorted by path, line, column.
 pub fn lint_paths(paths: &[PathBuf], now: DateTime<Utc>) -> Vec<Finding> {
-    let loaded = library::load(paths);
+    lint_loaded(&library::load(paths), now)
+}
+
+/// [`lint_paths`] over a library already loaded.
+pub fn lint_loaded(loaded: &library::Loaded, now: DateTime<Utc>) -> Vec<Finding> {
     let mut out = Vec::new();
     for e in &loaded.errors {
         // An all-comment file: lint its text for the precise message (and the DEN hint).

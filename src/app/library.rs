@@ -16,13 +16,13 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 pub(super) fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
-    let findings = lint::lint_paths(&args.paths, Utc::now());
+    let loaded = library::load(&args.paths);
+    let findings = lint::lint_loaded(&loaded, Utc::now());
     let mut out = std::io::stdout().lock();
     for f in &findings {
         writeln!(out, "{f}")?;
     }
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-    let loaded = library::load(&args.paths);
     eprintln!(
         "{} files, {} queries: {} errors, {} warnings, {} notes",
         loaded.files.len(),
