@@ -11,4 +11,5 @@ mod schedule;
 mod schedule_sim;
 mod security;
 mod sim;
+mod tools;
 mod util;
