@@ -142,8 +142,9 @@ mod http {
     }
 }
 
-/// Starts Azurite on a free loopback port under a watchdog shell that stops it (SIGINT: it
-/// ignores SIGTERM) once this test process is gone.
+/// Starts Azurite on a free loopback port under a watchdog shell that kills it once this test
+/// process is gone (SIGKILL: it ignores SIGTERM, a background job ignores SIGINT, and its
+/// storage is in memory, so there is nothing to lose).
 fn start() -> Azurite {
     let bin = tools_dir().join("node_modules/.bin/azurite-blob");
     if !bin.exists() {
@@ -155,7 +156,7 @@ fn start() -> Azurite {
         "{bin} --blobHost 127.0.0.1 --blobPort {port} --inMemoryPersistence --silent \
          --skipApiVersionCheck --loose & a=$!; \
          while kill -0 {me} 2>/dev/null && kill -0 $a 2>/dev/null; do sleep 0.5; done; \
-         kill -INT $a 2>/dev/null; wait $a",
+         kill -KILL $a 2>/dev/null; wait $a",
         bin = bin.display(),
         me = std::process::id()
     );
