@@ -78,8 +78,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let (t, written) = best(|| write(&next_dir(), &decoded, &meta));
     let written = written?;
-    let parquet: u64 =
-        written.iter().map(|w| std::fs::metadata(&w.path).map_or(0, |m| m.len())).sum();
+    let parquet: u64 = written.iter().map(|w| w.bytes).sum();
     line(
         "hunt::sink::write",
         t,

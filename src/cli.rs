@@ -1,5 +1,6 @@
 //! The command line: clap definitions and their help text. No logic lives here.
 
+use crate::output::{Format as OutputFormat, Target};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -99,9 +100,14 @@ pub struct ScheduleArgs {
     #[arg(default_value = "queries")]
     pub paths: Vec<PathBuf>,
 
-    /// Where results go.
-    #[arg(long, value_name = "DIR", default_value = "output")]
-    pub out: PathBuf,
+    /// Where results go: a folder or an object-store URL (see `hunt run --help`). Default:
+    /// hunt.toml [output] out, else output/.
+    #[arg(long, value_name = "DIR|URL", value_parser = Target::parse_arg)]
+    pub out: Option<Target>,
+
+    /// Output format: parquet or delta. Default: hunt.toml [output] format, else parquet.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_output_format)]
+    pub format: Option<OutputFormat>,
 
     /// How long windows in flight may take to finish after a stop signal, e.g. 30s.
     #[arg(long, value_name = "DURATION", default_value = "30s")]
@@ -244,7 +250,13 @@ Examples:
   hunt run queries/ --emulator --json       against the built-in emulator, summary as JSON
 
 Results land in OUT/<query id>/date=YYYY-MM-DD/<window>.parquet, one file per event day;
-running the same window again replaces its files.";
+running the same window again replaces its files. OUT may be an object store:
+  hunt run queries/ --out az://lake/hunt         Azure Blob / ADLS Gen2 (AZURE_STORAGE_ACCOUNT_NAME,
+                                                 AZURE_STORAGE_ACCOUNT_KEY or another credential)
+  hunt run queries/ --out abfss://lake@acct.dfs.core.windows.net/hunt
+  hunt run queries/ --out s3://bucket/hunt       AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION
+  hunt run queries/ --out gs://bucket/hunt       GOOGLE_SERVICE_ACCOUNT (a key file)
+Each file is uploaded whole or not at all (multipart above 8 MiB, aborted on failure).";
 
 const EMULATOR_HELP: &str = "\
 Point hunt at it from another shell with the variables it prints, e.g.:
@@ -264,9 +276,16 @@ pub struct RunArgs {
     #[arg(long, value_name = "ISO8601")]
     pub timespan: Option<String>,
 
-    /// Where results go.
-    #[arg(long, value_name = "DIR", default_value = "output")]
-    pub out: PathBuf,
+    /// Where results go: a folder (default output/, or hunt.toml [output] out), or an
+    /// object-store URL: az://CONTAINER/PREFIX, abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PREFIX,
+    /// s3://BUCKET/PREFIX, gs://BUCKET/PREFIX (credentials from the environment).
+    #[arg(long, value_name = "DIR|URL", value_parser = Target::parse_arg)]
+    pub out: Option<Target>,
+
+    /// Output format: parquet (Hive-partitioned files) or delta (a Delta table per query).
+    /// Default: hunt.toml [output] format, else parquet.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_output_format)]
+    pub format: Option<OutputFormat>,
 
     /// Run against a built-in emulator with synthetic data instead of a tenant.
     #[arg(long)]
@@ -313,6 +332,10 @@ pub struct EmulatorArgs {
     /// Seed of the chaos generator (the same seed replays the same faults).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub chaos_seed: u64,
+}
+
+fn parse_output_format(s: &str) -> Result<OutputFormat, String> {
+    s.parse()
 }
 
 fn chaos_rate(s: &str) -> Result<f64, String> {

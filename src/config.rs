@@ -19,9 +19,14 @@
 //! backoff_base = "2s"     # first wait after a 5xx or a dropped connection (doubles, jittered)
 //! backoff_max = "2m"
 //! request_timeout = "4m"  # one HTTP call, from sending to the last byte of the answer
+//!
+//! [output]
+//! out = "az://lake/hunt"  # default for --out: a folder or an object-store URL
+//! format = "parquet"      # default for --format: parquet or delta
 //! ```
 
 use crate::executor::ExecOptions;
+use crate::output::{Format, Target};
 use crate::quota::Limits;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -34,6 +39,8 @@ pub struct Config {
     pub quota: Limits,
     /// Run behaviour.
     pub run: RunConfig,
+    /// Where results go.
+    pub output: OutputConfig,
     /// Where the file was read from, if it was.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -74,6 +81,16 @@ impl Default for RunConfig {
     }
 }
 
+/// `[output]`: defaults for `--out` and `--format`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutputConfig {
+    /// A folder or an object-store URL (`az://…`, `abfss://…`, `s3://…`, `gs://…`).
+    pub out: Option<String>,
+    /// `parquet` or `delta`.
+    pub format: Option<Format>,
+}
+
 /// A configuration file that could not be used.
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {message}", path.display())]
@@ -110,6 +127,7 @@ impl Config {
         config.quota.validate().map_err(err)?;
         config.exec_options().map_err(err)?;
         config.request_timeout().map_err(err)?;
+        config.output_target().map_err(err)?;
         config.source = Some(path.to_owned());
         Ok(config)
     }
@@ -125,6 +143,15 @@ impl Config {
             return Err(format!("{key} must be at least 1s, not {:?}", self.run.request_timeout));
         }
         Ok(d)
+    }
+
+    /// `[output] out`, parsed.
+    pub fn output_target(&self) -> Result<Option<Target>, String> {
+        self.output
+            .out
+            .as_deref()
+            .map(|out| Target::parse(out).map_err(|e| format!("[output] out: {}", e.reason)))
+            .transpose()
     }
 
     /// The executor options this file asks for.
@@ -196,6 +223,23 @@ mod tests {
         let (_d, p) = write("[run]\nmin_window = \"soon\"\n");
         let e = Config::load(&p, true).unwrap_err().to_string();
         assert!(e.contains("min_window"), "{e}");
+    }
+
+    #[test]
+    fn output_section_gives_defaults_for_out_and_format() {
+        let (_d, p) = write("[output]\nout = \"az://lake/hunt\"\nformat = \"delta\"\n");
+        let c = Config::load(&p, true).unwrap();
+        assert_eq!(c.output_target().unwrap().unwrap().to_string(), "az://lake/hunt");
+        assert_eq!(c.output.format, Some(Format::Delta));
+        let (_d, p) = write("[output]\nout = \"ftp://x/y\"\n");
+        let e = Config::load(&p, true).unwrap_err().to_string();
+        assert!(e.contains("[output] out") && e.contains("unknown scheme"), "{e}");
+        let (_d, p) = write("[output]\nformat = \"csv\"\n");
+        let e = Config::load(&p, true).unwrap_err().to_string();
+        assert!(e.contains("csv"), "{e}");
+        let (_d, p) = write("[output]\nfolder = \"x\"\n");
+        assert!(Config::load(&p, true).is_err());
+        assert_eq!(Config::default().output_target().unwrap(), None);
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! library (query files) ──Query──► app (plan a Window per query) ──Job──► executor
 //!     executor ──► graph (auth, client: KQL + window in, response bytes out)
 //!              ──► decode (bytes → Arrow RecordBatches, typed by the response schema)
-//!              ──► sink (batches → Parquet files, atomically, partitioned by event day)
+//!              ──► sink (batches → Parquet files under temporary names, partitioned by event day)
+//!              ──► output (files put in place atomically: renamed in a folder, or uploaded to an
+//!                          object store: Azure Blob/ADLS, S3, GCS)
 //! ```
 //!
 //! `emulator` is a local stand-in for the token endpoint and the Graph security API, used by
@@ -26,6 +28,7 @@ pub mod graph;
 pub mod kql;
 pub mod library;
 pub mod lint;
+pub mod output;
 pub mod query;
 pub mod quota;
 pub mod report;

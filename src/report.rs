@@ -169,7 +169,7 @@ pub fn to_json(outcomes: &[Outcome], load_failures: &[LoadFailure], wall: Durati
                 "incomplete_windows": o.incomplete.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
                 "warnings": o.warnings,
                 "rows": o.rows,
-                "files": o.files.iter().map(|f| &f.path).collect::<Vec<_>>(),
+                "files": o.files.iter().map(|f| &f.location).collect::<Vec<_>>(),
                 "seconds": o.elapsed.as_secs_f64(),
                 "request_ids": o.request_ids,
                 "mismatched_cells": o.mismatched_cells,

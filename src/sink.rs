@@ -1,10 +1,12 @@
-//! Parquet output: writes decoded batches as zstd Parquet files under
-//! `OUT/<query id>/[tenant=<t>/]date=YYYY-MM-DD/<window>.parquet`, one file per event day (the
-//! UTC day of each row's `Timestamp`; the window's start day for rows without one), written to a
-//! temporary name, synced and renamed so no half-written file ever has a final name, and named
-//! from the window so that running the same window again replaces rather than duplicates.
+//! Parquet encoding: writes decoded batches as zstd Parquet files laid out as
+//! `<query id>/[tenant=<t>/]date=YYYY-MM-DD/<window>.parquet`, one file per event day (the UTC
+//! day of each row's `Timestamp`; the window's start day for rows without one), each under a
+//! temporary name until it is closed and synced, and named from the window so that running the
+//! same window again replaces rather than duplicates. Putting the closed files in place (a
+//! rename, or an upload to an object store) is the `output` module's job.
 
 use crate::decode::Decoded;
+use crate::output::{Destination, OutputError, Staged, Staging, TempFile, layout, open_temp};
 use crate::timespan::Window;
 use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampNanosecondType;
@@ -17,10 +19,11 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use crate::output::Written;
 
 /// What goes into each file's key-value metadata (keys prefixed `hunt.`).
 #[derive(Debug, Clone)]
@@ -37,17 +40,6 @@ pub struct FileMeta {
     pub complete: bool,
     /// The service's request-id(s) for the call(s) that produced the rows.
     pub request_ids: Vec<String>,
-}
-
-/// One file written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Written {
-    /// Final path.
-    pub path: PathBuf,
-    /// Event day partition.
-    pub date: NaiveDate,
-    /// Rows in the file.
-    pub rows: usize,
 }
 
 /// Why output could not be written.
@@ -67,20 +59,26 @@ pub enum SinkError {
     /// Arrow (row selection) failed.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
+    /// The files could not be put in place.
+    #[error(transparent)]
+    Output(#[from] OutputError),
 }
 
-/// How Parquet files are encoded.
+/// How Parquet files are encoded and named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SinkOptions {
     /// zstd level (1–22).
     pub zstd_level: i32,
     /// Most rows per row group.
     pub row_group_rows: usize,
+    /// Give every file a unique name (`<window>-<uuid>.parquet`) instead of the window's own, for
+    /// formats whose data files are never overwritten (Delta).
+    pub unique_names: bool,
 }
 
 impl Default for SinkOptions {
     fn default() -> Self {
-        SinkOptions { zstd_level: 3, row_group_rows: 8_192 }
+        SinkOptions { zstd_level: 3, row_group_rows: 8_192, unique_names: false }
     }
 }
 
@@ -108,7 +106,8 @@ pub mod keys {
     pub const VERSION: &str = "hunt.version";
 }
 
-/// Writes `decoded` under `out`, one file per event day. Zero rows writes nothing.
+/// Writes `decoded` into the folder `out`, one file per event day, and renames the files into
+/// place. Zero rows writes nothing.
 pub fn write(out: &Path, decoded: &Decoded, meta: &FileMeta) -> Result<Vec<Written>, SinkError> {
     write_with(out, decoded, meta, &SinkOptions::default())
 }
@@ -120,19 +119,21 @@ pub fn write_with(
     meta: &FileMeta,
     opts: &SinkOptions,
 ) -> Result<Vec<Written>, SinkError> {
-    let mut writer = StreamWriter::new(out, decoded.schema.clone(), meta, opts)?;
+    let dest = Destination::local(out)?;
+    let mut writer = StreamWriter::new(dest.staging(), decoded.schema.clone(), meta, opts)?;
     for batch in &decoded.batches {
         writer.write(batch)?;
     }
-    writer.finish(meta.complete)
+    Ok(dest.publish_local(writer.finish(meta.complete)?)?)
 }
 
-/// Writes a window's batches as they come, one temporary file per event day, and puts them in
-/// place only at [`StreamWriter::finish`]; dropped unfinished, it leaves nothing behind. This
-/// lets decoding and encoding run at the same time without holding all the rows.
+/// Writes a window's batches as they come, one temporary file per event day, closed and synced
+/// at [`StreamWriter::finish`] and handed over to be put in place; dropped unfinished, it leaves
+/// nothing behind. This lets decoding and encoding run at the same time without holding all the
+/// rows.
 pub struct StreamWriter {
-    dir: PathBuf,
-    stem: String,
+    staging: Staging,
+    dir: String,
     schema: SchemaRef,
     meta: FileMeta,
     opts: SinkOptions,
@@ -144,31 +145,28 @@ pub struct StreamWriter {
 
 /// One event day's file being written.
 struct DayFile {
-    dir: PathBuf,
-    path: PathBuf,
-    guard: TempGuard,
+    rel: String,
+    temp: TempFile,
     writer: ArrowWriter<File>,
     rows: usize,
 }
 
 impl StreamWriter {
-    /// A writer for `meta`'s window of rows with `schema` under `out`.
+    /// A writer for `meta`'s window of rows with `schema`, its temporary files in `staging`.
     pub fn new(
-        out: &Path,
+        staging: &Staging,
         schema: SchemaRef,
         meta: &FileMeta,
         opts: &SinkOptions,
     ) -> Result<StreamWriter, SinkError> {
-        check_component(out, "query id", &meta.query_id)?;
-        let mut dir = out.join(&meta.query_id);
-        if let Some(tenant) = &meta.tenant {
-            check_component(out, "tenant", tenant)?;
-            dir.push(format!("tenant={tenant}"));
-        }
+        let dir = layout::query_dir(&meta.query_id, meta.tenant.as_deref()).map_err(|e| {
+            let root = staging.temp_dir("");
+            SinkError::Io { path: root, source: io::Error::new(io::ErrorKind::InvalidInput, e) }
+        })?;
         let fallback = meta.window.start.date_naive();
         Ok(StreamWriter {
+            staging: staging.clone(),
             dir,
-            stem: meta.window.file_stem(),
             ts_col: timestamp_column(&schema),
             schema,
             meta: meta.clone(),
@@ -193,12 +191,14 @@ impl StreamWriter {
             let day = match self.days.entry(date) {
                 std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::btree_map::Entry::Vacant(e) => {
-                    let dir = self.dir.join(format!("date={}", date.format("%Y-%m-%d")));
-                    let path = dir.join(format!("{}.parquet", self.stem));
-                    let (file, guard) = open_temp(&dir, &path)?;
+                    let day_dir = format!("{}/{}", self.dir, layout::date_dir(date));
+                    let name = layout::file_name(&self.meta.window, self.opts.unique_names);
+                    let temp_dir = self.staging.temp_dir(&day_dir);
+                    let (file, temp) = open_temp(&temp_dir, &name)
+                        .map_err(|source| SinkError::Io { path: temp_dir, source })?;
                     let props = properties(&self.opts, &self.meta)?;
                     let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(props))?;
-                    e.insert(DayFile { dir, path, guard, writer, rows: 0 })
+                    e.insert(DayFile { rel: format!("{day_dir}/{name}"), temp, writer, rows: 0 })
                 }
             };
             day.rows += part.num_rows();
@@ -208,11 +208,11 @@ impl StreamWriter {
         Ok(())
     }
 
-    /// Closes every file with its row counts and `complete` in its metadata, syncs it and
-    /// renames it into place. Files are returned in date order.
-    pub fn finish(self, complete: bool) -> Result<Vec<Written>, SinkError> {
+    /// Closes every file with its row counts and `complete` in its metadata and syncs it, ready
+    /// to be put in place ([`Destination::publish`]). Files are returned in date order.
+    pub fn finish(self, complete: bool) -> Result<Vec<Staged>, SinkError> {
         let window_rows = self.rows;
-        let mut written = Vec::with_capacity(self.days.len());
+        let mut staged = Vec::with_capacity(self.days.len());
         for (date, mut day) in self.days {
             for (k, v) in [
                 (keys::ROWS, day.rows.to_string()),
@@ -222,96 +222,22 @@ impl StreamWriter {
                 day.writer.append_key_value_metadata(KeyValue::new(k.to_owned(), v));
             }
             let file = day.writer.into_inner()?;
-            let tmp = day.guard.path.clone();
-            file.sync_all().map_err(|source| SinkError::Io { path: tmp.clone(), source })?;
+            let io_err = |source| SinkError::Io { path: day.temp.path().to_owned(), source };
+            file.sync_all().map_err(io_err)?;
+            let bytes = file.metadata().map_err(io_err)?.len();
             drop(file);
-            fs::rename(&tmp, &day.path)
-                .map_err(|source| SinkError::Io { path: day.path.clone(), source })?;
-            day.guard.armed = false;
-            sync_dir(&day.dir).map_err(|source| SinkError::Io { path: day.dir.clone(), source })?;
-            written.push(Written { path: day.path, date, rows: day.rows });
+            staged.push(Staged {
+                temp: day.temp,
+                rel: day.rel,
+                date,
+                rows: day.rows,
+                bytes,
+                window: self.meta.window,
+                complete,
+            });
         }
-        Ok(written)
+        Ok(staged)
     }
-}
-
-/// After a job has landed every part of `window`, removes the query's files from earlier runs
-/// whose window lies inside `window` and that this run did not write (`kept`): the parts of an
-/// earlier split answered whole this time, or days that no longer have rows. Returns what was
-/// removed. Files of other windows are never touched.
-pub fn remove_superseded(
-    out: &Path,
-    query_id: &str,
-    tenant: Option<&str>,
-    window: &Window,
-    kept: &[PathBuf],
-) -> Result<Vec<PathBuf>, SinkError> {
-    check_component(out, "query id", query_id)?;
-    let mut dir = out.join(query_id);
-    if let Some(t) = tenant {
-        check_component(out, "tenant", t)?;
-        dir.push(format!("tenant={t}"));
-    }
-    let io_err = |path: &Path| {
-        let path = path.to_owned();
-        move |source| SinkError::Io { path, source }
-    };
-    let mut removed = Vec::new();
-    let days = match fs::read_dir(&dir) {
-        Ok(d) => d,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(removed),
-        Err(e) => return Err(io_err(&dir)(e)),
-    };
-    for day in days {
-        let day = day.map_err(io_err(&dir))?.path();
-        let is_partition =
-            day.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("date="));
-        if !is_partition || !day.is_dir() {
-            continue;
-        }
-        for file in fs::read_dir(&day).map_err(io_err(&day))? {
-            let file = file.map_err(io_err(&day))?.path();
-            let inside = file
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_suffix(".parquet"))
-                .and_then(window_of_stem)
-                .is_some_and(|w| w.start >= window.start && w.end <= window.end);
-            if inside && !kept.contains(&file) {
-                fs::remove_file(&file).map_err(io_err(&file))?;
-                removed.push(file);
-            }
-        }
-        sync_dir(&day).map_err(io_err(&day))?;
-    }
-    Ok(removed)
-}
-
-/// The window a file stem (`START_END`) names.
-fn window_of_stem(stem: &str) -> Option<Window> {
-    let (a, b) = stem.split_once('_')?;
-    let start = crate::timespan::parse_datetime(a).ok()?;
-    let end = crate::timespan::parse_datetime(b).ok()?;
-    (start < end).then_some(Window { start, end })
-}
-
-/// Refuses a value that is not a single safe path component: empty, `.`, `..`, or holding a
-/// separator, a NUL or other control character, or `:` (a drive or a stream on Windows).
-fn check_component(out: &Path, what: &str, value: &str) -> Result<(), SinkError> {
-    let unsafe_ = value.is_empty()
-        || value == "."
-        || value == ".."
-        || value.chars().any(|c| matches!(c, '/' | '\\' | ':') || c.is_control());
-    if unsafe_ {
-        return Err(SinkError::Io {
-            path: out.to_path_buf(),
-            source: io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{what} {value:?} is not a safe path component"),
-            ),
-        });
-    }
-    Ok(())
 }
 
 /// The column whose UTC day partitions the rows: literally `Timestamp`, of DateTime type.
@@ -388,91 +314,6 @@ fn properties(opts: &SinkOptions, meta: &FileMeta) -> Result<WriterProperties, S
         .build())
 }
 
-/// Distinguishes temporary files of one process.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// Removes the temporary file unless disarmed.
-struct TempGuard {
-    path: PathBuf,
-    armed: bool,
-}
-
-impl Drop for TempGuard {
-    fn drop(&mut self) {
-        if self.armed {
-            let _ = fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// Removes temporary files under `out` left by hunt processes that no longer run (killed
-/// mid-write): `.NAME.PID.N.tmp` whose PID is not alive. Returns how many were removed. Files of
-/// live processes (this one included) are left alone.
-pub fn remove_stale_temps(out: &Path) -> usize {
-    let mut removed = 0;
-    let mut stack = vec![out.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                stack.push(path);
-                continue;
-            }
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Some(pid) = temp_owner(&name) else { continue };
-            if pid != std::process::id() && !process_alive(pid) && fs::remove_file(&path).is_ok() {
-                tracing::info!(file = %path.display(), "removed a temporary file left by process {pid}");
-                removed += 1;
-            }
-        }
-    }
-    removed
-}
-
-/// The PID in a hunt temporary file name `.NAME.PID.N.tmp`.
-fn temp_owner(name: &str) -> Option<u32> {
-    let rest = name.strip_prefix('.')?.strip_suffix(".tmp")?;
-    let mut parts = rest.rsplitn(3, '.');
-    let _counter: u64 = parts.next()?.parse().ok()?;
-    parts.next()?.parse().ok()
-}
-
-fn process_alive(pid: u32) -> bool {
-    if cfg!(target_os = "linux") {
-        Path::new(&format!("/proc/{pid}")).exists()
-    } else {
-        true // without a cheap check, keep the file
-    }
-}
-
-/// Opens a new temporary file in `dir` for what will become `path` (`.NAME.PID.N.tmp`),
-/// removed again unless its guard is disarmed.
-fn open_temp(dir: &Path, path: &Path) -> Result<(File, TempGuard), SinkError> {
-    let io_err = |p: &Path| {
-        let p = p.to_path_buf();
-        move |source| SinkError::Io { path: p, source }
-    };
-    fs::create_dir_all(dir).map_err(io_err(dir))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
-    let file = OpenOptions::new().write(true).create_new(true).open(&tmp).map_err(io_err(&tmp))?;
-    Ok((file, TempGuard { path: tmp, armed: true }))
-}
-
-/// Makes a rename in `dir` durable.
-#[cfg(unix)]
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-/// Directories cannot be synced portably elsewhere; the rename is still atomic.
-#[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> io::Result<()> {
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -482,6 +323,12 @@ mod tests {
     use chrono::{DateTime, Utc};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use std::collections::HashMap;
+    use std::fs;
+
+    /// A written file's local path.
+    fn path(w: &Written) -> PathBuf {
+        PathBuf::from(&w.location)
+    }
 
     fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
@@ -570,14 +417,14 @@ mod tests {
         assert_eq!(w.rows, 3);
         assert_eq!(w.date, NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
         assert_eq!(
-            w.path,
+            path(w),
             dir.path().join(
                 "encoded-powershell/date=2026-11-22/20261122T100000Z_20261122T110000Z.parquet"
             )
         );
         assert_eq!(tree(dir.path()).len(), 1);
 
-        let r = read_back(&w.path);
+        let r = read_back(&path(w));
         assert_eq!(r.batch.num_rows(), 3);
         assert_eq!(r.schema.fields().len(), 5);
         assert_eq!(
@@ -632,12 +479,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = decoded(BODY, 100);
         let m = meta(utc(2026, 11, 22, 10, 0, 0), utc(2026, 11, 22, 11, 0, 0), None);
-        let opts = SinkOptions { zstd_level: 1, row_group_rows: 2 };
+        let opts = SinkOptions { zstd_level: 1, row_group_rows: 2, ..SinkOptions::default() };
         let written = write_with(dir.path(), &d, &m, &opts).unwrap();
-        let r = read_back(&written[0].path);
+        let r = read_back(&path(&written[0]));
         assert_eq!(r.row_groups, 2);
         assert_eq!(r.batch.num_rows(), 3);
-        let bad = SinkOptions { zstd_level: 99, row_group_rows: 2 };
+        let bad = SinkOptions { zstd_level: 99, row_group_rows: 2, ..SinkOptions::default() };
         assert!(matches!(write_with(dir.path(), &d, &m, &bad), Err(SinkError::Parquet(_))));
         assert_eq!(tree(dir.path()).len(), 1);
     }
@@ -666,7 +513,7 @@ mod tests {
             ]
         );
         let ns = |w: &Written| -> Vec<i64> {
-            let r = read_back(&w.path);
+            let r = read_back(&path(w));
             assert_eq!(r.kv["hunt.rows"], w.rows.to_string());
             assert_eq!(r.kv["hunt.window_rows"], "6");
             assert_eq!(r.kv["hunt.tenant"], "contoso");
@@ -697,7 +544,7 @@ mod tests {
                 "encoded-powershell/date=2026-11-22/20261122T233000.5Z_20261123T003000.0012345Z.parquet"
             ]
         );
-        let r = read_back(&written[0].path);
+        let r = read_back(&path(&written[0]));
         assert_eq!(r.batch.num_rows(), 2);
         assert_eq!(r.kv["hunt.window_start"], "2026-11-22T23:30:00.5000000Z");
         assert_eq!(r.kv["hunt.window_end"], "2026-11-23T00:30:00.0012345Z");
@@ -711,57 +558,12 @@ mod tests {
         let before = tree(dir.path());
         let fewer = r#"{"schema":[{"name":"Timestamp","type":"DateTime"}],"results":[{"Timestamp":"2026-11-22T10:10:00Z"}]}"#;
         let second = write(dir.path(), &decoded(fewer, 10), &m).unwrap();
-        assert_eq!(first[0].path, second[0].path);
+        assert_eq!(first[0].location, second[0].location);
         assert_eq!(tree(dir.path()), before);
         assert!(before.iter().all(|p| !p.contains(".tmp")));
-        let r = read_back(&second[0].path);
+        let r = read_back(&path(&second[0]));
         assert_eq!(r.batch.num_rows(), 1);
         assert_eq!(r.kv["hunt.rows"], "1");
-    }
-
-    #[test]
-    fn superseded_parts_of_the_same_window_are_removed_and_nothing_else() {
-        let dir = tempfile::tempdir().unwrap();
-        let body = r#"{"schema":[{"name":"Timestamp","type":"DateTime"}],"results":[{"Timestamp":"2026-11-22T10:30:00Z"},{"Timestamp":"2026-11-22T11:30:00Z"}]}"#;
-        let d = decoded(body, 10);
-        let (t10, t11, t12) =
-            (utc(2026, 11, 22, 10, 0, 0), utc(2026, 11, 22, 11, 0, 0), utc(2026, 11, 22, 12, 0, 0));
-        // An earlier run answered [10,12) in two halves; another query window [12,13) exists.
-        write(dir.path(), &d, &meta(t10, t11, None)).unwrap();
-        write(dir.path(), &d, &meta(t11, t12, None)).unwrap();
-        let other = write(dir.path(), &d, &meta(t12, utc(2026, 11, 22, 13, 0, 0), None)).unwrap();
-        // This run answers [10,12) whole.
-        let whole = Window { start: t10, end: t12 };
-        let kept: Vec<PathBuf> = write(dir.path(), &d, &meta(t10, t12, None))
-            .unwrap()
-            .into_iter()
-            .map(|w| w.path)
-            .collect();
-        let removed =
-            remove_superseded(dir.path(), "encoded-powershell", None, &whole, &kept).unwrap();
-        assert_eq!(removed.len(), 2, "{removed:?}");
-        let left = tree(dir.path());
-        assert_eq!(left.len(), 2, "{left:?}");
-        assert!(other[0].path.exists());
-        assert!(kept.iter().all(|k| k.exists()));
-    }
-
-    #[test]
-    fn temporary_files_of_dead_processes_are_removed() {
-        let dir = tempfile::tempdir().unwrap();
-        let day = dir.path().join("q/date=2026-11-20");
-        fs::create_dir_all(&day).unwrap();
-        // A PID that cannot be alive (above the kernel's maximum), this process, and a non-temp.
-        let dead = day.join(".w.parquet.4194305.7.tmp");
-        let mine = day.join(format!(".w.parquet.{}.1.tmp", std::process::id()));
-        let data = day.join("w.parquet");
-        for f in [&dead, &mine, &data] {
-            fs::write(f, b"x").unwrap();
-        }
-        assert_eq!(remove_stale_temps(dir.path()), 1);
-        assert!(!dead.exists() && mine.exists() && data.exists());
-        assert_eq!(temp_owner(".a.b.parquet.123.4.tmp"), Some(123));
-        assert_eq!(temp_owner("a.parquet"), None);
     }
 
     #[test]
@@ -774,7 +576,7 @@ mod tests {
             .join("encoded-powershell/date=2026-11-22/20261122T100000Z_20261122T110000Z.parquet");
         fs::create_dir_all(target.join("occupied")).unwrap();
         let err = write(dir.path(), &decoded(BODY, 10), &m).unwrap_err();
-        assert!(matches!(err, SinkError::Io { .. }), "{err}");
+        assert!(matches!(err, SinkError::Output(OutputError::Io { .. })), "{err}");
         let left: Vec<String> =
             tree(dir.path()).into_iter().filter(|p| p.contains(".tmp")).collect();
         assert!(left.is_empty(), "{left:?}");
@@ -867,11 +669,8 @@ mod tests {
             by_id.query_id = name.into();
             let by_tenant = meta(start, utc(2026, 11, 22, 11, 0, 0), Some(name));
             for m in [by_id, by_tenant] {
-                let files: Vec<PathBuf> = write(&out, &d, &m)
-                    .map(|f| f.into_iter().map(|w| w.path).collect())
-                    .unwrap_or_default();
-                let _ =
-                    remove_superseded(&out, &m.query_id, m.tenant.as_deref(), &m.window, &files);
+                let files: Vec<PathBuf> =
+                    write(&out, &d, &m).map(|f| f.iter().map(path).collect()).unwrap_or_default();
                 written.extend(files);
             }
         }

@@ -5,6 +5,7 @@
 mod den;
 mod emulator;
 mod library;
+mod output;
 mod quota;
 mod run;
 mod schedule;

@@ -24,7 +24,7 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
         Some(spec) => Some(Window::parse(spec, now)?),
         None => None,
     };
-    crate::sink::remove_stale_temps(&args.out);
+    let dest = super::output::destination(args.out.as_ref(), args.format, &config).await?;
     let loaded = library::load(&args.paths);
     let load_failures: Vec<LoadFailure> =
         loaded.errors.iter().map(|e| LoadFailure { text: e.to_string() }).collect();
@@ -61,7 +61,7 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
     if let Some(c) = args.concurrency {
         opts.concurrency = usize::from(c);
     }
-    let executor = Arc::new(Executor::new(Arc::new(client), governor, args.out.clone(), opts));
+    let executor = Arc::new(Executor::new(Arc::new(client), governor, Arc::clone(&dest), opts));
     let progress = Progress::new(jobs.len(), !args.json);
     let outcomes = executor.run_all(jobs, |o| progress.done(o)).await;
     progress.finish();
@@ -72,8 +72,7 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
     if args.json {
         writeln!(stdout, "{}", report::to_json(&outcomes, &load_failures, wall))?;
     } else {
-        let out = args.out.display().to_string();
-        report::write_table(&mut stdout, &outcomes, &load_failures, &out, wall)?;
+        report::write_table(&mut stdout, &outcomes, &load_failures, &dest.to_string(), wall)?;
     }
     let failed = report::totals(&outcomes, load_failures.len()).failed;
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })

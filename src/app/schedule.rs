@@ -32,7 +32,7 @@ pub(super) fn state_file(tenant_id: Option<&str>) -> PathBuf {
 pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Result<ExitCode> {
     let grace = parse_duration(&args.grace).context("--grace")?.to_std()?;
     let reload = parse_duration(&args.reload).context("--reload")?.to_std()?;
-    crate::sink::remove_stale_temps(&args.out);
+    let dest = super::output::destination(args.out.as_ref(), args.format, &config).await?;
     let (settings, emulator) = super::connect(args.emulator, &config).await?;
     let tenant = emulator.is_none().then(|| settings.auth.tenant_id.clone());
     let path = state_file(tenant.as_deref());
@@ -52,7 +52,7 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
     let concurrency = opts.concurrency;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let executor = Arc::new(
-        Executor::new(Arc::new(client), governor, args.out.clone(), opts)
+        Executor::new(Arc::new(client), governor, Arc::clone(&dest), opts)
             .with_stop(stopped.clone()),
     );
     let daemon_opts = DaemonOptions {
@@ -73,7 +73,7 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
         tracing::info!("stop signal: finishing windows in flight");
         let _ = stop.send(true);
     });
-    tracing::info!(state = %path.display(), out = %args.out.display(), "hunt schedule started");
+    tracing::info!(state = %path.display(), out = %dest, "hunt schedule started");
     let summary = daemon.run(stopped).await;
     tracing::info!(
         landed = summary.landed,

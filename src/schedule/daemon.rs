@@ -216,7 +216,7 @@ impl Daemon {
             window: outcome.job.window,
             status,
             rows: outcome.rows as u64,
-            files: outcome.files.iter().map(|f| f.path.display().to_string()).collect(),
+            files: outcome.files.iter().map(|f| f.location.clone()).collect(),
             request_ids: outcome.request_ids.clone(),
             started,
             seconds: outcome.elapsed.as_secs_f64(),

@@ -2,7 +2,7 @@
 //! clock against an in-process service that enforces the documented budgets with the emulator's
 //! own (independent) quota judge and answers 429 when they are overspent.
 
-use crate::sim::SimService;
+use crate::sim::{SimService, local};
 use hunt::clock::TokioClock;
 use hunt::emulator::quota::ServiceQuota;
 use hunt::executor::{ExecOptions, Executor, Job};
@@ -55,7 +55,7 @@ async fn simulate(
     let governor = Governor::new(limits, clock);
     let out = tempfile::tempdir().unwrap();
     let opts = ExecOptions { concurrency, ..ExecOptions::default() };
-    let exec = Arc::new(Executor::new(service.clone(), governor, out.path().to_owned(), opts));
+    let exec = Arc::new(Executor::new(service.clone(), governor, local(out.path()), opts));
     let began = tokio::time::Instant::now();
     let outcomes = exec.run_all(jobs(n, start), |_| {}).await;
     let took = tokio::time::Instant::now() - began;

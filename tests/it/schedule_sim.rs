@@ -3,7 +3,7 @@
 //! on the same state file). Every query's windows must tile its span exactly, with no overlap
 //! and no gap, and the service must never have had to say 429.
 
-use crate::sim::SimService;
+use crate::sim::{SimService, local};
 use hunt::clock::TokioClock;
 use hunt::executor::{ExecOptions, Executor};
 use hunt::quota::{Governor, Limits};
@@ -50,8 +50,7 @@ async fn run_daemon_for(
 ) -> DaemonSummary {
     let state = Arc::new(StateStore::open(state_path).unwrap());
     let opts = ExecOptions { concurrency: 4, ..ExecOptions::default() };
-    let executor =
-        Arc::new(Executor::new(service.clone(), Arc::clone(governor), out.to_owned(), opts));
+    let executor = Arc::new(Executor::new(service.clone(), Arc::clone(governor), local(out), opts));
     let daemon_opts = DaemonOptions {
         paths: vec![library.to_owned()],
         concurrency: 4,

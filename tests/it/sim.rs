@@ -78,3 +78,8 @@ impl HuntApi for SimService {
         })
     }
 }
+
+/// A local folder as the executor's destination.
+pub fn local(out: &std::path::Path) -> Arc<hunt::output::Destination> {
+    Arc::new(hunt::output::Destination::local(out).unwrap())
+}

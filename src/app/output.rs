@@ -1,0 +1,39 @@
+//! The destination of `hunt run` and `hunt schedule`: `--out`/`--format`, else hunt.toml
+//! `[output]`, else `output/` as Parquet; opened with the process environment's storage
+//! credentials, cleaned of dead processes' temporary files, and checked before anything runs.
+
+use crate::config::Config;
+use crate::output::{Destination, Format, Target};
+use anyhow::{Context as _, bail};
+use std::sync::Arc;
+
+/// The folder results go to when neither `--out` nor `[output] out` says.
+const DEFAULT_OUT: &str = "output";
+
+/// Opens the destination; every error here means nothing ran (exit 2).
+pub(super) async fn destination(
+    out: Option<&Target>,
+    format: Option<Format>,
+    config: &Config,
+) -> anyhow::Result<Arc<Destination>> {
+    let target = match out {
+        Some(t) => t.clone(),
+        None => config
+            .output_target()
+            .map_err(anyhow::Error::msg)?
+            .unwrap_or_else(|| Target::Local(DEFAULT_OUT.into())),
+    };
+    let format = format.or(config.output.format).unwrap_or_default();
+    if format == Format::Delta {
+        bail!("--format delta: delta output is not built yet; nothing was run");
+    }
+    // Variables that are not UTF-8 cannot be storage settings: they are skipped.
+    let env: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    let spool = super::state_dir().join("spool");
+    let dest = Destination::open(target, format, &spool, &env)?;
+    dest.remove_stale_temps();
+    dest.check().await.with_context(|| format!("cannot use {dest}; nothing was run"))?;
+    Ok(Arc::new(dest))
+}

@@ -1,0 +1,320 @@
+//! Opening the object store a [`RemoteUrl`] names, with object_store's builders configured from
+//! the environment the way its `from_env` constructors do (`AZURE_*`, `AWS_*`, `GOOGLE_*`), plus
+//! hunt's rules on top: bounded retries with exponential backoff, connect and request timeouts,
+//! TLS certificates always verified, and plain `http://` endpoints only on loopback hosts (an
+//! emulator such as Azurite); any other `http://` endpoint is refused before anything is sent.
+
+use super::target::{RemoteUrl, StoreKind};
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
+use object_store::{BackoffConfig, ClientConfigKey, ObjectStore, RetryConfig};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Retries per request (uploads of a part, listings, deletions) after a 5xx, a 429 or a
+/// transport failure.
+const MAX_RETRIES: usize = 6;
+/// No request is retried past this long after it was first sent.
+const RETRY_TIMEOUT: Duration = Duration::from_secs(120);
+/// Longest one request may take, from sending it to the end of the answer (a part of at most
+/// 16 MiB: at least ~140 kB/s).
+const REQUEST_TIMEOUT: &str = "120s";
+/// Longest a connection may take to open.
+const CONNECT_TIMEOUT: &str = "10s";
+
+/// The retry policy of every store: 0.5 s, 1 s, 2 s, … up to 15 s between attempts.
+fn retry_config() -> RetryConfig {
+    RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(15),
+            base: 2.0,
+        },
+        max_retries: MAX_RETRIES,
+        retry_timeout: RETRY_TIMEOUT,
+    }
+}
+
+/// The client settings hunt fixes, applied before the environment's (so `AZURE_TIMEOUT` and
+/// the like still win) except the two it enforces after: `allow_http` and certificate checks.
+const CLIENT_DEFAULTS: [(ClientConfigKey, &str); 2] = [
+    (ClientConfigKey::Timeout, REQUEST_TIMEOUT),
+    (ClientConfigKey::ConnectTimeout, CONNECT_TIMEOUT),
+];
+
+/// Opens the store of `remote` with the variables in `env`. Errors are one line, for a usage
+/// error (exit 2): nothing has been sent yet.
+pub(super) fn open(
+    remote: &RemoteUrl,
+    env: &[(String, String)],
+) -> Result<Arc<dyn ObjectStore>, String> {
+    // object_store's HTTP client is reqwest on rustls without a built-in provider: ring, as for
+    // Graph (installing twice is harmless).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let var = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let prefixed = |p: &'static str| env.iter().filter(move |(k, _)| k.starts_with(p));
+    let store: Arc<dyn ObjectStore> = match remote.kind {
+        StoreKind::Azure => {
+            let mut b = MicrosoftAzureBuilder::new();
+            for (k, v) in CLIENT_DEFAULTS {
+                b = b.with_config(AzureConfigKey::Client(k), v);
+            }
+            for (k, v) in prefixed("AZURE_") {
+                if let Ok(key) = k.to_ascii_lowercase().parse() {
+                    b = b.with_config(key, v.clone());
+                }
+            }
+            if let Some(msi) = var("IDENTITY_ENDPOINT") {
+                b = b.with_msi_endpoint(msi);
+            }
+            b = b.with_url(remote.base.clone()).with_retry(retry_config());
+            let emulator =
+                b.get_config_value(&AzureConfigKey::UseEmulator).is_some_and(|v| truthy(&v));
+            let endpoints = if emulator {
+                let url = var("AZURITE_BLOB_STORAGE_URL")
+                    .unwrap_or_else(|| "http://127.0.0.1:10000".into());
+                vec![("AZURITE_BLOB_STORAGE_URL", url)]
+            } else {
+                let e = b.get_config_value(&AzureConfigKey::Endpoint);
+                e.into_iter().map(|u| ("AZURE_STORAGE_ENDPOINT", u)).collect()
+            };
+            let allow_http = http_rule(&endpoints)?;
+            for (k, v) in enforced(allow_http) {
+                b = b.with_config(AzureConfigKey::Client(k), v);
+            }
+            Arc::new(b.build().map_err(|e| describe(&e))?)
+        }
+        StoreKind::S3 => {
+            let mut b = AmazonS3Builder::new();
+            for (k, v) in CLIENT_DEFAULTS {
+                b = b.with_config(AmazonS3ConfigKey::Client(k), v);
+            }
+            for (k, v) in prefixed("AWS_") {
+                if let Ok(key) = k.to_ascii_lowercase().parse() {
+                    b = b.with_config(key, v.clone());
+                }
+            }
+            b = b.with_url(remote.base.clone()).with_retry(retry_config());
+            let endpoints: Vec<(&str, String)> = [
+                ("AWS_ENDPOINT", AmazonS3ConfigKey::Endpoint),
+                ("AWS_ENDPOINT_URL_S3", AmazonS3ConfigKey::S3Endpoint),
+                ("AWS_ENDPOINT_URL_STS", AmazonS3ConfigKey::StsEndpoint),
+            ]
+            .into_iter()
+            .filter_map(|(name, key)| Some((name, b.get_config_value(&key)?)))
+            .collect();
+            let allow_http = http_rule(&endpoints)?;
+            for (k, v) in enforced(allow_http) {
+                b = b.with_config(AmazonS3ConfigKey::Client(k), v);
+            }
+            Arc::new(b.build().map_err(|e| describe(&e))?)
+        }
+        StoreKind::Gcs => {
+            let mut b = GoogleCloudStorageBuilder::new();
+            for (k, v) in CLIENT_DEFAULTS {
+                b = b.with_config(GoogleConfigKey::Client(k), v);
+            }
+            if let Some(path) = var("SERVICE_ACCOUNT") {
+                b = b.with_service_account_path(path);
+            }
+            for (k, v) in prefixed("GOOGLE_") {
+                if let Ok(key) = k.to_ascii_lowercase().parse() {
+                    b = b.with_config(key, v.clone());
+                }
+            }
+            b = b.with_url(remote.base.clone()).with_retry(retry_config());
+            let endpoints: Vec<(&str, String)> = b
+                .get_config_value(&GoogleConfigKey::BaseUrl)
+                .map(|u| ("GOOGLE_BASE_URL", u))
+                .into_iter()
+                .collect();
+            let allow_http = http_rule(&endpoints)?;
+            for (k, v) in enforced(allow_http) {
+                b = b.with_config(GoogleConfigKey::Client(k), v);
+            }
+            Arc::new(b.build().map_err(|e| describe(&e))?)
+        }
+    };
+    Ok(store)
+}
+
+/// The client settings hunt enforces whatever the environment says.
+fn enforced(allow_http: bool) -> [(ClientConfigKey, &'static str); 2] {
+    [
+        (ClientConfigKey::AllowHttp, if allow_http { "true" } else { "false" }),
+        (ClientConfigKey::AllowInvalidCertificates, "false"),
+    ]
+}
+
+/// Checks the endpoints the store will talk to: `https://` anywhere, `http://` only on a
+/// loopback host. Returns whether plain http must be allowed (a loopback endpoint uses it).
+fn http_rule(endpoints: &[(&str, String)]) -> Result<bool, String> {
+    let mut allow = false;
+    for (name, value) in endpoints {
+        let url = url::Url::parse(value)
+            .map_err(|e| format!("{name} {:?} is not a URL: {e}", cut_query(value)))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&url) => allow = true,
+            "http" => {
+                return Err(format!(
+                    "{name} {:?} uses plain http: only https is allowed, except for loopback \
+                     hosts (an emulator such as Azurite)",
+                    cut_query(value)
+                ));
+            }
+            other => {
+                return Err(format!("{name} {:?}: unsupported scheme {other}", cut_query(value)));
+            }
+        }
+    }
+    Ok(allow)
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn truthy(v: &str) -> bool {
+    matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "on" | "yes" | "y")
+}
+
+fn cut_query(value: &str) -> &str {
+    value.find(['?', '#']).map_or(value, |i| &value[..i])
+}
+
+/// An error and its sources as one line, with any URL's query string (a SAS token's signature,
+/// say) cut out.
+pub(super) fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    redact_queries(&text)
+}
+
+/// `text` with the query string of every `http(s)://` URL in it removed.
+pub(super) fn redact_queries(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i);
+        out.push_str(head);
+        let end =
+            tail.find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ')' | '>' | ','));
+        let end = end.unwrap_or(tail.len());
+        let url = &tail[..end];
+        match url.find('?') {
+            Some(q) => {
+                out.push_str(&url[..q]);
+                out.push_str("?…");
+            }
+            None => out.push_str(url),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::target::Target;
+
+    fn remote(s: &str) -> RemoteUrl {
+        match Target::parse(s).unwrap() {
+            Target::Remote(r) => r,
+            Target::Local(_) => panic!("{s}"),
+        }
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    const KEY: &str =
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        let azurite = |url: &str| {
+            env(&[
+                ("AZURE_STORAGE_USE_EMULATOR", "true"),
+                ("AZURITE_BLOB_STORAGE_URL", url),
+                ("AZURE_STORAGE_ACCOUNT_KEY", KEY),
+            ])
+        };
+        for ok in ["http://127.0.0.1:10000", "http://localhost:1", "http://[::1]:2", "https://x.y"]
+        {
+            assert!(open(&remote("az://c/p"), &azurite(ok)).is_ok(), "{ok}");
+        }
+        let e = open(&remote("az://c/p"), &azurite("http://10.1.2.3:10000")).unwrap_err();
+        assert!(e.contains("AZURITE_BLOB_STORAGE_URL") && e.contains("plain http"), "{e}");
+        // The emulator's default address is loopback.
+        let only_flag = env(&[("AZURE_STORAGE_USE_EMULATOR", "1")]);
+        assert!(open(&remote("az://c/p"), &only_flag).is_ok());
+        let endpoint = env(&[
+            ("AZURE_STORAGE_ACCOUNT_NAME", "acct"),
+            ("AZURE_STORAGE_ACCOUNT_KEY", KEY),
+            ("AZURE_STORAGE_ENDPOINT", "http://storage.example.com"),
+            ("AZURE_ALLOW_HTTP", "true"),
+        ]);
+        let e = open(&remote("az://c/p"), &endpoint).unwrap_err();
+        assert!(e.contains("AZURE_STORAGE_ENDPOINT"), "{e}");
+        let s3 = |url: &str| {
+            env(&[
+                ("AWS_ACCESS_KEY_ID", "k"),
+                ("AWS_SECRET_ACCESS_KEY", "s"),
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_ENDPOINT", url),
+                ("AWS_ALLOW_HTTP", "true"),
+            ])
+        };
+        assert!(open(&remote("s3://b/p"), &s3("http://127.0.0.1:5000")).is_ok());
+        let e = open(&remote("s3://b/p"), &s3("http://minio.internal:9000")).unwrap_err();
+        assert!(e.contains("AWS_ENDPOINT") && e.contains("plain http"), "{e}");
+        let gcs = env(&[("GOOGLE_BASE_URL", "http://gcs.example.com")]);
+        let e = open(&remote("gs://b/p"), &gcs).unwrap_err();
+        assert!(e.contains("GOOGLE_BASE_URL"), "{e}");
+    }
+
+    #[test]
+    fn missing_settings_are_reported_without_secrets() {
+        // No account name: object_store says so.
+        let e = open(&remote("az://c/p"), &env(&[("AZURE_STORAGE_ACCOUNT_KEY", KEY)])).unwrap_err();
+        assert!(e.to_lowercase().contains("account"), "{e}");
+        assert!(!e.contains(KEY), "{e}");
+        // A key that is not base64 is refused without echoing it.
+        let bad = env(&[
+            ("AZURE_STORAGE_ACCOUNT_NAME", "acct"),
+            ("AZURE_STORAGE_ACCOUNT_KEY", "NOT-BASE64-SECRET!"),
+        ]);
+        let e = open(&remote("az://c/p"), &bad).unwrap_err();
+        assert!(!e.contains("NOT-BASE64-SECRET"), "{e}");
+        // abfss with an account in the URL needs no account variable.
+        let with_key = env(&[("AZURE_STORAGE_ACCOUNT_KEY", KEY)]);
+        assert!(open(&remote("abfss://c@acct.dfs.core.windows.net/p"), &with_key).is_ok());
+    }
+
+    #[test]
+    fn query_strings_are_cut_from_messages() {
+        assert_eq!(
+            redact_queries("PUT http://h/c/x?sig=SECRET&comp=block failed (http://a/b?x)"),
+            "PUT http://h/c/x?… failed (http://a/b?…)"
+        );
+        assert_eq!(redact_queries("no url here?"), "no url here?");
+    }
+}
