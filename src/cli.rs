@@ -1,6 +1,6 @@
 //! The command line: clap definitions and their help text. No logic lives here.
 
-use crate::output::{Format as OutputFormat, Target};
+use crate::output::Format as OutputFormat;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -102,8 +102,9 @@ pub struct ScheduleArgs {
 
     /// Where results go: a folder or an object-store URL (see `hunt run --help`). Default:
     /// hunt.toml [output] out, else output/.
-    #[arg(long, value_name = "DIR|URL", value_parser = Target::parse_arg)]
-    pub out: Option<Target>,
+    /// (A string: parsed by hunt, so that a rejected value is never echoed with a secret in it.)
+    #[arg(long, value_name = "DIR|URL")]
+    pub out: Option<String>,
 
     /// Output format: parquet or delta. Default: hunt.toml [output] format, else parquet.
     #[arg(long, value_name = "FORMAT", value_parser = parse_output_format)]
@@ -279,8 +280,9 @@ pub struct RunArgs {
     /// Where results go: a folder (default output/, or hunt.toml [output] out), or an
     /// object-store URL: az://CONTAINER/PREFIX, abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PREFIX,
     /// s3://BUCKET/PREFIX, gs://BUCKET/PREFIX (credentials from the environment).
-    #[arg(long, value_name = "DIR|URL", value_parser = Target::parse_arg)]
-    pub out: Option<Target>,
+    /// (A string: parsed by hunt, so that a rejected value is never echoed with a secret in it.)
+    #[arg(long, value_name = "DIR|URL")]
+    pub out: Option<String>,
 
     /// Output format: parquet (Hive-partitioned files) or delta (a Delta table per query).
     /// Default: hunt.toml [output] format, else parquet.

@@ -10,14 +10,15 @@ use std::sync::Arc;
 /// The folder results go to when neither `--out` nor `[output] out` says.
 const DEFAULT_OUT: &str = "output";
 
-/// Opens the destination; every error here means nothing ran (exit 2).
+/// Opens the destination; every error here means nothing ran (exit 2). A refused `--out` is
+/// shown without its query string or password.
 pub(super) async fn destination(
-    out: Option<&Target>,
+    out: Option<&str>,
     format: Option<Format>,
     config: &Config,
 ) -> anyhow::Result<Arc<Destination>> {
     let target = match out {
-        Some(t) => t.clone(),
+        Some(out) => Target::parse(out)?,
         None => config
             .output_target()
             .map_err(anyhow::Error::msg)?
@@ -34,6 +35,6 @@ pub(super) async fn destination(
     let spool = super::state_dir().join("spool");
     let dest = Destination::open(target, format, &spool, &env)?;
     dest.remove_stale_temps();
-    dest.check().await.with_context(|| format!("cannot use {dest}; nothing was run"))?;
+    dest.check().await.context("the destination does not answer; nothing was run")?;
     Ok(Arc::new(dest))
 }

@@ -24,7 +24,7 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
         Some(spec) => Some(Window::parse(spec, now)?),
         None => None,
     };
-    let dest = super::output::destination(args.out.as_ref(), args.format, &config).await?;
+    let dest = super::output::destination(args.out.as_deref(), args.format, &config).await?;
     let loaded = library::load(&args.paths);
     let load_failures: Vec<LoadFailure> =
         loaded.errors.iter().map(|e| LoadFailure { text: e.to_string() }).collect();

@@ -32,7 +32,7 @@ pub(super) fn state_file(tenant_id: Option<&str>) -> PathBuf {
 pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Result<ExitCode> {
     let grace = parse_duration(&args.grace).context("--grace")?.to_std()?;
     let reload = parse_duration(&args.reload).context("--reload")?.to_std()?;
-    let dest = super::output::destination(args.out.as_ref(), args.format, &config).await?;
+    let dest = super::output::destination(args.out.as_deref(), args.format, &config).await?;
     let (settings, emulator) = super::connect(args.emulator, &config).await?;
     let tenant = emulator.is_none().then(|| settings.auth.tenant_id.clone());
     let path = state_file(tenant.as_deref());

@@ -23,6 +23,12 @@ const REQUEST_TIMEOUT: &str = "120s";
 /// Longest a connection may take to open.
 const CONNECT_TIMEOUT: &str = "10s";
 
+/// Azurite's well-known development account and key (public, documented by Microsoft), used
+/// with `AZURE_STORAGE_USE_EMULATOR` when no credential is given.
+const AZURITE_ACCOUNT: &str = "devstoreaccount1";
+const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
 /// The retry policy of every store: 0.5 s, 1 s, 2 s, … up to 15 s between attempts.
 fn retry_config() -> RetryConfig {
     RetryConfig {
@@ -72,8 +78,24 @@ pub(super) fn open(
             let emulator =
                 b.get_config_value(&AzureConfigKey::UseEmulator).is_some_and(|v| truthy(&v));
             let endpoints = if emulator {
+                // Azurite, addressed path-style as an explicit endpoint (what object_store's
+                // emulator mode does, but from `env` rather than the process's variables).
                 let url = var("AZURITE_BLOB_STORAGE_URL")
                     .unwrap_or_else(|| "http://127.0.0.1:10000".into());
+                let account = b
+                    .get_config_value(&AzureConfigKey::AccountName)
+                    .unwrap_or_else(|| AZURITE_ACCOUNT.into());
+                let credential =
+                    [AzureConfigKey::AccessKey, AzureConfigKey::SasKey, AzureConfigKey::Token]
+                        .iter()
+                        .any(|k| b.get_config_value(k).is_some());
+                b = b
+                    .with_config(AzureConfigKey::UseEmulator, "false")
+                    .with_endpoint(format!("{}/{account}", url.trim_end_matches('/')))
+                    .with_account(account);
+                if !credential {
+                    b = b.with_access_key(AZURITE_KEY);
+                }
                 vec![("AZURITE_BLOB_STORAGE_URL", url)]
             } else {
                 let e = b.get_config_value(&AzureConfigKey::Endpoint);
@@ -202,7 +224,29 @@ pub(super) fn describe(e: &(dyn std::error::Error + 'static)) -> String {
         }
         source = s.source();
     }
-    redact_queries(&text)
+    one_line(&redact_queries(&text))
+}
+
+/// `text` on one line, with a storage service's XML error document (Azure's and S3's
+/// `<Error><Code>…</Code><Message>…</Message></Error>`) shown as `Code: message`.
+fn one_line(text: &str) -> String {
+    let tag = |name: &str, from: &str| -> Option<String> {
+        let start = from.find(&format!("<{name}>"))? + name.len() + 2;
+        let end = from[start..].find(&format!("</{name}>"))? + start;
+        Some(from[start..end].lines().next().unwrap_or_default().trim().to_owned())
+    };
+    let mut text = text.to_owned();
+    if let Some(xml) = text.find("<?xml").or_else(|| text.find("<Error>")) {
+        let doc = text[xml..].to_owned();
+        let end = doc.find("</Error>").map_or(doc.len(), |i| i + "</Error>".len());
+        let summary = match (tag("Code", &doc), tag("Message", &doc)) {
+            (Some(c), Some(m)) => format!("{c}: {m}"),
+            (Some(c), None) => c,
+            _ => doc[..end].to_owned(),
+        };
+        text.replace_range(xml..xml + end, &summary);
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `text` with the query string of every `http(s)://` URL in it removed.
@@ -316,5 +360,15 @@ mod tests {
             "PUT http://h/c/x?… failed (http://a/b?…)"
         );
         assert_eq!(redact_queries("no url here?"), "no url here?");
+    }
+
+    #[test]
+    fn xml_error_documents_become_one_line() {
+        let text = "list failed: 404 Not Found: <?xml version=\"1.0\"?>\n<Error>\n  <Code>ContainerNotFound</Code>\n  <Message>The specified container does not exist.\nRequestId:1</Message>\n</Error>\n";
+        assert_eq!(
+            one_line(text),
+            "list failed: 404 Not Found: ContainerNotFound: The specified container does not exist."
+        );
+        assert_eq!(one_line("a\n  b"), "a b");
     }
 }

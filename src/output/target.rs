@@ -130,11 +130,6 @@ impl Target {
         };
         Ok(Target::Remote(RemoteUrl { kind, base, prefix }))
     }
-
-    /// For clap: the error as text.
-    pub fn parse_arg(value: &str) -> Result<Target, String> {
-        Target::parse(value).map_err(|e| e.reason)
-    }
 }
 
 impl fmt::Display for Target {

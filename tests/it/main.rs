@@ -2,6 +2,7 @@
 
 mod auth;
 mod chaos;
+mod lake;
 mod library;
 mod quota_sim;
 mod readme;

@@ -41,7 +41,7 @@ fn cell_matches(array: &dyn Array, row: usize, cell: &Cell) -> bool {
 }
 
 /// Asserts that `batches` hold exactly `expected` rows of `table`'s columns, in order.
-fn assert_rows_equal(table: &str, batches: &[RecordBatch], expected: &[Vec<Cell>]) {
+pub(crate) fn assert_rows_equal(table: &str, batches: &[RecordBatch], expected: &[Vec<Cell>]) {
     let def = data::tables().iter().find(|t| t.name == table).unwrap();
     let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
     assert_eq!(total, expected.len(), "row count of {table}");
@@ -65,7 +65,7 @@ fn assert_rows_equal(table: &str, batches: &[RecordBatch], expected: &[Vec<Cell>
     }
 }
 
-fn expected_rows(table: &str, start: &str, end: &str, eph: u32) -> Vec<Vec<Cell>> {
+pub(crate) fn expected_rows(table: &str, start: &str, end: &str, eph: u32) -> Vec<Vec<Cell>> {
     data::rows(table, ticks(start), ticks(end), eph).unwrap().collect()
 }
 

@@ -51,7 +51,12 @@ impl TestEnv {
 
     /// `hunt ARGS` started in the background (output discarded).
     pub fn spawn(&self, args: &[&str]) -> std::process::Child {
-        let mut cmd = self.command(args, &[]);
+        self.spawn_with(args, &[])
+    }
+
+    /// [`TestEnv::spawn`] with `extra` variables.
+    pub fn spawn_with(&self, args: &[&str], extra: &[(&str, &str)]) -> std::process::Child {
+        let mut cmd = self.command(args, extra);
         cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
         cmd.spawn().unwrap()
     }
