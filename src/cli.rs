@@ -102,9 +102,10 @@ pub struct ScheduleArgs {
 
     /// Where results go: a folder or an object-store URL (see `hunt run --help`). Default:
     /// hunt.toml [output] out, else output/.
-    /// (A string: parsed by hunt, so that a rejected value is never echoed with a secret in it.)
+    // Taken as is and parsed by hunt (`output::Target`), so that a refused value is never echoed
+    // with a secret in it; a path that is not UTF-8 is a folder.
     #[arg(long, value_name = "DIR|URL")]
-    pub out: Option<String>,
+    pub out: Option<std::ffi::OsString>,
 
     /// Output format: parquet or delta. Default: hunt.toml [output] format, else parquet.
     #[arg(long, value_name = "FORMAT", value_parser = parse_output_format)]
@@ -280,9 +281,10 @@ pub struct RunArgs {
     /// Where results go: a folder (default output/, or hunt.toml [output] out), or an
     /// object-store URL: az://CONTAINER/PREFIX, abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PREFIX,
     /// s3://BUCKET/PREFIX, gs://BUCKET/PREFIX (credentials from the environment).
-    /// (A string: parsed by hunt, so that a rejected value is never echoed with a secret in it.)
+    // Taken as is and parsed by hunt (`output::Target`), so that a refused value is never echoed
+    // with a secret in it; a path that is not UTF-8 is a folder.
     #[arg(long, value_name = "DIR|URL")]
-    pub out: Option<String>,
+    pub out: Option<std::ffi::OsString>,
 
     /// Output format: parquet (Hive-partitioned files) or delta (a Delta table per query).
     /// Default: hunt.toml [output] format, else parquet.

@@ -5,6 +5,7 @@
 use crate::config::Config;
 use crate::output::{Destination, Format, Target};
 use anyhow::{Context as _, bail};
+use std::ffi::OsStr;
 use std::sync::Arc;
 
 /// The folder results go to when neither `--out` nor `[output] out` says.
@@ -13,12 +14,15 @@ const DEFAULT_OUT: &str = "output";
 /// Opens the destination; every error here means nothing ran (exit 2). A refused `--out` is
 /// shown without its query string or password.
 pub(super) async fn destination(
-    out: Option<&str>,
+    out: Option<&OsStr>,
     format: Option<Format>,
     config: &Config,
 ) -> anyhow::Result<Arc<Destination>> {
     let target = match out {
-        Some(out) => Target::parse(out)?,
+        Some(out) => match out.to_str() {
+            Some(text) => Target::parse(text)?,
+            None => Target::Local(out.into()),
+        },
         None => config
             .output_target()
             .map_err(anyhow::Error::msg)?

@@ -62,50 +62,7 @@ pub(super) fn open(
     let prefixed = |p: &'static str| env.iter().filter(move |(k, _)| k.starts_with(p));
     let store: Arc<dyn ObjectStore> = match remote.kind {
         StoreKind::Azure => {
-            let mut b = MicrosoftAzureBuilder::new();
-            for (k, v) in CLIENT_DEFAULTS {
-                b = b.with_config(AzureConfigKey::Client(k), v);
-            }
-            for (k, v) in prefixed("AZURE_") {
-                if let Ok(key) = k.to_ascii_lowercase().parse() {
-                    b = b.with_config(key, v.clone());
-                }
-            }
-            if let Some(msi) = var("IDENTITY_ENDPOINT") {
-                b = b.with_msi_endpoint(msi);
-            }
-            b = b.with_url(remote.base.clone()).with_retry(retry_config());
-            let emulator =
-                b.get_config_value(&AzureConfigKey::UseEmulator).is_some_and(|v| truthy(&v));
-            let endpoints = if emulator {
-                // Azurite, addressed path-style as an explicit endpoint (what object_store's
-                // emulator mode does, but from `env` rather than the process's variables).
-                let url = var("AZURITE_BLOB_STORAGE_URL")
-                    .unwrap_or_else(|| "http://127.0.0.1:10000".into());
-                let account = b
-                    .get_config_value(&AzureConfigKey::AccountName)
-                    .unwrap_or_else(|| AZURITE_ACCOUNT.into());
-                let credential =
-                    [AzureConfigKey::AccessKey, AzureConfigKey::SasKey, AzureConfigKey::Token]
-                        .iter()
-                        .any(|k| b.get_config_value(k).is_some());
-                b = b
-                    .with_config(AzureConfigKey::UseEmulator, "false")
-                    .with_endpoint(format!("{}/{account}", url.trim_end_matches('/')))
-                    .with_account(account);
-                if !credential {
-                    b = b.with_access_key(AZURITE_KEY);
-                }
-                vec![("AZURITE_BLOB_STORAGE_URL", url)]
-            } else {
-                let e = b.get_config_value(&AzureConfigKey::Endpoint);
-                e.into_iter().map(|u| ("AZURE_STORAGE_ENDPOINT", u)).collect()
-            };
-            let allow_http = http_rule(&endpoints)?;
-            for (k, v) in enforced(allow_http) {
-                b = b.with_config(AzureConfigKey::Client(k), v);
-            }
-            Arc::new(b.build().map_err(|e| describe(&e))?)
+            Arc::new(azure_builder(remote, env)?.build().map_err(|e| describe(&e))?)
         }
         StoreKind::S3 => {
             let mut b = AmazonS3Builder::new();
@@ -159,6 +116,61 @@ pub(super) fn open(
         }
     };
     Ok(store)
+}
+
+/// The Azure builder for `remote` and `env`, with hunt's rules applied (not built yet).
+fn azure_builder(
+    remote: &RemoteUrl,
+    env: &[(String, String)],
+) -> Result<MicrosoftAzureBuilder, String> {
+    let var = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let prefixed = |p: &'static str| env.iter().filter(move |(k, _)| k.starts_with(p));
+    let mut b = MicrosoftAzureBuilder::new();
+    for (k, v) in CLIENT_DEFAULTS {
+        b = b.with_config(AzureConfigKey::Client(k), v);
+    }
+    // `AZURE_CLIENT_ID` and `AZURE_STORAGE_CLIENT_ID` (and the like) set the same
+    // thing: the storage-specific one wins, whatever the environment's order.
+    let mut azure: Vec<&(String, String)> = prefixed("AZURE_").collect();
+    azure.sort_by_key(|(k, _)| k.starts_with("AZURE_STORAGE_"));
+    for (k, v) in azure {
+        if let Ok(key) = k.to_ascii_lowercase().parse() {
+            b = b.with_config(key, v.clone());
+        }
+    }
+    if let Some(msi) = var("IDENTITY_ENDPOINT") {
+        b = b.with_msi_endpoint(msi);
+    }
+    b = b.with_url(remote.base.clone()).with_retry(retry_config());
+    let emulator = b.get_config_value(&AzureConfigKey::UseEmulator).is_some_and(|v| truthy(&v));
+    let endpoints = if emulator {
+        // Azurite, addressed path-style as an explicit endpoint (what object_store's
+        // emulator mode does, but from `env` rather than the process's variables).
+        let url =
+            var("AZURITE_BLOB_STORAGE_URL").unwrap_or_else(|| "http://127.0.0.1:10000".into());
+        let account = b
+            .get_config_value(&AzureConfigKey::AccountName)
+            .unwrap_or_else(|| AZURITE_ACCOUNT.into());
+        let credential = [AzureConfigKey::AccessKey, AzureConfigKey::SasKey, AzureConfigKey::Token]
+            .iter()
+            .any(|k| b.get_config_value(k).is_some());
+        b = b
+            .with_config(AzureConfigKey::UseEmulator, "false")
+            .with_endpoint(format!("{}/{account}", url.trim_end_matches('/')))
+            .with_account(account);
+        if !credential {
+            b = b.with_access_key(AZURITE_KEY);
+        }
+        vec![("AZURITE_BLOB_STORAGE_URL", url)]
+    } else {
+        let e = b.get_config_value(&AzureConfigKey::Endpoint);
+        e.into_iter().map(|u| ("AZURE_STORAGE_ENDPOINT", u)).collect()
+    };
+    let allow_http = http_rule(&endpoints)?;
+    for (k, v) in enforced(allow_http) {
+        b = b.with_config(AzureConfigKey::Client(k), v);
+    }
+    Ok(b)
 }
 
 /// The client settings hunt enforces whatever the environment says.
@@ -351,6 +363,29 @@ mod tests {
         // abfss with an account in the URL needs no account variable.
         let with_key = env(&[("AZURE_STORAGE_ACCOUNT_KEY", KEY)]);
         assert!(open(&remote("abfss://c@acct.dfs.core.windows.net/p"), &with_key).is_ok());
+    }
+
+    #[test]
+    fn storage_specific_azure_variables_win_over_the_generic_ones() {
+        // The generic client id is hunt's Graph app; the storage one is used, in either order.
+        for reversed in [false, true] {
+            let mut e = env(&[
+                ("AZURE_CLIENT_ID", "graph-app"),
+                ("AZURE_STORAGE_CLIENT_ID", "storage-app"),
+                ("AZURE_AUTHORITY_HOST", "https://graph.example"),
+                ("AZURE_STORAGE_AUTHORITY_HOST", "https://storage.example"),
+            ]);
+            if reversed {
+                e.reverse();
+            }
+            let b = azure_builder(&remote("az://c/p"), &e).unwrap();
+            assert_eq!(b.get_config_value(&AzureConfigKey::ClientId).unwrap(), "storage-app");
+            let host = b.get_config_value(&AzureConfigKey::AuthorityHost).unwrap();
+            assert_eq!(host, "https://storage.example");
+        }
+        // Alone, the generic ones are used (the Graph app signs in to storage).
+        let b = azure_builder(&remote("az://c/p"), &env(&[("AZURE_CLIENT_ID", "graph-app")]));
+        assert_eq!(b.unwrap().get_config_value(&AzureConfigKey::ClientId).unwrap(), "graph-app");
     }
 
     #[test]

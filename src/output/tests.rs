@@ -10,7 +10,10 @@ use object_store::{
     CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta,
     ObjectStoreExt as _, PutMultipartOptions, PutOptions, PutPayload, PutResult, UploadPart,
 };
+use object_store::ObjectStore;
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 fn utc(h: u32) -> chrono::DateTime<Utc> {
@@ -28,13 +31,14 @@ fn day() -> NaiveDate {
 /// A remote destination over `store`, spooling in `spool`.
 fn remote(store: Arc<dyn ObjectStore>, spool: &Path, part_size: usize) -> Destination {
     let target = Target::parse("az://mem/lake").unwrap();
+    let Target::Remote(remote) = target.clone() else { unreachable!() };
     Destination {
         target,
         format: Format::Parquet,
         store,
         prefix: ObjPath::from("lake"),
         staging: Staging::Spool(spool.to_owned()),
-        local: None,
+        place: destination::Place::Remote(remote),
         upload: UploadOptions { part_size, parts_in_flight: 2 },
     }
 }
