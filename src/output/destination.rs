@@ -255,6 +255,7 @@ impl Destination {
     /// After a job has landed every part of `window`, removes the query's files from earlier
     /// runs whose window lies inside `window` and that this run did not write (`kept`): the
     /// parts of an earlier split answered whole this time, or days that no longer have rows.
+    /// Only the date partitions the window touches (and those of `kept`) are looked at.
     /// Returns where the removed files were. Files of other windows are never touched.
     pub async fn remove_superseded(
         &self,
@@ -265,11 +266,12 @@ impl Destination {
     ) -> Result<Vec<String>, OutputError> {
         let dir = layout::query_dir(query_id, tenant)
             .map_err(|message| OutputError::Config { target: self.to_string(), message })?;
+        let days = superseded::partitions(window, &kept.iter().map(|w| w.date).collect::<Vec<_>>());
         if let Place::Local(local) = &self.place {
             let (root, window) = (local.root.clone(), *window);
             let kept: Vec<PathBuf> = kept.iter().map(|w| rel_path(&root, &w.rel)).collect();
             return tokio::task::spawn_blocking(move || {
-                superseded::remove_local(&rel_path(&root, &dir), &window, &kept)
+                superseded::remove_local(&rel_path(&root, &dir), &days, &window, &kept)
             })
             .await
             .unwrap_or_else(|e| {
@@ -278,8 +280,10 @@ impl Destination {
         }
         let kept: Vec<ObjPath> = kept.iter().map(|w| w.object.clone()).collect();
         let dir = self.object_of(&dir);
-        superseded::remove_remote(self.store.as_ref(), &dir, window, &kept, |o| self.url_of(o))
-            .await
+        superseded::remove_remote(self.store.as_ref(), &dir, &days, window, &kept, |o| {
+            self.url_of(o)
+        })
+        .await
     }
 }
 

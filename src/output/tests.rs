@@ -5,12 +5,12 @@ use super::*;
 use chrono::{TimeZone, Utc};
 use futures_util::TryStreamExt as _;
 use futures_util::stream::BoxStream;
+use object_store::ObjectStore;
 use object_store::memory::InMemory;
 use object_store::{
     CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta,
     ObjectStoreExt as _, PutMultipartOptions, PutOptions, PutPayload, PutResult, UploadPart,
 };
-use object_store::ObjectStore;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -238,30 +238,36 @@ async fn superseded_objects_are_removed_from_the_store_and_nothing_else() {
     let store = Arc::new(InMemory::new());
     let dest = remote(store.clone(), spool.path(), 1 << 20);
     let name = |w: Window| layout::file_name(&w, false);
+    // This run answers [22:00, 02:00) whole, across midnight.
+    let whole = window(22, 26);
     let others = [
         // Another window of the query, overlapping or outside.
-        format!("lake/q/date=2026-11-22/{}", name(window(9, 11))),
-        format!("lake/q/date=2026-11-22/{}", name(window(12, 13))),
+        format!("lake/q/date=2026-11-22/{}", name(window(21, 23))),
+        format!("lake/q/date=2026-11-23/{}", name(window(26, 27))),
         // Another tenant's and another query's files of the same window.
-        format!("lake/q/tenant=t/date=2026-11-22/{}", name(window(10, 11))),
-        format!("lake/q2/date=2026-11-22/{}", name(window(10, 11))),
-        // Not the layout: unique (Delta) names, the Delta log, notes.
-        format!("lake/q/date=2026-11-22/{}", layout::file_name(&window(10, 11), true)),
+        format!("lake/q/tenant=t/date=2026-11-22/{}", name(window(22, 23))),
+        format!("lake/q2/date=2026-11-22/{}", name(window(22, 23))),
+        // Not the layout: unique (Delta) names, the Delta log, notes, a nested folder.
+        format!("lake/q/date=2026-11-22/{}", layout::file_name(&window(22, 23), true)),
         "lake/q/_delta_log/00000000000000000000.json".to_owned(),
         "lake/q/date=2026-11-22/notes.txt".to_owned(),
+        format!("lake/q/date=2026-11-22/sub/{}", name(window(22, 23))),
         "lake/q/README".to_owned(),
+        // A part of the window on a day the window does not touch (rows dated elsewhere): not
+        // looked at (see `superseded::partitions`).
+        format!("lake/q/date=2026-11-25/{}", name(window(22, 23))),
     ];
     let earlier = [
-        format!("lake/q/date=2026-11-22/{}", name(window(10, 11))),
-        format!("lake/q/date=2026-11-23/{}", name(window(11, 12))),
+        format!("lake/q/date=2026-11-22/{}", name(window(22, 24))),
+        format!("lake/q/date=2026-11-23/{}", name(window(24, 26))),
+        format!("lake/q/date=2026-11-23/{}", name(window(22, 24))),
     ];
     for k in others.iter().chain(&earlier) {
         store.put(&ObjPath::from(k.as_str()), PutPayload::from_static(b"x")).await.unwrap();
     }
-    // This run answers [10, 12) whole.
-    let (s, _) = staged(dest.staging(), &rel(window(10, 12)), 10, window(10, 12));
+    let (s, _) = staged(dest.staging(), &rel(whole), 10, whole);
     let kept = dest.publish(vec![s]).await.unwrap();
-    let removed = dest.remove_superseded("q", None, &window(10, 12), &kept).await.unwrap();
+    let removed = dest.remove_superseded("q", None, &whole, &kept).await.unwrap();
     let mut want: Vec<String> = earlier.iter().map(|k| format!("az://mem/{k}")).collect();
     want.sort();
     let mut removed = removed;
@@ -272,8 +278,8 @@ async fn superseded_objects_are_removed_from_the_store_and_nothing_else() {
     left.sort();
     assert_eq!(keys(store.as_ref()).await, left);
     // Nothing to do the second time; a query never written is nothing to do either.
-    assert!(dest.remove_superseded("q", None, &window(10, 12), &kept).await.unwrap().is_empty());
-    assert!(dest.remove_superseded("new", None, &window(10, 12), &[]).await.unwrap().is_empty());
+    assert!(dest.remove_superseded("q", None, &whole, &kept).await.unwrap().is_empty());
+    assert!(dest.remove_superseded("new", None, &whole, &[]).await.unwrap().is_empty());
     // Unsafe names are refused, not listed.
     for bad in ["..", "a/b", ""] {
         assert!(dest.remove_superseded(bad, None, &window(10, 12), &[]).await.is_err(), "{bad:?}");
