@@ -286,8 +286,12 @@ impl Executor {
             match self.dest.format() {
                 Format::Parquet => self.remove_superseded(&job, &o).await,
                 // The Delta log writer commits the window's files here (and removes earlier
-                // runs' files in the same commit); until it is wired, the window fails plainly.
-                Format::Delta => errors.push("delta output is not built yet".into()),
+                // runs' files in the same commit); until it is wired, the window fails plainly
+                // (its files are uploaded under unique names, invisible to Delta readers).
+                Format::Delta => {
+                    o.failed.push(job.window);
+                    errors.push("delta output is not built yet".into());
+                }
             }
         }
         if !errors.is_empty() {
