@@ -21,6 +21,7 @@ pub mod clock;
 pub mod config;
 pub mod cron;
 pub mod decode;
+pub mod delta;
 pub mod den;
 pub mod emulator;
 pub mod executor;
