@@ -2,6 +2,7 @@
 
 mod auth;
 mod chaos;
+mod delta;
 mod lake;
 mod library;
 mod quota_sim;
