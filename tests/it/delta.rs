@@ -39,6 +39,7 @@ out = {
     "rows": rows(t),
     "files": sorted(a["path"] for a in adds),
     "num_records": sorted(a["num_records"] for a in adds),
+    "stats": {a["path"]: {k: cell(v) for k, v in a.items() if k.startswith(("min.", "max.", "null_count."))} for a in adds},
     "partitions": sorted(json.dumps(p, sort_keys=True) for p in dt.partitions()),
     "history": sorted([[h["version"], h["operation"], h.get("operationParameters", {}).get("mode")] for h in dt.history()]),
     "txn": dt.transaction_version(app),
@@ -290,6 +291,19 @@ fn delta_rs_reads_rows_types_partitions_versions_and_history() {
     );
     assert_eq!(r["history"], json!([[0, "WRITE", "Append"], [1, "WRITE", "Append"]]));
     assert_eq!(r["txn"], t("2026-11-22T02:00:00Z").timestamp_millis());
+    // delta-rs parses hunt's statistics: timestamps to the millisecond, the maximum rounded up.
+    let stats = &r["stats"][files[0]];
+    assert_eq!(stats["min.Timestamp"], "2026-11-21T23:59:59.123000+00:00", "{stats}");
+    assert_eq!(stats["max.Timestamp"], "2026-11-21T23:59:59.124000+00:00", "{stats}");
+    assert_eq!(stats["min.ProcessId"], 4780, "{stats}");
+    assert_eq!(stats["max.DeviceName"], "pc1", "{stats}");
+    assert_eq!(stats["null_count.DeviceName"], 0, "{stats}");
+    let stats = &r["stats"][files[2]];
+    assert_eq!(
+        (stats["min.ProcessId"].as_i64(), stats["max.ProcessId"].as_i64()),
+        (Some(2), Some(3)),
+        "{stats}"
+    );
 }
 
 #[test]
