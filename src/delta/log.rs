@@ -195,7 +195,7 @@ impl Log {
     }
 
     /// The version `_last_checkpoint` names, if the file exists and is readable.
-    async fn last_checkpoint(&self) -> Result<Option<u64>, DeltaError> {
+    pub async fn last_checkpoint(&self) -> Result<Option<u64>, DeltaError> {
         let path = self.dir().join("_last_checkpoint");
         let bytes = match self.store.get(&path).await {
             Ok(r) => r.bytes().await,

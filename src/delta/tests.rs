@@ -680,3 +680,39 @@ async fn checkpoints_are_written_every_hundred_commits_and_read_back() {
         "{e}"
     );
 }
+
+#[tokio::test]
+async fn a_checkpoint_never_points_readers_back_to_an_older_one() {
+    let store = mem();
+    let t = DeltaTable::open(store.clone(), root()).await.unwrap();
+    for h in 0..2 {
+        t.commit_window(
+            &base_schema(),
+            None,
+            &win(h, h + 1),
+            &query(),
+            vec![file(None, win(h, h + 1))],
+        )
+        .await
+        .unwrap();
+    }
+    let last = Path::from("lake/encoded-powershell/_delta_log/_last_checkpoint");
+    store.put(&last, PutPayload::from(r#"{"version":7,"size":1}"#)).await.unwrap();
+    let snapshot = t.snapshot().await.unwrap();
+    checkpoint::write(&t.log, &snapshot, 0).await.unwrap();
+    assert_eq!(
+        read(&store, "lake/encoded-powershell/_delta_log/_last_checkpoint").await,
+        r#"{"version":7,"size":1}"#
+    );
+    assert!(
+        store
+            .head(&Path::from(
+                "lake/encoded-powershell/_delta_log/00000000000000000001.checkpoint.parquet"
+            ))
+            .await
+            .is_ok()
+    );
+    // A hint naming a checkpoint that does not exist falls back to listing the log.
+    let again = DeltaTable::open(store, root()).await.unwrap();
+    assert_eq!(again.snapshot().await.unwrap().files, snapshot.files);
+}

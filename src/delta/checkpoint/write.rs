@@ -81,6 +81,10 @@ pub async fn write(log: &Log, snapshot: &Snapshot, now_ms: i64) -> Result<(), De
         "sizeInBytes": size,
         "numOfAddFiles": files,
     });
+    // Never point readers back to an older checkpoint another writer has already passed.
+    if log.last_checkpoint().await?.is_some_and(|v| v > snapshot.version) {
+        return Ok(());
+    }
     let last_path = log.dir().join("_last_checkpoint");
     log.store
         .put(&last_path, PutPayload::from(last.to_string()))
