@@ -21,9 +21,11 @@
 //!
 //! Layout: `action` (the log's JSON), `schema` (types, drift, microsecond conversion), `stats`,
 //! `snapshot` (replay), `log` (reading the store), `checkpoint`, `commit` (planning one window),
-//! and [`DeltaTable`] here (the cached snapshot and the commit loop).
+//! `cache` (the open tables of a destination), and [`DeltaTable`] here (the cached snapshot and
+//! the commit loop).
 
 mod action;
+mod cache;
 pub mod checkpoint;
 mod commit;
 mod error;
@@ -33,6 +35,7 @@ mod snapshot;
 mod stats;
 
 pub use action::{Action, Add, Metadata, Protocol, Remove, Txn};
+pub use cache::TableCache;
 pub use commit::{
     DATE_COLUMN, NewFile, QueryMeta, TENANT_COLUMN, app_id, data_file_path, partition_columns,
 };
