@@ -7,8 +7,13 @@
 //! retries with backoff. A result cut at the row cap, refused as too large, or timed out is
 //! re-asked as two half windows (half-open, no overlap), recursively down to a minimum window,
 //! so every row lands exactly once, or the outcome says plainly what is missing.
+//!
+//! Once every part of a window has landed, a Parquet destination removes the files of earlier
+//! runs it supersedes; a Delta destination commits the window's files to the query's table in
+//! one commit that also removes the earlier runs' files (see [`crate::delta`]).
 
 use crate::decode::{self, DecodeOptions};
+use crate::delta::{self, NewFile, QueryMeta, TableCache};
 use crate::graph::error::ServiceError;
 use crate::graph::{GraphError, HuntApi, HuntResponse};
 use crate::output::{Destination, Format, Staged, Staging, Written};
@@ -16,6 +21,7 @@ use crate::query::{Query, SplitPolicy};
 use crate::quota::{DEFENDER_EXPERTS, Governor, Priority, ROUTINE};
 use crate::sink::{self, FileMeta};
 use crate::timespan::Window;
+use arrow_schema::{Schema, SchemaRef};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -133,6 +139,8 @@ pub struct Executor {
     tenant: Option<String>,
     estimates: Mutex<HashMap<String, Duration>>,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
+    /// The Delta tables of a Delta destination, kept open between windows.
+    tables: Option<TableCache>,
 }
 
 /// Why a single call gave no usable result.
@@ -153,6 +161,7 @@ impl Executor {
         dest: Arc<Destination>,
         opts: ExecOptions,
     ) -> Executor {
+        let tables = (dest.format() == Format::Delta).then(|| TableCache::new(dest.store()));
         Executor {
             api,
             governor,
@@ -162,6 +171,7 @@ impl Executor {
             tenant: None,
             estimates: Mutex::new(HashMap::new()),
             stop: None,
+            tables,
         }
     }
 
@@ -219,6 +229,8 @@ impl Executor {
         let mut o = Outcome::new(job.clone());
         let query = &job.query;
         let mut errors = Vec::new();
+        // The result schema of each part landed (for the Delta table's schema).
+        let mut schemas: Vec<SchemaRef> = Vec::new();
         // Depth first, earliest part first: the stack holds later parts below earlier ones.
         let mut stack = vec![job.window];
         while let Some(window) = stack.pop() {
@@ -226,7 +238,7 @@ impl Executor {
                 Ok(resp) => {
                     let splittable = self.halves(query, &window);
                     match self.land(query, &window, resp, splittable.is_some(), &mut o).await {
-                        Landing::Landed => {}
+                        Landing::Landed(schema) => schemas.push(schema),
                         Landing::Cut(rows) => {
                             if let Some((a, b)) = splittable {
                                 tracing::info!(query = %query.id, %window, rows, "row cap reached: splitting");
@@ -282,23 +294,77 @@ impl Executor {
                 o.incomplete.iter().map(Window::to_string).collect::<Vec<_>>().join(", ")
             ));
         }
-        if errors.is_empty() {
-            match self.dest.format() {
-                Format::Parquet => self.remove_superseded(&job, &o).await,
-                // The Delta log writer commits the window's files here (and removes earlier
-                // runs' files in the same commit); until it is wired, the window fails plainly
-                // (its files are uploaded under unique names, invisible to Delta readers).
-                Format::Delta => {
-                    o.failed.push(job.window);
-                    errors.push("delta output is not built yet".into());
+        match self.dest.format() {
+            Format::Parquet => {
+                if errors.is_empty() {
+                    self.remove_superseded(&job, &o).await;
                 }
             }
+            // Every part landed (complete or, at the minimum window, cut and marked so): the
+            // window is committed whole. A window with a part missing is not committed at all
+            // (its files, uniquely named, stay invisible to readers until `VACUUM` removes
+            // them), and fails, so it runs again.
+            Format::Delta if o.failed.is_empty() => {
+                if let Err(why) = self.commit_delta(&job, &o, &schemas).await {
+                    o.failed.push(job.window);
+                    errors.push(format!("window {}: {why}", job.window));
+                }
+            }
+            Format::Delta => {}
         }
         if !errors.is_empty() {
             o.error = Some(errors.join("; "));
         }
         o.elapsed = started.elapsed();
         o
+    }
+
+    /// Commits a job's files to its query's Delta table, with the removal of earlier runs' files
+    /// of windows inside it, in one commit.
+    async fn commit_delta(
+        &self,
+        job: &Job,
+        o: &Outcome,
+        schemas: &[SchemaRef],
+    ) -> Result<delta::Committed, String> {
+        let tables = self.tables.as_ref().ok_or("internal error: no Delta tables")?;
+        let root = self.dest.query_root(&job.query.id);
+        let table = tables.get(&root, &self.dest.url_of(&root)).await.map_err(|e| e.to_string())?;
+        let schema = Schema::try_merge(schemas.iter().map(|s| s.as_ref().clone()))
+            .map_err(|e| format!("the parts of the window answered with different columns: {e}"))?;
+        let files = o
+            .files
+            .iter()
+            .map(|w| NewFile {
+                path: w.table_path().to_owned(),
+                size: w.bytes,
+                rows: w.rows as u64,
+                date: w.date,
+                window: w.window,
+                complete: w.complete,
+                stats: w.stats.clone(),
+                modification_time: None,
+            })
+            .collect();
+        let query = QueryMeta {
+            query_id: job.query.id.clone(),
+            query_sha256: sha256_hex(job.query.kql.as_bytes()),
+            complete: o.incomplete.is_empty(),
+            request_ids: o.request_ids.clone(),
+        };
+        let c = table
+            .commit_window(&schema, self.tenant.as_deref(), &job.window, &query, files)
+            .await
+            .map_err(|e| e.to_string())?;
+        tracing::info!(
+            query = %job.query.id,
+            version = c.version,
+            added = c.added,
+            removed = c.removed,
+            "committed to the Delta table {}",
+            table.url()
+        );
+        Ok(c)
     }
 
     /// Once a job has landed whole, files of earlier runs of the same window that this run did
@@ -512,7 +578,7 @@ impl Executor {
         let (staging, opts, max_rows) =
             (self.dest.staging().clone(), self.decode.clone(), self.governor.limits().max_rows);
         let sink_opts = sink::SinkOptions {
-            unique_names: self.dest.format() == Format::Delta,
+            delta: self.dest.format() == Format::Delta,
             ..sink::SinkOptions::default()
         };
         let body = resp.body;
@@ -521,10 +587,10 @@ impl Executor {
         })
         .await
         .unwrap_or_else(|e| Err(format!("internal error while landing the results: {e}")));
-        let (rows, mismatched, staged, complete) = match landed {
+        let (rows, mismatched, staged, complete, schema) = match landed {
             Ok(Landed::Cut { rows }) => return Landing::Cut(rows),
-            Ok(Landed::Staged { rows, mismatched, staged, complete }) => {
-                (rows, mismatched, staged, complete)
+            Ok(Landed::Staged { rows, mismatched, staged, complete, schema }) => {
+                (rows, mismatched, staged, complete, schema)
             }
             // A body that does not decode will not decode better the next time: not retried.
             Err(why) => return Landing::Failed(format!("{why} [request-id {id}]")),
@@ -546,14 +612,14 @@ impl Executor {
         if !complete {
             o.incomplete.push(*window);
         }
-        Landing::Landed
+        Landing::Landed(schema)
     }
 }
 
 /// What became of one window's response.
 enum Landing {
-    /// Its rows are in place.
-    Landed,
+    /// Its rows are in place; the result had this schema.
+    Landed(SchemaRef),
     /// It came back at the row cap with this many rows and should be asked again in halves.
     Cut(usize),
     /// It could not be decoded or written.
@@ -565,7 +631,7 @@ enum Landed {
     /// At the row cap and splittable: nothing kept.
     Cut { rows: usize },
     /// Written and closed under temporary names, to be put in place.
-    Staged { rows: usize, mismatched: u64, staged: Vec<Staged>, complete: bool },
+    Staged { rows: usize, mismatched: u64, staged: Vec<Staged>, complete: bool, schema: SchemaRef },
 }
 
 /// Decodes `body` on this thread and writes its batches on another (blocking code), into
@@ -624,6 +690,7 @@ fn decode_and_write(
             mismatched: decoded.mismatched_cells,
             staged,
             complete: !cut,
+            schema: decoded.schema,
         })
     })
 }

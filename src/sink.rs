@@ -4,8 +4,13 @@
 //! temporary name until it is closed and synced, and named from the window so that running the
 //! same window again replaces rather than duplicates. Putting the closed files in place (a
 //! rename, or an upload to an object store) is the `output` module's job.
+//!
+//! For Delta output ([`SinkOptions::delta`]) the files are Delta data files: uniquely named
+//! (never overwritten), timestamps in microseconds ([`crate::delta::to_delta_batch`]), and with
+//! the statistics their `add` action will carry; committing them is the executor's job.
 
 use crate::decode::Decoded;
+use crate::delta::{self, StatsCollector};
 use crate::output::{Destination, OutputError, Staged, Staging, TempFile, layout, open_temp};
 use crate::timespan::Window;
 use arrow_array::cast::AsArray;
@@ -59,6 +64,9 @@ pub enum SinkError {
     /// Arrow (row selection) failed.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
+    /// A column Delta data files cannot hold.
+    #[error("delta: {0}")]
+    Delta(#[from] crate::delta::SchemaError),
     /// The files could not be put in place.
     #[error(transparent)]
     Output(#[from] OutputError),
@@ -71,14 +79,15 @@ pub struct SinkOptions {
     pub zstd_level: i32,
     /// Most rows per row group.
     pub row_group_rows: usize,
-    /// Give every file a unique name (`<window>-<uuid>.parquet`) instead of the window's own, for
-    /// formats whose data files are never overwritten (Delta).
-    pub unique_names: bool,
+    /// Write Delta data files: a unique name (`<window>-<uuid>.parquet`) instead of the
+    /// window's own (Delta data files are never overwritten), timestamps in microseconds, and
+    /// each file's statistics gathered for the Delta log.
+    pub delta: bool,
 }
 
 impl Default for SinkOptions {
     fn default() -> Self {
-        SinkOptions { zstd_level: 3, row_group_rows: 8_192, unique_names: false }
+        SinkOptions { zstd_level: 3, row_group_rows: 8_192, delta: false }
     }
 }
 
@@ -134,7 +143,8 @@ pub fn write_with(
 pub struct StreamWriter {
     staging: Staging,
     dir: String,
-    schema: SchemaRef,
+    /// The files' schema: the results', or its Delta data-file form.
+    file_schema: SchemaRef,
     meta: FileMeta,
     opts: SinkOptions,
     ts_col: Option<usize>,
@@ -149,6 +159,8 @@ struct DayFile {
     temp: TempFile,
     writer: ArrowWriter<File>,
     rows: usize,
+    /// Delta statistics, for Delta data files.
+    stats: Option<StatsCollector>,
 }
 
 impl StreamWriter {
@@ -164,11 +176,12 @@ impl StreamWriter {
             SinkError::Io { path: root, source: io::Error::new(io::ErrorKind::InvalidInput, e) }
         })?;
         let fallback = meta.window.start.date_naive();
+        let file_schema = if opts.delta { delta::data_schema(&schema)? } else { schema.clone() };
         Ok(StreamWriter {
             staging: staging.clone(),
             dir,
             ts_col: timestamp_column(&schema),
-            schema,
+            file_schema,
             meta: meta.clone(),
             opts: opts.clone(),
             fallback_day: i64::from(fallback.num_days_from_ce()) - UNIX_EPOCH_CE_DAYS,
@@ -192,15 +205,22 @@ impl StreamWriter {
                 std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::btree_map::Entry::Vacant(e) => {
                     let day_dir = format!("{}/{}", self.dir, layout::date_dir(date));
-                    let name = layout::file_name(&self.meta.window, self.opts.unique_names);
+                    let name = layout::file_name(&self.meta.window, self.opts.delta);
                     let temp_dir = self.staging.temp_dir(&day_dir);
                     let (file, temp) = open_temp(&temp_dir, &name)
                         .map_err(|source| SinkError::Io { path: temp_dir, source })?;
                     let props = properties(&self.opts, &self.meta)?;
-                    let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(props))?;
-                    e.insert(DayFile { rel: format!("{day_dir}/{name}"), temp, writer, rows: 0 })
+                    let writer = ArrowWriter::try_new(file, self.file_schema.clone(), Some(props))?;
+                    let stats =
+                        self.opts.delta.then(|| StatsCollector::new(self.file_schema.clone()));
+                    let rel = format!("{day_dir}/{name}");
+                    e.insert(DayFile { rel, temp, writer, rows: 0, stats })
                 }
             };
+            let part = if self.opts.delta { delta::to_delta_batch(&part)? } else { part };
+            if let Some(stats) = &mut day.stats {
+                stats.update(&part);
+            }
             day.rows += part.num_rows();
             day.writer.write(&part)?;
         }
@@ -234,6 +254,7 @@ impl StreamWriter {
                 bytes,
                 window: self.meta.window,
                 complete,
+                stats: day.stats.map(|s| s.to_json()),
             });
         }
         Ok(staged)
@@ -405,6 +426,44 @@ mod tests {
         {"Timestamp":"2026-11-22T10:00:00.0000001Z","DeviceName":"pc1","ProcessId":4780,"Score":0.5,"AdditionalFields":{"a":[1,2]}},
         {"Timestamp":"2026-11-22T10:30:00.5Z","DeviceName":"pc2","ProcessId":null,"Score":1.5,"AdditionalFields":"s"},
         {"Timestamp":"2026-11-22T10:59:59.9999999Z","DeviceName":null,"ProcessId":7,"Score":null}]}"#;
+
+    #[test]
+    fn delta_data_files_are_unique_in_microseconds_and_carry_statistics() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = decoded(BODY, 2);
+        let m = meta(utc(2026, 11, 22, 10, 0, 0), utc(2026, 11, 22, 11, 0, 0), None);
+        let opts = SinkOptions { delta: true, ..SinkOptions::default() };
+        let first = write_with(dir.path(), &d, &m, &opts).unwrap();
+        let second = write_with(dir.path(), &d, &m, &opts).unwrap();
+        assert_eq!((first.len(), second.len()), (1, 1));
+        // Never the same name twice: Delta data files are not overwritten.
+        assert_ne!(first[0].rel, second[0].rel);
+        assert_eq!(tree(dir.path()).len(), 2);
+        let name = first[0].rel.rsplit('/').next().unwrap();
+        assert!(name.starts_with("20261122T100000Z_20261122T110000Z-"), "{name}");
+        let r = read_back(Path::new(&first[0].location));
+        assert_eq!(
+            r.schema.field(0).data_type(),
+            &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+        );
+        let base = utc(2026, 11, 22, 10, 0, 0).timestamp_micros();
+        let us: Vec<Option<i64>> = r
+            .batch
+            .column(0)
+            .as_primitive::<arrow_array::types::TimestampMicrosecondType>()
+            .iter()
+            .collect();
+        // 100 ns digits dropped.
+        assert_eq!(us, [Some(base), Some(base + 1_800_500_000), Some(base + 3_599_999_999)]);
+        let stats: serde_json::Value =
+            serde_json::from_str(first[0].stats.as_deref().unwrap()).unwrap();
+        assert_eq!(stats["numRecords"], 3);
+        assert_eq!(stats["nullCount"]["DeviceName"], 1);
+        assert_eq!(stats["minValues"]["ProcessId"], 7);
+        assert_eq!(stats["maxValues"]["Timestamp"], "2026-11-22T11:00:00.000Z");
+        // Plain Parquet output has none.
+        assert!(write(dir.path(), &d, &m).unwrap()[0].stats.is_none());
+    }
 
     #[test]
     fn round_trip_values_types_and_metadata() {

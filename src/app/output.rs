@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::output::{Destination, Format, Target};
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use std::ffi::OsStr;
 use std::sync::Arc;
 
@@ -29,9 +29,6 @@ pub(super) async fn destination(
             .unwrap_or_else(|| Target::Local(DEFAULT_OUT.into())),
     };
     let format = format.or(config.output.format).unwrap_or_default();
-    if format == Format::Delta {
-        bail!("--format delta: delta output is not built yet; nothing was run");
-    }
     // Variables that are not UTF-8 cannot be storage settings: they are skipped.
     let env: Vec<(String, String)> = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))

@@ -235,6 +235,7 @@ impl Destination {
                 bytes: s.bytes,
                 window: s.window,
                 complete: s.complete,
+                stats: s.stats,
             });
             // `s.temp` is dropped here: the spool file goes.
         }
@@ -314,6 +315,7 @@ impl LocalRoot {
                 bytes: s.bytes,
                 window: s.window,
                 complete: s.complete,
+                stats: s.stats,
             });
         }
         Ok(written)

@@ -155,6 +155,8 @@ pub struct Staged {
     pub window: Window,
     /// Whether that answer is known complete.
     pub complete: bool,
+    /// The file's statistics as its Delta `add` action carries them (Delta output only).
+    pub stats: Option<String>,
 }
 
 /// A file in place.
@@ -176,6 +178,8 @@ pub struct Written {
     pub window: Window,
     /// Whether that answer is known complete.
     pub complete: bool,
+    /// The file's statistics as its Delta `add` action carries them (Delta output only).
+    pub stats: Option<String>,
 }
 
 impl Written {

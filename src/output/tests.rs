@@ -58,6 +58,7 @@ fn staged(staging: &Staging, rel: &str, len: usize, w: Window) -> (Staged, Vec<u
         bytes: len as u64,
         window: w,
         complete: true,
+        stats: None,
     };
     (s, data)
 }

@@ -612,3 +612,133 @@ fn on_azurite_commits_are_put_if_absent_and_delta_rs_reads_them() {
     assert_eq!(pids, (0..14).collect::<Vec<i64>>(), "every hour exactly once");
     assert_eq!(r["txn"], t("2026-11-21T14:00:00Z").timestamp_millis());
 }
+
+/// What delta-rs reads of a table hunt wrote (argv[1], storage options argv[2]), compared with a
+/// Parquet run of the same window in the folder argv[3] (empty: no comparison), timestamps
+/// truncated to microseconds as Delta stores them.
+const COMPARE: &str = r#"
+import os, sys, json
+import pyarrow as pa, pyarrow.dataset as ds
+from deltalake import DeltaTable
+uri, opts, parquet = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+dt = DeltaTable(uri, storage_options=opts or None)
+t = dt.to_pyarrow_table()
+keys = [(c, "ascending") for c in t.column_names]
+out = {
+    "version": dt.version(),
+    "rows": t.num_rows,
+    "types": {f.name: str(f.type) for f in t.schema},
+    "files": len(dt.file_uris()),
+    "history": sorted([h["version"], h.get("operationParameters", {}).get("mode")] for h in dt.history()),
+    "partition_columns": dt.metadata().partition_columns,
+    "txn": dt.transaction_version("hunt/p"),
+    "distinct_reports": len(set(t.column("ReportId").to_pylist())),
+}
+if parquet:
+    part = ds.partitioning(pa.schema([("date", pa.date32())]), flavor="hive")
+    p = ds.dataset(parquet, format="parquet", partitioning=part).to_table()
+    p = p.select(t.column_names).cast(t.schema, safe=False)
+    out["equal_to_parquet"] = t.sort_by(keys).equals(p.sort_by(keys))
+dt.load_as_version(0)
+out["v0_rows"] = dt.to_pyarrow_table().num_rows
+out["v0_files"] = len(dt.file_uris())
+print(json.dumps(out), flush=True)
+os._exit(0)  # see READ
+"#;
+
+const E2E_WINDOW: &str = "2026-11-20T23:00:00Z/2026-11-21T01:00:00Z";
+const E2E_QUERY: &str =
+    "DeviceProcessEvents | project Timestamp, DeviceId, ReportId, ProcessId, AdditionalFields";
+
+fn e2e_rows() -> usize {
+    crate::run::expected_rows(
+        "DeviceProcessEvents",
+        "2026-11-20T23:00:00Z",
+        "2026-11-21T01:00:00Z",
+        360,
+    )
+    .len()
+}
+
+#[test]
+fn hunt_run_format_delta_lands_a_table_that_delta_rs_reads_like_the_parquet_run() {
+    let lake = tempfile::tempdir().unwrap();
+    let table = lake.path().join("delta");
+    let out = table.to_str().unwrap();
+    // First a service that cuts results at 200 rows: the window lands in parts, one commit.
+    let capped = hunt::quota::Limits { max_rows: 200, ..Default::default() };
+    let small = crate::util::TestEnv::with(hunt::emulator::EmulatorConfig {
+        limits: Some(capped),
+        ..Default::default()
+    });
+    std::fs::write(small.path("hunt.toml"), "[quota]\nmax_rows = 200\n").unwrap();
+    small.query("p.kql", E2E_QUERY);
+    let args = ["run", "queries", "--format", "delta", "--out", out, "--timespan", E2E_WINDOW];
+    let run = small.hunt(&args, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    // Then answered whole, twice: each run replaces the previous one in one commit.
+    let whole = crate::util::TestEnv::new();
+    whole.query("p.kql", E2E_QUERY);
+    for _ in 0..2 {
+        let run = whole.hunt(&args, &[]);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    // And a Parquet run of the same window to compare with.
+    let parquet = lake.path().join("parquet");
+    let pq = parquet.to_str().unwrap();
+    let run = whole.hunt(&["run", "queries", "--out", pq, "--timespan", E2E_WINDOW], &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+
+    let files = std::fs::read_dir(table.join("p/_delta_log")).unwrap().count();
+    assert_eq!(files, 3, "one commit per run");
+    let r = tools::run_python(
+        COMPARE,
+        &[table.join("p").to_str().unwrap(), "{}", parquet.join("p").to_str().unwrap()],
+        &[],
+    );
+    let v: Value = serde_json::from_str(r.trim()).unwrap();
+    assert_eq!(v["version"], 2, "{v}");
+    assert_eq!(v["rows"], e2e_rows(), "{v}");
+    assert_eq!(v["distinct_reports"], e2e_rows(), "no row twice: {v}");
+    assert_eq!(v["equal_to_parquet"], true, "{v}");
+    assert_eq!(v["files"], 2, "one file per event day: {v}");
+    assert_eq!(v["history"], json!([[0, "Append"], [1, "Overwrite"], [2, "Overwrite"]]), "{v}");
+    assert_eq!(v["partition_columns"], json!(["date"]));
+    assert_eq!(v["txn"], t("2026-11-21T01:00:00Z").timestamp_millis());
+    assert_eq!(v["types"]["Timestamp"], "timestamp[us, tz=UTC]", "{v}");
+    assert_eq!(v["types"]["ProcessId"], "int64", "{v}");
+    assert_eq!(v["types"]["date"], "date32[day]", "{v}");
+    // Version 0 is the split run: every row too, in more files.
+    assert_eq!(v["v0_rows"], e2e_rows(), "{v}");
+    assert!(v["v0_files"].as_u64().unwrap() >= 4, "{v}");
+}
+
+#[test]
+fn hunt_run_format_delta_to_azurite_commits_and_delta_rs_reads_it_back() {
+    let az = Azurite::get();
+    let container = format!("delta-e2e-{}", std::process::id());
+    az.create_container(&container);
+    let vars = az.env();
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let env = crate::util::TestEnv::new();
+    env.query("p.kql", E2E_QUERY);
+    let url = format!("az://{container}/hunt");
+    let args = ["run", "queries", "--format", "delta", "--out", &url, "--timespan", E2E_WINDOW];
+    for _ in 0..2 {
+        let run = env.hunt(&args, &vars);
+        assert_eq!(run.code, 0, "{run:?}");
+    }
+    let opts = json!({"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY, "use_emulator": "true"});
+    let uri = format!("az://{container}/hunt/p");
+    let env_vars = az.env();
+    let env_vars: Vec<(&str, &str)> = env_vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = tools::run_python(COMPARE, &[&uri, &opts.to_string(), ""], &env_vars);
+    let v: Value = serde_json::from_str(r.trim()).unwrap();
+    assert_eq!(v["version"], 1, "{v}");
+    assert_eq!(v["rows"], e2e_rows(), "{v}");
+    assert_eq!(v["distinct_reports"], e2e_rows(), "{v}");
+    assert_eq!(v["files"], 2, "{v}");
+    assert_eq!(v["history"], json!([[0, "Append"], [1, "Overwrite"]]), "{v}");
+    assert_eq!(v["types"]["Timestamp"], "timestamp[us, tz=UTC]", "{v}");
+    assert_eq!(v["v0_rows"], e2e_rows(), "{v}");
+}
