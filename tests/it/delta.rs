@@ -742,3 +742,55 @@ fn hunt_run_format_delta_to_azurite_commits_and_delta_rs_reads_it_back() {
     assert_eq!(v["types"]["Timestamp"], "timestamp[us, tz=UTC]", "{v}");
     assert_eq!(v["v0_rows"], e2e_rows(), "{v}");
 }
+
+#[test]
+fn hunt_schedule_format_delta_commits_each_window_once_in_order() {
+    use hunt::schedule::state::{RunStatus, StateStore};
+    let env = crate::util::TestEnv::new();
+    env.query(
+        "tick.kql",
+        "// ---\n// schedule: \"*/2 * * * * *\"\n// lookback: 10s\n// ---\nDeviceProcessEvents | project Timestamp, ReportId\n",
+    );
+    let args = ["schedule", "queries", "--format", "delta", "--out", "out", "--grace", "5s"];
+    let mut daemon = env.spawn(&args);
+    std::thread::sleep(std::time::Duration::from_secs(7));
+    let pid = daemon.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert_eq!(daemon.wait().unwrap().code(), Some(0), "exits 0 on SIGTERM");
+
+    let tenant = hunt::query::slug(&hunt::emulator::TENANT_ID.to_ascii_lowercase());
+    let state =
+        StateStore::open_read_only(&env.path(&format!("state/schedule-{tenant}.sqlite"))).unwrap();
+    let mut runs = state.history(Some("tick"), usize::MAX).unwrap();
+    runs.sort_by_key(|r| r.window.start);
+    assert!(!runs.is_empty());
+    assert!(runs.iter().all(|r| r.status == RunStatus::Ok), "{runs:?}");
+    // One commit per window the daemon recorded, in order, each naming its window.
+    let log = env.out().join("tick/_delta_log");
+    let committed: Vec<(String, String)> = (0..runs.len())
+        .map(|v| {
+            let text = std::fs::read_to_string(log.join(format!("{v:020}.json"))).unwrap();
+            let info: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+            let h = &info["commitInfo"]["hunt"];
+            (
+                h["windowStart"].as_str().unwrap().to_owned(),
+                h["windowEnd"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let recorded: Vec<(String, String)> = runs
+        .iter()
+        .map(|r| {
+            let g = hunt::timespan::graph_datetime;
+            (g(r.window.start), g(r.window.end))
+        })
+        .collect();
+    assert_eq!(committed, recorded);
+    assert!(!log.join(format!("{:020}.json", runs.len())).exists(), "no commit beyond the runs");
+    let rows: u64 = runs.iter().map(|r| r.rows).sum();
+    let out = env.out().join("tick");
+    let r = read_delta(out.to_str().unwrap(), &json!({}), "hunt/tick", None);
+    assert_eq!(r["version"], runs.len() - 1);
+    assert_eq!(r["rows"].as_array().unwrap().len() as u64, rows);
+    assert_eq!(r["txn"], runs.last().unwrap().window.end.timestamp_millis());
+}
