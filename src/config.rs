@@ -23,11 +23,22 @@
 //! [output]
 //! out = "az://lake/hunt"  # default for --out: a folder or an object-store URL
 //! format = "parquet"      # default for --format: parquet or delta
+//!
+//! [[tenant]]              # several tenants, each with its own credentials and quota
+//! name = "contoso"
+//! tenant_id_env = "CONTOSO_TENANT_ID"
+//! client_id_env = "CONTOSO_CLIENT_ID"
+//! client_secret_env = "CONTOSO_SECRET"
+//! [tenant.quota]          # only what differs from [quota]
+//! calls_per_minute = 30
 //! ```
+//!
+//! The `[[tenant]]` tables are the [`tenant`](crate::tenant) module's.
 
 use crate::executor::ExecOptions;
 use crate::output::{Format, Target};
 use crate::quota::Limits;
+use crate::tenant::TenantConfig;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -41,6 +52,9 @@ pub struct Config {
     pub run: RunConfig,
     /// Where results go.
     pub output: OutputConfig,
+    /// `[[tenant]]` tables, in file order (none: the one tenant of the environment).
+    #[serde(rename = "tenant")]
+    pub tenants: Vec<TenantConfig>,
     /// Where the file was read from, if it was.
     #[serde(skip)]
     pub source: Option<PathBuf>,
@@ -113,23 +127,21 @@ impl Config {
             Err(e) => return Err(err(e.to_string())),
         };
         let mut config: Config = toml::from_str(&text).map_err(|e| {
-            let at = e
-                .span()
-                .map(|s| {
-                    let before = &text[..s.start.min(text.len())];
-                    let line = before.matches('\n').count() + 1;
-                    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-                    format!("{line}:{col}: ")
-                })
-                .unwrap_or_default();
+            let at = e.span().map(|s| format!("{}: ", place(&text, s.start))).unwrap_or_default();
             err(format!("{at}{}", e.message()))
         })?;
         config.quota.validate().map_err(err)?;
+        crate::tenant::check(&mut config.tenants, &config.quota, &text).map_err(err)?;
         config.exec_options().map_err(err)?;
         config.request_timeout().map_err(err)?;
         config.output_target().map_err(err)?;
         config.source = Some(path.to_owned());
         Ok(config)
+    }
+
+    /// Whether the file names several tenants (`[[tenant]]` tables).
+    pub fn multi_tenant(&self) -> bool {
+        !self.tenants.is_empty()
     }
 
     /// `[run] request_timeout`: at least a second.
@@ -173,6 +185,18 @@ impl Config {
             ..ExecOptions::default()
         })
     }
+}
+
+/// `line:col` (1-based, columns in bytes) of byte `offset` of `text`.
+pub fn place(text: &str, offset: usize) -> String {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    format!("{line}:{col}")
 }
 
 #[cfg(test)]

@@ -175,6 +175,13 @@ impl Executor {
         }
     }
 
+    /// Puts `tenant=<name>/` in every output path and the name in every file's metadata (when
+    /// hunt serves several tenants).
+    pub fn with_tenant(mut self, tenant: Option<String>) -> Executor {
+        self.tenant = tenant;
+        self
+    }
+
     /// Calls not yet sent when `stop` turns true are not sent: their jobs end `stopped`.
     pub fn with_stop(mut self, stop: tokio::sync::watch::Receiver<bool>) -> Executor {
         self.stop = Some(stop);

@@ -35,4 +35,5 @@ pub mod quota;
 pub mod report;
 pub mod schedule;
 pub mod sink;
+pub mod tenant;
 pub mod timespan;
