@@ -1,6 +1,8 @@
 //! A local stand-in for the Microsoft identity platform token endpoint and the Graph security
 //! API, serving synthetic Defender data over real HTTP on loopback: `hunt emulator`,
 //! `hunt run --emulator`, and the test suite all talk to it exactly as to the real service.
+//! It can serve many tenants at once ([`EmulatorTenant`]), each with its own credentials and
+//! its own budgets in the quota judge.
 
 pub mod data;
 pub mod incidents;
@@ -8,6 +10,9 @@ pub mod kql;
 mod listing;
 pub mod quota;
 mod server;
+mod tenants;
+
+pub use tenants::EmulatorTenant;
 
 use crate::quota::Limits;
 
@@ -49,6 +54,9 @@ pub struct EmulatorConfig {
     pub response_delay: Duration,
     /// The service's budgets and result caps, enforced per tenant (None: unlimited).
     pub limits: Option<Limits>,
+    /// More tenants to serve besides the default one above, each with its own credentials and
+    /// its own budgets (one account per tenant in the quota judge).
+    pub tenants: Vec<EmulatorTenant>,
     /// Faults for the next calls, one per call in order (more can be queued at run time with
     /// `POST /_emulator/faults`).
     pub faults: Vec<Fault>,
@@ -107,6 +115,7 @@ impl Default for EmulatorConfig {
             actual_token_lifetime: None,
             response_delay: Duration::ZERO,
             limits: Some(Limits::default()),
+            tenants: Vec::new(),
             faults: Vec::new(),
             chaos: 0.0,
             chaos_seed: 1,
@@ -146,13 +155,15 @@ pub struct Stats {
 pub(crate) struct State {
     config: EmulatorConfig,
     addr: SocketAddr,
-    tokens: Mutex<HashMap<String, tokio::time::Instant>>,
+    /// Issued tokens: when each stops working, and the account it was issued to.
+    tokens: Mutex<HashMap<String, (tokio::time::Instant, usize)>>,
     tokens_issued: AtomicU64,
     hunting_calls: AtomicU64,
     unauthorized: AtomicU64,
     throttled: AtomicU64,
     faults_injected: AtomicU64,
-    quota: Mutex<quota::ServiceQuota>,
+    /// One per tenant served, the default tenant first.
+    accounts: Vec<tenants::Account>,
     faults: Mutex<VecDeque<Fault>>,
     log: Mutex<Vec<CallRecord>>,
     chaos: Mutex<(f64, u64)>,
@@ -170,9 +181,10 @@ impl State {
             throttled: self.throttled.load(Ordering::Relaxed),
             faults_injected: self.faults_injected.load(Ordering::Relaxed),
             max_exec_hour_ms: self
-                .quota
-                .lock()
-                .map(|q| q.max_exec_in_any_window(3_600_000))
+                .accounts
+                .iter()
+                .filter_map(|a| a.quota.lock().ok().map(|q| q.max_exec_in_any_window(3_600_000)))
+                .max()
                 .unwrap_or_default(),
         }
     }
@@ -203,10 +215,11 @@ impl Emulator {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let faults = Mutex::new(config.faults.iter().cloned().collect());
         let (chaos_rate, chaos_seed) = (config.chaos, config.chaos_seed.max(1));
+        let accounts = tenants::accounts(&config);
         let state = Arc::new(State {
             config,
             faults,
-            quota: Mutex::new(quota::ServiceQuota::default()),
+            accounts,
             log: Mutex::new(Vec::new()),
             chaos: Mutex::new((chaos_rate, chaos_seed)),
             incidents: Mutex::new(incidents::built_in()),
@@ -248,6 +261,18 @@ impl Emulator {
         self.state.log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
+    /// The hunting calls charged to `tenant_id` (those with its token), in arrival order; None
+    /// for a tenant not served.
+    pub fn calls_of(&self, tenant_id: &str) -> Option<Vec<CallRecord>> {
+        let account = self.state.accounts.iter().find(|a| a.tenant.tenant_id == tenant_id)?;
+        Some(account.log.lock().map(|l| l.clone()).unwrap_or_default())
+    }
+
+    /// The tenants served, the default one first.
+    pub fn tenants(&self) -> Vec<EmulatorTenant> {
+        self.state.accounts.iter().map(|a| a.tenant.clone()).collect()
+    }
+
     /// Adds (or, with an existing id, replaces) an incident.
     pub fn upsert_incident(&self, incident: incidents::Incident) {
         if let Ok(mut list) = self.state.incidents.lock() {
@@ -285,6 +310,11 @@ impl Emulator {
             ("AZURE_AUTHORITY_HOST", self.url()),
             ("HUNT_GRAPH_URL", self.url()),
         ]
+    }
+
+    /// The environment that points hunt at this emulator as `tenant`.
+    pub fn env_for(&self, tenant: &EmulatorTenant) -> Vec<(&'static str, String)> {
+        tenant.env(&self.url())
     }
 }
 

@@ -69,7 +69,7 @@ async fn token(
 ) -> Response {
     let cfg = &state.config;
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
-    if tenant != cfg.tenant_id {
+    let Some(index) = state.accounts.iter().position(|a| a.tenant.tenant_id == tenant) else {
         return entra_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -78,7 +78,8 @@ async fn token(
                 "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
             ),
         );
-    }
+    };
+    let account = &state.accounts[index].tenant;
     if field("grant_type") != "client_credentials" {
         return entra_error(
             StatusCode::BAD_REQUEST,
@@ -87,7 +88,7 @@ async fn token(
             "The app requested an unsupported grant type.",
         );
     }
-    if field("client_id") != cfg.client_id {
+    if field("client_id") != account.client_id {
         return entra_error(
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
@@ -109,7 +110,7 @@ async fn token(
     let secret = field("client_secret");
     let assertion = field("client_assertion");
     if !secret.is_empty() {
-        if secret != cfg.client_secret {
+        if secret != account.client_secret {
             return entra_error(
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
@@ -119,7 +120,7 @@ async fn token(
         }
     } else if !assertion.is_empty() {
         let audience = format!("{}/{tenant}/oauth2/v2.0/token", state.base_url());
-        if let Err(why) = verify_assertion(cfg, assertion, &audience) {
+        if let Err(why) = verify_assertion(cfg, &account.client_id, assertion, &audience) {
             return entra_error(
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
@@ -136,10 +137,10 @@ async fn token(
         );
     }
     let access = format!("emu.{}", uuid::Uuid::new_v4().simple());
-    state.tokens.lock().expect("token table").insert(
-        access.clone(),
-        Instant::now() + cfg.actual_token_lifetime.unwrap_or(cfg.token_lifetime),
-    );
+    let expiry = Instant::now() + cfg.actual_token_lifetime.unwrap_or(cfg.token_lifetime);
+    if let Ok(mut tokens) = state.tokens.lock() {
+        tokens.insert(access.clone(), (expiry, index));
+    }
     state.tokens_issued.fetch_add(1, Ordering::Relaxed);
     let secs = cfg.token_lifetime.as_secs_f64();
     Json(json!({ "token_type": "Bearer", "expires_in": secs.round() as u64, "ext_expires_in": secs.round() as u64, "access_token": access })).into_response()
@@ -147,7 +148,12 @@ async fn token(
 
 /// Checks a client assertion the way Entra does: structure, claims, and the signature against
 /// the registered certificate.
-fn verify_assertion(cfg: &EmulatorConfig, jwt: &str, audience: &str) -> Result<(), String> {
+fn verify_assertion(
+    cfg: &EmulatorConfig,
+    client_id: &str,
+    jwt: &str,
+    audience: &str,
+) -> Result<(), String> {
     let cert = cfg.client_cert_der.as_ref().ok_or("No certificate is registered for this app.")?;
     let parts: Vec<&str> = jwt.split('.').collect();
     let [h, c, s] = parts[..] else {
@@ -172,7 +178,7 @@ fn verify_assertion(cfg: &EmulatorConfig, jwt: &str, audience: &str) -> Result<(
     if claims["aud"].as_str() != Some(audience) {
         return Err(format!("The audience must be {audience}."));
     }
-    if claims["iss"].as_str() != Some(&cfg.client_id) || claims["sub"] != claims["iss"] {
+    if claims["iss"].as_str() != Some(client_id) || claims["sub"] != claims["iss"] {
         return Err("iss and sub must be the client id.".into());
     }
     let (nbf, exp) =
@@ -220,10 +226,14 @@ async fn run_hunting_query(
     body: Bytes,
 ) -> Response {
     let arrived_ms = now_ms();
-    let resp = hunting_call(&state, &version, &headers, &body).await;
+    let (account, resp) = hunting_call(&state, &version, &headers, &body).await;
+    let record =
+        super::CallRecord { arrived_ms, answered_ms: now_ms(), status: resp.status().as_u16() };
     if let Ok(mut log) = state.log.lock() {
-        let status = resp.status().as_u16();
-        log.push(super::CallRecord { arrived_ms, answered_ms: now_ms(), status });
+        log.push(record);
+    }
+    if let Some(Ok(mut log)) = account.map(|a| state.accounts[a].log.lock()) {
+        log.push(record);
     }
     resp
 }
@@ -240,61 +250,79 @@ pub(super) fn refusal(
     headers: &HeaderMap,
     crid: Option<&str>,
 ) -> Option<Response> {
+    authorize(state, version, headers, crid).err().map(|r| *r)
+}
+
+/// Checks the API version segment and the bearer token: the account the token was issued to,
+/// or the error response.
+fn authorize(
+    state: &Shared,
+    version: &str,
+    headers: &HeaderMap,
+    crid: Option<&str>,
+) -> Result<usize, Box<Response>> {
     if version != "v1.0" && version != "beta" {
         let message = format!("Invalid version: {version}");
-        return Some(graph_error(StatusCode::BAD_REQUEST, "BadRequest", &message, crid));
+        return Err(Box::new(graph_error(StatusCode::BAD_REQUEST, "BadRequest", &message, crid)));
     }
     let bearer = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let expiry = bearer.and_then(|t| state.tokens.lock().ok()?.get(t).copied());
-    if expiry.is_none_or(|exp| Instant::now() >= exp) {
-        state.unauthorized.fetch_add(1, Ordering::Relaxed);
-        let message = "Access token has expired or is not yet valid.";
-        return Some(graph_error(
-            StatusCode::UNAUTHORIZED,
-            "InvalidAuthenticationToken",
-            message,
-            crid,
-        ));
+    let token = bearer.and_then(|t| state.tokens.lock().ok()?.get(t).copied());
+    match token {
+        Some((expiry, account)) if Instant::now() < expiry => Ok(account),
+        _ => {
+            state.unauthorized.fetch_add(1, Ordering::Relaxed);
+            let message = "Access token has expired or is not yet valid.";
+            let resp =
+                graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message, crid);
+            Err(Box::new(resp))
+        }
     }
-    None
 }
 
-async fn hunting_call(state: &Shared, version: &str, headers: &HeaderMap, body: &[u8]) -> Response {
+/// One hunting call: the account it was charged to (if its token was good) and the answer.
+async fn hunting_call(
+    state: &Shared,
+    version: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> (Option<usize>, Response) {
     state.hunting_calls.fetch_add(1, Ordering::Relaxed);
     let crid = client_request_id(headers);
     let crid = crid.as_deref();
-    if let Some(resp) = refusal(state, version, headers, crid) {
-        return resp;
-    }
-    let limits = state.config.limits.clone();
+    let index = match authorize(state, version, headers, crid) {
+        Ok(i) => i,
+        Err(resp) => return (None, *resp),
+    };
+    let account = &state.accounts[index];
+    let limits = account.tenant.limits.clone();
     let admitted = match &limits {
-        Some(l) => match state.quota.lock().map(|mut q| q.admit(now_ms(), l)) {
+        Some(l) => match account.quota.lock().map(|mut q| q.admit(now_ms(), l)) {
             Ok(Ok(id)) => Some(id),
             Ok(Err(refusal)) => {
                 state.throttled.fetch_add(1, Ordering::Relaxed);
-                return throttle(&refusal.message, Some(refusal.retry_after), crid);
+                return (Some(index), throttle(&refusal.message, Some(refusal.retry_after), crid));
             }
             Err(_) => None,
         },
         None => None,
     };
     // Ends the call in the quota judge even if the client goes away mid-answer.
-    let _running = admitted.map(|id| RunningCall { state, id });
-    answer(state, limits.as_ref(), body, crid).await
+    let _running = admitted.map(|id| RunningCall { account, id });
+    (Some(index), answer(state, limits.as_ref(), body, crid).await)
 }
 
 /// A call the quota judge counts as running until this is dropped.
 struct RunningCall<'a> {
-    state: &'a Shared,
+    account: &'a super::tenants::Account,
     id: u64,
 }
 
 impl Drop for RunningCall<'_> {
     fn drop(&mut self) {
-        if let Ok(mut q) = self.state.quota.lock() {
+        if let Ok(mut q) = self.account.quota.lock() {
             q.finish(self.id, now_ms());
         }
     }
