@@ -1,6 +1,7 @@
 //! What a run tells its user: a progress bar on a terminal (nothing when output is piped), the
 //! end-of-run summary table, the same summary as JSON for machines, and one `error:` line per
-//! failure with where it happened and the service's request-id.
+//! failure with where it happened and the service's request-id. With several tenants each line
+//! names its tenant, and a tenant that could not run at all is listed with why.
 
 use crate::executor::Outcome;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -44,6 +45,29 @@ impl Progress {
     }
 }
 
+/// One tenant's part of a run.
+#[derive(Debug, Clone)]
+pub struct TenantRun {
+    /// The tenant's name in hunt.toml; None for the one tenant of the environment.
+    pub tenant: Option<String>,
+    /// Its outcomes, in job order.
+    pub outcomes: Vec<Outcome>,
+    /// Why nothing ran for it (credentials, sign-in), if so.
+    pub error: Option<String>,
+}
+
+impl TenantRun {
+    /// The outcomes of the one tenant of the environment.
+    pub fn single(outcomes: Vec<Outcome>) -> TenantRun {
+        TenantRun { tenant: None, outcomes, error: None }
+    }
+}
+
+/// Every outcome with its tenant.
+fn tagged(runs: &[TenantRun]) -> impl Iterator<Item = (Option<&str>, &Outcome)> {
+    runs.iter().flat_map(|r| r.outcomes.iter().map(move |o| (r.tenant.as_deref(), o)))
+}
+
 /// A load problem to list with the failures.
 pub struct LoadFailure {
     /// `path:line:col: message`.
@@ -53,6 +77,8 @@ pub struct LoadFailure {
 /// Totals over a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Totals {
+    /// Tenants that could not run at all.
+    pub tenants_failed: usize,
     /// Jobs that landed.
     pub ok: usize,
     /// Jobs that failed, plus files that did not load.
@@ -63,10 +89,12 @@ pub struct Totals {
     pub files: usize,
 }
 
-/// Sums outcomes and load failures.
-pub fn totals(outcomes: &[Outcome], load_failures: usize) -> Totals {
+/// Sums outcomes, tenants that could not run, and load failures.
+pub fn totals(runs: &[TenantRun], load_failures: usize) -> Totals {
+    let outcomes: Vec<&Outcome> = tagged(runs).map(|(_, o)| o).collect();
     let ok = outcomes.iter().filter(|o| o.is_ok()).count();
     Totals {
+        tenants_failed: runs.iter().filter(|r| r.error.is_some()).count(),
         ok,
         failed: outcomes.len() - ok + load_failures,
         rows: outcomes.iter().map(|o| o.rows).sum(),
@@ -74,17 +102,41 @@ pub fn totals(outcomes: &[Outcome], load_failures: usize) -> Totals {
     }
 }
 
-/// Writes the human summary table and totals.
+/// Writes the human summary table and totals (with a TENANT column when several tenants ran).
 pub fn write_table(
     w: &mut impl Write,
-    outcomes: &[Outcome],
+    runs: &[TenantRun],
     load_failures: &[LoadFailure],
     out_dir: &str,
     wall: Duration,
 ) -> io::Result<()> {
-    let width = outcomes.iter().map(|o| o.job.query.id.len()).max().unwrap_or(5).max(5);
-    writeln!(w, "{:<width$}  {:>10}  {:>5}  {:>8}  STATUS", "QUERY", "ROWS", "FILES", "TIME")?;
-    for o in outcomes {
+    let multi = runs.iter().any(|r| r.tenant.is_some());
+    let names = runs.iter().filter_map(|r| r.tenant.as_deref());
+    let tw = names.map(str::len).max().unwrap_or(6).max(6);
+    let tenant_cell =
+        |t: Option<&str>| if multi { format!("{:<tw$}  ", t.unwrap_or("")) } else { String::new() };
+    let width = tagged(runs).map(|(_, o)| o.job.query.id.len()).max().unwrap_or(5).max(5);
+    writeln!(
+        w,
+        "{}{:<width$}  {:>10}  {:>5}  {:>8}  STATUS",
+        tenant_cell(Some("TENANT")),
+        "QUERY",
+        "ROWS",
+        "FILES",
+        "TIME"
+    )?;
+    for r in runs.iter().filter(|r| r.error.is_some()) {
+        writeln!(
+            w,
+            "{}{:<width$}  {:>10}  {:>5}  {:>8}  NOT RUN: the tenant could not sign in",
+            tenant_cell(r.tenant.as_deref()),
+            "-",
+            "-",
+            "-",
+            "-"
+        )?;
+    }
+    for (tenant, o) in tagged(runs) {
         let mut status = if !o.incomplete.is_empty() {
             "INCOMPLETE".to_owned()
         } else if o.error.is_some() {
@@ -106,18 +158,28 @@ pub fn write_table(
         }
         writeln!(
             w,
-            "{:<width$}  {:>10}  {:>5}  {:>7.1}s  {status}",
+            "{}{:<width$}  {:>10}  {:>5}  {:>7.1}s  {status}",
+            tenant_cell(tenant),
             o.job.query.id,
             o.rows,
             o.files.len(),
             o.elapsed.as_secs_f64()
         )?;
     }
-    let t = totals(outcomes, load_failures.len());
+    let t = totals(runs, load_failures.len());
+    let jobs = tagged(runs).count() + load_failures.len();
+    let tenants = if multi {
+        let failed = match t.tenants_failed {
+            0 => String::new(),
+            n => format!(" ({n} could not run)"),
+        };
+        format!(" for {} tenants{failed}", runs.len())
+    } else {
+        String::new()
+    };
     writeln!(
         w,
-        "\n{} queries: {} ok, {} failed; {} rows in {} files under {out_dir} ({:.1}s)",
-        outcomes.len() + load_failures.len(),
+        "\n{jobs} queries{tenants}: {} ok, {} failed; {} rows in {} files under {out_dir} ({:.1}s)",
         t.ok,
         t.failed,
         t.rows,
@@ -127,22 +189,24 @@ pub fn write_table(
 }
 
 /// Writes one `error:` line per failure.
+/// (A tenant that could not run is reported when it fails, not here.)
 pub fn write_errors(
     w: &mut impl Write,
-    outcomes: &[Outcome],
+    runs: &[TenantRun],
     load_failures: &[LoadFailure],
 ) -> io::Result<()> {
     for f in load_failures {
         writeln!(w, "error: {}", f.text)?;
     }
-    for o in outcomes {
+    for (tenant, o) in tagged(runs) {
+        let who = tenant.map(|t| format!("tenant {t}: ")).unwrap_or_default();
         for warning in &o.warnings {
-            writeln!(w, "warning: query {}: {warning}", o.job.query.id)?;
+            writeln!(w, "warning: {who}query {}: {warning}", o.job.query.id)?;
         }
         if let Some(e) = &o.error {
             writeln!(
                 w,
-                "error: query {} ({}), window {}: {e}",
+                "error: {who}query {} ({}), window {}: {e}",
                 o.job.query.id,
                 o.job.query.source.display(),
                 o.job.window.to_graph()
@@ -152,13 +216,14 @@ pub fn write_errors(
     Ok(())
 }
 
-/// The summary as one JSON document.
-pub fn to_json(outcomes: &[Outcome], load_failures: &[LoadFailure], wall: Duration) -> String {
-    let t = totals(outcomes, load_failures.len());
-    let queries: Vec<_> = outcomes
-        .iter()
-        .map(|o| {
-            json!({
+/// The summary as one JSON document. With several tenants each query carries its `tenant`, and
+/// `tenants` lists every tenant with its totals (and `error` if it could not run).
+pub fn to_json(runs: &[TenantRun], load_failures: &[LoadFailure], wall: Duration) -> String {
+    let t = totals(runs, load_failures.len());
+    let multi = runs.iter().any(|r| r.tenant.is_some());
+    let queries: Vec<_> = tagged(runs)
+        .map(|(tenant, o)| {
+            let mut q = json!({
                 "id": o.job.query.id,
                 "source": o.job.query.source,
                 "window": { "start": rfc3339(o.job.window.start), "end": rfc3339(o.job.window.end) },
@@ -174,17 +239,38 @@ pub fn to_json(outcomes: &[Outcome], load_failures: &[LoadFailure], wall: Durati
                 "request_ids": o.request_ids,
                 "mismatched_cells": o.mismatched_cells,
                 "error": o.error,
-            })
+            });
+            if multi {
+                q["tenant"] = json!(tenant);
+            }
+            q
         })
         .collect();
     let load_errors: Vec<_> = load_failures.iter().map(|f| &f.text).collect();
-    json!({
+    let mut doc = json!({
         "queries": queries,
         "load_errors": load_errors,
         "totals": { "ok": t.ok, "failed": t.failed, "rows": t.rows, "files": t.files,
                     "seconds": wall.as_secs_f64() },
-    })
-    .to_string()
+    });
+    if multi {
+        let tenants: Vec<_> = runs
+            .iter()
+            .map(|r| {
+                let one = totals(std::slice::from_ref(r), 0);
+                let status = match (&r.error, one.failed) {
+                    (Some(_), _) => "not run",
+                    (None, 0) => "ok",
+                    (None, _) => "failed",
+                };
+                json!({ "name": r.tenant, "status": status, "ok": one.ok, "failed": one.failed,
+                        "rows": one.rows, "files": one.files, "error": r.error })
+            })
+            .collect();
+        doc["tenants"] = json!(tenants);
+        doc["totals"]["tenants_failed"] = json!(t.tenants_failed);
+    }
+    doc.to_string()
 }
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
