@@ -1,6 +1,7 @@
 //! The command line: clap definitions and their help text. No logic lives here.
 
 use crate::output::Format as OutputFormat;
+use crate::tenant::select::Shard;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -30,6 +31,9 @@ const AFTER_HELP: &str = "\
 Sign-in uses an app registration with the ThreatHunting.Read.All application permission:
   AZURE_TENANT_ID, AZURE_CLIENT_ID, and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH;
   AZURE_AUTHORITY_HOST and HUNT_GRAPH_URL for national clouds.
+Many tenants: [[tenant]] tables in hunt.toml (name, tenant_id or tenant_id_env, client_id or
+  client_id_env, client_secret_env or certificate, out, [tenant.quota]); all run side by side,
+  each under its own quota; --tenant NAME picks some, --shard I/N splits them among machines.
 Try it without a tenant: hunt run queries/ --emulator
 
 Exit codes: 0 all went well; 1 some query failed (the others still ran and landed);
@@ -54,6 +58,7 @@ pub enum Command {
     #[command(after_help = SCHEDULE_HELP)]
     Schedule(ScheduleArgs),
     /// Show the scheduler's state: watermarks, last runs, failures, next fires.
+    #[command(after_help = STATUS_HELP)]
     Status(StatusArgs),
     /// Check query files without calling any API: `path:line:col: severity: message`.
     #[command(after_help = VALIDATE_HELP)]
@@ -76,7 +81,13 @@ pub enum Command {
 const QUOTA_HELP: &str = "\
 The ledger is shared by every hunt process of the tenant on this machine (a state file under
 HUNT_STATE_DIR, else $XDG_STATE_HOME/hunt, else ~/.local/state/hunt), so runs started back to back
-spend from one budget. Limits come from hunt.toml [quota] (defaults: the documented figures).";
+spend from one budget. Limits come from hunt.toml [quota] (defaults: the documented figures).
+With [[tenant]] tables: the ledger of every selected tenant (--tenant, --shard), each with its
+own limits ([tenant.quota] over [quota]).";
+
+const STATUS_HELP: &str = "\
+Reads the state file of `hunt schedule` while it runs. With [[tenant]] tables in hunt.toml: the
+state of every selected tenant's schedule (--tenant, --shard), one after the other.";
 
 const VALIDATE_HELP: &str = "\
 Errors (exit 1): unterminated strings, unbalanced brackets, smart quotes used as quotes, queries
@@ -91,7 +102,25 @@ the latest fire. Windows tile time with no gap and no overlap, across restarts a
 missed stretch is caught up as one window (split if the service needs). State (watermarks and run
 history) is kept in an SQLite file in the state folder; `hunt status` reads it while this runs.
 Query files are re-read when they change. On SIGINT/SIGTERM hunt stops taking work, lets windows
-in flight finish (--grace), saves, and exits 0.";
+in flight finish (--grace), saves, and exits 0.
+With [[tenant]] tables in hunt.toml: one schedule per selected tenant (--tenant, --shard) in this
+process, each with its own sign-in, quota ledger and state file (schedule-tenant-<name>.sqlite),
+landing under OUT/<query id>/tenant=<name>/; one stop signal stops them all. A tenant that cannot
+sign in is reported and the others run (exit 1 at the end; exit 2 if none could start).";
+
+/// `--tenant` and `--shard`: which `[[tenant]]` tables of hunt.toml a command serves.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TenantArgs {
+    /// Only this tenant of hunt.toml (repeat, or separate names with commas; default: every
+    /// [[tenant]]).
+    #[arg(long = "tenant", value_name = "NAME", value_delimiter = ',')]
+    pub tenants: Vec<String>,
+
+    /// Only shard I of N (1-based, e.g. 2/3) of the selected tenants: N machines, each with its
+    /// own I, share the tenants with no coordination (a stable hash of each name).
+    #[arg(long, value_name = "I/N", env = "HUNT_SHARD")]
+    pub shard: Option<Shard>,
+}
 
 /// `hunt schedule`.
 #[derive(Debug, Args)]
@@ -126,6 +155,10 @@ pub struct ScheduleArgs {
     /// Run against a built-in emulator with synthetic data instead of a tenant.
     #[arg(long)]
     pub emulator: bool,
+
+    /// Which tenants of hunt.toml.
+    #[command(flatten)]
+    pub select: TenantArgs,
 }
 
 /// `hunt status`.
@@ -142,6 +175,10 @@ pub struct StatusArgs {
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
+
+    /// Which tenants of hunt.toml.
+    #[command(flatten)]
+    pub select: TenantArgs,
 }
 
 /// `hunt validate`.
@@ -206,7 +243,9 @@ DENs are incidents whose title starts with \"Defender Experts\", or that carry t
 Experts\" system tag, or that an alert from Microsoft Threat Experts (detectionSource
 microsoftThreatExperts) belongs to. Their recommendedHuntingQueries are only on Graph beta; the
 app needs SecurityIncident.Read.All and SecurityAlert.Read.All. Each distinct query (whitespace
-ignored) is saved once; running sync again adds only what is new since the last sync.";
+ignored) is saved once; running sync again adds only what is new since the last sync.
+With [[tenant]] tables in hunt.toml: every selected tenant (--tenant, --shard) in turn, each
+saving under QUERIES/<name>/ with its own watermark.";
 
 /// `hunt den sync`.
 #[derive(Debug, Args)]
@@ -230,18 +269,26 @@ pub struct DenSyncArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+
+    /// Which tenants of hunt.toml (each tenant's queries go under QUERIES/<name>/).
+    #[command(flatten)]
+    pub select: TenantArgs,
 }
 
 /// `hunt quota`.
 #[derive(Debug, Args)]
 pub struct QuotaArgs {
-    /// Tenant id; default AZURE_TENANT_ID.
-    #[arg(long, env = "AZURE_TENANT_ID", value_name = "ID")]
-    pub tenant_id: String,
+    /// Tenant id; default AZURE_TENANT_ID (or, with [[tenant]] tables, every selected tenant).
+    #[arg(long, value_name = "ID", conflicts_with_all = ["tenants", "shard"])]
+    pub tenant_id: Option<String>,
 
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
+
+    /// Which tenants of hunt.toml.
+    #[command(flatten)]
+    pub select: TenantArgs,
 }
 
 const RUN_HELP: &str = "\
@@ -251,6 +298,9 @@ Examples:
   hunt run q.kql --timespan 2026-11-01T00:00:00Z/2026-11-02T00:00:00Z
   hunt run queries/ --emulator --json       against the built-in emulator, summary as JSON
 
+  hunt run queries/ --tenant contoso,fabrikam    two of the tenants of hunt.toml
+  hunt run queries/ --shard 2/3             this machine's third of the tenants
+
 Results land in OUT/<query id>/date=YYYY-MM-DD/<window>.parquet, one file per event day;
 running the same window again replaces its files. OUT may be an object store:
   hunt run queries/ --out az://lake/hunt         Azure Blob / ADLS Gen2 (AZURE_STORAGE_ACCOUNT_NAME,
@@ -258,13 +308,22 @@ running the same window again replaces its files. OUT may be an object store:
   hunt run queries/ --out abfss://lake@acct.dfs.core.windows.net/hunt
   hunt run queries/ --out s3://bucket/hunt       AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION
   hunt run queries/ --out gs://bucket/hunt       GOOGLE_SERVICE_ACCOUNT (a key file)
-Each file is uploaded whole or not at all (multipart above 8 MiB, aborted on failure).";
+Each file is uploaded whole or not at all (multipart above 8 MiB, aborted on failure).
+With [[tenant]] tables in hunt.toml every selected tenant runs at the same time, each with its
+own sign-in and quota, into OUT/<query id>/tenant=<name>/date=… (a tenant's own `out` replaces
+OUT); a tenant that cannot sign in is reported and the others still run (exit 1; exit 2 only if
+none could run).";
 
 const EMULATOR_HELP: &str = "\
 Point hunt at it from another shell with the variables it prints, e.g.:
   export AZURE_TENANT_ID=... AZURE_CLIENT_ID=... AZURE_CLIENT_SECRET=...
   export AZURE_AUTHORITY_HOST=http://127.0.0.1:PORT HUNT_GRAPH_URL=http://127.0.0.1:PORT
-  hunt run queries/";
+  hunt run queries/
+Many tenants (benchmarks, trying [[tenant]] tables):
+  hunt emulator --tenants 50 --hunt-toml /tmp/hunt.toml
+  hunt --config /tmp/hunt.toml run queries/
+Their secrets are the emulator's well-known test values, so the tables hold them inline (with
+allow_inline_secret = true); never do that with a real tenant's secret.";
 
 /// `hunt run`.
 #[derive(Debug, Args)]
@@ -302,6 +361,10 @@ pub struct RunArgs {
     /// Print the summary as JSON on stdout (no progress bar, no table).
     #[arg(long)]
     pub json: bool,
+
+    /// Which tenants of hunt.toml.
+    #[command(flatten)]
+    pub select: TenantArgs,
 }
 
 /// `hunt emulator`.
@@ -336,6 +399,16 @@ pub struct EmulatorArgs {
     /// Seed of the chaos generator (the same seed replays the same faults).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub chaos_seed: u64,
+
+    /// Also serve N more tenants, tenant-001 to tenant-N, each with its own made-up
+    /// credentials and its own quota; prints the [[tenant]] tables that point hunt at them.
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub tenants: u32,
+
+    /// With --tenants: write those [[tenant]] tables to this file (mode 600) instead of
+    /// printing them.
+    #[arg(long, value_name = "FILE", requires = "tenants")]
+    pub hunt_toml: Option<PathBuf>,
 }
 
 fn parse_output_format(s: &str) -> Result<OutputFormat, String> {

@@ -1,6 +1,8 @@
 //! `hunt den sync`: Defender Experts Notifications in, one query file per distinct recommended
-//! hunting query out, incrementally from a saved watermark.
+//! hunting query out, incrementally from a saved watermark; with `[[tenant]]` tables, every
+//! selected tenant in turn, each into `QUERIES/<name>/`.
 
+use super::tenants::Target;
 use crate::cli::{DenCommand, DenSyncArgs};
 use crate::config::Config;
 use crate::cron::Cron;
@@ -9,8 +11,8 @@ use crate::den::sync::{self, Recognised};
 use anyhow::Context as _;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::io::Write as _;
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub(super) async fn den(command: DenCommand, config: Config) -> anyhow::Result<ExitCode> {
@@ -19,18 +21,14 @@ pub(super) async fn den(command: DenCommand, config: Config) -> anyhow::Result<E
     }
 }
 
-/// The watermark file of a tenant: the latest `lastUpdateDateTime` already synced.
-fn watermark_file(tenant_id: &str) -> PathBuf {
-    let tenant = crate::query::slug(&tenant_id.to_ascii_lowercase());
-    super::state_dir().join(format!("den-{tenant}.json"))
-}
-
-fn read_watermark(path: &PathBuf) -> Option<String> {
+/// The latest `lastUpdateDateTime` already synced, from a tenant's watermark file
+/// (`den-<tenant>.json` in the state folder).
+fn read_watermark(path: &Path) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
     v.get("last_update").and_then(|w| w.as_str()).map(str::to_owned)
 }
 
-fn write_watermark(path: &PathBuf, watermark: &str) -> std::io::Result<()> {
+fn write_watermark(path: &Path, watermark: &str) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -43,13 +41,69 @@ async fn den_sync(args: DenSyncArgs, config: Config) -> anyhow::Result<ExitCode>
     if let Some(s) = &args.schedule {
         Cron::parse(s).with_context(|| format!("--schedule {s:?}"))?;
     }
-    let (settings, emulator) = super::connect(args.emulator, &config).await?;
+    let targets = super::tenants::targets(&args.select, args.emulator, &config).await?;
+    let (mut ran, mut not_run, mut failures, mut docs) = (0usize, 0usize, false, Vec::new());
+    let mut out = std::io::stdout().lock();
+    // One tenant after the other: each saves under its own folder, with its own watermark.
+    for t in &targets.list {
+        let queries = match &t.name {
+            Some(n) => args.queries.join(n),
+            None => args.queries.clone(),
+        };
+        let synced = match t.reported(sync_tenant(t, &args, &queries)).await {
+            Ok(s) => s,
+            // The environment's one tenant: nothing can run (exit 2).
+            Err(e) if !targets.multi => return Err(e),
+            Err(e) => {
+                not_run += 1;
+                docs.push(json!({ "name": t.name, "error": format!("{e:#}") }));
+                continue;
+            }
+        };
+        ran += 1;
+        let Some(synced) = synced else {
+            failures = true;
+            continue;
+        };
+        failures |= synced.failed > 0;
+        if args.json {
+            let mut doc = synced.to_json();
+            if targets.multi {
+                doc["name"] = json!(t.name);
+                docs.push(doc);
+            } else {
+                writeln!(out, "{doc}")?;
+            }
+        } else {
+            synced.write_text(&mut out, &t.who(), &queries)?;
+        }
+    }
+    if args.json && targets.multi {
+        writeln!(out, "{}", json!({ "tenants": docs }))?;
+    }
+    Ok(super::tenants::exit_code(not_run, ran, failures))
+}
+
+/// What one tenant's sync did.
+struct Synced {
+    since: Option<String>,
+    scan: sync::Scan,
+    kinds: BTreeMap<Recognised, usize>,
+    new: Vec<PathBuf>,
+    present: usize,
+    failed: usize,
+}
+
+/// Syncs one tenant's DENs into `queries`; None when the scan stopped (reported: nothing
+/// saved, the watermark kept).
+async fn sync_tenant(
+    target: &Target,
+    args: &DenSyncArgs,
+    queries: &Path,
+) -> anyhow::Result<Option<Synced>> {
+    let (client, tenant_id) = target.sign_in().await?;
     // A private emulator starts empty: its watermark must not be confused with a tenant's.
-    let watermark_path = match &emulator {
-        Some(_) => None,
-        None => Some(watermark_file(&settings.auth.tenant_id)),
-    };
-    let client = super::signed_in(settings).await?;
+    let watermark_path = (!target.emulated).then(|| target.state_file("den", &tenant_id, "json"));
     let since = match (&watermark_path, args.full) {
         (Some(p), false) => read_watermark(p),
         _ => None,
@@ -57,15 +111,18 @@ async fn den_sync(args: DenSyncArgs, config: Config) -> anyhow::Result<ExitCode>
     let scan = match sync::scan(&client, since.as_deref()).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: DEN sync stopped, nothing saved and the watermark kept: {e}");
-            return Ok(ExitCode::from(1));
+            eprintln!(
+                "error: {}DEN sync stopped, nothing saved and the watermark kept: {e}",
+                target.who()
+            );
+            return Ok(None);
         }
     };
-    let store = DenStore::new(&args.queries);
-    let (mut new, mut present, mut failed) = (Vec::new(), 0usize, 0usize);
-    let mut kinds: BTreeMap<Recognised, usize> = BTreeMap::new();
-    for den in scan.dens.values() {
-        *kinds.entry(den.recognised).or_default() += 1;
+    let store = DenStore::new(queries);
+    let mut synced =
+        Synced { since, scan, kinds: BTreeMap::new(), new: Vec::new(), present: 0, failed: 0 };
+    for den in synced.scan.dens.values() {
+        *synced.kinds.entry(den.recognised).or_default() += 1;
         for kql in &den.queries {
             let q = DenQuery {
                 incident_id: den.id.clone(),
@@ -77,52 +134,65 @@ async fn den_sync(args: DenSyncArgs, config: Config) -> anyhow::Result<ExitCode>
                 kql: kql.clone(),
             };
             match store.save(&q, args.schedule.as_deref()) {
-                Ok(Saved::New(path)) => new.push(path),
-                Ok(Saved::AlreadyPresent(_)) => present += 1,
+                Ok(Saved::New(path)) => synced.new.push(path),
+                Ok(Saved::AlreadyPresent(_)) => synced.present += 1,
                 Err(e) => {
-                    failed += 1;
-                    eprintln!("error: incident {}: cannot save its query: {e}", den.id);
+                    synced.failed += 1;
+                    eprintln!(
+                        "error: {}incident {}: cannot save its query: {e}",
+                        target.who(),
+                        den.id
+                    );
                 }
             }
         }
     }
     // The watermark moves only once everything up to it is saved.
-    if failed == 0
-        && let (Some(path), Some(w)) = (&watermark_path, &scan.watermark)
+    if synced.failed == 0
+        && let (Some(path), Some(w)) = (&watermark_path, &synced.scan.watermark)
     {
         write_watermark(path, w).with_context(|| format!("cannot save {}", path.display()))?;
     }
-    let kind = |k| kinds.get(&k).copied().unwrap_or(0);
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        let v = json!({
-            "since": since, "watermark": scan.watermark,
+    Ok(Some(synced))
+}
+
+impl Synced {
+    fn kind(&self, k: Recognised) -> usize {
+        self.kinds.get(&k).copied().unwrap_or(0)
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let scan = &self.scan;
+        json!({
+            "since": self.since, "watermark": scan.watermark,
             "incidents_seen": scan.incidents_seen, "alerts_seen": scan.alerts_seen,
             "pages": scan.pages, "throttled": scan.throttled,
-            "dens": { "title_prefix": kind(Recognised::TitlePrefix), "system_tag": kind(Recognised::SystemTag),
-                      "experts_alert": kind(Recognised::ExpertsAlert) },
-            "queries_new": new, "queries_present": present, "queries_failed": failed,
-        });
-        writeln!(out, "{v}")?;
-    } else {
-        for p in &new {
+            "dens": { "title_prefix": self.kind(Recognised::TitlePrefix),
+                      "system_tag": self.kind(Recognised::SystemTag),
+                      "experts_alert": self.kind(Recognised::ExpertsAlert) },
+            "queries_new": self.new, "queries_present": self.present,
+            "queries_failed": self.failed,
+        })
+    }
+
+    fn write_text(&self, out: &mut impl Write, who: &str, queries: &Path) -> std::io::Result<()> {
+        for p in &self.new {
             writeln!(out, "new  {}", p.display())?;
         }
         writeln!(
             out,
-            "{} incidents and {} alerts read{}: {} DENs ({} by title, {} by system tag, {} through \
-             a Defender Experts alert); {} new queries saved under {}, {} already there",
-            scan.incidents_seen,
-            scan.alerts_seen,
-            since.as_deref().map(|s| format!(" (changed since {s})")).unwrap_or_default(),
-            scan.dens.len(),
-            kind(Recognised::TitlePrefix),
-            kind(Recognised::SystemTag),
-            kind(Recognised::ExpertsAlert),
-            new.len(),
-            args.queries.display(),
-            present
-        )?;
+            "{who}{} incidents and {} alerts read{}: {} DENs ({} by title, {} by system tag, {} \
+             through a Defender Experts alert); {} new queries saved under {}, {} already there",
+            self.scan.incidents_seen,
+            self.scan.alerts_seen,
+            self.since.as_deref().map(|s| format!(" (changed since {s})")).unwrap_or_default(),
+            self.scan.dens.len(),
+            self.kind(Recognised::TitlePrefix),
+            self.kind(Recognised::SystemTag),
+            self.kind(Recognised::ExpertsAlert),
+            self.new.len(),
+            queries.display(),
+            self.present
+        )
     }
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

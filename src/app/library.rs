@@ -106,7 +106,8 @@ pub(super) fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
 /// The schedule state of `AZURE_TENANT_ID`, if there is one.
 fn schedule_state() -> Option<StateStore> {
     let tenant = std::env::var("AZURE_TENANT_ID").ok()?;
-    StateStore::open_read_only(&super::schedule::state_file(Some(&tenant))).ok()
+    let path = super::tenants::state_file("schedule", None, false, &tenant, "sqlite");
+    StateStore::open_read_only(&path).ok()
 }
 
 pub(super) fn plan(args: PlanArgs, config: &Config) -> anyhow::Result<ExitCode> {

@@ -9,11 +9,14 @@ mod output;
 mod quota;
 mod run;
 mod schedule;
+mod status;
+mod tenants;
 
 use crate::cli::{Cli, Command, LogFormat};
 use crate::config::Config;
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::graph::{GraphClient, Settings};
+use crate::quota::Limits;
 use crate::quota::store::{LedgerFile, default_state_dir};
 use anyhow::Context as _;
 use std::net::Ipv4Addr;
@@ -40,7 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         match cli.command {
             Command::Run(args) => run::run_queries(args, config).await,
             Command::Schedule(args) => schedule::schedule(args, config).await,
-            Command::Status(args) => schedule::status(args),
+            Command::Status(args) => status::status(args, &config),
             Command::Validate(args) => library::validate(args),
             Command::List(args) => library::list(args),
             Command::Plan(args) => library::plan(args, &config),
@@ -94,15 +97,21 @@ async fn connect(emulator: bool, config: &Config) -> anyhow::Result<(Settings, O
     } else {
         (Settings::from_env(|k| std::env::var(k).ok())?, None)
     };
-    // The service refuses results over max_result_bytes; its JSON is allowed twice that before
-    // hunt stops reading, so a runaway body cannot exhaust memory.
-    settings.max_body_bytes =
-        usize::try_from(config.quota.max_result_bytes.saturating_mul(2)).unwrap_or(usize::MAX);
-    settings.timeout = config.request_timeout().map_err(anyhow::Error::msg)?;
+    tune(&mut settings, &config.quota, config).map_err(anyhow::Error::msg)?;
     for w in &settings.warnings {
         eprintln!("warning: {w}");
     }
     Ok((settings, emu))
+}
+
+/// Applies hunt.toml's request timeout and the body cap of the tenant's `limits`.
+fn tune(settings: &mut Settings, limits: &Limits, config: &Config) -> Result<(), String> {
+    // The service refuses results over max_result_bytes; its JSON is allowed twice that before
+    // hunt stops reading, so a runaway body cannot exhaust memory.
+    settings.max_body_bytes =
+        usize::try_from(limits.max_result_bytes.saturating_mul(2)).unwrap_or(usize::MAX);
+    settings.timeout = config.request_timeout()?;
+    Ok(())
 }
 
 /// A signed-in Graph client; sign-in failures mean nothing ran.

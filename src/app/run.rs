@@ -1,13 +1,13 @@
-//! `hunt run`: one-off runs of query files, each over its window.
+//! `hunt run`: one-off runs of query files, each over its window, for every tenant served.
 
-use super::ledger_file;
+use super::tenants::Target;
 use crate::cli::RunArgs;
 use crate::clock::{Clock, TokioClock};
 use crate::config::Config;
-use crate::executor::{Executor, Job};
+use crate::executor::{ExecOptions, Executor, Job};
 use crate::library;
-use crate::quota::Governor;
-use crate::report::{self, LoadFailure, Progress};
+use crate::output::Destination;
+use crate::report::{self, LoadFailure, Progress, TenantRun};
 use crate::timespan::Window;
 use anyhow::{Context as _, bail};
 use std::io::Write as _;
@@ -46,34 +46,68 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
         })
         .collect();
 
-    let (settings, emulator) = super::connect(args.emulator, &config).await?;
-    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
-    // The emulator is private to this process; a real tenant's ledger is shared on the machine.
-    let governor = match &emulator {
-        Some(_) => Governor::new(config.quota.clone(), clock),
-        None => {
-            Governor::shared(config.quota.clone(), clock, ledger_file(&settings.auth.tenant_id))
-        }
-    };
-    let client = super::signed_in(settings).await?;
-
+    let targets = super::tenants::targets(&args.select, args.emulator, &config).await?;
+    if targets.list.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let dests = targets.destinations(&dest, args.format, &config).await;
     let mut opts = config.exec_options().map_err(anyhow::Error::msg)?;
     if let Some(c) = args.concurrency {
         opts.concurrency = usize::from(c);
     }
-    let executor = Arc::new(Executor::new(Arc::new(client), governor, Arc::clone(&dest), opts));
-    let progress = Progress::new(jobs.len(), !args.json);
-    let outcomes = executor.run_all(jobs, |o| progress.done(o)).await;
+    let progress = Progress::new(jobs.len() * targets.list.len(), !args.json);
+    // Every tenant at once, each under its own quota.
+    let each = targets
+        .list
+        .iter()
+        .zip(dests)
+        .map(|(t, dest)| run_tenant(t, dest, jobs.clone(), opts.clone(), &progress));
+    let mut runs = Vec::new();
+    for (target, run) in targets.list.iter().zip(futures_util::future::join_all(each).await) {
+        let tenant = target.name.clone();
+        match run {
+            Ok(outcomes) => runs.push(TenantRun { tenant, outcomes, error: None }),
+            // The environment's one tenant: nothing ran (exit 2).
+            Err(e) if !targets.multi => return Err(e),
+            Err(e) => {
+                runs.push(TenantRun { tenant, outcomes: Vec::new(), error: Some(format!("{e:#}")) })
+            }
+        }
+    }
     progress.finish();
+    drop(targets);
 
     let wall = started.elapsed();
-    report::write_errors(&mut std::io::stderr().lock(), &outcomes, &load_failures)?;
+    report::write_errors(&mut std::io::stderr().lock(), &runs, &load_failures)?;
     let mut stdout = std::io::stdout().lock();
     if args.json {
-        writeln!(stdout, "{}", report::to_json(&outcomes, &load_failures, wall))?;
+        writeln!(stdout, "{}", report::to_json(&runs, &load_failures, wall))?;
     } else {
-        report::write_table(&mut stdout, &outcomes, &load_failures, &dest.to_string(), wall)?;
+        report::write_table(&mut stdout, &runs, &load_failures, &dest.to_string(), wall)?;
     }
-    let failed = report::totals(&outcomes, load_failures.len()).failed;
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    let t = report::totals(&runs, load_failures.len());
+    let ran = runs.len() - t.tenants_failed;
+    Ok(super::tenants::exit_code(t.tenants_failed, ran, t.failed > 0))
+}
+
+/// One tenant's run: sign in, then every job under its own quota, into its destination.
+async fn run_tenant(
+    target: &Target,
+    dest: anyhow::Result<Arc<Destination>>,
+    jobs: Vec<Job>,
+    opts: ExecOptions,
+    progress: &Progress,
+) -> anyhow::Result<Vec<crate::executor::Outcome>> {
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
+    let (client, tenant_id, dest) = target
+        .reported(async {
+            let dest = dest?;
+            let (client, tenant_id) = target.sign_in().await?;
+            Ok((client, tenant_id, dest))
+        })
+        .await?;
+    let governor = target.governor(&tenant_id, clock);
+    let executor =
+        Executor::new(Arc::new(client), governor, dest, opts).with_tenant(target.name.clone());
+    Ok(Arc::new(executor).run_all(jobs, |o| progress.done(o)).await)
 }

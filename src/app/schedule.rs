@@ -1,88 +1,127 @@
-//! `hunt schedule` (the daemon, with its signals) and `hunt status` (its state, read while it
-//! runs).
+//! `hunt schedule`: the daemon (one per tenant served), with its signals.
 
-use super::ledger_file;
-use crate::cli::{ScheduleArgs, StatusArgs};
+use super::tenants::Target;
+use crate::cli::ScheduleArgs;
 use crate::clock::{Clock, TokioClock};
 use crate::config::Config;
-use crate::cron::Cron;
-use crate::executor::Executor;
-use crate::library;
-use crate::quota::Governor;
+use crate::executor::{ExecOptions, Executor};
+use crate::output::Destination;
 use crate::schedule::daemon::{Daemon, DaemonOptions, status_line};
 use crate::schedule::state::StateStore;
-use crate::schedule::status::render_status;
 use crate::timespan::parse_duration;
 use anyhow::Context as _;
-use std::collections::BTreeMap;
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-
-/// The state file of a tenant's schedule (or of the emulator's).
-pub(super) fn state_file(tenant_id: Option<&str>) -> PathBuf {
-    let name = match tenant_id {
-        Some(t) => crate::query::slug(&t.to_ascii_lowercase()),
-        None => "emulator".to_owned(),
-    };
-    super::state_dir().join(format!("schedule-{name}.sqlite"))
-}
+use tracing::Instrument as _;
 
 pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Result<ExitCode> {
     let grace = parse_duration(&args.grace).context("--grace")?.to_std()?;
     let reload = parse_duration(&args.reload).context("--reload")?.to_std()?;
     let dest = super::output::destination(args.out.as_deref(), args.format, &config).await?;
-    let (settings, emulator) = super::connect(args.emulator, &config).await?;
-    let tenant = emulator.is_none().then(|| settings.auth.tenant_id.clone());
-    let path = state_file(tenant.as_deref());
-    let state = Arc::new(
-        StateStore::open(&path).with_context(|| format!("cannot open {}", path.display()))?,
-    );
-    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
-    let governor = match &tenant {
-        Some(t) => Governor::shared(config.quota.clone(), Arc::clone(&clock), ledger_file(t)),
-        None => Governor::new(config.quota.clone(), Arc::clone(&clock)),
-    };
-    let client = super::signed_in(settings).await?;
+    let targets = super::tenants::targets(&args.select, args.emulator, &config).await?;
+    if targets.list.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let dests = targets.destinations(&dest, args.format, &config).await;
     let mut opts = config.exec_options().map_err(anyhow::Error::msg)?;
     if let Some(c) = args.concurrency {
         opts.concurrency = usize::from(c);
     }
-    let concurrency = opts.concurrency;
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let executor = Arc::new(
-        Executor::new(Arc::new(client), governor, Arc::clone(&dest), opts)
-            .with_stop(stopped.clone()),
-    );
     let daemon_opts = DaemonOptions {
         paths: args.paths.clone(),
         reload_every: reload,
         grace,
-        concurrency,
+        concurrency: opts.concurrency,
         ..DaemonOptions::default()
     };
-    let terminal = std::io::stdout().is_terminal();
-    let daemon = Daemon::new(daemon_opts, executor, state, clock).on_run(move |run| {
-        if terminal {
-            println!("{}", status_line(run));
-        }
+    // One stop signal for every tenant's daemon.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let starts = targets.list.iter().zip(dests).map(|(t, dest)| {
+        t.reported(start_daemon(t, dest, opts.clone(), daemon_opts.clone(), stopped.clone()))
     });
+    let mut daemons = Vec::new();
+    let mut not_run = 0;
+    for started in futures_util::future::join_all(starts).await {
+        match started {
+            Ok(d) => daemons.push(d),
+            // The environment's one tenant: nothing can run (exit 2).
+            Err(e) if !targets.multi => return Err(e),
+            Err(_) => not_run += 1,
+        }
+    }
+    if daemons.is_empty() {
+        return Ok(super::tenants::exit_code(not_run, 0, false));
+    }
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("stop signal: finishing windows in flight");
         let _ = stop.send(true);
     });
-    tracing::info!(state = %path.display(), out = %dest, "hunt schedule started");
-    let summary = daemon.run(stopped).await;
-    tracing::info!(
-        landed = summary.landed,
-        failed = summary.failed,
-        abandoned = summary.abandoned,
-        not_started = summary.not_started,
-        "hunt schedule stopped"
+    let runs = daemons.iter().map(|started| {
+        let stopped = stopped.clone();
+        let span = match &started.target.name {
+            Some(name) => tracing::info_span!("tenant", name = %name),
+            None => tracing::Span::none(),
+        };
+        async move {
+            let (path, dest) = (started.state.display(), &started.dest);
+            tracing::info!(state = %path, out = %dest, "hunt schedule started");
+            let summary = started.daemon.run(stopped).await;
+            tracing::info!(
+                landed = summary.landed,
+                failed = summary.failed,
+                abandoned = summary.abandoned,
+                not_started = summary.not_started,
+                "hunt schedule stopped"
+            );
+        }
+        .instrument(span)
+    });
+    futures_util::future::join_all(runs).await;
+    Ok(super::tenants::exit_code(not_run, daemons.len(), false))
+}
+
+/// A tenant's daemon, ready to run.
+struct Started<'a> {
+    target: &'a Target,
+    daemon: Daemon,
+    /// Its state file.
+    state: PathBuf,
+    /// Where its results go.
+    dest: Arc<Destination>,
+}
+
+/// One tenant's daemon, signed in and with its state open, ready to run.
+async fn start_daemon(
+    target: &Target,
+    dest: anyhow::Result<Arc<Destination>>,
+    opts: ExecOptions,
+    daemon_opts: DaemonOptions,
+    stopped: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<Started<'_>> {
+    let dest = dest?;
+    let (client, tenant_id) = target.sign_in().await?;
+    let path = target.state_file("schedule", &tenant_id, "sqlite");
+    let state = Arc::new(
+        StateStore::open(&path).with_context(|| format!("cannot open {}", path.display()))?,
     );
-    Ok(ExitCode::SUCCESS)
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
+    let governor = target.governor(&tenant_id, Arc::clone(&clock));
+    let executor = Arc::new(
+        Executor::new(Arc::new(client), governor, Arc::clone(&dest), opts)
+            .with_tenant(target.name.clone())
+            .with_stop(stopped),
+    );
+    let terminal = std::io::stdout().is_terminal();
+    let who = target.name.as_deref().map(|n| format!("{n} ")).unwrap_or_default();
+    let daemon = Daemon::new(daemon_opts, executor, state, clock).on_run(move |run| {
+        if terminal {
+            println!("{who}{}", status_line(run));
+        }
+    });
+    Ok(Started { target, daemon, state: path, dest })
 }
 
 /// SIGINT or SIGTERM.
@@ -106,30 +145,4 @@ async fn wait_for_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-pub(super) fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
-    let tenant = if args.emulator {
-        None
-    } else {
-        Some(std::env::var("AZURE_TENANT_ID").context(
-            "AZURE_TENANT_ID is not set: hunt status shows that tenant's schedule (or use --emulator)",
-        )?)
-    };
-    let path = state_file(tenant.as_deref());
-    let state = StateStore::open_read_only(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let states = state.summary()?;
-    let now = chrono::Utc::now();
-    let next: BTreeMap<String, Option<chrono::DateTime<chrono::Utc>>> = library::load(&args.paths)
-        .queries
-        .iter()
-        .filter(|q| q.enabled)
-        .filter_map(|q| {
-            let cron = Cron::parse(q.schedule.as_deref()?).ok()?;
-            Some((q.id.clone(), cron.next_after(now)))
-        })
-        .collect();
-    render_status(&states, &next, &mut std::io::stdout().lock(), args.json)?;
-    Ok(ExitCode::SUCCESS)
 }

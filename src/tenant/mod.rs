@@ -191,9 +191,12 @@ fn at<T>(value: &Option<Spanned<T>>) -> Option<usize> {
     value.as_ref().map(|v| v.span().start)
 }
 
+/// Keys that give the same value, and where each starts if it is there.
+type Keys<'a> = Vec<(&'a str, Option<usize>)>;
+
 /// One place for each value, and the inline-secret rule; errors carry their byte offset.
 fn check_sources(t: &TenantConfig, name: &str) -> Result<(), (usize, String)> {
-    let groups: [(&str, Vec<(&str, Option<usize>)>); 3] = [
+    let groups: [(&str, Keys); 3] = [
         (
             "tenant id",
             vec![("tenant_id", at(&t.tenant_id)), ("tenant_id_env", at(&t.tenant_id_env))],

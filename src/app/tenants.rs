@@ -1,0 +1,237 @@
+//! The tenants a command serves, ready to connect: the one tenant of the `AZURE_*` environment
+//! (no `[[tenant]]` tables: exactly as hunt always did), or the `[[tenant]]` tables picked by
+//! `--tenant` and `--shard`, each with its own credentials (or made-up ones on one shared
+//! emulator), quota limits, output location and state files.
+
+use super::{ledger_file, state_dir};
+use crate::cli::TenantArgs;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::emulator::{Emulator, EmulatorConfig, EmulatorTenant};
+use crate::graph::{GraphClient, Settings};
+use crate::output::{Destination, Format};
+use crate::quota::{Governor, Limits};
+use crate::tenant::TenantConfig;
+use crate::tenant::select::select;
+use anyhow::Context as _;
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// One tenant to serve.
+pub(super) struct Target {
+    /// Its name in hunt.toml; None for the one tenant of the environment.
+    pub name: Option<String>,
+    /// Where and as whom it signs in, or why it cannot (the others still run).
+    pub settings: Result<Settings, String>,
+    /// Its quota limits.
+    pub limits: Limits,
+    /// Its own output location (`out` in its table); None: the command's.
+    pub out: Option<String>,
+    /// A tenant of a private emulator: its ledger and state are not the machine's.
+    pub emulated: bool,
+}
+
+/// The tenants of a command, and the emulator they may live in (kept alive while they run).
+pub(super) struct Targets {
+    /// In hunt.toml's order.
+    pub list: Vec<Target>,
+    /// Several tenants (`[[tenant]]` tables) rather than the environment's one.
+    pub multi: bool,
+    /// The private emulator of `--emulator`, kept alive as long as the tenants.
+    pub _emulator: Option<Emulator>,
+}
+
+impl Targets {
+    /// Each tenant's destination, in order: `default` (the command's), or the tenant's own `out`
+    /// in `format`, each distinct one opened once. A tenant's own that cannot be opened is that
+    /// tenant's failure.
+    pub async fn destinations(
+        &self,
+        default: &Arc<Destination>,
+        format: Option<Format>,
+        config: &Config,
+    ) -> Vec<anyhow::Result<Arc<Destination>>> {
+        let mut opened: HashMap<&str, Result<Arc<Destination>, String>> = HashMap::new();
+        let mut dests = Vec::new();
+        for t in &self.list {
+            let Some(out) = t.out.as_deref() else {
+                dests.push(Ok(Arc::clone(default)));
+                continue;
+            };
+            let dest = match opened.get(out) {
+                Some(d) => d.clone(),
+                None => {
+                    let d = super::output::destination(Some(OsStr::new(out)), format, config)
+                        .await
+                        .map_err(|e| format!("its out {out:?}: {e:#}"));
+                    opened.insert(out, d.clone());
+                    d
+                }
+            };
+            dests.push(dest.map_err(anyhow::Error::msg));
+        }
+        dests
+    }
+}
+
+impl Target {
+    /// `"tenant NAME: "` before a message about this tenant (nothing for the single tenant).
+    pub fn who(&self) -> String {
+        self.name.as_deref().map(|n| format!("tenant {n}: ")).unwrap_or_default()
+    }
+
+    /// A signed-in client and the tenant id, or why not.
+    pub async fn sign_in(&self) -> anyhow::Result<(GraphClient, String)> {
+        let settings = self.settings.clone().map_err(anyhow::Error::msg)?;
+        let tenant_id = settings.auth.tenant_id.clone();
+        if self.name.is_none() {
+            return Ok((super::signed_in(settings).await?, tenant_id));
+        }
+        let client = GraphClient::new(settings)?;
+        client.sign_in().await.context("cannot sign in; nothing was run for this tenant")?;
+        Ok((client, tenant_id))
+    }
+
+    /// Awaits `work` for this tenant. A `[[tenant]]`'s failure is reported on stderr at once
+    /// (the other tenants go on); the environment's tenant's is left to the caller (nothing
+    /// can run: exit 2).
+    pub async fn reported<T>(
+        &self,
+        work: impl Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        let result = work.await;
+        if let Err(e) = &result
+            && self.name.is_some()
+        {
+            eprintln!("error: {}{e:#}", self.who());
+        }
+        result
+    }
+
+    /// The quota governor of the tenant `tenant_id`: shared with every hunt process of it on
+    /// this machine, or private to this process for an emulator.
+    pub fn governor(&self, tenant_id: &str, clock: Arc<dyn Clock>) -> Arc<Governor> {
+        if self.emulated {
+            Governor::new(self.limits.clone(), clock)
+        } else {
+            Governor::shared(self.limits.clone(), clock, ledger_file(tenant_id))
+        }
+    }
+
+    /// A state file of this tenant (see [`state_file`]).
+    pub fn state_file(&self, kind: &str, tenant_id: &str, ext: &str) -> PathBuf {
+        state_file(kind, self.name.as_deref(), self.emulated, tenant_id, ext)
+    }
+}
+
+/// The tenants `select` picks, connected as `emulator` says. Without `[[tenant]]` tables a
+/// connection problem is an error (nothing can run); with them it is recorded on its tenant.
+pub(super) async fn targets(
+    select_args: &TenantArgs,
+    emulator: bool,
+    config: &Config,
+) -> anyhow::Result<Targets> {
+    let selection = select(&config.tenants, &select_args.tenants, select_args.shard)?;
+    if !config.multi_tenant() {
+        let (settings, emu) = super::connect(emulator, config).await?;
+        let target = Target {
+            name: None,
+            settings: Ok(settings),
+            limits: config.quota.clone(),
+            out: None,
+            emulated: emu.is_some(),
+        };
+        return Ok(Targets { list: vec![target], multi: false, _emulator: emu });
+    }
+    let emu = if emulator && !selection.tenants.is_empty() {
+        let tenants = config.tenants.iter().map(fabricated).collect::<Vec<EmulatorTenant>>();
+        let emu_config = EmulatorConfig { tenants, ..EmulatorConfig::default() };
+        let emu = Emulator::start(emu_config, (Ipv4Addr::LOCALHOST, 0).into())
+            .await
+            .context("cannot start the built-in emulator")?;
+        eprintln!(
+            "using the built-in emulator at {} for {} tenants (synthetic data, made-up credentials)",
+            emu.url(),
+            selection.tenants.len()
+        );
+        Some(emu)
+    } else {
+        None
+    };
+    let mut list = Vec::new();
+    for t in selection.tenants {
+        let settings = match &emu {
+            Some(e) => {
+                let env = e.env_for(&fabricated(t));
+                let var = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+                Settings::from_env(var).map_err(|e| e.to_string())
+            }
+            None => t
+                .settings(&|k: &str| std::env::var(k).ok(), config.source.as_deref())
+                .map_err(|e| e.to_string()),
+        };
+        let settings = settings.and_then(|mut s| {
+            super::tune(&mut s, &t.limits, config)?;
+            for w in &s.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(s)
+        });
+        list.push(Target {
+            name: Some(t.name().to_owned()),
+            settings,
+            limits: t.limits.clone(),
+            out: t.out.clone(),
+            emulated: emu.is_some(),
+        });
+    }
+    if list.is_empty()
+        && let Some(shard) = select_args.shard
+    {
+        eprintln!(
+            "shard {shard} has none of the {} selected tenants: nothing to do",
+            selection.selected
+        );
+    }
+    Ok(Targets { list, multi: true, _emulator: emu })
+}
+
+/// A state file: `<kind>-<key>.<ext>` in the state folder, keyed by the tenant id for the
+/// environment's tenant (as always), by name for a `[[tenant]]`, and `emulator` for a private
+/// emulator.
+pub(super) fn state_file(
+    kind: &str,
+    name: Option<&str>,
+    emulated: bool,
+    tenant_id: &str,
+    ext: &str,
+) -> PathBuf {
+    let key = match (name, emulated) {
+        (None, true) => "emulator".to_owned(),
+        (None, false) => crate::query::slug(&tenant_id.to_ascii_lowercase()),
+        (Some(n), true) => format!("emulator-{n}"),
+        (Some(n), false) => format!("tenant-{n}"),
+    };
+    state_dir().join(format!("{kind}-{key}.{ext}"))
+}
+
+/// The made-up credentials of a tenant on the built-in emulator, with its own limits.
+fn fabricated(t: &TenantConfig) -> EmulatorTenant {
+    EmulatorTenant::fabricated(t.name(), Some(t.limits.clone()))
+}
+
+/// The exit code of a command over several tenants: 2 when none could run at all, 1 when one
+/// could not or something else failed, 0 otherwise.
+pub(super) fn exit_code(not_run: usize, ran: usize, failures: bool) -> ExitCode {
+    if ran == 0 && not_run > 0 {
+        ExitCode::from(super::EXIT_USAGE)
+    } else if not_run > 0 || failures {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
