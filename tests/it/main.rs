@@ -13,5 +13,6 @@ mod schedule;
 mod schedule_sim;
 mod security;
 mod sim;
+mod tenants;
 mod tools;
 mod util;
