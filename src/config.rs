@@ -19,6 +19,7 @@
 //! backoff_base = "2s"     # first wait after a 5xx or a dropped connection (doubles, jittered)
 //! backoff_max = "2m"
 //! request_timeout = "4m"  # one HTTP call, from sending to the last byte of the answer
+//! max_in_flight = 32      # answers held at once across all tenants (each is held whole)
 //!
 //! [output]
 //! out = "az://lake/hunt"  # default for --out: a folder or an object-store URL
@@ -79,6 +80,9 @@ pub struct RunConfig {
     /// Longest one HTTP call may take, from sending it to the last byte of the answer, e.g.
     /// `"4m"` (above the service's own 3-minute query limit).
     pub request_timeout: String,
+    /// With several tenants: hunting calls answered or being landed at once by this process,
+    /// across tenants (each answer is held whole in memory while it lands).
+    pub max_in_flight: u16,
 }
 
 impl Default for RunConfig {
@@ -91,6 +95,7 @@ impl Default for RunConfig {
             backoff_base: "2s".into(),
             backoff_max: "2m".into(),
             request_timeout: "4m".into(),
+            max_in_flight: 32,
         }
     }
 }
@@ -135,6 +140,9 @@ impl Config {
         config.exec_options().map_err(err)?;
         config.request_timeout().map_err(err)?;
         config.output_target().map_err(err)?;
+        if config.run.max_in_flight == 0 {
+            return Err(err("[run] max_in_flight must be at least 1".into()));
+        }
         config.source = Some(path.to_owned());
         Ok(config)
     }

@@ -108,6 +108,6 @@ async fn run_tenant(
         .await?;
     let governor = target.governor(&tenant_id, clock);
     let executor =
-        Executor::new(Arc::new(client), governor, dest, opts).with_tenant(target.name.clone());
+        Executor::new(target.api(client), governor, dest, opts).with_tenant(target.name.clone());
     Ok(Arc::new(executor).run_all(jobs, |o| progress.done(o)).await)
 }

@@ -110,7 +110,7 @@ async fn start_daemon(
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
     let governor = target.governor(&tenant_id, Arc::clone(&clock));
     let executor = Arc::new(
-        Executor::new(Arc::new(client), governor, Arc::clone(&dest), opts)
+        Executor::new(target.api(client), governor, Arc::clone(&dest), opts)
             .with_tenant(target.name.clone())
             .with_stop(stopped),
     );

@@ -8,7 +8,8 @@ use crate::cli::TenantArgs;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::emulator::{Emulator, EmulatorConfig, EmulatorTenant};
-use crate::graph::{GraphClient, Settings};
+use crate::graph::pool::{self, Pooled, Slots};
+use crate::graph::{GraphClient, HuntApi, Settings};
 use crate::output::{Destination, Format};
 use crate::quota::{Governor, Limits};
 use crate::tenant::TenantConfig;
@@ -33,6 +34,8 @@ pub(super) struct Target {
     pub out: Option<String>,
     /// A tenant of a private emulator: its ledger and state are not the machine's.
     pub emulated: bool,
+    /// With several tenants, the process's answer slots they share ([run] max_in_flight).
+    pub slots: Option<Slots>,
 }
 
 /// The tenants of a command, and the emulator they may live in (kept alive while they run).
@@ -82,6 +85,15 @@ impl Target {
     /// `"tenant NAME: "` before a message about this tenant (nothing for the single tenant).
     pub fn who(&self) -> String {
         self.name.as_deref().map(|n| format!("tenant {n}: ")).unwrap_or_default()
+    }
+
+    /// The hunting API of `client` as this tenant's executor uses it: drawing on the answer
+    /// slots shared by every tenant, when there are several.
+    pub fn api(&self, client: GraphClient) -> Arc<dyn HuntApi> {
+        match &self.slots {
+            Some(slots) => Arc::new(Pooled::new(client, Arc::clone(slots))),
+            None => Arc::new(client),
+        }
     }
 
     /// A signed-in client and the tenant id, or why not.
@@ -144,6 +156,7 @@ pub(super) async fn targets(
             limits: config.quota.clone(),
             out: None,
             emulated: emu.is_some(),
+            slots: None,
         };
         return Ok(Targets { list: vec![target], multi: false, _emulator: emu });
     }
@@ -162,6 +175,7 @@ pub(super) async fn targets(
     } else {
         None
     };
+    let slots = pool::slots(usize::from(config.run.max_in_flight));
     let mut list = Vec::new();
     for t in selection.tenants {
         let settings = match &emu {
@@ -187,6 +201,7 @@ pub(super) async fn targets(
             limits: t.limits.clone(),
             out: t.out.clone(),
             emulated: emu.is_some(),
+            slots: Some(Arc::clone(&slots)),
         });
     }
     if list.is_empty()

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod pool;
 
 use crate::timespan::Window;
 use auth::{AuthConfig, AuthError, Certificate, Credential, Secret, TokenSource};
