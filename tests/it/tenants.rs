@@ -2,6 +2,8 @@
 //! own quotas against one emulator serving them all, `--tenant` and `--shard`, configuration
 //! errors, a tenant that cannot sign in, and the daemon, status, quota and DEN sync per tenant.
 
+mod commands;
+
 use crate::util::{Run, TestEnv, meta, parquet_files, read_parquet, ticks};
 use arrow_array::RecordBatch;
 use hunt::emulator::{EmulatorConfig, EmulatorTenant};
@@ -13,23 +15,23 @@ use std::time::Duration;
 
 const WINDOW: &str = "2026-11-20T00:00:00Z/2026-11-20T02:00:00Z";
 
-fn json(run: &Run) -> serde_json::Value {
+pub(super) fn json(run: &Run) -> serde_json::Value {
     serde_json::from_str(run.stdout.trim()).unwrap_or_else(|e| panic!("{e}: {run:?}"))
 }
 
 /// A tenant of the emulator with made-up credentials and `per_minute` calls a minute.
-fn tenant(name: &str, per_minute: u32) -> EmulatorTenant {
+pub(super) fn tenant(name: &str, per_minute: u32) -> EmulatorTenant {
     let limits = Limits { calls_per_minute: per_minute, ..Limits::default() };
     EmulatorTenant::fabricated(name, Some(limits))
 }
 
 /// An emulator serving `tenants`.
-fn serving(tenants: &[EmulatorTenant]) -> TestEnv {
+pub(super) fn serving(tenants: &[EmulatorTenant]) -> TestEnv {
     TestEnv::with(EmulatorConfig { tenants: tenants.to_vec(), ..Default::default() })
 }
 
 /// The `[[tenant]]` table that reaches `t` on `env`'s emulator, its secret in `<NAME>_SECRET`.
-fn table(env: &TestEnv, name: &str, t: &EmulatorTenant, extra: &str) -> String {
+pub(super) fn table(env: &TestEnv, name: &str, t: &EmulatorTenant, extra: &str) -> String {
     let url = env.emu.url();
     format!(
         "[[tenant]]\nname = \"{name}\"\ntenant_id = \"{}\"\nclient_id_env = \"{}_CLIENT\"\n\
@@ -41,7 +43,7 @@ fn table(env: &TestEnv, name: &str, t: &EmulatorTenant, extra: &str) -> String {
 }
 
 /// The variables those tables name.
-fn vars(tenants: &[(&str, &EmulatorTenant)]) -> Vec<(String, String)> {
+pub(super) fn vars(tenants: &[(&str, &EmulatorTenant)]) -> Vec<(String, String)> {
     tenants
         .iter()
         .flat_map(|(n, t)| {
@@ -54,19 +56,19 @@ fn vars(tenants: &[(&str, &EmulatorTenant)]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn hunt_with(env: &TestEnv, args: &[&str], vars: &[(String, String)]) -> Run {
+pub(super) fn hunt_with(env: &TestEnv, args: &[&str], vars: &[(String, String)]) -> Run {
     let extra: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     env.hunt(args, &extra)
 }
 
 /// Rows of the emulator's `table` in WINDOW.
-fn rows_in_window(table: &str) -> usize {
+pub(super) fn rows_in_window(table: &str) -> usize {
     let (start, end) = WINDOW.split_once('/').unwrap();
     hunt::emulator::data::rows(table, ticks(start), ticks(end), 360).unwrap().count()
 }
 
 /// The tenant names the run's JSON lists, each with its status.
-fn tenant_statuses(v: &serde_json::Value) -> Vec<(String, String)> {
+pub(super) fn tenant_statuses(v: &serde_json::Value) -> Vec<(String, String)> {
     v["tenants"]
         .as_array()
         .unwrap_or_else(|| panic!("no tenants: {v}"))
@@ -76,7 +78,7 @@ fn tenant_statuses(v: &serde_json::Value) -> Vec<(String, String)> {
 }
 
 /// The `tenant=<name>` folders under `out/<query>/`.
-fn tenant_dirs(out: &Path) -> BTreeSet<String> {
+pub(super) fn tenant_dirs(out: &Path) -> BTreeSet<String> {
     parquet_files(out)
         .iter()
         .filter_map(|p| {
@@ -163,7 +165,7 @@ fn two_tenants_run_side_by_side_each_within_its_own_quota_with_no_429() {
 }
 
 /// An env whose emulator serves `names`, with their tables and variables.
-fn many(names: &[&str]) -> (TestEnv, Vec<(String, String)>) {
+pub(super) fn many(names: &[&str]) -> (TestEnv, Vec<(String, String)>) {
     let tenants: Vec<EmulatorTenant> = names.iter().map(|n| tenant(n, 45)).collect();
     let env = serving(&tenants);
     let toml: String = names.iter().zip(&tenants).map(|(n, t)| table(&env, n, t, "")).collect();

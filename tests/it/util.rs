@@ -61,6 +61,20 @@ impl TestEnv {
         cmd.spawn().unwrap()
     }
 
+    /// `hunt ARGS` started in the background with `extra` variables, stdout discarded and
+    /// stderr written to the file `stderr`.
+    pub fn spawn_with(
+        &self,
+        args: &[&str],
+        extra: &[(&str, &str)],
+        stderr: &Path,
+    ) -> std::process::Child {
+        let mut cmd = self.command(args, extra);
+        let log = std::fs::File::create(stderr).unwrap();
+        cmd.stdout(std::process::Stdio::null()).stderr(log);
+        cmd.spawn().unwrap()
+    }
+
     fn command(&self, args: &[&str], extra: &[(&str, &str)]) -> Command {
         let mut cmd = hunt_cmd();
         cmd.current_dir(self.dir.path());

@@ -1,0 +1,135 @@
+//! The long-running and bookkeeping commands over several tenants: one `hunt schedule` process
+//! running a daemon per tenant until one SIGTERM, `hunt status` and `hunt quota` per tenant,
+//! `hunt den sync` into a folder per tenant, and `hunt emulator --tenants N` for manual use.
+
+use super::{WINDOW, hunt_with, json, many, tenant_dirs, tenant_statuses};
+use crate::util::TestEnv;
+use hunt::schedule::state::{RunStatus, StateStore};
+use std::collections::BTreeSet;
+use std::io::BufRead as _;
+use std::time::Duration;
+
+fn sigterm(child: &mut std::process::Child) -> i32 {
+    let pid = child.id().to_string();
+    let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(sent.success());
+    child.wait().unwrap().code().unwrap_or(-1)
+}
+
+#[test]
+fn one_schedule_process_runs_a_daemon_per_tenant_and_reports_the_one_that_cannot_sign_in() {
+    // Tenant c's secret is wrong: a and b run, the process ends with exit 1.
+    let (env, mut vars) = many(&["a", "b", "c"]);
+    vars.retain(|(k, _)| k != "C_SECRET");
+    vars.push(("C_SECRET".into(), "not-the-secret".into()));
+    env.query(
+        "tick.kql",
+        "// ---\n// schedule: \"*/2 * * * * *\"\n// lookback: 10s\n// ---\nAlertInfo | take 1\n",
+    );
+    let extra: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let log = env.path("schedule.log");
+    let args = ["schedule", "queries", "--out", "out", "--grace", "5s", "--reload", "1s"];
+    let mut daemon = env.spawn_with(&args, &extra, &log);
+    std::thread::sleep(Duration::from_secs(6));
+    assert_eq!(sigterm(&mut daemon), 1, "{}", std::fs::read_to_string(&log).unwrap());
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        log.contains("error: tenant c: cannot sign in") && log.contains("AADSTS7000215"),
+        "{log}"
+    );
+    assert!(!log.contains("not-the-secret"), "{log}");
+
+    for name in ["a", "b"] {
+        let path = env.path(&format!("state/schedule-tenant-{name}.sqlite"));
+        let state = StateStore::open_read_only(&path).unwrap();
+        let mut runs = state.history(Some("tick"), usize::MAX).unwrap();
+        runs.sort_by_key(|r| r.window.start);
+        assert!(runs.len() >= 2, "{name}: {runs:?}");
+        assert!(runs.iter().all(|r| r.status == RunStatus::Ok), "{name}: {runs:?}");
+        for pair in runs.windows(2) {
+            assert_eq!(pair[0].window.end, pair[1].window.start, "{name}: windows tile");
+        }
+        assert!(
+            runs.iter().all(|r| r.files.iter().all(|f| f.contains(&format!("/tenant={name}/"))))
+        );
+    }
+    assert!(!env.path("state/schedule-tenant-c.sqlite").exists());
+    assert_eq!(tenant_dirs(&env.out()), BTreeSet::from(["a".to_owned(), "b".to_owned()]));
+
+    // hunt status: every tenant's schedule, or the ones asked for; c never ran.
+    let status = hunt_with(&env, &["status", "--json", "--tenant", "a,b"], &vars);
+    assert_eq!(status.code, 0, "{status:?}");
+    let v = json(&status);
+    for (i, name) in ["a", "b"].iter().enumerate() {
+        assert_eq!(v["tenants"][i]["name"], *name, "{v}");
+        assert!(v["tenants"][i]["queries"][0]["total_runs"].as_u64().unwrap() >= 2, "{v}");
+    }
+    let status = hunt_with(&env, &["status"], &vars);
+    assert_eq!(status.code, 0, "{status:?}");
+    let c = status.stdout.split("tenant c (").nth(1).unwrap_or_else(|| panic!("{status:?}"));
+    assert!(status.stdout.contains("tenant b (") && c.contains("tick   -"), "{status:?}");
+
+    // hunt quota: each tenant's own ledger, with its own calls.
+    let quota = hunt_with(&env, &["quota", "--json", "--tenant", "a,b,c"], &vars);
+    assert_eq!(quota.code, 0, "{quota:?}");
+    let v = json(&quota);
+    let calls = |i: usize| v["tenants"][i]["usage"]["calls_hour"].as_u64().unwrap();
+    assert_eq!(v["tenants"][0]["name"], "a");
+    assert_eq!(v["tenants"][1]["name"], "b");
+    assert!(calls(0) >= 2 && calls(1) >= 2, "{v}");
+    assert_eq!(calls(2), 0, "c never called: {v}");
+    assert_eq!(v["tenants"][2]["limits"]["calls_per_minute"], 45);
+    let quota = hunt_with(&env, &["quota", "--tenant", "b"], &vars);
+    assert!(quota.stdout.starts_with("tenant b ("), "{quota:?}");
+}
+
+#[test]
+fn den_sync_saves_each_tenants_queries_in_its_own_folder() {
+    let env = TestEnv::new();
+    std::fs::write(env.path("hunt.toml"), "[[tenant]]\nname = \"x\"\n[[tenant]]\nname = \"y\"\n")
+        .unwrap();
+    let run = env.hunt(&["den", "sync", "--emulator", "--queries", "qd", "--json"], &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let v = json(&run);
+    for (i, name) in ["x", "y"].iter().enumerate() {
+        assert_eq!(v["tenants"][i]["name"], *name, "{v}");
+        assert_eq!(v["tenants"][i]["queries_new"].as_array().unwrap().len(), 4, "{v}");
+        let saved = std::fs::read_dir(env.path(&format!("qd/{name}"))).unwrap().count();
+        assert_eq!(saved, 4, "{name}");
+    }
+    let text = env.hunt(&["den", "sync", "--emulator", "--queries", "qd", "--tenant", "y"], &[]);
+    assert_eq!(text.code, 0, "{text:?}");
+    assert!(text.stdout.contains("tenant y: ") && text.stdout.contains("qd/y"), "{text:?}");
+}
+
+#[test]
+fn the_emulator_serves_n_tenants_and_writes_their_tables() {
+    let env = TestEnv::new();
+    env.query("alerts.kql", "AlertInfo | take 4");
+    let tables = env.path("emu.toml");
+    let mut cmd = crate::util::hunt_cmd();
+    cmd.args(["emulator", "--port", "0", "--tenants", "3", "--hunt-toml"]).arg(&tables);
+    cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
+    let mut emu = cmd.spawn().unwrap();
+    let mut lines = std::io::BufReader::new(emu.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.starts_with("hunt emulator listening on http://127.0.0.1:"), "{first}");
+    let said: Vec<String> = lines.by_ref().take_while(|l| l.is_ok()).flatten().take(7).collect();
+    assert!(said.iter().any(|l| l.contains("--config")), "{said:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&tables).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    let config = tables.to_str().unwrap();
+    let run =
+        env.hunt(&["--config", config, "run", "queries", "--timespan", WINDOW, "--json"], &[]);
+    let _ = emu.kill();
+    let _ = emu.wait();
+    assert_eq!(run.code, 0, "{run:?}");
+    let names: Vec<String> = tenant_statuses(&json(&run)).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["tenant-001", "tenant-002", "tenant-003"]);
+    assert!(!run.stderr.contains("warning"), "a file only its owner reads: {run:?}");
+    assert_eq!(env.emu.stats().hunting_calls, 0, "the test's own emulator was not used");
+}
