@@ -18,7 +18,8 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value = "text")]
     pub log_format: LogFormat,
 
-    /// Configuration file (quota limits, retries, splitting). Default: ./hunt.toml if present.
+    /// Configuration file (tenants, quota limits, retries, splitting). Default: ./hunt.toml if
+    /// present.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -297,9 +298,8 @@ Examples:
   hunt run q.kql --timespan P7D             the last 7 days
   hunt run q.kql --timespan 2026-11-01T00:00:00Z/2026-11-02T00:00:00Z
   hunt run queries/ --emulator --json       against the built-in emulator, summary as JSON
-
-  hunt run queries/ --tenant contoso,fabrikam    two of the tenants of hunt.toml
-  hunt run queries/ --shard 2/3             this machine's third of the tenants
+  hunt run queries/ --tenant contoso,adatum two of the [[tenant]] tables of hunt.toml
+  hunt run queries/ --shard 2/3             this machine's share of the tenants (of 3 machines)
 
 Results land in OUT/<query id>/date=YYYY-MM-DD/<window>.parquet, one file per event day;
 running the same window again replaces its files. OUT may be an object store:

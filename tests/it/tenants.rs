@@ -376,3 +376,20 @@ fn a_tenant_with_a_wrong_secret_does_not_stop_the_others() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stdout.contains("NOT RUN"), "{run:?}");
 }
+
+#[test]
+fn a_tenant_with_its_own_out_lands_there_and_the_others_under_out() {
+    let (a, b) = (tenant("a", 45), tenant("b", 45));
+    let env = serving(&[a.clone(), b.clone()]);
+    let toml = format!("{}{}", table(&env, "a", &a, "out = \"lake-a\""), table(&env, "b", &b, ""));
+    std::fs::write(env.path("hunt.toml"), toml).unwrap();
+    env.query("alerts.kql", "AlertInfo | take 2");
+    let run = hunt_with(
+        &env,
+        &["run", "queries", "--out", "out", "--timespan", WINDOW],
+        &vars(&[("a", &a), ("b", &b)]),
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(tenant_dirs(&env.path("lake-a")), BTreeSet::from(["a".to_owned()]));
+    assert_eq!(tenant_dirs(&env.out()), BTreeSet::from(["b".to_owned()]));
+}
