@@ -23,10 +23,19 @@ pub struct Shard {
     pub count: u32,
 }
 
+impl Shard {
+    /// The whole: one shard of one.
+    pub const ALL: Shard = Shard { index: 1, count: 1 };
+}
+
 impl FromStr for Shard {
     type Err = String;
 
+    /// `I/N`; an empty value (`HUNT_SHARD=` set but empty) is the whole, `1/1`.
     fn from_str(s: &str) -> Result<Shard, String> {
+        if s.trim().is_empty() {
+            return Ok(Shard::ALL);
+        }
         let bad = || {
             format!(
                 "{s:?} is not a shard: write I/N with 1 <= I <= N <= {MAX_SHARDS}, e.g. 2/3 \
@@ -118,8 +127,8 @@ pub fn select<'a>(
     if all.is_empty() {
         return match (names.is_empty(), shard) {
             (false, _) => Err(SelectError::NoTenants { flag: "--tenant" }),
-            (true, Some(_)) => Err(SelectError::NoTenants { flag: "--shard" }),
-            (true, None) => Ok(Selection { tenants: Vec::new(), selected: 0 }),
+            (true, Some(s)) if s != Shard::ALL => Err(SelectError::NoTenants { flag: "--shard" }),
+            (true, _) => Ok(Selection { tenants: Vec::new(), selected: 0 }),
         };
     }
     let mut unknown: Vec<String> = Vec::new();
@@ -152,7 +161,8 @@ mod tests {
         assert_eq!("2/3".parse::<Shard>(), Ok(Shard { index: 2, count: 3 }));
         assert_eq!(" 1 / 1 ".parse::<Shard>(), Ok(Shard { index: 1, count: 1 }));
         assert_eq!(Shard { index: 3, count: 7 }.to_string(), "3/7");
-        for bad in ["0/3", "4/3", "3", "a/b", "1/0", "-1/3", "1/3/4", "", "1/10001"] {
+        assert_eq!("".parse::<Shard>(), Ok(Shard::ALL), "HUNT_SHARD set but empty");
+        for bad in ["0/3", "4/3", "3", "a/b", "1/0", "-1/3", "1/3/4", "/", "1/10001"] {
             let e = bad.parse::<Shard>().unwrap_err();
             assert!(e.contains("I/N"), "{bad}: {e}");
         }
@@ -266,5 +276,6 @@ mod tests {
         let e = select(&[], &[], Some(Shard { index: 1, count: 2 })).unwrap_err();
         assert!(e.to_string().starts_with("--shard needs [[tenant]] tables"), "{e}");
         assert!(select(&[], &[], None).unwrap().tenants.is_empty());
+        assert!(select(&[], &[], Some(Shard::ALL)).unwrap().tenants.is_empty());
     }
 }
