@@ -128,7 +128,7 @@ pub fn write_table(
     for r in runs.iter().filter(|r| r.error.is_some()) {
         writeln!(
             w,
-            "{}{:<width$}  {:>10}  {:>5}  {:>8}  NOT RUN: the tenant could not sign in",
+            "{}{:<width$}  {:>10}  {:>5}  {:>8}  NOT RUN: the tenant could not start (see its error)",
             tenant_cell(r.tenant.as_deref()),
             "-",
             "-",

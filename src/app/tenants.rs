@@ -199,7 +199,7 @@ pub(super) async fn targets(
             name: Some(t.name().to_owned()),
             settings,
             limits: t.limits.clone(),
-            out: t.out.clone(),
+            out: t.out.as_ref().map(|o| o.get_ref().clone()),
             emulated: emu.is_some(),
             slots: Some(Arc::clone(&slots)),
         });

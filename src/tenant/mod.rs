@@ -14,7 +14,7 @@
 //! tenant_id = "00000000-0000-0000-0000-000000000001"   # or tenant_id_env = "CONTOSO_TENANT_ID"
 //! client_id_env = "CONTOSO_CLIENT_ID"    # or client_id = "..."
 //! client_secret_env = "CONTOSO_SECRET"   # or certificate = "/etc/hunt/contoso.pem", certificate_env
-//! out = "/data/lake"                     # default: --out
+//! out = "s3://contoso-lake/hunt"         # a folder or object-store URL; default: the command's
 //! [tenant.quota]                         # default: the top-level [quota]
 //! calls_per_minute = 30
 //! ```
@@ -62,8 +62,9 @@ pub struct TenantConfig {
     pub authority_host: Option<Spanned<String>>,
     /// Graph root without version, e.g. `https://graph.microsoft.us`.
     pub graph_url: Option<Spanned<String>>,
-    /// Output location (a folder today); default: the command line's `--out`.
-    pub out: Option<String>,
+    /// Output location: a folder or an object-store URL (`az://…`, `s3://…`, …); default: the
+    /// command's (`--out`, else `[output] out`).
+    pub out: Option<Spanned<String>>,
     /// `[tenant.quota]`: limits that differ from the top-level `[quota]`.
     #[serde(default)]
     pub quota: QuotaOverrides,
@@ -172,6 +173,11 @@ pub fn check(tenants: &mut [TenantConfig], base: &Limits, text: &str) -> Result<
         }
         seen.push((folded, at));
         check_sources(t, &name).map_err(|(at, e)| place(at, e))?;
+        if let Some(out) = &t.out
+            && let Err(e) = crate::output::Target::parse(out.get_ref())
+        {
+            return Err(place(out.span().start, format!("tenant {name:?}: out: {}", e.reason)));
+        }
         for (key, url) in [("authority_host", &t.authority_host), ("graph_url", &t.graph_url)] {
             if let Some(u) = url {
                 crate::graph::checked_root(&format!("tenant {name:?}: {key}"), u.get_ref())

@@ -54,8 +54,8 @@ fn tenants_load_in_order_with_their_quota_over_the_top_level_one() {
     assert_eq!(a.limits.calls_per_hour, 1500);
     assert_eq!(b.limits, c.quota);
     assert_eq!(b.limits.calls_per_minute, 40);
-    assert_eq!(a.out.as_deref(), Some("/data/contoso"));
-    assert_eq!(b.out, None);
+    assert_eq!(a.out.as_ref().map(|o| o.get_ref().as_str()), Some("/data/contoso"));
+    assert!(b.out.is_none());
     assert!(!load("[quota]\n").unwrap().multi_tenant());
 }
 
@@ -228,6 +228,10 @@ fn bad_tables_are_refused_with_their_line() {
         ),
         ("[[tenant]]\nname = \"a\"\n[tenant.quota]\nexec_per_day = \"lots\"\n", "4:16:"),
         ("[tenant]\nname = \"a\"\n", "1:1:"),
+        (
+            "[[tenant]]\nname = \"a\"\nout = \"ftp://x/y\"\n",
+            "3:7: tenant \"a\": out: unknown scheme",
+        ),
     ];
     for (text, want) in cases {
         let e = load(text).unwrap_err();

@@ -393,3 +393,47 @@ fn a_tenant_with_its_own_out_lands_there_and_the_others_under_out() {
     assert_eq!(tenant_dirs(&env.path("lake-a")), BTreeSet::from(["a".to_owned()]));
     assert_eq!(tenant_dirs(&env.out()), BTreeSet::from(["b".to_owned()]));
 }
+
+#[test]
+fn a_tenants_own_out_can_be_an_object_store() {
+    use futures_util::TryStreamExt as _;
+    let az = crate::tools::Azurite::get();
+    let container = format!("tenants-{}", std::process::id());
+    az.create_container(&container);
+    let (a, b) = (tenant("a", 45), tenant("b", 45));
+    let env = serving(&[a.clone(), b.clone()]);
+    let out_a = format!("out = \"az://{container}/lake\"");
+    let toml = format!("{}{}", table(&env, "a", &a, &out_a), table(&env, "b", &b, ""));
+    std::fs::write(env.path("hunt.toml"), toml).unwrap();
+    env.query("alerts.kql", "AlertInfo | take 2");
+    let mut vars = vars(&[("a", &a), ("b", &b)]);
+    vars.extend(az.env().into_iter().map(|(k, v)| (k.to_owned(), v)));
+    let run =
+        hunt_with(&env, &["run", "queries", "--out", "out", "--timespan", WINDOW, "--json"], &vars);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(tenant_dirs(&env.out()), BTreeSet::from(["b".to_owned()]));
+
+    let pairs: Vec<(String, String)> =
+        az.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    let spool = tempfile::tempdir().unwrap();
+    let target = hunt::output::Target::parse(&format!("az://{container}")).unwrap();
+    let dest = hunt::output::Destination::open(
+        target,
+        hunt::output::Format::Parquet,
+        spool.path(),
+        &pairs,
+    )
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let keys: Vec<String> = rt.block_on(async {
+        let prefix = object_store::path::Path::from("lake");
+        dest.store()
+            .list(Some(&prefix))
+            .map_ok(|m| m.location.to_string())
+            .try_collect()
+            .await
+            .unwrap()
+    });
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].starts_with("lake/alerts/tenant=a/date=2026-11-20/"), "{keys:?}");
+}

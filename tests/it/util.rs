@@ -61,9 +61,8 @@ impl TestEnv {
         cmd.spawn().unwrap()
     }
 
-    /// `hunt ARGS` started in the background with `extra` variables, stdout discarded and
-    /// stderr written to the file `stderr`.
-    pub fn spawn_with(
+    /// [`TestEnv::spawn_with`] with stderr written to the file `stderr`.
+    pub fn spawn_logged(
         &self,
         args: &[&str],
         extra: &[(&str, &str)],

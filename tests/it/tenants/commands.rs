@@ -29,7 +29,7 @@ fn one_schedule_process_runs_a_daemon_per_tenant_and_reports_the_one_that_cannot
     let extra: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let log = env.path("schedule.log");
     let args = ["schedule", "queries", "--out", "out", "--grace", "5s", "--reload", "1s"];
-    let mut daemon = env.spawn_with(&args, &extra, &log);
+    let mut daemon = env.spawn_logged(&args, &extra, &log);
     std::thread::sleep(Duration::from_secs(6));
     assert_eq!(sigterm(&mut daemon), 1, "{}", std::fs::read_to_string(&log).unwrap());
     let log = std::fs::read_to_string(&log).unwrap();
