@@ -201,10 +201,16 @@ impl Executor {
             let me = Arc::clone(self);
             let permits = Arc::clone(&permits);
             let task = job.clone();
-            let handle = set.spawn(async move {
-                let _permit = permits.acquire_owned().await;
-                (i, me.run_one(job).await)
-            });
+            // The caller's span (e.g. its tenant) follows the job into its task, so log lines
+            // say whose window they are about.
+            let span = tracing::Span::current();
+            let handle = set.spawn(tracing::Instrument::instrument(
+                async move {
+                    let _permit = permits.acquire_owned().await;
+                    (i, me.run_one(job).await)
+                },
+                span,
+            ));
             by_task.insert(handle.id(), (i, task));
         }
         let mut done = Vec::new();

@@ -57,11 +57,10 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
     }
     let progress = Progress::new(jobs.len() * targets.list.len(), !args.json);
     // Every tenant at once, each under its own quota.
-    let each = targets
-        .list
-        .iter()
-        .zip(dests)
-        .map(|(t, dest)| run_tenant(t, dest, jobs.clone(), opts.clone(), &progress));
+    let each = targets.list.iter().zip(dests).map(|(t, dest)| {
+        let run = run_tenant(t, dest, jobs.clone(), opts.clone(), &progress);
+        tracing::Instrument::instrument(run, t.span())
+    });
     let mut runs = Vec::new();
     for (target, run) in targets.list.iter().zip(futures_util::future::join_all(each).await) {
         let tenant = target.name.clone();

@@ -61,10 +61,7 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
     });
     let runs = daemons.iter().map(|started| {
         let stopped = stopped.clone();
-        let span = match &started.target.name {
-            Some(name) => tracing::info_span!("tenant", name = %name),
-            None => tracing::Span::none(),
-        };
+        let span = started.target.span();
         async move {
             let (path, dest) = (started.state.display(), &started.dest);
             tracing::info!(state = %path, out = %dest, "hunt schedule started");

@@ -82,6 +82,15 @@ impl Targets {
 }
 
 impl Target {
+    /// A log span naming the tenant (none for the environment's one tenant), so every line
+    /// logged for its work says whose it is.
+    pub fn span(&self) -> tracing::Span {
+        match &self.name {
+            Some(name) => tracing::info_span!("tenant", name = %name),
+            None => tracing::Span::none(),
+        }
+    }
+
     /// `"tenant NAME: "` before a message about this tenant (nothing for the single tenant).
     pub fn who(&self) -> String {
         self.name.as_deref().map(|n| format!("tenant {n}: ")).unwrap_or_default()

@@ -157,6 +157,7 @@ fn tenants_commit_side_by_side_to_one_delta_table_that_delta_rs_reads() {
     std::fs::write(env.path("hunt.toml"), toml).unwrap();
     env.query("alerts.kql", "AlertInfo");
     let args = [
+        "-v",
         "run",
         "queries",
         "--emulator",
@@ -169,6 +170,13 @@ fn tenants_commit_side_by_side_to_one_delta_table_that_delta_rs_reads() {
     ];
     let run = env.hunt(&args, &[]);
     assert_eq!(run.code, 0, "{run:?}");
+    // Each tenant's log lines say whose work they are about.
+    for n in names {
+        let line = run.stderr.lines().find(|l| {
+            l.contains(&format!("tenant{{name={n}}}")) && l.contains("committed to the Delta table")
+        });
+        assert!(line.is_some(), "no commit logged for tenant {n}: {run:?}");
+    }
     let table = env.path("lake/alerts");
     let out = crate::tools::run_python(READ_DELTA, &[table.to_str().unwrap()], &[]);
     let v: serde_json::Value =
