@@ -20,6 +20,8 @@
 //! backoff_max = "2m"
 //! request_timeout = "4m"  # one HTTP call, from sending to the last byte of the answer
 //! max_in_flight = 32      # answers held at once across all tenants (each is held whole)
+//! tenant_retry = "1m"     # hunt schedule: first wait before a tenant that could not start tries
+//!                         # again (doubles, at most 30m); the other tenants run meanwhile
 //!
 //! [output]
 //! out = "az://lake/hunt"  # default for --out: a folder or an object-store URL
@@ -83,6 +85,9 @@ pub struct RunConfig {
     /// With several tenants: hunting calls answered or being landed at once by this process,
     /// across tenants (each answer is held whole in memory while it lands).
     pub max_in_flight: u16,
+    /// `hunt schedule` with several tenants: the first wait before a tenant that could not
+    /// start (sign-in, state) tries again, e.g. `"1m"` (doubling, at most 30 minutes).
+    pub tenant_retry: String,
 }
 
 impl Default for RunConfig {
@@ -96,6 +101,7 @@ impl Default for RunConfig {
             backoff_max: "2m".into(),
             request_timeout: "4m".into(),
             max_in_flight: 32,
+            tenant_retry: "1m".into(),
         }
     }
 }
@@ -140,6 +146,7 @@ impl Config {
         config.exec_options().map_err(err)?;
         config.request_timeout().map_err(err)?;
         config.output_target().map_err(err)?;
+        config.tenant_retry().map_err(err)?;
         if config.run.max_in_flight == 0 {
             return Err(err("[run] max_in_flight must be at least 1".into()));
         }
@@ -154,15 +161,12 @@ impl Config {
 
     /// `[run] request_timeout`: at least a second.
     pub fn request_timeout(&self) -> Result<std::time::Duration, String> {
-        let key = "[run] request_timeout";
-        let d = crate::timespan::parse_duration(&self.run.request_timeout)
-            .map_err(|e| format!("{key}: {e}"))?
-            .to_std()
-            .map_err(|e| format!("{key}: {e}"))?;
-        if d < std::time::Duration::from_secs(1) {
-            return Err(format!("{key} must be at least 1s, not {:?}", self.run.request_timeout));
-        }
-        Ok(d)
+        at_least_a_second("[run] request_timeout", &self.run.request_timeout)
+    }
+
+    /// `[run] tenant_retry`: at least a second.
+    pub fn tenant_retry(&self) -> Result<std::time::Duration, String> {
+        at_least_a_second("[run] tenant_retry", &self.run.tenant_retry)
     }
 
     /// `[output] out`, parsed.
@@ -205,6 +209,18 @@ pub fn place(text: &str, offset: usize) -> String {
     let line = before.matches('\n').count() + 1;
     let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
     format!("{line}:{col}")
+}
+
+/// A duration setting `key` of at least one second.
+fn at_least_a_second(key: &str, value: &str) -> Result<std::time::Duration, String> {
+    let d = crate::timespan::parse_duration(value)
+        .map_err(|e| format!("{key}: {e}"))?
+        .to_std()
+        .map_err(|e| format!("{key}: {e}"))?;
+    if d < std::time::Duration::from_secs(1) {
+        return Err(format!("{key} must be at least 1s, not {value:?}"));
+    }
+    Ok(d)
 }
 
 #[cfg(test)]

@@ -101,7 +101,7 @@ async fn sync_tenant(
     args: &DenSyncArgs,
     queries: &Path,
 ) -> anyhow::Result<Option<Synced>> {
-    let (client, tenant_id) = target.sign_in().await?;
+    let (client, tenant_id) = target.sign_in(false).await?;
     // A private emulator starts empty: its watermark must not be confused with a tenant's.
     let watermark_path = (!target.emulated).then(|| target.state_file("den", &tenant_id, "json"));
     let since = match (&watermark_path, args.full) {

@@ -101,7 +101,7 @@ async fn run_tenant(
     let (client, tenant_id, dest) = target
         .reported(async {
             let dest = dest?;
-            let (client, tenant_id) = target.sign_in().await?;
+            let (client, tenant_id) = target.sign_in(false).await?;
             Ok((client, tenant_id, dest))
         })
         .await?;

@@ -36,19 +36,32 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
         concurrency: opts.concurrency,
         ..DaemonOptions::default()
     };
+    let retry = config.tenant_retry().map_err(anyhow::Error::msg)?;
     // One stop signal for every tenant's daemon.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let starts = targets.list.iter().zip(dests).map(|(t, dest)| {
-        t.reported(start_daemon(t, dest, opts.clone(), daemon_opts.clone(), stopped.clone()))
+        let again = dest.as_ref().ok().cloned();
+        let start =
+            start_daemon(t, dest, opts.clone(), daemon_opts.clone(), stopped.clone(), false);
+        async move { (t, again, t.reported(start).await) }
     });
     let mut daemons = Vec::new();
+    let mut waiting = Vec::new();
     let mut not_run = 0;
-    for started in futures_util::future::join_all(starts).await {
+    for (target, again, started) in futures_util::future::join_all(starts).await {
         match started {
             Ok(d) => daemons.push(d),
             // The environment's one tenant: nothing can run (exit 2).
             Err(e) if !targets.multi => return Err(e),
-            Err(_) => not_run += 1,
+            Err(_) => {
+                not_run += 1;
+                // A tenant whose output opened tries again later (sign-in may recover: an
+                // Entra outage, a certificate mounted or rotated late); one whose output did
+                // not is a configuration error and does not.
+                if let Some(dest) = again {
+                    waiting.push((target, dest));
+                }
+            }
         }
     }
     if daemons.is_empty() {
@@ -59,26 +72,78 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
         tracing::info!("stop signal: finishing windows in flight");
         let _ = stop.send(true);
     });
-    let runs = daemons.iter().map(|started| {
-        let stopped = stopped.clone();
+    let running = daemons.len();
+    let runs = daemons.into_iter().map(|started| {
         let span = started.target.span();
-        async move {
-            let (path, dest) = (started.state.display(), &started.dest);
-            tracing::info!(state = %path, out = %dest, "hunt schedule started");
-            let summary = started.daemon.run(stopped).await;
-            tracing::info!(
-                landed = summary.landed,
-                failed = summary.failed,
-                abandoned = summary.abandoned,
-                not_started = summary.not_started,
-                "hunt schedule stopped"
-            );
-        }
-        .instrument(span)
+        serve(started, stopped.clone()).instrument(span)
     });
-    futures_util::future::join_all(runs).await;
-    Ok(super::tenants::exit_code(not_run, daemons.len(), false))
+    let late = waiting.into_iter().map(|(target, dest)| {
+        let (opts, daemon_opts) = (opts.clone(), daemon_opts.clone());
+        let start = move |stopped| {
+            let dest = Ok(Arc::clone(&dest));
+            start_daemon(target, dest, opts.clone(), daemon_opts.clone(), stopped, true)
+        };
+        start_later(target, start, retry, stopped.clone()).instrument(target.span())
+    });
+    let (_, late) = futures_util::future::join(
+        futures_util::future::join_all(runs),
+        futures_util::future::join_all(late),
+    )
+    .await;
+    let started_late = late.into_iter().filter(|started| *started).count();
+    Ok(super::tenants::exit_code(not_run - started_late, running + started_late, false))
 }
+
+/// Runs a started daemon until the stop signal, with a log line at each end.
+async fn serve(started: Started<'_>, stopped: tokio::sync::watch::Receiver<bool>) {
+    let (path, dest) = (started.state.display(), &started.dest);
+    tracing::info!(state = %path, out = %dest, "hunt schedule started");
+    let summary = started.daemon.run(stopped).await;
+    tracing::info!(
+        landed = summary.landed,
+        failed = summary.failed,
+        abandoned = summary.abandoned,
+        not_started = summary.not_started,
+        "hunt schedule stopped"
+    );
+}
+
+/// Tries again to start a tenant that could not start, after `first` and then twice as long
+/// each time (at most [`MAX_TENANT_RETRY`]), until it starts (then serves it and returns true)
+/// or hunt is told to stop (false).
+async fn start_later<'a, F, Fut>(
+    target: &'a Target,
+    start: F,
+    first: std::time::Duration,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) -> bool
+where
+    F: Fn(tokio::sync::watch::Receiver<bool>) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Started<'a>>>,
+{
+    let mut wait = first;
+    loop {
+        let shown = crate::timespan::format_duration(
+            chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX),
+        );
+        eprintln!("note: {}trying to start again in {shown}", target.who());
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stopped.wait_for(|stop| *stop) => return false,
+        }
+        match target.reported(start(stopped.clone())).await {
+            Ok(started) => {
+                eprintln!("note: {}started", target.who());
+                serve(started, stopped).await;
+                return true;
+            }
+            Err(_) => wait = (wait * 2).min(MAX_TENANT_RETRY),
+        }
+    }
+}
+
+/// The longest wait between two attempts to start a tenant.
+const MAX_TENANT_RETRY: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 
 /// A tenant's daemon, ready to run.
 struct Started<'a> {
@@ -90,16 +155,18 @@ struct Started<'a> {
     dest: Arc<Destination>,
 }
 
-/// One tenant's daemon, signed in and with its state open, ready to run.
+/// One tenant's daemon, signed in and with its state open, ready to run (`again`: a later
+/// attempt, with the credentials read afresh).
 async fn start_daemon(
     target: &Target,
     dest: anyhow::Result<Arc<Destination>>,
     opts: ExecOptions,
     daemon_opts: DaemonOptions,
     stopped: tokio::sync::watch::Receiver<bool>,
+    again: bool,
 ) -> anyhow::Result<Started<'_>> {
     let dest = dest?;
-    let (client, tenant_id) = target.sign_in().await?;
+    let (client, tenant_id) = target.sign_in(again).await?;
     let path = target.state_file("schedule", &tenant_id, "sqlite");
     let state = Arc::new(
         StateStore::open(&path).with_context(|| format!("cannot open {}", path.display()))?,

@@ -28,6 +28,9 @@ pub(super) struct Target {
     pub name: Option<String>,
     /// Where and as whom it signs in, or why it cannot (the others still run).
     pub settings: Result<Settings, String>,
+    /// Reads the tenant's credentials and endpoints again (a `[[tenant]]` of a real tenant), for
+    /// a later attempt to start it: a certificate may have been mounted or rotated since.
+    pub resolve: Option<Resolve>,
     /// Its quota limits.
     pub limits: Limits,
     /// Its own output location (`out` in its table); None: the command's.
@@ -105,9 +108,14 @@ impl Target {
         }
     }
 
-    /// A signed-in client and the tenant id, or why not.
-    pub async fn sign_in(&self) -> anyhow::Result<(GraphClient, String)> {
-        let settings = self.settings.clone().map_err(anyhow::Error::msg)?;
+    /// A signed-in client and the tenant id, or why not. `again`: a later attempt, which reads
+    /// the credentials afresh where they can change.
+    pub async fn sign_in(&self, again: bool) -> anyhow::Result<(GraphClient, String)> {
+        let settings = match (&self.resolve, again) {
+            (Some(resolve), true) => resolve(),
+            _ => self.settings.clone(),
+        };
+        let settings = settings.map_err(anyhow::Error::msg)?;
         let tenant_id = settings.auth.tenant_id.clone();
         if self.name.is_none() {
             return Ok((super::signed_in(settings).await?, tenant_id));
@@ -162,6 +170,7 @@ pub(super) async fn targets(
         let target = Target {
             name: None,
             settings: Ok(settings),
+            resolve: None,
             limits: config.quota.clone(),
             out: None,
             emulated: emu.is_some(),
@@ -187,26 +196,27 @@ pub(super) async fn targets(
     let slots = pool::slots(usize::from(config.run.max_in_flight));
     let mut list = Vec::new();
     for t in selection.tenants {
-        let settings = match &emu {
+        let (settings, resolve) = match &emu {
             Some(e) => {
                 let env = e.env_for(&fabricated(t));
                 let var = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
-                Settings::from_env(var).map_err(|e| e.to_string())
+                let settings = Settings::from_env(var).map_err(|e| e.to_string());
+                (settings.and_then(|s| tuned(s, &t.limits, config)), None)
             }
-            None => t
-                .settings(&|k: &str| std::env::var(k).ok(), config.source.as_deref())
-                .map_err(|e| e.to_string()),
+            None => {
+                let (t, config) = ((*t).clone(), config.clone());
+                let resolve: Resolve = Arc::new(move || {
+                    let var = |k: &str| std::env::var(k).ok();
+                    let settings = t.settings(&var, config.source.as_deref());
+                    settings.map_err(|e| e.to_string()).and_then(|s| tuned(s, &t.limits, &config))
+                });
+                (resolve(), Some(resolve))
+            }
         };
-        let settings = settings.and_then(|mut s| {
-            super::tune(&mut s, &t.limits, config)?;
-            for w in &s.warnings {
-                eprintln!("warning: {w}");
-            }
-            Ok(s)
-        });
         list.push(Target {
             name: Some(t.name().to_owned()),
             settings,
+            resolve,
             limits: t.limits.clone(),
             out: t.out.as_ref().map(|o| o.get_ref().clone()),
             emulated: emu.is_some(),
@@ -258,4 +268,16 @@ pub(super) fn exit_code(not_run: usize, ran: usize, failures: bool) -> ExitCode 
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Reads a tenant's settings again.
+pub(super) type Resolve = Arc<dyn Fn() -> Result<Settings, String> + Send + Sync>;
+
+/// `settings` with the run's limits applied, its warnings shown once.
+fn tuned(mut settings: Settings, limits: &Limits, config: &Config) -> Result<Settings, String> {
+    super::tune(&mut settings, limits, config)?;
+    for w in &settings.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(settings)
 }

@@ -190,3 +190,62 @@ fn tenants_commit_side_by_side_to_one_delta_table_that_delta_rs_reads() {
     }
     assert_eq!(v["total"], want * names.len(), "{v}");
 }
+
+#[test]
+fn a_tenant_that_cannot_sign_in_at_start_tries_again_and_joins_when_it_can() {
+    // Tenant c signs in with a certificate that is not there yet (a secret volume mounted late,
+    // say); a runs from the start. Once the file appears, c starts without a restart.
+    let cert = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/auth/test-only-client.pem");
+    let der = {
+        use rustls_pki_types::pem::PemObject as _;
+        rustls_pki_types::CertificateDer::from_pem_file(cert).unwrap().to_vec()
+    };
+    let a = super::tenant("a", 45);
+    let env = TestEnv::with(hunt::emulator::EmulatorConfig {
+        tenants: vec![a.clone()],
+        client_cert_der: Some(der),
+        ..Default::default()
+    });
+    let url = env.emu.url();
+    let c_pem = env.path("c.pem");
+    let toml = format!(
+        "[run]\ntenant_retry = \"1s\"\n\n{}\
+         [[tenant]]\nname = \"c\"\ntenant_id = \"{}\"\nclient_id = \"{}\"\ncertificate = \"{}\"\n\
+         authority_host = \"{url}\"\ngraph_url = \"{url}\"\n",
+        super::table(&env, "a", &a, ""),
+        hunt::emulator::TENANT_ID,
+        hunt::emulator::CLIENT_ID,
+        c_pem.display()
+    );
+    std::fs::write(env.path("hunt.toml"), toml).unwrap();
+    env.query(
+        "tick.kql",
+        "// ---\n// schedule: \"*/2 * * * * *\"\n// lookback: 10s\n// ---\nAlertInfo | take 1\n",
+    );
+    let vars = super::vars(&[("a", &a)]);
+    let extra: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let log = env.path("schedule.log");
+    let args = ["schedule", "queries", "--out", "out", "--grace", "5s", "--reload", "1s"];
+    let mut daemon = env.spawn_logged(&args, &extra, &log);
+    std::thread::sleep(Duration::from_secs(3));
+    std::fs::copy(cert, &c_pem).unwrap();
+    std::thread::sleep(Duration::from_secs(9));
+    // Both tenants ran by the end: exit 0.
+    assert_eq!(sigterm(&mut daemon), 0, "{}", std::fs::read_to_string(&log).unwrap());
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("error: tenant c: "), "{log}");
+    assert!(log.contains("note: tenant c: trying to start again in 1s"), "{log}");
+    assert!(log.contains("note: tenant c: started"), "{log}");
+    for name in ["a", "c"] {
+        let path = env.path(&format!("state/schedule-tenant-{name}.sqlite"));
+        let state = StateStore::open_read_only(&path).unwrap();
+        let mut runs = state.history(Some("tick"), usize::MAX).unwrap();
+        runs.sort_by_key(|r| r.window.start);
+        assert!(!runs.is_empty(), "{name} never ran: {log}");
+        assert!(runs.iter().all(|r| r.status == RunStatus::Ok), "{name}: {runs:?}");
+        for pair in runs.windows(2) {
+            assert_eq!(pair[0].window.end, pair[1].window.start, "{name}: windows tile");
+        }
+    }
+    assert_eq!(tenant_dirs(&env.out()), BTreeSet::from(["a".to_owned(), "c".to_owned()]));
+}
