@@ -229,7 +229,19 @@ fn a_tenant_that_cannot_sign_in_at_start_tries_again_and_joins_when_it_can() {
     let mut daemon = env.spawn_logged(&args, &extra, &log);
     std::thread::sleep(Duration::from_secs(3));
     std::fs::copy(cert, &c_pem).unwrap();
-    std::thread::sleep(Duration::from_secs(9));
+    // c's next attempts come 4 s and 8 s after its first ones: wait (at most a minute, for a
+    // loaded machine) until it has landed a window.
+    let c_state = env.path("state/schedule-tenant-c.sqlite");
+    let c_ran = || {
+        StateStore::open_read_only(&c_state)
+            .ok()
+            .and_then(|s| s.history(Some("tick"), usize::MAX).ok())
+            .is_some_and(|runs| !runs.is_empty())
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !c_ran() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(250));
+    }
     // Both tenants ran by the end: exit 0.
     assert_eq!(sigterm(&mut daemon), 0, "{}", std::fs::read_to_string(&log).unwrap());
     let log = std::fs::read_to_string(&log).unwrap();
