@@ -8,7 +8,7 @@ use crate::cli::TenantArgs;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::emulator::{Emulator, EmulatorConfig, EmulatorTenant};
-use crate::graph::pool::{self, Pooled, Slots};
+use crate::graph::pool::{self, Slots};
 use crate::graph::{GraphClient, HuntApi, Settings};
 use crate::output::{Destination, Format};
 use crate::quota::{Governor, Limits};
@@ -103,7 +103,7 @@ impl Target {
     /// slots shared by every tenant, when there are several.
     pub fn api(&self, client: GraphClient) -> Arc<dyn HuntApi> {
         match &self.slots {
-            Some(slots) => Arc::new(Pooled::new(client, Arc::clone(slots))),
+            Some(slots) => Arc::new(client.with_slots(Arc::clone(slots))),
             None => Arc::new(client),
         }
     }

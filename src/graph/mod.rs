@@ -223,6 +223,8 @@ pub struct GraphClient {
     http: reqwest::Client,
     settings: Settings,
     tokens: TokenSource,
+    /// Answer slots shared with other clients of this process (see [`pool`]).
+    slots: Option<pool::Slots>,
 }
 
 /// Builds the one HTTP client hunt uses (rustls on ring, platform roots, proxies from the
@@ -242,7 +244,16 @@ impl GraphClient {
     pub fn new(settings: Settings) -> Result<GraphClient, ConfigError> {
         let http = http_client(settings.timeout)?;
         let tokens = TokenSource::new(http.clone(), settings.auth.clone());
-        Ok(GraphClient { http, settings, tokens })
+        Ok(GraphClient { http, settings, tokens, slots: None })
+    }
+
+    /// A client whose successful answers each hold one of `slots` from the moment their
+    /// headers arrive until their body is dropped, so that the process holds at most that many
+    /// answers at once whatever the number of clients (tenants). Calls waiting on the service
+    /// hold none.
+    pub fn with_slots(mut self, slots: pool::Slots) -> GraphClient {
+        self.slots = Some(slots);
+        self
     }
 
     /// Gets a token now, so that bad credentials are reported before any query runs.
@@ -329,6 +340,14 @@ impl GraphClient {
             let request_id = header("request-id");
             let retry_after = header("retry-after")
                 .and_then(|v| error::parse_retry_after(&v, chrono::Utc::now()));
+            // A successful answer (the large kind) waits for a slot before its body is read;
+            // the wait is not the service's time.
+            let waited = Instant::now();
+            let slot = match &self.slots {
+                Some(slots) if (200..300).contains(&status) => pool::take(slots).await,
+                _ => None,
+            };
+            let waited = waited.elapsed();
             let limit = self.settings.max_body_bytes;
             // One allocation of the announced size: growing by doubling would copy the body and
             // briefly hold it twice.
@@ -340,7 +359,7 @@ impl GraphClient {
                 }
                 buf.extend_from_slice(&chunk);
             }
-            let elapsed = started.elapsed();
+            let elapsed = started.elapsed().saturating_sub(waited);
             if status == 401 && !renewed {
                 tracing::info!(%client_request_id, "401 from Graph: renewing the token once");
                 self.tokens.invalidate(&token).await;
@@ -356,7 +375,8 @@ impl GraphClient {
                     retry_after,
                 )));
             }
-            return Ok(HuntResponse { body: buf.freeze(), request_id, client_request_id, elapsed });
+            let body = pool::hold(buf.freeze(), slot);
+            return Ok(HuntResponse { body, request_id, client_request_id, elapsed });
         }
     }
 }

@@ -2,15 +2,13 @@
 //!
 //! Each answer is held whole in memory while it is decoded and written (a full result is over
 //! 100 MB of JSON), so with hundreds of tenants side by side memory must be bounded by the
-//! process, not by each tenant. A [`Pooled`] client takes a slot once its call has been admitted
-//! by the tenant's quota (a tenant waiting for quota holds none), and the slot travels with the
-//! response body: it is given back when the last reference to the body is dropped, that is once
-//! the answer has landed.
+//! process, not by each tenant. A client given the slots ([`super::GraphClient::with_slots`])
+//! takes one once a successful answer's headers have arrived, before reading its body: calls
+//! still waiting for quota or running on the service hold none, so slow queries on the service
+//! side do not starve the others. The slot travels with the response body and is given back
+//! when the last reference to the body is dropped, that is once the answer has landed.
 
-use super::{GraphError, HuntApi, HuntResponse};
-use crate::timespan::Window;
 use bytes::Bytes;
-use futures_util::future::BoxFuture;
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -22,16 +20,16 @@ pub fn slots(n: usize) -> Slots {
     Arc::new(Semaphore::new(n.max(1)))
 }
 
-/// A hunting API whose answers take a slot from a shared pool.
-pub struct Pooled<A> {
-    inner: A,
-    slots: Slots,
+/// Waits for a slot. (The pool is never closed; were it, the answer would go ahead without.)
+pub(super) async fn take(slots: &Slots) -> Option<OwnedSemaphorePermit> {
+    Arc::clone(slots).acquire_owned().await.ok()
 }
 
-impl<A: HuntApi> Pooled<A> {
-    /// `inner`, drawing on `slots`.
-    pub fn new(inner: A, slots: Slots) -> Pooled<A> {
-        Pooled { inner, slots }
+/// `body`, holding `slot` until the last reference to it (or to a slice of it) is dropped.
+pub(super) fn hold(body: Bytes, slot: Option<OwnedSemaphorePermit>) -> Bytes {
+    match slot {
+        Some(slot) => Bytes::from_owner(Held { body, _slot: slot }),
+        None => body,
     }
 }
 
@@ -47,76 +45,74 @@ impl AsRef<[u8]> for Held {
     }
 }
 
-impl<A: HuntApi> HuntApi for Pooled<A> {
-    fn ready(&self) -> BoxFuture<'_, Result<(), GraphError>> {
-        self.inner.ready()
-    }
-
-    fn run_hunting_query<'a>(
-        &'a self,
-        kql: &'a str,
-        window: &'a Window,
-    ) -> BoxFuture<'a, Result<HuntResponse, GraphError>> {
-        Box::pin(async move {
-            // The pool is never closed; were it, the call would go ahead without a slot.
-            let slot = Arc::clone(&self.slots).acquire_owned().await.ok();
-            let mut resp = self.inner.run_hunting_query(kql, window).await?;
-            if let Some(slot) = slot {
-                resp.body = Bytes::from_owner(Held { body: resp.body, _slot: slot });
-            }
-            Ok(resp)
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::emulator::{Emulator, EmulatorConfig};
+    use crate::graph::{GraphClient, Settings};
+    use crate::timespan::Window;
     use std::time::Duration;
-
-    /// Answers every call after `delay` with a small body.
-    struct Fake {
-        delay: Duration,
-    }
-
-    impl HuntApi for Fake {
-        fn run_hunting_query<'a>(
-            &'a self,
-            _kql: &'a str,
-            _window: &'a Window,
-        ) -> BoxFuture<'a, Result<HuntResponse, GraphError>> {
-            Box::pin(async move {
-                tokio::time::sleep(self.delay).await;
-                Ok(HuntResponse {
-                    body: Bytes::from_static(b"{\"results\":[]}"),
-                    request_id: None,
-                    client_request_id: "c".into(),
-                    elapsed: self.delay,
-                })
-            })
-        }
-    }
 
     #[tokio::test]
     async fn a_slot_is_held_until_the_body_is_dropped() {
         let pool = slots(2);
-        let a = Pooled::new(Fake { delay: Duration::ZERO }, Arc::clone(&pool));
-        let b = Pooled::new(Fake { delay: Duration::ZERO }, Arc::clone(&pool));
-        let w = Window::parse("P1D", chrono::Utc::now()).unwrap();
-        let first = a.run_hunting_query("x", &w).await.unwrap();
-        let copy = first.body.slice(2..4);
-        let second = b.run_hunting_query("x", &w).await.unwrap();
+        let a = hold(Bytes::from_static(b"{\"results\":[]}"), take(&pool).await);
+        let copy = a.slice(2..4);
+        let b = hold(Bytes::from_static(b"{}"), take(&pool).await);
         assert_eq!(pool.available_permits(), 0);
-        assert_eq!(second.body.as_ref(), b"{\"results\":[]}");
-        // A third call across tenants waits until a body is gone, however it was sliced.
-        let third = tokio::time::timeout(Duration::from_millis(50), a.run_hunting_query("x", &w));
+        assert_eq!(a.as_ref(), b"{\"results\":[]}");
+        // A third answer waits until a body is gone, however it was sliced.
+        let third = tokio::time::timeout(Duration::from_millis(50), take(&pool));
         assert!(third.await.is_err(), "no slot was free");
-        drop(first);
+        drop(a);
         assert_eq!(pool.available_permits(), 0, "a slice still holds the body");
         drop(copy);
         assert_eq!(pool.available_permits(), 1);
-        drop(second);
-        assert!(a.run_hunting_query("x", &w).await.is_ok());
+        drop(b);
         assert_eq!(pool.available_permits(), 2);
+    }
+
+    /// Two clients sharing one slot, against an emulator that takes `delay` to answer.
+    async fn two_clients(delay: Duration) -> (Emulator, GraphClient, GraphClient, Slots) {
+        let config = EmulatorConfig { response_delay: delay, ..Default::default() };
+        let emu = Emulator::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let env = emu.env();
+        let var = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+        let pool = slots(1);
+        let client =
+            || GraphClient::new(Settings::from_env(var).unwrap()).unwrap().with_slots(pool.clone());
+        let (a, b) = (client(), client());
+        (emu, a, b, pool)
+    }
+
+    #[tokio::test]
+    async fn a_call_on_the_service_holds_no_slot_and_an_answer_holds_one_until_dropped() {
+        let delay = Duration::from_millis(800);
+        let (emu, a, b, pool) = two_clients(delay).await;
+        let w = Window::parse("PT1H", chrono::Utc::now()).unwrap();
+        let first = a.run_hunting_query("AlertInfo | take 1", &w).await.unwrap();
+        assert_eq!(pool.available_permits(), 0, "the answer holds the slot");
+        // With the only slot held, a second call still goes out and runs on the service; its
+        // answer waits for the slot.
+        let second = tokio::spawn(async move {
+            let w = Window::parse("PT1H", chrono::Utc::now()).unwrap();
+            b.run_hunting_query("AlertInfo | take 1", &w).await.map(|r| (r, b))
+        });
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while emu.calls().len() < 2 {
+            assert!(tokio::time::Instant::now() < deadline, "the second call was never sent");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Well after the service answered, the second answer still waits for the slot.
+        tokio::time::sleep(delay * 4).await;
+        assert!(!second.is_finished(), "an answer was read without a slot");
+        drop(first);
+        let (resp, _b) = second.await.unwrap().unwrap();
+        assert_eq!(pool.available_permits(), 0);
+        assert!(resp.body.starts_with(b"{"), "{:?}", String::from_utf8_lossy(&resp.body));
+        // The time spent waiting for the slot is not counted as the service's.
+        assert!(resp.elapsed < delay * 3, "elapsed {:?} includes the wait", resp.elapsed);
+        drop(resp);
+        assert_eq!(pool.available_permits(), 1);
     }
 }
