@@ -5,7 +5,7 @@
 
 use super::{
     Format, OutputError, PART_SIZE_VAR, Staged, Staging, Target, UploadOptions, Written, layout,
-    remove_stale_temps, store, superseded, sync_dir, upload,
+    object_under, rel_path, remove_stale_temps, store, superseded, sync_dir, upload,
 };
 use crate::timespan::Window;
 use object_store::ObjectStore;
@@ -159,7 +159,7 @@ impl Destination {
 
     /// The store path of `rel` (`/`-separated, relative to the destination).
     pub fn object_of(&self, rel: &str) -> ObjPath {
-        rel.split('/').fold(self.prefix.clone(), |p, part| p.join(part))
+        object_under(&self.prefix, rel)
     }
 
     /// The root of a query's files (a Delta table's root): `<prefix>/<query>`.
@@ -226,18 +226,8 @@ impl Destination {
             upload::upload_file(self.store.as_ref(), s.temp.path(), s.bytes, &object, self.upload)
                 .await
                 .map_err(|message| OutputError::Store { url: url.clone(), message })?;
-            written.push(Written {
-                location: url,
-                object,
-                rel: s.rel,
-                date: s.date,
-                rows: s.rows,
-                bytes: s.bytes,
-                window: s.window,
-                complete: s.complete,
-                stats: s.stats,
-            });
-            // `s.temp` is dropped here: the spool file goes.
+            // The spool file goes with `s`.
+            written.push(s.into_written(url, object));
         }
         Ok(written)
     }
@@ -288,11 +278,6 @@ impl Destination {
     }
 }
 
-/// `root` joined with a `/`-separated relative path.
-fn rel_path(root: &Path, rel: &str) -> PathBuf {
-    rel.split('/').fold(root.to_path_buf(), |p, c| p.join(c))
-}
-
 impl LocalRoot {
     /// Renames each temporary file to its final name and syncs its folder.
     fn put_in_place(&self, staged: Vec<Staged>) -> Result<Vec<Written>, OutputError> {
@@ -305,18 +290,8 @@ impl LocalRoot {
             if let Some(dir) = path.parent() {
                 sync_dir(dir).map_err(|source| OutputError::Io { path: dir.to_owned(), source })?;
             }
-            let object = s.rel.split('/').fold(self.prefix.clone(), |p, c| p.join(c));
-            written.push(Written {
-                location: path.display().to_string(),
-                object,
-                rel: s.rel,
-                date: s.date,
-                rows: s.rows,
-                bytes: s.bytes,
-                window: s.window,
-                complete: s.complete,
-                stats: s.stats,
-            });
+            let object = object_under(&self.prefix, &s.rel);
+            written.push(s.into_written(path.display().to_string(), object));
         }
         Ok(written)
     }

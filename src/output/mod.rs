@@ -30,7 +30,7 @@ use crate::timespan::Window;
 use chrono::NaiveDate;
 use object_store::path::Path as ObjPath;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The format of a destination's files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
@@ -130,7 +130,7 @@ impl Staging {
     /// The folder for the temporary file of `rel_dir` (a folder relative to the destination).
     pub fn temp_dir(&self, rel_dir: &str) -> PathBuf {
         match self {
-            Staging::Beside(root) => rel_dir.split('/').fold(root.clone(), |p, c| p.join(c)),
+            Staging::Beside(root) => rel_path(root, rel_dir),
             Staging::Spool(dir) => dir.clone(),
         }
     }
@@ -180,6 +180,34 @@ pub struct Written {
     pub complete: bool,
     /// The file's statistics as its Delta `add` action carries them (Delta output only).
     pub stats: Option<String>,
+}
+
+impl Staged {
+    /// The file once in place at `location` (`object` in the store). Its temporary file goes
+    /// with it: removed, unless it was disarmed because it became the file itself.
+    fn into_written(self, location: String, object: ObjPath) -> Written {
+        Written {
+            location,
+            object,
+            rel: self.rel,
+            date: self.date,
+            rows: self.rows,
+            bytes: self.bytes,
+            window: self.window,
+            complete: self.complete,
+            stats: self.stats,
+        }
+    }
+}
+
+/// `root` joined with a `/`-separated relative path.
+fn rel_path(root: &Path, rel: &str) -> PathBuf {
+    rel.split('/').fold(root.to_path_buf(), |p, c| p.join(c))
+}
+
+/// `prefix` joined with a `/`-separated relative path.
+fn object_under(prefix: &ObjPath, rel: &str) -> ObjPath {
+    rel.split('/').fold(prefix.clone(), |p, part| p.join(part))
 }
 
 impl Written {
