@@ -117,19 +117,28 @@ impl Settings {
             "AZURE_AUTHORITY_HOST",
             &get("AZURE_AUTHORITY_HOST").unwrap_or_else(|| DEFAULT_AUTHORITY_HOST.into()),
         )?;
-        Ok(Settings {
-            auth: AuthConfig {
-                authority_host,
-                tenant_id,
-                client_id,
-                credential,
-                scope: format!("{graph_url}/.default"),
-            },
+        Ok(Settings::new(graph_url, authority_host, tenant_id, client_id, credential, warnings))
+    }
+
+    /// Settings for signing in to `authority_host` as `client_id` of `tenant_id` and calling
+    /// `graph_url` (its `.default` scope), with the default timeout and body limit (the run
+    /// tunes both from hunt.toml).
+    pub fn new(
+        graph_url: String,
+        authority_host: String,
+        tenant_id: String,
+        client_id: String,
+        credential: Credential,
+        warnings: Vec<String>,
+    ) -> Settings {
+        let scope = format!("{graph_url}/.default");
+        Settings {
+            auth: AuthConfig { authority_host, tenant_id, client_id, credential, scope },
             graph_url,
             timeout: Duration::from_secs(240),
             max_body_bytes: 256 << 20,
             warnings,
-        })
+        }
     }
 }
 
@@ -181,7 +190,9 @@ pub fn checked_root(name: &str, value: &str) -> Result<String, ConfigError> {
     Ok(value.trim_end_matches('/').to_owned())
 }
 
-fn is_loopback(url: &reqwest::Url) -> bool {
+/// Whether `url`'s host is this machine (`localhost`, 127.0.0.0/8, `::1`): the one place plain
+/// `http://` is allowed, for Graph and for object stores alike.
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

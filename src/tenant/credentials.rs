@@ -3,10 +3,9 @@
 //! the variable; a secret's value never appears in them.
 
 use super::TenantConfig;
-use crate::graph::auth::{AuthConfig, Certificate, Credential, Secret};
+use crate::graph::auth::{Certificate, Credential, Secret};
 use crate::graph::{DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_URL, Settings, checked_root};
 use std::path::Path;
-use std::time::Duration;
 
 /// Why a tenant cannot sign in with what it was given (the other tenants still can).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -148,19 +147,7 @@ impl TenantConfig {
             "AZURE_AUTHORITY_HOST",
             DEFAULT_AUTHORITY_HOST,
         )?;
-        Ok(Settings {
-            auth: AuthConfig {
-                authority_host,
-                tenant_id,
-                client_id,
-                credential,
-                scope: format!("{graph_url}/.default"),
-            },
-            graph_url,
-            timeout: Duration::from_secs(240),
-            max_body_bytes: 256 << 20,
-            warnings,
-        })
+        Ok(Settings::new(graph_url, authority_host, tenant_id, client_id, credential, warnings))
     }
 
     fn missing(&self, what: &'static str, keys: &'static str) -> CredentialError {
