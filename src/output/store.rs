@@ -190,7 +190,7 @@ fn http_rule(endpoints: &[(&str, String)]) -> Result<bool, String> {
             .map_err(|e| format!("{name} {:?} is not a URL: {e}", cut_query(value)))?;
         match url.scheme() {
             "https" => {}
-            "http" if is_loopback(&url) => allow = true,
+            "http" if crate::graph::is_loopback(&url) => allow = true,
             "http" => {
                 return Err(format!(
                     "{name} {:?} uses plain http: only https is allowed, except for loopback \
@@ -204,15 +204,6 @@ fn http_rule(endpoints: &[(&str, String)]) -> Result<bool, String> {
         }
     }
     Ok(allow)
-}
-
-fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
 }
 
 fn truthy(v: &str) -> bool {
@@ -301,16 +292,13 @@ mod tests {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
-    const KEY: &str =
-        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-
     #[test]
     fn plain_http_only_to_loopback() {
         let azurite = |url: &str| {
             env(&[
                 ("AZURE_STORAGE_USE_EMULATOR", "true"),
                 ("AZURITE_BLOB_STORAGE_URL", url),
-                ("AZURE_STORAGE_ACCOUNT_KEY", KEY),
+                ("AZURE_STORAGE_ACCOUNT_KEY", AZURITE_KEY),
             ])
         };
         for ok in ["http://127.0.0.1:10000", "http://localhost:1", "http://[::1]:2", "https://x.y"]
@@ -324,7 +312,7 @@ mod tests {
         assert!(open(&remote("az://c/p"), &only_flag).is_ok());
         let endpoint = env(&[
             ("AZURE_STORAGE_ACCOUNT_NAME", "acct"),
-            ("AZURE_STORAGE_ACCOUNT_KEY", KEY),
+            ("AZURE_STORAGE_ACCOUNT_KEY", AZURITE_KEY),
             ("AZURE_STORAGE_ENDPOINT", "http://storage.example.com"),
             ("AZURE_ALLOW_HTTP", "true"),
         ]);
@@ -350,9 +338,10 @@ mod tests {
     #[test]
     fn missing_settings_are_reported_without_secrets() {
         // No account name: object_store says so.
-        let e = open(&remote("az://c/p"), &env(&[("AZURE_STORAGE_ACCOUNT_KEY", KEY)])).unwrap_err();
+        let e = open(&remote("az://c/p"), &env(&[("AZURE_STORAGE_ACCOUNT_KEY", AZURITE_KEY)]))
+            .unwrap_err();
         assert!(e.to_lowercase().contains("account"), "{e}");
-        assert!(!e.contains(KEY), "{e}");
+        assert!(!e.contains(AZURITE_KEY), "{e}");
         // A key that is not base64 is refused without echoing it.
         let bad = env(&[
             ("AZURE_STORAGE_ACCOUNT_NAME", "acct"),
@@ -361,7 +350,7 @@ mod tests {
         let e = open(&remote("az://c/p"), &bad).unwrap_err();
         assert!(!e.contains("NOT-BASE64-SECRET"), "{e}");
         // abfss with an account in the URL needs no account variable.
-        let with_key = env(&[("AZURE_STORAGE_ACCOUNT_KEY", KEY)]);
+        let with_key = env(&[("AZURE_STORAGE_ACCOUNT_KEY", AZURITE_KEY)]);
         assert!(open(&remote("abfss://c@acct.dfs.core.windows.net/p"), &with_key).is_ok());
     }
 
