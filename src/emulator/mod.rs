@@ -303,13 +303,13 @@ impl Emulator {
     /// The environment that points hunt at this emulator with its default credentials.
     pub fn env(&self) -> Vec<(&'static str, String)> {
         let c = &self.state.config;
-        vec![
-            ("AZURE_TENANT_ID", c.tenant_id.clone()),
-            ("AZURE_CLIENT_ID", c.client_id.clone()),
-            ("AZURE_CLIENT_SECRET", c.client_secret.clone()),
-            ("AZURE_AUTHORITY_HOST", self.url()),
-            ("HUNT_GRAPH_URL", self.url()),
-        ]
+        let primary = EmulatorTenant {
+            tenant_id: c.tenant_id.clone(),
+            client_id: c.client_id.clone(),
+            client_secret: c.client_secret.clone(),
+            limits: None,
+        };
+        self.env_for(&primary)
     }
 
     /// The environment that points hunt at this emulator as `tenant`.
