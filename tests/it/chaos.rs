@@ -5,7 +5,7 @@
 //! schedule state tiles, and no half-written file remains.
 
 use crate::resilience::{expected_keys, row_keys};
-use crate::util::{TestEnv, all_files};
+use crate::util::{TestEnv, all_files, sigterm};
 use hunt::emulator::EmulatorConfig;
 use hunt::schedule::state::{RunStatus, StateStore};
 use std::time::Duration;
@@ -21,12 +21,6 @@ const QUERIES: [(&str, &str); 2] = [
     ),
 ];
 const EPH: u32 = 36_000;
-
-fn sigterm(child: &mut std::process::Child) -> i32 {
-    let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    child.wait().unwrap().code().unwrap_or(-1)
-}
 
 /// Checks every query: the state's windows tile, and the rows on disk are exactly the
 /// emulator's rows from the first window's start to the watermark, each once. Returns rows.

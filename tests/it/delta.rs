@@ -329,24 +329,18 @@ fn after_a_rerun_delta_rs_sees_each_row_once_and_time_travels_to_the_old_run() {
         )
         .await;
         // Re-run, answered whole, with one more row (a late event).
+        let rerun = [
+            ("2026-11-21T10:10:00Z", "a", 1),
+            ("2026-11-21T11:10:00Z", "b", 2),
+            ("2026-11-21T11:50:00Z", "c", 3),
+        ];
         let c = land(
             &table,
             &store,
             &root,
             None,
             win(h10, h12),
-            &[(
-                win(h10, h12),
-                day,
-                body(
-                    &[
-                        ("2026-11-21T10:10:00Z", "a", 1),
-                        ("2026-11-21T11:10:00Z", "b", 2),
-                        ("2026-11-21T11:50:00Z", "c", 3),
-                    ],
-                    None,
-                ),
-            )],
+            &[(win(h10, h12), day, body(&rerun, None))],
         )
         .await;
         assert_eq!((c.version, c.added, c.removed), (1, 1, 2));
@@ -357,18 +351,7 @@ fn after_a_rerun_delta_rs_sees_each_row_once_and_time_travels_to_the_old_run() {
             &root,
             None,
             win(h10, h12),
-            &[(
-                win(h10, h12),
-                day,
-                body(
-                    &[
-                        ("2026-11-21T10:10:00Z", "a", 1),
-                        ("2026-11-21T11:10:00Z", "b", 2),
-                        ("2026-11-21T11:50:00Z", "c", 3),
-                    ],
-                    None,
-                ),
-            )],
+            &[(win(h10, h12), day, body(&rerun, None))],
         )
         .await;
         assert_eq!((c.version, c.removed), (2, 1));
@@ -754,9 +737,7 @@ fn hunt_schedule_format_delta_commits_each_window_once_in_order() {
     let args = ["schedule", "queries", "--format", "delta", "--out", "out", "--grace", "5s"];
     let mut daemon = env.spawn(&args);
     std::thread::sleep(std::time::Duration::from_secs(7));
-    let pid = daemon.id().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    assert_eq!(daemon.wait().unwrap().code(), Some(0), "exits 0 on SIGTERM");
+    assert_eq!(crate::util::sigterm(&mut daemon), 0, "exits 0 on SIGTERM");
 
     let tenant = hunt::query::slug(&hunt::emulator::TENANT_ID.to_ascii_lowercase());
     let state =

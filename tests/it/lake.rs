@@ -527,9 +527,7 @@ fn the_schedule_daemon_and_hunt_toml_write_to_the_object_store() {
         assert!(Instant::now() < deadline, "nothing landed in {}", lake.url("daemon"));
         std::thread::sleep(Duration::from_millis(200));
     }
-    let pid = daemon.id().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    assert_eq!(daemon.wait().unwrap().code(), Some(0));
+    assert_eq!(crate::util::sigterm(&mut daemon), 0);
     let tenant = hunt::query::slug(&hunt::emulator::TENANT_ID.to_ascii_lowercase());
     let state = hunt::schedule::state::StateStore::open_read_only(
         &env.path(&format!("state/schedule-{tenant}.sqlite")),

@@ -1,16 +1,9 @@
 //! `hunt schedule` for real: a daemon against the emulator, stopped with SIGTERM and started
 //! again, keeps each query's windows contiguous across the restart.
 
-use crate::util::TestEnv;
+use crate::util::{TestEnv, sigterm};
 use hunt::schedule::state::{RunStatus, StateStore};
 use std::time::Duration;
-
-fn sigterm(child: &mut std::process::Child) -> i32 {
-    let pid = child.id().to_string();
-    let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(sent.success());
-    child.wait().unwrap().code().unwrap_or(-1)
-}
 
 #[test]
 fn windows_stay_contiguous_across_a_sigterm_and_restart() {

@@ -89,6 +89,14 @@ impl TestEnv {
     }
 }
 
+/// Sends SIGTERM to `child` and returns its exit code (-1 if a signal ended it).
+pub fn sigterm(child: &mut std::process::Child) -> i32 {
+    let pid = child.id().to_string();
+    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(sent.success());
+    child.wait().unwrap().code().unwrap_or(-1)
+}
+
 /// The `hunt` binary with no Azure or hunt variables from the calling environment.
 pub fn hunt_cmd() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hunt"));

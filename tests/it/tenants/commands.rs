@@ -3,18 +3,11 @@
 //! `hunt den sync` into a folder per tenant, and `hunt emulator --tenants N` for manual use.
 
 use super::{WINDOW, hunt_with, json, many, tenant_dirs, tenant_statuses};
-use crate::util::TestEnv;
+use crate::util::{TestEnv, sigterm};
 use hunt::schedule::state::{RunStatus, StateStore};
 use std::collections::BTreeSet;
 use std::io::BufRead as _;
 use std::time::Duration;
-
-fn sigterm(child: &mut std::process::Child) -> i32 {
-    let pid = child.id().to_string();
-    let sent = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(sent.success());
-    child.wait().unwrap().code().unwrap_or(-1)
-}
 
 #[test]
 fn one_schedule_process_runs_a_daemon_per_tenant_and_reports_the_one_that_cannot_sign_in() {
