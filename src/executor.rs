@@ -550,6 +550,9 @@ impl Executor {
                     )));
                 }
                 Err(e @ GraphError::Transport { .. }) => e.to_string(),
+                Err(e @ GraphError::Refused { .. }) => {
+                    return Err(CallFailure::Failed(e.to_string()));
+                }
                 Err(e @ GraphError::Auth(_)) => {
                     return Err(CallFailure::Failed(format!("cannot sign in: {e}")));
                 }

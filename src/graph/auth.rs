@@ -5,6 +5,7 @@
 //! Secrets live in [`Secret`], whose `Debug` and `Display` never show the value.
 
 use super::error::EntraError;
+use super::peer::Masks;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::SystemRandom;
@@ -167,6 +168,15 @@ pub enum AuthError {
         /// The endpoint's TLS certificate was refused (not worth trying again).
         certificate: bool,
     },
+    /// The token endpoint answered with a redirect, which hunt does not follow (the form holds
+    /// the secret).
+    #[error("sign-in refused: {message} ({url})")]
+    Redirected {
+        /// Token endpoint.
+        url: String,
+        /// Where it pointed.
+        message: String,
+    },
     /// The token endpoint answered 200 with something that is not a token.
     #[error("the token endpoint {url} answered without a usable token: {message}")]
     BadResponse {
@@ -206,6 +216,10 @@ impl AuthConfig {
         format!("{}/{}/oauth2/v2.0/token", self.authority_host, self.tenant_id)
     }
 }
+
+/// The largest token-endpoint answer read: a token answer is a few KB, so anything beyond this is
+/// not one (and must not become a gigabyte-long `Authorization` header).
+pub const MAX_TOKEN_RESPONSE: usize = 64 << 10;
 
 struct Cached {
     token: Secret,
@@ -300,16 +314,40 @@ impl TokenSource {
             message: super::describe_reqwest_error(&e),
             certificate: super::is_certificate_error(&e),
         };
-        let resp = self.http.post(&url).form(&form).send().await.map_err(transport)?;
+        let mut resp = self.http.post(&url).form(&form).send().await.map_err(transport)?;
+        // The endpoint may quote what was posted: mask the secret or the assertion.
+        let masks = Masks::of(
+            form.iter()
+                .filter(|(k, _)| matches!(*k, "client_secret" | "client_assertion"))
+                .map(|(_, v)| v.as_str()),
+        );
+        if let Some(message) = super::redirect_refused(&resp, "the token endpoint", &masks) {
+            return Err(AuthError::Redirected { url, message });
+        }
         let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(transport)?;
+        let bad = |message: String| AuthError::BadResponse { url: url.clone(), message };
+        let mut body = Vec::new();
+        let mut cut = false;
+        while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > MAX_TOKEN_RESPONSE {
+                cut = true;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
         if status != 200 {
+            // An error's first 64 KiB say what there is to say.
             return Err(AuthError::Refused {
                 url,
-                error: Box::new(EntraError::from_response(status, &body)),
+                error: Box::new(EntraError::from_response(status, &body, &masks)),
             });
         }
-        let bad = |message: String| AuthError::BadResponse { url: url.clone(), message };
+        if cut {
+            return Err(bad(format!(
+                "the answer is larger than {} KiB, which no token is: refused unread",
+                MAX_TOKEN_RESPONSE >> 10
+            )));
+        }
         let parsed: TokenResponse =
             serde_json::from_slice(&body).map_err(|e| bad(format!("not JSON: {e}")))?;
         let token = parsed.access_token.filter(|t| !t.is_empty());

@@ -6,6 +6,7 @@
 //! gateway's HTML page). Entra (token) errors are `{"error","error_description","error_codes",…}`.
 //! Every parser here accepts anything and keeps what it can; none of them fails.
 
+use super::peer::Masks;
 use serde::Deserialize;
 use std::fmt;
 use std::time::Duration;
@@ -31,13 +32,16 @@ pub struct ServiceError {
 }
 
 impl ServiceError {
-    /// Builds a `ServiceError` from a status, the body, and the relevant headers.
+    /// Builds a `ServiceError` from a status, the body, and the relevant headers. Every text
+    /// taken from the body is cleaned by `masks` (secrets hunt sent masked, control characters
+    /// escaped, long texts cut).
     pub fn from_response(
         status: u16,
         body: &[u8],
         request_id_header: Option<&str>,
         client_request_id: Option<&str>,
         retry_after: Option<Duration>,
+        masks: &Masks,
     ) -> ServiceError {
         let env = parse_graph_envelope(body);
         let message = match env.message {
@@ -45,13 +49,16 @@ impl ServiceError {
             None if env.code.is_none() => body_excerpt(body),
             None => String::new(),
         };
+        let clean = |s: String| masks.clean(&s);
         ServiceError {
             status,
-            code: env.code.unwrap_or_default(),
-            message,
-            request_id: request_id_header.map(str::to_owned).or(env.request_id),
-            client_request_id: client_request_id.map(str::to_owned).or(env.client_request_id),
-            date: env.date,
+            code: clean(env.code.unwrap_or_default()),
+            message: clean(message),
+            request_id: request_id_header.map(str::to_owned).or(env.request_id.map(clean)),
+            client_request_id: client_request_id
+                .map(str::to_owned)
+                .or(env.client_request_id.map(clean)),
+            date: env.date.map(clean),
             retry_after,
         }
     }
@@ -211,27 +218,29 @@ struct RawEntra {
 }
 
 impl EntraError {
-    /// Parses a token-endpoint error body; a body that is not JSON becomes its excerpt.
-    pub fn from_response(status: u16, body: &[u8]) -> EntraError {
+    /// Parses a token-endpoint error body; a body that is not JSON becomes its excerpt. Every
+    /// text is cleaned by `masks` (a peer may quote the posted form, secret included).
+    pub fn from_response(status: u16, body: &[u8], masks: &Masks) -> EntraError {
+        let clean = |s: &str| masks.clean(s);
         match serde_json::from_slice::<RawEntra>(body) {
             Ok(raw) => EntraError {
                 status,
-                error: raw.error.unwrap_or_default(),
-                description: raw
-                    .error_description
-                    .as_deref()
-                    .and_then(|d| d.lines().next())
-                    .unwrap_or("")
-                    .trim()
-                    .to_owned(),
+                error: clean(&raw.error.unwrap_or_default()),
+                description: clean(
+                    raw.error_description
+                        .as_deref()
+                        .and_then(|d| d.lines().next())
+                        .unwrap_or("")
+                        .trim(),
+                ),
                 codes: raw.error_codes.unwrap_or_default(),
-                trace_id: raw.trace_id,
-                correlation_id: raw.correlation_id,
+                trace_id: raw.trace_id.as_deref().map(clean),
+                correlation_id: raw.correlation_id.as_deref().map(clean),
             },
             Err(_) => EntraError {
                 status,
                 error: String::new(),
-                description: body_excerpt(body),
+                description: clean(&body_excerpt(body)),
                 codes: Vec::new(),
                 trace_id: None,
                 correlation_id: None,
@@ -301,6 +310,7 @@ mod tests {
             None,
             None,
             parse_retry_after("2.128", chrono::Utc::now()),
+            &Masks::none(),
         );
         assert_eq!(e.code, "TooManyRequests");
         assert_eq!(e.message, "Please retry again later.");
@@ -321,7 +331,14 @@ mod tests {
         assert_eq!(new.code.as_deref(), Some("invalidRange"));
         let body = br#"{"error":{"code":"x","message":"m","innererror":{"request-id":"in-body"}}}"#;
         assert_eq!(parse_graph_envelope(body).request_id.as_deref(), Some("in-body"));
-        let e = ServiceError::from_response(400, body, Some("from-header"), Some("mine"), None);
+        let e = ServiceError::from_response(
+            400,
+            body,
+            Some("from-header"),
+            Some("mine"),
+            None,
+            &Masks::none(),
+        );
         assert_eq!(e.request_id.as_deref(), Some("from-header"));
         assert_eq!(e.client_request_id.as_deref(), Some("mine"));
     }
@@ -334,13 +351,14 @@ mod tests {
             None,
             None,
             None,
+            &Masks::none(),
         );
         assert_eq!(e.code, "UnknownError");
         assert_eq!(e.message, "");
         assert!(e.to_string().contains("the service gave no message"), "{e}");
         assert!(e.to_string().contains("client-request-id 00000000"), "{e}");
         let top = br#"{"error":{"code":"","message":"The limit of '50' for Top query has been exceeded.","details":[],"innerError":{"request-id":"r"}}}"#;
-        let e = ServiceError::from_response(400, top, None, None, None);
+        let e = ServiceError::from_response(400, top, None, None, None, &Masks::none());
         assert_eq!(e.code, "");
         assert_eq!(
             e.to_string(),
@@ -356,6 +374,7 @@ mod tests {
             None,
             None,
             None,
+            &Masks::none(),
         );
         assert_eq!(e.code, "429");
         assert!(e.message.contains("maximum allowed 45 per 00:01:00"));
@@ -366,11 +385,19 @@ mod tests {
             None,
             None,
             None,
+            &Masks::none(),
         );
         assert_eq!(e.message, "<html> <body>Bad Gateway</body></html>");
-        let e = ServiceError::from_response(500, b"", None, None, None);
+        let e = ServiceError::from_response(500, b"", None, None, None, &Masks::none());
         assert_eq!(e.message, "");
-        let e = ServiceError::from_response(400, br#"{"error":"nope"}"#, None, None, None);
+        let e = ServiceError::from_response(
+            400,
+            br#"{"error":"nope"}"#,
+            None,
+            None,
+            None,
+            &Masks::none(),
+        );
         assert_eq!(e.message, r#"{"error":"nope"}"#);
     }
 
@@ -381,8 +408,7 @@ mod tests {
             br#"{"error":{"code":"BadRequest","message":"Query execution has exceeded the allowed result size. Optimize your query by limiting the number of results and try again."}}"#,
             None,
             None,
-            None,
-        );
+            None, &Masks::none(),);
         assert!(e.is_result_too_large());
         let e = ServiceError::from_response(
             400,
@@ -390,6 +416,7 @@ mod tests {
             None,
             None,
             None,
+            &Masks::none(),
         );
         assert!(!e.is_result_too_large());
     }
@@ -418,7 +445,7 @@ mod tests {
     #[test]
     fn entra_error_shows_code_description_hint_and_ids() {
         let body = br#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value.\r\nTrace ID: t1\r\nCorrelation ID: c1\r\nTimestamp: 2026-11-22 10:00:00Z","error_codes":[7000215],"timestamp":"2026-11-22 10:00:00Z","trace_id":"t1","correlation_id":"c1"}"#;
-        let e = EntraError::from_response(401, body);
+        let e = EntraError::from_response(401, body, &Masks::none());
         assert_eq!(e.codes, vec![7000215]);
         let shown = e.to_string();
         assert!(
@@ -430,7 +457,7 @@ mod tests {
         assert!(!shown.contains("Trace ID: t1\r"), "{shown}");
         assert!(shown.contains("hint: the client secret is wrong"), "{shown}");
         assert!(shown.contains("[trace-id t1, correlation-id c1]"), "{shown}");
-        let e = EntraError::from_response(503, b"Service Unavailable");
+        let e = EntraError::from_response(503, b"Service Unavailable", &Masks::none());
         assert_eq!(e.description, "Service Unavailable");
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod peer;
 pub mod pool;
 
 use crate::timespan::Window;
@@ -45,6 +46,16 @@ pub enum GraphError {
         timed_out: bool,
         /// The id hunt sent, to find the call in the service's logs.
         client_request_id: String,
+    },
+    /// hunt would not send or follow: a redirect (Graph does not redirect these calls, and
+    /// following one would carry the request elsewhere), a link outside the Graph root, a
+    /// paging link that loops. Never worth retrying.
+    #[error("{message} ({url})")]
+    Refused {
+        /// The URL called.
+        url: String,
+        /// What was refused and why.
+        message: String,
     },
     /// The response body was larger than allowed.
     #[error("response body exceeded {limit} bytes [client-request-id {client_request_id}]")]
@@ -244,6 +255,9 @@ pub fn http_client(timeout: Duration) -> Result<reqwest::Client, ConfigError> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .user_agent(concat!("hunt/", env!("CARGO_PKG_VERSION")))
+        // Neither Graph nor the token endpoint redirects these calls; following a redirect would
+        // re-send a secret or a query to wherever a peer points (see `redirect_refused`).
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(30))
         .timeout(timeout)
         .build()
@@ -289,11 +303,9 @@ impl GraphClient {
     pub async fn get_json(&self, url: &str) -> Result<(serde_json::Value, String), GraphError> {
         if !url.starts_with(&format!("{}/", self.settings.graph_url)) {
             // Never send the token anywhere but the configured Graph root.
-            return Err(GraphError::Transport {
-                url: url.to_owned(),
+            return Err(GraphError::Refused {
+                url: peer::Masks::none().clean(url),
                 message: format!("refusing to follow a link outside {}", self.settings.graph_url),
-                timed_out: false,
-                client_request_id: String::new(),
             });
         }
         let resp = self.send(reqwest::Method::GET, url, None).await?;
@@ -312,6 +324,15 @@ impl GraphClient {
     /// The Graph root in use.
     pub fn root(&self) -> &str {
         &self.settings.graph_url
+    }
+
+    /// What a peer must never be quoted saying: the access token and the app's secret.
+    fn masks(&self, token: &Secret) -> peer::Masks {
+        let mut masks = peer::Masks::of([token.expose()]);
+        if let Credential::Secret(s) = &self.settings.auth.credential {
+            masks.add(s.expose());
+        }
+        masks
     }
 
     /// One call: token, ids, body read with the size limit, a single token renewal on 401,
@@ -344,6 +365,10 @@ impl GraphClient {
                 req = req.header("content-type", "application/json; charset=utf-8").body(b.clone());
             }
             let mut resp = req.send().await.map_err(transport)?;
+            let masks = self.masks(&token);
+            if let Some(message) = redirect_refused(&resp, "Graph", &masks) {
+                return Err(GraphError::Refused { url: url.to_owned(), message });
+            }
             let status = resp.status().as_u16();
             let header = |name: &str| {
                 resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
@@ -377,13 +402,18 @@ impl GraphClient {
                 renewed = true;
                 continue;
             }
-            if !(200..300).contains(&status) {
+            // A 2xx whose small body is a Graph error envelope is an error too: reading it as
+            // a result would lose the service's message ("response has no schema").
+            let error_body = buf.len() <= 64 << 10
+                && error::parse_graph_envelope(&buf) != error::GraphEnvelope::default();
+            if !(200..300).contains(&status) || error_body {
                 return Err(GraphError::Service(ServiceError::from_response(
                     status,
                     &buf,
                     request_id.as_deref(),
                     Some(&client_request_id),
                     retry_after,
+                    &masks,
                 )));
             }
             let body = pool::hold(buf.freeze(), slot);
@@ -404,6 +434,28 @@ impl HuntApi for GraphClient {
     ) -> BoxFuture<'a, Result<HuntResponse, GraphError>> {
         Box::pin(GraphClient::run_hunting_query(self, kql, window))
     }
+}
+
+/// The refusal of a redirect answer (3xx), naming where it pointed, or `None` for any other
+/// answer. `who` names the peer in the message (`Graph`, `the token endpoint`).
+pub(crate) fn redirect_refused(
+    resp: &reqwest::Response,
+    who: &str,
+    masks: &peer::Masks,
+) -> Option<String> {
+    if !resp.status().is_redirection() {
+        return None;
+    }
+    let location = resp
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|l| masks.clean(&String::from_utf8_lossy(l.as_bytes())))
+        .unwrap_or_else(|| "nowhere (no Location header)".into());
+    Some(format!(
+        "{who} answered HTTP {} redirecting to {location}: hunt does not follow redirects, so \
+         nothing was sent there",
+        resp.status().as_u16()
+    ))
 }
 
 /// A one-line account of a reqwest error with its causes, never including credentials (reqwest

@@ -3,6 +3,7 @@
 mod auth;
 mod chaos;
 mod delta;
+mod hostile;
 mod lake;
 mod library;
 mod quota_sim;
