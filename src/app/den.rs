@@ -167,6 +167,8 @@ impl Synced {
             "since": self.since, "watermark": scan.watermark,
             "incidents_seen": scan.incidents_seen, "alerts_seen": scan.alerts_seen,
             "pages": scan.pages, "throttled": scan.throttled,
+            "pages_unreadable": scan.skipped_pages,
+            "queries_unreadable": scan.dens.values().map(|d| d.skipped_queries).sum::<usize>(),
             "dens": { "title_prefix": self.kind(Recognised::TitlePrefix),
                       "system_tag": self.kind(Recognised::SystemTag),
                       "experts_alert": self.kind(Recognised::ExpertsAlert) },
@@ -193,6 +195,16 @@ impl Synced {
             self.new.len(),
             queries.display(),
             self.present
-        )
+        )?;
+        let unreadable: usize = self.scan.dens.values().map(|d| d.skipped_queries).sum();
+        if self.scan.skipped_pages + unreadable > 0 {
+            writeln!(
+                out,
+                "warning: {who}{} pages without a `value` list and {unreadable} recommended queries \
+                 without a kqlText text were left out",
+                self.scan.skipped_pages
+            )?;
+        }
+        Ok(())
     }
 }

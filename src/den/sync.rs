@@ -40,6 +40,8 @@ pub struct DenIncident {
     pub recognised: Recognised,
     /// `recommendedHuntingQueries[].kqlText`.
     pub queries: Vec<String>,
+    /// Recommended queries whose `kqlText` was not text (left out).
+    pub skipped_queries: usize,
 }
 
 /// What a scan found.
@@ -57,6 +59,8 @@ pub struct Scan {
     pub pages: usize,
     /// 429 answers waited out.
     pub throttled: u32,
+    /// Pages whose `value` was not a list (nothing on them could be read).
+    pub skipped_pages: usize,
 }
 
 /// Why a scan stopped.
@@ -98,11 +102,13 @@ fn den_from(incident: &Value, recognised: Recognised) -> Option<DenIncident> {
         Value::Number(n) => n.to_string(),
         _ => return None,
     };
-    let queries = incident
-        .get("recommendedHuntingQueries")
-        .and_then(Value::as_array)
-        .map(|qs| qs.iter().filter_map(|q| text(q, "kqlText")).collect())
-        .unwrap_or_default();
+    let recommended = incident.get("recommendedHuntingQueries").and_then(Value::as_array);
+    let queries: Vec<String> =
+        recommended.into_iter().flatten().filter_map(|q| text(q, "kqlText")).collect();
+    let skipped_queries = recommended.map_or(0, Vec::len) - queries.len();
+    if skipped_queries > 0 {
+        tracing::warn!(incident = %id, skipped_queries, "recommended queries without a kqlText text: left out");
+    }
     Some(DenIncident {
         id,
         title: text(incident, "displayName").unwrap_or_default(),
@@ -112,6 +118,7 @@ fn den_from(incident: &Value, recognised: Recognised) -> Option<DenIncident> {
         created: text(incident, "createdDateTime"),
         recognised,
         queries,
+        skipped_queries,
     })
 }
 
@@ -156,15 +163,41 @@ async fn pages(
     mut each: impl FnMut(&Value, &mut Scan),
 ) -> Result<(), ScanError> {
     let mut next = Some(first);
+    let mut seen = std::collections::HashSet::new();
     while let Some(url) = next.take() {
+        let refused = if seen.contains(&url) {
+            Some("the service's @odata.nextLink points back to a page already read: stopping")
+        } else if seen.len() >= MAX_PAGES {
+            Some(
+                "the listing goes on past 10,000 pages, far more than a tenant's incidents: stopping",
+            )
+        } else {
+            None
+        };
+        if let Some(message) = refused {
+            let url = crate::graph::peer::Masks::none().clean(&url);
+            let what = format!("GET {url}");
+            return Err(ScanError {
+                what,
+                source: GraphError::Refused { url, message: message.into() },
+            });
+        }
         let page = get(client, &url, scan).await?;
-        for item in page.get("value").and_then(Value::as_array).into_iter().flatten() {
-            each(item, scan);
+        seen.insert(url.clone());
+        match page.get("value") {
+            Some(Value::Array(items)) => items.iter().for_each(|item| each(item, scan)),
+            _ => {
+                scan.skipped_pages += 1;
+                tracing::warn!(%url, "a page without a `value` list: nothing on it was read");
+            }
         }
         next = text(&page, "@odata.nextLink");
     }
     Ok(())
 }
+
+/// The most pages one listing follows (`$top` 50 incidents a page: half a million incidents).
+const MAX_PAGES: usize = 10_000;
 
 fn list_url(root: &str, path: &str, top: u32, since: Option<&str>) -> String {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
