@@ -81,6 +81,16 @@ struct Scheduled {
     cron: Cron,
 }
 
+/// A query whose last window failed: it is not due again before `retry_at`.
+struct Failing {
+    /// Failures in a row.
+    failures: u32,
+    /// When it may run again (see [`super::retry`]).
+    retry_at: DateTime<Utc>,
+    /// Its text when it failed: an edited query is tried at once.
+    kql: String,
+}
+
 /// The daemon.
 pub struct Daemon {
     opts: DaemonOptions,
@@ -153,6 +163,7 @@ impl Daemon {
         &self,
         library: &BTreeMap<String, Scheduled>,
         busy: &HashSet<String>,
+        failing: &HashMap<String, Failing>,
         now: DateTime<Utc>,
     ) -> (Vec<DueJob>, Option<DateTime<Utc>>) {
         let watermarks = match self.state.watermarks() {
@@ -165,6 +176,10 @@ impl Daemon {
         let mut due = Vec::new();
         let mut next_fire: Option<DateTime<Utc>> = None;
         for (id, s) in library.iter().filter(|(id, _)| !busy.contains(*id)) {
+            if let Some(f) = failing.get(id).filter(|f| f.retry_at > now) {
+                next_fire = Some(next_fire.map_or(f.retry_at, |n| n.min(f.retry_at)));
+                continue;
+            }
             let q = &s.query;
             let timing = Timing {
                 cron: &s.cron,
@@ -242,6 +257,8 @@ impl Daemon {
         finished: Finished,
         busy: &mut HashSet<String>,
         tasks: &mut HashMap<String, tokio::task::AbortHandle>,
+        failing: &mut HashMap<String, Failing>,
+        library: &BTreeMap<String, Scheduled>,
         summary: &mut DaemonSummary,
     ) {
         match finished {
@@ -256,8 +273,10 @@ impl Daemon {
                 tasks.remove(id);
                 if self.record(&outcome, started) {
                     summary.landed += 1;
+                    failing.remove(id);
                 } else {
                     summary.failed += 1;
+                    self.back_off(&outcome.job.query, failing, library);
                 }
             }
             Finished::NotStarted(id) => {
@@ -268,6 +287,24 @@ impl Daemon {
         }
     }
 
+    /// Holds back a query whose window failed until its next fire, later after repeated
+    /// failures.
+    fn back_off(
+        &self,
+        query: &Query,
+        failing: &mut HashMap<String, Failing>,
+        library: &BTreeMap<String, Scheduled>,
+    ) {
+        let Some(scheduled) = library.get(&query.id) else { return };
+        let failures = failing.get(&query.id).map_or(0, |f| f.failures).saturating_add(1);
+        let retry_at = super::retry::retry_at(&scheduled.cron, self.clock.now(), failures);
+        tracing::warn!(
+            query = %query.id, failures, retry_at = %retry_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "the window failed: it is tried again then"
+        );
+        failing.insert(query.id.clone(), Failing { failures, retry_at, kql: query.kql.clone() });
+    }
+
     /// Runs until `shutdown` turns true.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) -> DaemonSummary {
         let mut summary = DaemonSummary::default();
@@ -275,6 +312,7 @@ impl Daemon {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Finished>();
         let mut busy: HashSet<String> = HashSet::new();
         let mut tasks: HashMap<String, tokio::task::AbortHandle> = HashMap::new();
+        let mut failing: HashMap<String, Failing> = HashMap::new();
         let mut library = self.load();
         let mut print = fingerprint(&self.opts.paths);
         let mut next_reload = tokio::time::Instant::now() + self.opts.reload_every;
@@ -287,11 +325,13 @@ impl Daemon {
                 if now_print != print {
                     library = self.load();
                     print = now_print;
+                    // An edited query is tried again at once.
+                    failing.retain(|id, f| library.get(id).is_some_and(|s| s.query.kql == f.kql));
                 }
                 next_reload = tokio::time::Instant::now() + self.opts.reload_every;
             }
             let now = self.clock.now();
-            let (due, next_fire) = self.due(&library, &busy, now);
+            let (due, next_fire) = self.due(&library, &busy, &failing, now);
             for DueJob { job, .. } in due {
                 let id = job.query.id.clone();
                 let (exec, tx, permits, clock) = (
@@ -318,7 +358,7 @@ impl Daemon {
             });
             let until = (tokio::time::Instant::now() + wake).min(next_reload);
             tokio::select! {
-                Some(finished) = rx.recv() => self.finished(finished, &mut busy, &mut tasks, &mut summary),
+                Some(finished) = rx.recv() => self.finished(finished, &mut busy, &mut tasks, &mut failing, &library, &mut summary),
                 _ = tokio::time::sleep_until(until) => {}
                 _ = shutdown.changed() => {}
             }
@@ -330,7 +370,7 @@ impl Daemon {
         let deadline = tokio::time::Instant::now() + self.opts.grace;
         while !busy.is_empty() {
             tokio::select! {
-                Some(finished) = rx.recv() => self.finished(finished, &mut busy, &mut tasks, &mut summary),
+                Some(finished) = rx.recv() => self.finished(finished, &mut busy, &mut tasks, &mut failing, &library, &mut summary),
                 _ = tokio::time::sleep_until(deadline) => break,
             }
         }

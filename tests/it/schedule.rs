@@ -47,3 +47,24 @@ fn windows_stay_contiguous_across_a_sigterm_and_restart() {
         assert_eq!(state.watermark(id).unwrap(), Some(runs.last().unwrap().window.end));
     }
 }
+
+#[test]
+fn a_refused_window_waits_for_its_next_fire_and_the_query_beside_it_runs() {
+    let env = TestEnv::new();
+    let every_2s = "// ---\n// schedule: \"*/2 * * * * *\"\n// lookback: 10s\n// ---\n";
+    env.query("good.kql", &format!("{every_2s}AlertInfo | take 1\n"));
+    // The service refuses this one with a 400 every time.
+    env.query("bad.kql", &format!("{every_2s}AlertInfo | where Nope == 1\n"));
+    let mut daemon = env.spawn(&["schedule", "queries", "--out", "out", "--reload", "1s"]);
+    let count = |status: u16| env.emu.calls().iter().filter(|c| c.status == status).count();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while count(200) < 6 {
+        assert!(std::time::Instant::now() < deadline, "the good query ran {} times", count(200));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(sigterm(&mut daemon), 0);
+    // Over the ~10 s the good query took for six windows, the refused one was tried at its
+    // first fire, at the next one, and then not before 15 s had passed: never in a loop.
+    let refused = count(400);
+    assert!((2..=4).contains(&refused), "the refused window was tried {refused} times");
+}
