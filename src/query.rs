@@ -618,7 +618,13 @@ fn hash8(s: &str) -> String {
 /// `-<hash8>` (first 8 hex digits of SHA-256 of `s`); Windows device names (`con`, `nul`, …)
 /// get `-query` appended.
 pub fn slug(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(SLUG_MAX + 10));
+    slug_within(s, SLUG_MAX)
+}
+
+/// [`slug`] cut to at most `max` bytes (at least 10) instead of 100, the same way.
+pub fn slug_within(s: &str, max: usize) -> String {
+    let max = max.max(10);
+    let mut out = String::with_capacity(s.len().min(max + 10));
     for c in s.chars() {
         let c = c.to_ascii_lowercase();
         let keep = c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_';
@@ -637,8 +643,8 @@ pub fn slug(s: &str) -> String {
         };
     }
     let mut out = trimmed.to_string();
-    if out.len() > SLUG_MAX {
-        out.truncate(SLUG_MAX - 9);
+    if out.len() > max {
+        out.truncate(max - 9);
         let cut = out.trim_end_matches(['-', '.']).len();
         out.truncate(cut);
         out.push('-');

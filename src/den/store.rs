@@ -29,7 +29,7 @@
 //! comment swallows the whole query) is saved with `enabled: false` and a comment saying why,
 //! rather than as a query that would run and return nothing.
 
-use crate::query::{body_start_line, parse_kql_file, slug};
+use crate::query::{body_start_line, parse_kql_file, slug_within};
 use serde_yaml_ng::Value;
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
@@ -63,13 +63,16 @@ pub fn normalised_hash(kql: &str) -> String {
 }
 
 /// The file stem (and query id) for `q`: `den-<incident id slug>-<first 8 hex of the hash>`.
+/// The incident's part is cut so that the whole stem fits a slug's 100 bytes: loading the saved
+/// query (which slugs its `id`) then gives the id back unchanged, however long the incident id.
 fn stem(q: &DenQuery, hash: &str) -> String {
-    format!("den-{}-{}", slug(&q.incident_id), &hash[..8])
+    let room = 100 - "den--".len() - hash.len();
+    format!("den-{}-{hash}", slug_within(&q.incident_id, room))
 }
 
 /// `den-<incident id slug>-<first 8 hex of hash>.kql`: one safe path component whatever the id.
 pub fn file_name(q: &DenQuery) -> String {
-    format!("{}.kql", stem(q, &normalised_hash(&q.kql)))
+    format!("{}.kql", stem(q, &normalised_hash(&q.kql)[..8]))
 }
 
 /// `s` as a YAML double-quoted scalar on one line.
@@ -119,7 +122,7 @@ pub fn render(q: &DenQuery, schedule: Option<&str>) -> String {
     let dead = is_dead(&q.kql);
     let mut fm = vec![
         "---".to_string(),
-        format!("id: {}", stem(q, &hash)),
+        format!("id: {}", stem(q, &hash[..8])),
         format!("name: {}", yaml_str(&title)),
         format!(
             "description: {}",
@@ -241,7 +244,7 @@ impl DenStore {
         let mut path = self.dir.join(file_name(q));
         if path.exists() {
             // Another query with the same 8 hex digits: use the whole hash.
-            path = self.dir.join(format!("den-{}-{hash}.kql", slug(&q.incident_id)));
+            path = self.dir.join(format!("{}.kql", stem(q, &hash)));
         }
         let text = render(q, schedule);
         write_atomic(&self.dir, &path, text.as_bytes())?;
@@ -332,6 +335,16 @@ mod tests {
         assert!(q.schedule.is_none());
         assert_eq!(q.name, "Defender Experts Notification 1");
         assert_eq!(den_field(&q, "url"), None);
+    }
+
+    #[test]
+    fn a_long_incident_id_keeps_its_query_id_when_loaded_again() {
+        let d = den(&"Incident-".repeat(20), "Defender Experts: long", "AlertInfo | take 1");
+        let q = reparse(&d);
+        let name = file_name(&d);
+        assert_eq!(format!("{}.kql", q.id), name, "the id is re-slugged on load");
+        assert!(q.id.len() <= 100, "{}", q.id);
+        assert_eq!(q.id, crate::query::slug(&q.id));
     }
 
     #[test]
