@@ -141,14 +141,35 @@ impl Config {
             let at = e.span().map(|s| format!("{}: ", place(&text, s.start))).unwrap_or_default();
             err(format!("{at}{}", e.message()))
         })?;
-        config.quota.validate().map_err(err)?;
+        let at = |section: &str, key: &str, message: String| match key_place(&text, section, key) {
+            Some(place) => err(format!("{place}: {message}")),
+            None => err(message),
+        };
+        if let Err(e) = config.quota.validate() {
+            let key = e.split_whitespace().nth(1).unwrap_or("").to_owned();
+            return Err(at("quota", &key, e));
+        }
+        if !(1..=16).contains(&config.run.concurrency) {
+            return Err(at(
+                "run",
+                "concurrency",
+                format!(
+                    "[run] concurrency must be between 1 and 16 (windows in flight at once), not {}",
+                    config.run.concurrency
+                ),
+            ));
+        }
         crate::tenant::check(&mut config.tenants, &config.quota, &text).map_err(err)?;
         config.exec_options().map_err(err)?;
         config.request_timeout().map_err(err)?;
         config.output_target().map_err(err)?;
         config.tenant_retry().map_err(err)?;
         if config.run.max_in_flight == 0 {
-            return Err(err("[run] max_in_flight must be at least 1".into()));
+            return Err(at(
+                "run",
+                "max_in_flight",
+                "[run] max_in_flight must be at least 1".into(),
+            ));
         }
         config.source = Some(path.to_owned());
         Ok(config)
@@ -209,6 +230,25 @@ pub fn place(text: &str, offset: usize) -> String {
     let line = before.matches('\n').count() + 1;
     let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
     format!("{line}:{col}")
+}
+
+/// `line:col` of `key` in the `[section]` table of `text`, if it is written there plainly.
+fn key_place(text: &str, section: &str, key: &str) -> Option<String> {
+    let mut current = String::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if let Some(header) = trimmed.strip_prefix('[') {
+            current = header.split(']').next().unwrap_or("").trim().to_owned();
+        } else if current == section
+            && let Some(rest) = trimmed.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(place(text, offset + (line.len() - trimmed.len())));
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// A duration setting `key` of at least one second.
@@ -288,6 +328,27 @@ mod tests {
         let (_d, p) = write("[output]\nfolder = \"x\"\n");
         assert!(Config::load(&p, true).is_err());
         assert_eq!(Config::default().output_target().unwrap(), None);
+    }
+
+    #[test]
+    fn out_of_range_settings_name_their_line_and_the_allowed_range() {
+        let (_d, p) = write("# limits\n[run]\nmin_window = \"1m\"\n  concurrency = 0\n");
+        let e = Config::load(&p, true).unwrap_err().to_string();
+        assert!(e.contains("hunt.toml: 4:3: [run] concurrency must be between 1 and 16"), "{e}");
+        let (_d, p) = write("[run]\nconcurrency = 17\n");
+        assert!(Config::load(&p, true).unwrap_err().to_string().contains("not 17"));
+        let (_d, p) = write("[run]\nconcurrency = 16\n");
+        assert_eq!(Config::load(&p, true).unwrap().run.concurrency, 16);
+        let (_d, p) = write("[quota]\nmax_rows = 5\ncalls_per_minute = 0\n");
+        let e = Config::load(&p, true).unwrap_err().to_string();
+        assert!(
+            e.contains("hunt.toml: 3:1: [quota] calls_per_minute must be at least 1 (a call)"),
+            "{e}"
+        );
+        assert!(!e.contains("KiB"), "{e}");
+        let (_d, p) = write("[quota]\nexec_per_hour = \"500ms\"\n");
+        let e = Config::load(&p, true).unwrap_err().to_string();
+        assert!(e.contains("2:1: [quota] exec_per_hour must be at least \"1s\""), "{e}");
     }
 
     #[test]

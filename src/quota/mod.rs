@@ -52,17 +52,17 @@ impl Limits {
     /// Refuses limits that could never admit a call.
     pub fn validate(&self) -> Result<(), String> {
         let checks = [
-            ("calls_per_minute", self.calls_per_minute == 0),
-            ("calls_per_hour", self.calls_per_hour == 0),
-            ("exec_per_hour", self.exec_per_hour < Duration::from_secs(1)),
-            ("exec_per_day", self.exec_per_day < Duration::from_secs(1)),
-            ("max_rows", self.max_rows == 0),
-            ("max_result_bytes", self.max_result_bytes < 1024),
+            ("calls_per_minute", self.calls_per_minute == 0, "1 (a call)"),
+            ("calls_per_hour", self.calls_per_hour == 0, "1 (a call)"),
+            ("exec_per_hour", self.exec_per_hour < Duration::from_secs(1), "\"1s\""),
+            ("exec_per_day", self.exec_per_day < Duration::from_secs(1), "\"1s\""),
+            ("max_rows", self.max_rows == 0, "1 (a row)"),
+            ("max_result_bytes", self.max_result_bytes < 1024, "1024 (bytes)"),
         ];
-        match checks.iter().find(|(_, bad)| *bad) {
-            Some((key, _)) => {
-                Err(format!("[quota] {key} must be positive (at least 1 s or 1 KiB)"))
-            }
+        match checks.iter().find(|(_, bad, _)| *bad) {
+            Some((key, _, least)) => Err(format!(
+                "[quota] {key} must be at least {least}: no call could ever be admitted"
+            )),
             None => Ok(()),
         }
     }

@@ -224,7 +224,7 @@ fn bad_tables_are_refused_with_their_line() {
         ),
         (
             "[[tenant]]\nname = \"a\"\n[tenant.quota]\ncalls_per_minute = 0\n",
-            "tenant \"a\": [tenant.quota] calls_per_minute must be positive",
+            "2:8: tenant \"a\": [tenant.quota] calls_per_minute must be at least 1 (a call)",
         ),
         ("[[tenant]]\nname = \"a\"\n[tenant.quota]\nexec_per_day = \"lots\"\n", "4:16:"),
         ("[tenant]\nname = \"a\"\n", "1:1:"),
