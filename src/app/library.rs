@@ -15,12 +15,31 @@ use serde_json::json;
 use std::io::Write as _;
 use std::process::ExitCode;
 
+/// Findings `hunt validate` prints for one file; the rest are counted.
+const MAX_FINDINGS_PER_FILE: usize = 50;
+
 pub(super) fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let loaded = library::load(&args.paths);
     let findings = lint::lint_loaded(&loaded, Utc::now());
     let mut out = std::io::stdout().lock();
+    // One broken file (a hundred thousand unclosed brackets) must not bury the others.
+    let mut shown: std::collections::HashMap<&std::path::Path, usize> = Default::default();
     for f in &findings {
-        writeln!(out, "{f}")?;
+        let n = shown.entry(&f.path).or_default();
+        *n += 1;
+        if *n <= MAX_FINDINGS_PER_FILE {
+            writeln!(out, "{f}")?;
+        }
+    }
+    let mut over: Vec<_> = shown.into_iter().filter(|(_, n)| *n > MAX_FINDINGS_PER_FILE).collect();
+    over.sort();
+    for (path, n) in over {
+        writeln!(
+            out,
+            "{}: {} more findings not shown (the first {MAX_FINDINGS_PER_FILE} of each file are)",
+            path.display(),
+            n - MAX_FINDINGS_PER_FILE
+        )?;
     }
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     eprintln!(

@@ -26,6 +26,15 @@ use std::process::ExitCode;
 /// An error that means "nothing ran": usage, configuration or sign-in (exit code 2).
 pub const EXIT_USAGE: u8 = 2;
 
+/// Whether `e` is standard output closed by its reader (a pipe into `head`): hunt then stops
+/// quietly, as Unix tools do.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // A daemon's runs are worth logging by default; one-off commands stay quiet.

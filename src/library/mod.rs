@@ -355,7 +355,9 @@ pub fn load(paths: &[PathBuf]) -> Loaded {
     for path in paths {
         match std::fs::metadata(path) {
             Ok(m) if m.is_dir() => loader.dir(path, &mut Vec::new()),
-            Ok(_) => loader.file(path),
+            Ok(m) if m.is_file() => loader.file(path),
+            // A FIFO or a device would block the read, or never end.
+            Ok(_) => loader.out.errors.push(error(path, "is not a regular file or a folder")),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 loader.out.errors.push(error(path, "does not exist"));
             }

@@ -199,3 +199,81 @@ fn plan_tiles_each_schedule_from_a_given_time() {
         ]
     );
 }
+
+#[test]
+fn one_file_of_a_hundred_thousand_unclosed_brackets_prints_a_bounded_report() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("brackets.kql"),
+        format!("AlertInfo | where {}", "(".repeat(100_000)),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("other.kql"), "AlertInfo\n| where Title == \"x\n").unwrap();
+    let run = hunt_cmd().arg("validate").arg(dir.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stdout.lines().count() <= 53, "{} lines", stdout.lines().count());
+    assert!(
+        stdout.contains("more findings not shown"),
+        "{}",
+        &stdout[stdout.len().saturating_sub(500)..]
+    );
+    // The other file's finding is not buried.
+    assert!(stdout.contains("other.kql:2:"), "{stdout}");
+    // The summary still counts every finding.
+    assert!(stderr.contains("errors"), "{stderr}");
+}
+
+#[test]
+fn output_closed_by_its_reader_ends_quietly() {
+    let corpus = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/corpus");
+    let mut child = hunt_cmd()
+        .args(["list", corpus, "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read 10 bytes, then close the pipe, as `| head -c 10` does.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 10];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_as_a_query_file_is_refused_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("q.kql");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let started = std::time::Instant::now();
+    let mut child = hunt_cmd()
+        .arg("validate")
+        .arg(&fifo)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = started + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("hunt validate still waits on the FIFO after 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().unwrap();
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(status.code(), Some(1), "{text}");
+    assert!(text.contains("not a regular file"), "{text}");
+}
