@@ -128,12 +128,14 @@ fn decode_inner<'a>(
     let entries = envelope.schema.ok_or(DecodeError::MissingSchema)?;
     let results = envelope.results.ok_or(DecodeError::MissingResults)?;
 
-    // Columns: entries without a name are skipped; exact duplicate names are renamed.
+    // Columns: entries without a name are skipped; names no reader could use are renamed (see
+    // `usable_name`), then exact duplicates.
     let named: Vec<(&str, &str)> = entries
         .iter()
         .filter_map(|e| Some((e.name.as_deref()?, e.service_type.as_deref().unwrap_or(""))))
         .collect();
-    let final_names = unique_names(named.iter().map(|c| c.0));
+    let usable: Vec<String> = named.iter().map(|(n, _)| usable_name(n)).collect();
+    let final_names = unique_names(usable.iter().map(String::as_str));
     let columns: Vec<Column> = final_names
         .iter()
         .zip(&named)
@@ -249,6 +251,23 @@ struct SchemaEntry {
 
 /// Makes names unique: later exact duplicates become `Name_2`, `Name_3`, … (never a name that is
 /// already in the schema).
+/// Partition folders hunt writes (`date=…`, `tenant=…`): a result column of the same name
+/// (in any case, as Spark compares them) would clash with the partition column in Hive readers.
+pub const PARTITION_COLUMNS: [&str; 2] = ["date", "tenant"];
+
+/// The name a column is written under: an empty (or blank) name becomes `column`, and a name of
+/// a partition column gets `_col` appended (`date` → `date_col`); the service's name is kept in
+/// the field's `hunt.service_name` metadata.
+fn usable_name(sent: &str) -> String {
+    if sent.trim().is_empty() {
+        "column".to_owned()
+    } else if PARTITION_COLUMNS.iter().any(|p| p.eq_ignore_ascii_case(sent)) {
+        format!("{sent}_col")
+    } else {
+        sent.to_owned()
+    }
+}
+
 fn unique_names<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Vec<String> {
     let mut taken: HashSet<String> = names.clone().map(str::to_owned).collect();
     let mut seen: HashSet<&str> = HashSet::new();

@@ -364,6 +364,25 @@ fn batches_split_at_batch_rows() {
 }
 
 #[test]
+fn empty_and_partition_names_are_renamed_and_keep_the_service_name() {
+    let d = dec(r#"{"schema":[{"name":"","type":"String"},{"name":"date","type":"String"},
+                      {"name":"Tenant","type":"String"},{"name":" ","type":"Int64"}],
+            "results":[{"":"e","date":"2026-11-20","Tenant":"t"," ":3}]}"#);
+    let names: Vec<&str> = d.schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(names, ["column", "date_col", "Tenant_col", "column_2"]);
+    let sent: Vec<Option<&str>> = d
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.metadata().get(SERVICE_NAME_KEY).map(String::as_str))
+        .collect();
+    assert_eq!(sent, [Some(""), Some("date"), Some("Tenant"), Some(" ")]);
+    assert_eq!(strings(&d, "column"), [s("e")]);
+    assert_eq!(strings(&d, "date_col"), [s("2026-11-20")]);
+    assert_eq!(i64s(&d, "column_2"), [Some(3)]);
+}
+
+#[test]
 fn duplicate_and_case_differing_names() {
     let d = dec(
         r#"{"schema":[{"name":"LogonId","type":"String"},{"name":"LogonID","type":"Int64"},
