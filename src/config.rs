@@ -26,6 +26,7 @@
 //! [output]
 //! out = "az://lake/hunt"  # default for --out: a folder or an object-store URL
 //! format = "parquet"      # default for --format: parquet or delta
+//! timestamp_unit = "us"   # DateTime columns in Parquet: us (every engine) or ns (100 ns; not Spark)
 //!
 //! [[tenant]]              # several tenants, each with its own credentials and quota
 //! name = "contoso"
@@ -114,6 +115,9 @@ pub struct OutputConfig {
     pub out: Option<String>,
     /// `parquet` or `delta`.
     pub format: Option<Format>,
+    /// The unit of timestamp columns in Parquet files: `us` (default, read by every engine) or
+    /// `ns` (the service's full 100 ns; Spark refuses it, Delta cannot hold it).
+    pub timestamp_unit: crate::lake_types::TimestampUnit,
 }
 
 /// A configuration file that could not be used.

@@ -595,6 +595,7 @@ impl Executor {
             (self.dest.staging().clone(), self.decode.clone(), self.governor.limits().max_rows);
         let sink_opts = sink::SinkOptions {
             delta: self.dest.format() == Format::Delta,
+            timestamp_unit: self.dest.timestamp_unit(),
             ..sink::SinkOptions::default()
         };
         let body = resp.body;

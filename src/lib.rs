@@ -27,6 +27,7 @@ pub mod emulator;
 pub mod executor;
 pub mod graph;
 pub mod kql;
+pub mod lake_types;
 pub mod library;
 pub mod lint;
 pub mod output;

@@ -5,12 +5,16 @@
 //! same window again replaces rather than duplicates. Putting the closed files in place (a
 //! rename, or an upload to an object store) is the `output` module's job.
 //!
+//! Column types follow [`crate::lake_types`]: timestamps in microseconds unless
+//! [`SinkOptions::timestamp_unit`] asks for nanoseconds, Dynamic as plain text.
+//!
 //! For Delta output ([`SinkOptions::delta`]) the files are Delta data files: uniquely named
 //! (never overwritten), timestamps in microseconds ([`crate::delta::to_delta_batch`]), and with
 //! the statistics their `add` action will carry; committing them is the executor's job.
 
 use crate::decode::Decoded;
 use crate::delta::{self, StatsCollector};
+use crate::lake_types::{self, TimestampUnit};
 use crate::output::{Destination, OutputError, Staged, Staging, TempFile, layout, open_temp};
 use crate::timespan::Window;
 use arrow_array::cast::AsArray;
@@ -83,11 +87,19 @@ pub struct SinkOptions {
     /// window's own (Delta data files are never overwritten), timestamps in microseconds, and
     /// each file's statistics gathered for the Delta log.
     pub delta: bool,
+    /// The unit of timestamp columns in Parquet files (Delta data files are always in
+    /// microseconds).
+    pub timestamp_unit: TimestampUnit,
 }
 
 impl Default for SinkOptions {
     fn default() -> Self {
-        SinkOptions { zstd_level: 3, row_group_rows: 8_192, delta: false }
+        SinkOptions {
+            zstd_level: 3,
+            row_group_rows: 8_192,
+            delta: false,
+            timestamp_unit: TimestampUnit::default(),
+        }
     }
 }
 
@@ -113,6 +125,8 @@ pub mod keys {
     pub const REQUEST_IDS: &str = "hunt.request_ids";
     /// hunt's version.
     pub const VERSION: &str = "hunt.version";
+    /// The unit of the timestamp columns: `us` or `ns`.
+    pub const TIMESTAMP_UNIT: &str = "hunt.timestamp_unit";
 }
 
 /// Writes `decoded` into the folder `out`, one file per event day, and renames the files into
@@ -176,7 +190,11 @@ impl StreamWriter {
             SinkError::Io { path: root, source: io::Error::new(io::ErrorKind::InvalidInput, e) }
         })?;
         let fallback = meta.window.start.date_naive();
-        let file_schema = if opts.delta { delta::data_schema(&schema)? } else { schema.clone() };
+        let file_schema = if opts.delta {
+            delta::data_schema(&schema)?
+        } else {
+            lake_types::file_schema(&schema, opts.timestamp_unit)
+        };
         Ok(StreamWriter {
             staging: staging.clone(),
             dir,
@@ -217,7 +235,11 @@ impl StreamWriter {
                     e.insert(DayFile { rel, temp, writer, rows: 0, stats })
                 }
             };
-            let part = if self.opts.delta { delta::to_delta_batch(&part)? } else { part };
+            let part = if self.opts.delta {
+                delta::to_delta_batch(&part)?
+            } else {
+                lake_types::file_batch(&part, self.opts.timestamp_unit)?
+            };
             if let Some(stats) = &mut day.stats {
                 stats.update(&part);
             }
@@ -314,6 +336,7 @@ fn date_of_epoch_day(day: i64) -> NaiveDate {
 /// Writer properties: zstd, dictionary and statistics on, and the file's key-value metadata.
 /// (The row counts and completeness are appended at [`StreamWriter::finish`].)
 fn properties(opts: &SinkOptions, meta: &FileMeta) -> Result<WriterProperties, SinkError> {
+    let unit = if opts.delta { TimestampUnit::Micros } else { opts.timestamp_unit };
     let kv = [
         (keys::QUERY_ID, meta.query_id.clone()),
         (keys::QUERY_SHA256, meta.query_hash.clone()),
@@ -322,6 +345,7 @@ fn properties(opts: &SinkOptions, meta: &FileMeta) -> Result<WriterProperties, S
         (keys::TENANT, meta.tenant.clone().unwrap_or_default()),
         (keys::REQUEST_IDS, meta.request_ids.join(",")),
         (keys::VERSION, env!("CARGO_PKG_VERSION").to_owned()),
+        (keys::TIMESTAMP_UNIT, unit.as_str().to_owned()),
     ];
     Ok(WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(opts.zstd_level)?))
@@ -486,25 +510,29 @@ mod tests {
         let r = read_back(&path(w));
         assert_eq!(r.batch.num_rows(), 3);
         assert_eq!(r.schema.fields().len(), 5);
+        // Microseconds by default: what Spark reads.
         assert_eq!(
             r.schema.field(0).data_type(),
-            &DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
+            &DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
         );
         assert_eq!(r.schema.field(1).data_type(), &DataType::Utf8);
         assert_eq!(r.schema.field(2).data_type(), &DataType::Int64);
         assert_eq!(r.schema.field(3).data_type(), &DataType::Float64);
         let dynamic = r.schema.field(4);
         assert_eq!(dynamic.metadata().get("hunt.service_type").unwrap(), "Dynamic");
-        assert_eq!(dynamic.metadata().get("ARROW:extension:name").unwrap(), "arrow.json");
+        assert_eq!(dynamic.data_type(), &DataType::Utf8);
+        assert_eq!(dynamic.metadata().get("ARROW:extension:name"), None);
         assert_eq!(r.schema.field(2).metadata().get("hunt.service_type").unwrap(), "Int64");
 
-        let base = utc(2026, 11, 22, 10, 0, 0).timestamp_nanos_opt().unwrap();
-        let ts: Vec<Option<i64>> =
-            r.batch.column(0).as_primitive::<TimestampNanosecondType>().iter().collect();
-        assert_eq!(
-            ts,
-            [Some(base + 100), Some(base + 1_800_500_000_000), Some(base + 3_599_999_999_900)]
-        );
+        let base = utc(2026, 11, 22, 10, 0, 0).timestamp_micros();
+        let ts: Vec<Option<i64>> = r
+            .batch
+            .column(0)
+            .as_primitive::<arrow_array::types::TimestampMicrosecondType>()
+            .iter()
+            .collect();
+        // The 100 ns digit is floored away.
+        assert_eq!(ts, [Some(base), Some(base + 1_800_500_000), Some(base + 3_599_999_999)]);
         let names: Vec<Option<&str>> = r.batch.column(1).as_string::<i32>().iter().collect();
         assert_eq!(names, [Some("pc1"), Some("pc2"), None]);
         let pids: Vec<Option<i64>> = r.batch.column(2).as_primitive::<Int64Type>().iter().collect();
@@ -526,11 +554,34 @@ mod tests {
             ("hunt.complete", "true".to_owned()),
             ("hunt.request_ids", "req-1,req-2".to_owned()),
             ("hunt.version", env!("CARGO_PKG_VERSION").to_owned()),
+            ("hunt.timestamp_unit", "us".to_owned()),
         ];
         for (k, v) in expect {
             assert_eq!(r.kv.get(k), Some(&v), "{k}");
         }
         assert!(r.kv.contains_key("ARROW:schema"));
+    }
+
+    #[test]
+    fn nanoseconds_keep_the_services_100_ns_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = decoded(BODY, 2);
+        let m = meta(utc(2026, 11, 22, 10, 0, 0), utc(2026, 11, 22, 11, 0, 0), None);
+        let opts = SinkOptions { timestamp_unit: TimestampUnit::Nanos, ..SinkOptions::default() };
+        let written = write_with(dir.path(), &d, &m, &opts).unwrap();
+        let r = read_back(&path(&written[0]));
+        assert_eq!(
+            r.schema.field(0).data_type(),
+            &DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
+        );
+        let base = utc(2026, 11, 22, 10, 0, 0).timestamp_nanos_opt().unwrap();
+        let ts: Vec<Option<i64>> =
+            r.batch.column(0).as_primitive::<TimestampNanosecondType>().iter().collect();
+        assert_eq!(
+            ts,
+            [Some(base + 100), Some(base + 1_800_500_000_000), Some(base + 3_599_999_999_900)]
+        );
+        assert_eq!(r.kv.get("hunt.timestamp_unit").map(String::as_str), Some("ns"));
     }
 
     #[test]

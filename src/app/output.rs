@@ -34,7 +34,9 @@ pub(super) async fn destination(
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect();
     let spool = super::state_dir().join("spool");
-    let dest = Destination::open(target, format, &spool, &env)?;
+    let dest = Destination::open(target, format, &spool, &env)?
+        .with_timestamp_unit(config.output.timestamp_unit)
+        .context("[output] timestamp_unit")?;
     dest.remove_stale_temps();
     dest.check().await.context("the destination does not answer; nothing was run")?;
     Ok(Arc::new(dest))

@@ -25,10 +25,7 @@ mod rows;
 mod types;
 
 pub use datetime::{civil_from_days, days_from_civil, parse_timestamp_nanos};
-pub use types::{
-    EXTENSION_METADATA_KEY, EXTENSION_NAME_KEY, JSON_EXTENSION, SERVICE_NAME_KEY, SERVICE_TYPE_KEY,
-    ServiceType, arrow_type,
-};
+pub use types::{EXTENSION_NAME_KEY, SERVICE_NAME_KEY, SERVICE_TYPE_KEY, ServiceType, arrow_type};
 
 use arrow_array::RecordBatch;
 use arrow_schema::{Field, Schema, SchemaRef};
@@ -289,14 +286,12 @@ fn unique_names<'a>(names: impl Iterator<Item = &'a str> + Clone) -> Vec<String>
         .collect()
 }
 
-/// The Arrow field of a column: nullable, with the service type (and JSON extension) recorded.
+/// The Arrow field of a column: nullable, with the service type recorded. Dynamic columns are
+/// plain Utf8 (no `arrow.json` extension type: Polars cannot use it as text, see
+/// [`crate::lake_types`]).
 fn field(col: &Column, sent_name: &str) -> Field {
     let st = ServiceType::from_service(&col.service_type);
     let mut meta = HashMap::from([(SERVICE_TYPE_KEY.to_owned(), col.service_type.clone())]);
-    if st == ServiceType::Json {
-        meta.insert(EXTENSION_NAME_KEY.to_owned(), JSON_EXTENSION.to_owned());
-        meta.insert(EXTENSION_METADATA_KEY.to_owned(), String::new());
-    }
     if col.name != sent_name {
         meta.insert(SERVICE_NAME_KEY.to_owned(), sent_name.to_owned());
     }

@@ -48,12 +48,8 @@ pub const SERVICE_TYPE_KEY: &str = "hunt.service_type";
 /// Field metadata key holding the service's column name, set only when hunt renamed a
 /// duplicate column (`Name` → `Name_2`).
 pub const SERVICE_NAME_KEY: &str = "hunt.service_name";
-/// Arrow canonical extension name key.
+/// Arrow's extension-type key: hunt sets none (Dynamic columns are plain Utf8).
 pub const EXTENSION_NAME_KEY: &str = "ARROW:extension:name";
-/// Arrow canonical extension metadata key (arrow-rs requires it next to the name).
-pub const EXTENSION_METADATA_KEY: &str = "ARROW:extension:metadata";
-/// The canonical extension name of JSON text columns.
-pub const JSON_EXTENSION: &str = "arrow.json";
 
 impl ServiceType {
     /// Classifies a service type string (case-insensitive).

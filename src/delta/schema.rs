@@ -336,9 +336,9 @@ pub fn to_delta_batch(batch: &RecordBatch) -> Result<RecordBatch, SchemaError> {
         .iter()
         .map(|c| -> Result<ArrayRef, SchemaError> {
             let micros = match c.data_type() {
-                DataType::Timestamp(TimeUnit::Nanosecond, _) => c
-                    .as_primitive::<TimestampNanosecondType>()
-                    .unary::<_, TimestampMicrosecondType>(|ns| ns.div_euclid(1_000)),
+                DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+                    crate::lake_types::floor_to_micros(c.as_primitive::<TimestampNanosecondType>())
+                }
                 DataType::Timestamp(TimeUnit::Millisecond, _) => c
                     .as_primitive::<TimestampMillisecondType>()
                     .try_unary::<_, TimestampMicrosecondType, _>(|ms| {

@@ -7,6 +7,7 @@ use super::{
     Format, OutputError, PART_SIZE_VAR, Staged, Staging, Target, UploadOptions, Written, layout,
     object_under, rel_path, remove_stale_temps, store, superseded, sync_dir, upload,
 };
+use crate::lake_types::TimestampUnit;
 use crate::timespan::Window;
 use object_store::ObjectStore;
 use object_store::local::LocalFileSystem;
@@ -36,6 +37,7 @@ pub(super) enum Place {
 pub struct Destination {
     pub(super) target: Target,
     pub(super) format: Format,
+    pub(super) timestamp_unit: TimestampUnit,
     pub(super) store: Arc<dyn ObjectStore>,
     pub(super) prefix: ObjPath,
     pub(super) staging: Staging,
@@ -92,6 +94,7 @@ impl Destination {
                     prefix,
                     target,
                     format,
+                    timestamp_unit: TimestampUnit::default(),
                     store,
                     staging: Staging::Spool(spool.to_owned()),
                     place,
@@ -113,6 +116,7 @@ impl Destination {
         Ok(Destination {
             target: Target::Local(root.clone()),
             format: Format::Parquet,
+            timestamp_unit: TimestampUnit::default(),
             store: Arc::new(LocalFileSystem::new()),
             prefix: prefix.clone(),
             staging: Staging::Beside(root.clone()),
@@ -135,6 +139,25 @@ impl Destination {
     /// The files' format.
     pub fn format(&self) -> Format {
         self.format
+    }
+
+    /// The unit of timestamp columns in Parquet files written here (Delta's are microseconds).
+    pub fn timestamp_unit(&self) -> TimestampUnit {
+        self.timestamp_unit
+    }
+
+    /// Writes Parquet timestamps in `unit`; refused for Delta, which has no nanoseconds.
+    pub fn with_timestamp_unit(mut self, unit: TimestampUnit) -> Result<Destination, OutputError> {
+        if self.format == Format::Delta && unit == TimestampUnit::Nanos {
+            return Err(OutputError::Config {
+                target: self.target.to_string(),
+                message: "timestamp_unit \"ns\" cannot be used with Delta, whose timestamps are \
+                          microseconds: remove it or write Parquet"
+                    .into(),
+            });
+        }
+        self.timestamp_unit = unit;
+        Ok(self)
     }
 
     /// The store the files are in (for a local folder, the file system).

@@ -35,6 +35,7 @@ fn remote(store: Arc<dyn ObjectStore>, spool: &Path, part_size: usize) -> Destin
     Destination {
         target,
         format: Format::Parquet,
+        timestamp_unit: Default::default(),
         store,
         prefix: ObjPath::from("lake"),
         staging: Staging::Spool(spool.to_owned()),
