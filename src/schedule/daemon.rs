@@ -186,7 +186,18 @@ impl Daemon {
                 lookback: q.lookback.unwrap_or(chrono::Duration::days(1)),
                 delay: q.delay.unwrap_or_default(),
             };
-            match planner::step(timing, watermarks.get(id).copied(), now, self.opts.horizon) {
+            let watermark = match watermarks.get(id) {
+                Some(w) => Some(*w),
+                None => match self.anchor(id, timing, now) {
+                    Ok(w) => w,
+                    Err(e) => {
+                        let what = "cannot record where its first window starts";
+                        tracing::error!(query = %id, "{what}: {e}");
+                        continue;
+                    }
+                },
+            };
+            match planner::step(timing, watermark, now, self.opts.horizon) {
                 Step::Run { window, fire, gap } => {
                     if let Some(gap) = gap {
                         let reason =
@@ -213,6 +224,25 @@ impl Daemon {
             den(qb).cmp(&den(qa)).then(a.fire.cmp(&b.fire)).then(qa.id.cmp(&qb.id))
         });
         (due, next_fire)
+    }
+
+    /// For a query never run: records where its first window starts as its watermark (its
+    /// anchor) before any part of that window runs, and returns the watermark now stored
+    /// (`None`: nothing due yet). Without it, a first window cut short (SIGKILL, a failed
+    /// part) would be planned afresh from a later fire, starting beside the parts that landed
+    /// instead of over them, and their rows would land twice.
+    fn anchor(
+        &self,
+        id: &str,
+        timing: Timing<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, super::state::StateError> {
+        let Some(start) = planner::first_start(timing, now) else { return Ok(None) };
+        if self.state.begin_at(id, start)? {
+            return Ok(Some(start));
+        }
+        // Another writer of this state file anchored (or ran) it first: its watermark stands.
+        self.state.watermark(id)
     }
 
     /// Records an outcome; returns whether the window landed.

@@ -4,6 +4,11 @@
 //! before its schedule's latest fire; a missed stretch (process down, quota exhausted)
 //! is caught up as one window from the watermark, never skipped; only what lies beyond the
 //! service's retention can never be run, and it is reported as a gap.
+//!
+//! A first window's start ([`first_start`]) is where the daemon anchors a new query: it records
+//! it as the query's watermark before any part of the window runs, so a first window cut short
+//! (a crash, a failed part) runs again from the same instant, to a later or equal end, and its
+//! landing replaces whatever parts the cut-short attempt left (see [`step`]).
 
 use crate::cron::Cron;
 use crate::timespan::Window;
@@ -62,6 +67,25 @@ pub fn latest_fire(cron: &Cron, after: DateTime<Utc>, now: DateTime<Utc>) -> Opt
     Some(latest)
 }
 
+/// The first window of a query never run, at `now`, and the fire it belongs to: the lookback
+/// before its schedule's latest fire (less the delay); `None` if the schedule has not fired in
+/// the last 31 days.
+fn first_window(timing: Timing<'_>, now: DateTime<Utc>) -> Option<(Window, DateTime<Utc>)> {
+    let fire = latest_fire(timing.cron, now - FIRST_FIRE_SEARCH, now)?;
+    let end = fire - timing.delay;
+    Some((Window { start: end - timing.lookback, end }, fire))
+}
+
+/// Where the first window of a query never run starts, at `now` (`None`: its schedule has not
+/// fired in the last 31 days, nothing is due). Recorded as the query's watermark before that
+/// window runs, it plans the same window now (`step` from it equals `step` from no watermark)
+/// and, later, a window from the same start to a later or equal end: a first window run again
+/// after a crash or a failure contains every part its earlier attempt landed, so its landing
+/// supersedes them instead of starting a few seconds later beside them.
+pub fn first_start(timing: Timing<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    first_window(timing, now).map(|(window, _)| window.start)
+}
+
 /// What to do for a query with `timing` whose windows are covered until `watermark`, at `now`,
 /// when the service keeps `horizon` of data.
 pub fn step(
@@ -73,11 +97,8 @@ pub fn step(
     let Some(covered) = watermark else {
         // Never run: the first window is the lookback before the latest fire, run at once (a
         // query added to a running daemon starts at its schedule's most recent fire).
-        return match latest_fire(timing.cron, now - FIRST_FIRE_SEARCH, now) {
-            Some(fire) => {
-                let end = fire - timing.delay;
-                Step::Run { window: Window { start: end - timing.lookback, end }, fire, gap: None }
-            }
+        return match first_window(timing, now) {
+            Some((window, fire)) => Step::Run { window, fire, gap: None },
             None => Step::Idle { next_fire: timing.cron.next_after(now) },
         };
     };
@@ -126,6 +147,53 @@ mod tests {
         let yearly = Cron::parse("0 0 1 1 *").unwrap();
         let s = step(timing(&yearly), None, t("2026-11-22T10:07:00Z"), HORIZON);
         assert_eq!(s, Step::Idle { next_fire: Some(t("2027-01-01T00:00:00Z")) });
+    }
+
+    #[test]
+    fn a_first_window_anchored_at_its_start_runs_again_from_there_to_a_later_end() {
+        // A 3 h first window under a per-2-seconds schedule, started at 10:00:01.
+        let cron = Cron::parse("*/2 * * * * *").unwrap();
+        let timing = Timing { cron: &cron, lookback: Duration::hours(3), delay: Duration::zero() };
+        let now = t("2026-11-22T10:00:01Z");
+        let first = step(timing, None, now, HORIZON);
+        let window = Window { start: t("2026-11-22T07:00:00Z"), end: t("2026-11-22T10:00:00Z") };
+        assert_eq!(first, Step::Run { window, fire: t("2026-11-22T10:00:00Z"), gap: None });
+        let anchor = first_start(timing, now).unwrap();
+        assert_eq!(anchor, window.start);
+        // Recorded before the window runs, the anchor plans the very same window.
+        assert_eq!(step(timing, Some(anchor), now, HORIZON), first);
+        // The attempt dies with only its first half landed; after a restart a few fires later
+        // the window starts at the anchor and reaches further: the half lies inside it.
+        let half = Window { start: window.start, end: t("2026-11-22T08:30:00Z") };
+        for later in ["2026-11-22T10:00:01.9Z", "2026-11-22T10:00:05Z", "2026-11-22T11:00:00Z"] {
+            let Step::Run { window: again, gap: None, .. } =
+                step(timing, Some(anchor), t(later), HORIZON)
+            else {
+                panic!("{later}: nothing due");
+            };
+            assert_eq!(again.start, window.start, "{later}");
+            assert!(again.end >= window.end && again.end >= half.end, "{later}: {again}");
+        }
+        // Without the anchor the window moves: the half would stick out before its start.
+        let Step::Run { window: moved, .. } =
+            step(timing, None, t("2026-11-22T10:00:05Z"), HORIZON)
+        else {
+            panic!("nothing due");
+        };
+        assert!(moved.start > half.start, "{moved}");
+    }
+
+    #[test]
+    fn a_schedule_that_has_not_fired_has_no_first_start() {
+        let yearly = Cron::parse("0 0 1 1 *").unwrap();
+        let now = t("2026-11-22T10:07:00Z");
+        assert_eq!(first_start(timing(&yearly), now), None);
+        assert_eq!(
+            step(timing(&yearly), None, now, HORIZON),
+            Step::Idle { next_fire: Some(t("2027-01-01T00:00:00Z")) }
+        );
+        let cron = Cron::parse("*/15 * * * *").unwrap();
+        assert_eq!(first_start(timing(&cron), now), Some(t("2026-11-22T08:55:00Z")));
     }
 
     #[test]

@@ -1,13 +1,20 @@
 //! Chaos and crash safety: `hunt schedule` against an emulator that fails a third of its calls at
 //! random (503, 429, 504, resets, cut bodies, slow answers, tokens that die early), and a daemon
-//! killed with SIGKILL at arbitrary moments and started again. Afterwards every window is present
-//! exactly once: the rows on disk are exactly the emulator's rows of the covered span, the
-//! schedule state tiles, and no half-written file remains.
+//! killed with SIGKILL at arbitrary moments (and in the middle of a first window split in halves)
+//! and started again. Afterwards every window is present exactly once: the rows on disk are
+//! exactly the emulator's rows of the covered span, the schedule state tiles, and no
+//! half-written file remains.
 
-use crate::resilience::{expected_keys, row_keys};
-use crate::util::{TestEnv, all_files, sigterm};
-use hunt::emulator::EmulatorConfig;
+use crate::lake::Lake;
+use crate::resilience::{batch_keys, expected_keys, row_keys};
+use crate::util::{TestEnv, all_files, parquet_files, read_parquet, sigterm, wait_until};
+use hunt::delta::DeltaTable;
+use hunt::emulator::{EmulatorConfig, Fault};
+use hunt::output::layout::window_of_file;
 use hunt::schedule::state::{RunStatus, StateStore};
+use hunt::timespan::Window;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 const QUERIES: [(&str, &str); 2] = [
@@ -155,4 +162,172 @@ fn a_one_off_run_killed_mid_way_and_run_again_lands_every_row_once() {
     let temps =
         all_files(&env.out()).into_iter().filter(|p| p.to_string_lossy().ends_with(".tmp")).count();
     assert_eq!(temps, 0);
+}
+
+/// Where a daemon under test writes: its work folder's `out/`, or `hunt/` in an Azurite
+/// container.
+enum Out {
+    Folder(PathBuf),
+    Lake(Box<Lake>),
+}
+
+impl Out {
+    /// `--out`.
+    fn arg(&self) -> String {
+        match self {
+            Out::Folder(dir) => dir.display().to_string(),
+            Out::Lake(lake) => lake.url("hunt"),
+        }
+    }
+
+    /// The variables hunt needs to reach it.
+    fn vars(&self) -> Vec<(&str, &str)> {
+        match self {
+            Out::Folder(_) => Vec::new(),
+            Out::Lake(lake) => lake.vars(),
+        }
+    }
+
+    /// The data files of `query` (a Delta log's own are left out): paths or object keys, sorted.
+    fn files(&self, query: &str) -> Vec<String> {
+        let all = match self {
+            Out::Folder(dir) => {
+                parquet_files(&dir.join(query)).iter().map(|p| p.display().to_string()).collect()
+            }
+            Out::Lake(lake) => lake.keys(&format!("hunt/{query}")),
+        };
+        all.into_iter().filter(|f| f.ends_with(".parquet") && !f.contains("_delta_log")).collect()
+    }
+
+    /// The rows of `files`, as `(Timestamp ns, ReportId)`, checking none repeats.
+    fn keys(&self, files: &[String]) -> Vec<(i64, i64)> {
+        batch_keys(files.iter().flat_map(|f| match self {
+            Out::Folder(_) => read_parquet(Path::new(f)).0,
+            Out::Lake(lake) => lake.read(f).0,
+        }))
+    }
+}
+
+/// The window a part file answers: `<start>_<end>.parquet`, or `<start>_<end>-<uuid>.parquet`
+/// in a Delta table.
+fn part_window(file: &str) -> Window {
+    let name = file.rsplit('/').next().unwrap();
+    let stem = name.trim_end_matches(".parquet").split('-').next().unwrap();
+    window_of_file(&format!("{stem}.parquet")).unwrap_or_else(|| panic!("not a part: {file}"))
+}
+
+/// The case, in `format`, to a folder or to `lake`: a query's first window (3 h, under
+/// a per-2-seconds schedule) times out whole and is split in halves; the daemon is killed with
+/// SIGKILL once the first half's file has landed, while the second half is still being
+/// answered, so no run is recorded. Started again at a later fire, the daemon must not leave
+/// that half beside a new first window: every event read back from the output is there exactly
+/// once.
+fn sigkill_in_a_split_first_window(format: &str, lake: Option<Lake>) {
+    const EPH: u32 = 10_000; // 30,000 rows in the window, 15,000 in each half
+    let env = TestEnv::with(EmulatorConfig { events_per_hour: EPH, ..Default::default() });
+    env.query(
+        "q.kql",
+        "// ---\n// schedule: \"*/2 * * * * *\"\n// lookback: 3h\n// ---\nDeviceProcessEvents | project Timestamp, DeviceId, ReportId\n",
+    );
+    // The whole window times out (split), its first half answers, its second hangs for a minute.
+    env.emu.push_faults([Fault::GatewayTimeout, Fault::None, Fault::Slow { ms: 60_000 }]);
+    let out = lake.map_or_else(|| Out::Folder(env.out()), |lake| Out::Lake(Box::new(lake)));
+    let dest = out.arg();
+    let args = [
+        "schedule", "queries", "--format", format, "--out", &dest, "--grace", "5s", "--reload",
+        "1s",
+    ];
+
+    let mut daemon = env.spawn_with(&args, &out.vars());
+    wait_until("the first half landed and the second half asked", Duration::from_secs(60), || {
+        !out.files("q").is_empty() && env.emu.stats().faults_injected == 2
+    });
+    daemon.kill().unwrap(); // SIGKILL
+    daemon.wait().unwrap();
+    let killed = out.files("q");
+    let half = part_window(&killed[0]);
+    assert!(killed.iter().all(|f| part_window(f) == half), "one part landed: {killed:?}");
+    let state = StateStore::open_read_only(&env.schedule_state()).unwrap();
+    assert!(state.history(Some("q"), 10).unwrap().is_empty(), "no run recorded");
+
+    // Restart once the schedule has fired again (as after any real crash: the first window's
+    // fire was `half.start + 3h`, the next one 2 s later).
+    let next_fire = half.start + chrono::Duration::hours(3) + chrono::Duration::seconds(2);
+    wait_until("the schedule's next fire", Duration::from_secs(10), || {
+        chrono::Utc::now() >= next_fire
+    });
+    let mut daemon = env.spawn_with(&args, &out.vars());
+    wait_until("a window landed after the restart", Duration::from_secs(90), || {
+        let runs = state.history(Some("q"), usize::MAX).unwrap();
+        runs.iter().any(|r| r.status == RunStatus::Ok)
+    });
+    assert_eq!(sigterm(&mut daemon), 0);
+
+    let mut runs: Vec<_> = state
+        .history(Some("q"), usize::MAX)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.status == RunStatus::Ok)
+        .collect();
+    runs.sort_by_key(|r| r.window.start);
+    for pair in runs.windows(2) {
+        assert_eq!(pair[0].window.end, pair[1].window.start, "windows tile");
+    }
+    let (first, last) = (runs[0].window.start, runs.last().unwrap().window.end);
+    assert_eq!(state.watermark("q").unwrap(), Some(last));
+    let fmt =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+    let mut expected = expected_keys(&fmt(first), &fmt(last), EPH);
+    // Every row read back: the files in place (Parquet), or the table's live files (Delta).
+    let on_disk = if format == "delta" {
+        // Delta keeps microseconds.
+        expected.iter_mut().for_each(|(t, _)| *t -= t.rem_euclid(1_000));
+        let live = live_delta_files(&env.out().join("q"));
+        for f in &killed {
+            assert!(!live.contains(f), "the killed attempt's part was never committed: {f}");
+        }
+        out.keys(&live)
+    } else {
+        out.keys(&out.files("q"))
+    };
+    assert_eq!(on_disk.len(), expected.len(), "rows read back vs rows in [{first}, {last})");
+    assert_eq!(on_disk, expected);
+    // The first window ran again from where the killed attempt began, and replaced its part.
+    assert_eq!(first, half.start, "the first window did not move");
+    if format == "parquet" {
+        let now = out.files("q");
+        for f in &killed {
+            assert!(!now.contains(f), "the killed attempt's part is still there: {f}");
+        }
+    }
+}
+
+/// The live data files of the local Delta table at `table`, as its log says.
+fn live_delta_files(table: &Path) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let store: Arc<dyn object_store::ObjectStore> =
+        Arc::new(object_store::local::LocalFileSystem::new());
+    let root = object_store::path::Path::from_absolute_path(table).unwrap();
+    let snapshot = rt
+        .block_on(async { DeltaTable::open(store, root).await.unwrap().snapshot().await })
+        .expect("a Delta table");
+    let mut files: Vec<String> =
+        snapshot.files.keys().map(|p| table.join(p).display().to_string()).collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn sigkill_in_a_split_first_window_then_restart_lands_each_row_once() {
+    sigkill_in_a_split_first_window("parquet", None);
+}
+
+#[test]
+fn sigkill_in_a_split_first_window_then_restart_lands_each_object_once_in_azurite() {
+    sigkill_in_a_split_first_window("parquet", Some(Lake::new("crash-first-window")));
+}
+
+#[test]
+fn sigkill_in_a_split_first_window_then_restart_commits_each_row_once_to_delta() {
+    sigkill_in_a_split_first_window("delta", None);
 }

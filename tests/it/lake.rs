@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// A container of the shared Azurite, private to one test, and its store as hunt opens it.
-struct Lake {
+pub(crate) struct Lake {
     az: &'static Azurite,
     container: String,
     env: Vec<(&'static str, String)>,
@@ -29,7 +29,7 @@ struct Lake {
 }
 
 impl Lake {
-    fn new(name: &str) -> Lake {
+    pub(crate) fn new(name: &str) -> Lake {
         let az = Azurite::get();
         let container = format!("{name}-{}", std::process::id());
         az.create_container(&container);
@@ -44,17 +44,17 @@ impl Lake {
     }
 
     /// `az://CONTAINER/prefix`.
-    fn url(&self, prefix: &str) -> String {
+    pub(crate) fn url(&self, prefix: &str) -> String {
         format!("az://{}/{prefix}", self.container)
     }
 
     /// The variables hunt needs to reach this Azurite.
-    fn vars(&self) -> Vec<(&str, &str)> {
+    pub(crate) fn vars(&self) -> Vec<(&str, &str)> {
         self.env.iter().map(|(k, v)| (*k, v.as_str())).collect()
     }
 
     /// Every object under `prefix`, relative to the container, sorted.
-    fn keys(&self, prefix: &str) -> Vec<String> {
+    pub(crate) fn keys(&self, prefix: &str) -> Vec<String> {
         use futures_util::TryStreamExt as _;
         let store = self.dest.store();
         let prefix = object_store::path::Path::from(prefix);
@@ -77,7 +77,7 @@ impl Lake {
     }
 
     /// An object's batches and key-value metadata.
-    fn read(&self, key: &str) -> (Vec<RecordBatch>, Vec<(String, String)>) {
+    pub(crate) fn read(&self, key: &str) -> (Vec<RecordBatch>, Vec<(String, String)>) {
         let builder =
             parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(self.get(key))
                 .unwrap();

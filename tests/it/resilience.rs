@@ -2,7 +2,10 @@
 //! exactly once, inside the service's limits, or a plain account of what is missing.
 
 use crate::util::{TestEnv, meta, parquet_files, read_parquet, ticks};
-use arrow_array::{Array, cast::AsArray, types::TimestampNanosecondType};
+use arrow_array::RecordBatch;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{TimestampMicrosecondType, TimestampNanosecondType};
+use arrow_schema::{DataType, TimeUnit};
 use hunt::emulator::data;
 use hunt::emulator::{EmulatorConfig, Fault};
 use hunt::quota::Limits;
@@ -12,18 +15,31 @@ use std::time::{Duration, Instant};
 
 /// `(Timestamp ns, ReportId)` of every row under `dir`, checking none repeats.
 pub(crate) fn row_keys(dir: &Path) -> Vec<(i64, i64)> {
+    batch_keys(parquet_files(dir).iter().flat_map(|f| read_parquet(f).0))
+}
+
+/// `(Timestamp ns, ReportId)` of every row of `batches` (timestamps in ns, or in µs as in
+/// Delta tables), checking none repeats.
+pub(crate) fn batch_keys(batches: impl IntoIterator<Item = RecordBatch>) -> Vec<(i64, i64)> {
     let mut keys = Vec::new();
-    for f in parquet_files(dir) {
-        for b in read_parquet(&f).0 {
-            let schema = b.schema();
-            let ts = b.column(schema.index_of("Timestamp").unwrap());
-            let ts = ts.as_primitive::<TimestampNanosecondType>();
-            let rid = b.column(schema.index_of("ReportId").unwrap());
-            let rid = rid.as_primitive::<arrow_array::types::Int64Type>();
-            for i in 0..b.num_rows() {
-                assert!(!ts.is_null(i));
-                keys.push((ts.value(i), rid.value(i)));
+    for b in batches {
+        let schema = b.schema();
+        let ts = b.column(schema.index_of("Timestamp").unwrap());
+        let ns: Vec<Option<i64>> = match ts.data_type() {
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+                ts.as_primitive::<TimestampNanosecondType>().iter().collect()
             }
+            DataType::Timestamp(TimeUnit::Microsecond, _) => ts
+                .as_primitive::<TimestampMicrosecondType>()
+                .iter()
+                .map(|us| us.map(|us| us * 1_000))
+                .collect(),
+            other => panic!("Timestamp is {other}"),
+        };
+        let rid = b.column(schema.index_of("ReportId").unwrap());
+        let rid = rid.as_primitive::<arrow_array::types::Int64Type>();
+        for (i, t) in ns.into_iter().enumerate() {
+            keys.push((t.expect("a Timestamp"), rid.value(i)));
         }
     }
     let unique: HashSet<_> = keys.iter().collect();

@@ -1,7 +1,9 @@
 //! `hunt schedule` for real: a daemon against the emulator, stopped with SIGTERM and started
 //! again, keeps each query's windows contiguous across the restart.
 
-use crate::util::{TestEnv, sigterm};
+use crate::resilience::{expected_keys, row_keys};
+use crate::util::{TestEnv, sigterm, wait_until};
+use hunt::emulator::{EmulatorConfig, Fault};
 use hunt::schedule::state::{RunStatus, StateStore};
 use std::time::Duration;
 
@@ -57,14 +59,53 @@ fn a_refused_window_waits_for_its_next_fire_and_the_query_beside_it_runs() {
     env.query("bad.kql", &format!("{every_2s}AlertInfo | where Nope == 1\n"));
     let mut daemon = env.spawn(&["schedule", "queries", "--out", "out", "--reload", "1s"]);
     let count = |status: u16| env.emu.calls().iter().filter(|c| c.status == status).count();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    while count(200) < 6 {
-        assert!(std::time::Instant::now() < deadline, "the good query ran {} times", count(200));
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until("six windows of the good query", Duration::from_secs(60), || count(200) >= 6);
     assert_eq!(sigterm(&mut daemon), 0);
     // Over the ~10 s the good query took for six windows, the refused one was tried at its
     // first fire, at the next one, and then not before 15 s had passed: never in a loop.
     let refused = count(400);
     assert!((2..=4).contains(&refused), "the refused window was tried {refused} times");
+}
+
+/// A first window split in halves whose second half fails (no crash): the run is recorded as
+/// failed and the window runs again at the next fire, from the same start, so the half that
+/// landed is replaced rather than kept beside a first window a few seconds later.
+#[test]
+fn a_first_window_with_a_failed_half_runs_again_from_its_start_and_lands_each_row_once() {
+    const EPH: u32 = 3_600;
+    let env = TestEnv::with(EmulatorConfig { events_per_hour: EPH, ..Default::default() });
+    std::fs::write(env.path("hunt.toml"), "[run]\nmax_retries = 0\n").unwrap();
+    env.query(
+        "q.kql",
+        "// ---\n// schedule: \"*/2 * * * * *\"\n// lookback: 3h\n// ---\nDeviceProcessEvents | project Timestamp, DeviceId, ReportId\n",
+    );
+    // The whole window times out (split), its first half answers after 2.5 s (so the window
+    // runs again at a later fire than its own), its second fails for good.
+    env.emu.push_faults([
+        Fault::GatewayTimeout,
+        Fault::Slow { ms: 2_500 },
+        Fault::Unavailable { retry_after: None },
+    ]);
+    let args = ["schedule", "queries", "--out", "out", "--grace", "5s", "--reload", "1s"];
+    let mut daemon = env.spawn(&args);
+    let state = || StateStore::open_read_only(&env.schedule_state()).unwrap();
+    wait_until("a failed first window, then one that landed", Duration::from_secs(60), || {
+        let runs = state().history(Some("q"), usize::MAX).unwrap();
+        runs.iter().any(|r| r.status == RunStatus::Ok)
+    });
+    assert_eq!(sigterm(&mut daemon), 0);
+
+    let mut runs = state().history(Some("q"), usize::MAX).unwrap();
+    runs.reverse(); // oldest first
+    assert_eq!(runs[0].status, RunStatus::Failed, "{runs:?}");
+    let ok: Vec<_> = runs.iter().filter(|r| r.status == RunStatus::Ok).collect();
+    for pair in ok.windows(2) {
+        assert_eq!(pair[0].window.end, pair[1].window.start, "windows tile");
+    }
+    let fmt =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
+    let (first, last) = (ok[0].window.start, ok.last().unwrap().window.end);
+    assert_eq!(row_keys(&env.out().join("q")), expected_keys(&fmt(first), &fmt(last), EPH));
+    assert_eq!(ok[0].window.start, runs[0].window.start, "the first window did not move");
+    assert!(ok[0].window.end >= runs[0].window.end);
 }

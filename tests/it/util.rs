@@ -74,6 +74,12 @@ impl TestEnv {
         cmd.spawn().unwrap()
     }
 
+    /// The schedule state file `hunt schedule` keeps for the emulator's tenant.
+    pub fn schedule_state(&self) -> PathBuf {
+        let tenant = hunt::query::slug(&hunt::emulator::TENANT_ID.to_ascii_lowercase());
+        self.path(&format!("state/schedule-{tenant}.sqlite"))
+    }
+
     fn command(&self, args: &[&str], extra: &[(&str, &str)]) -> Command {
         let mut cmd = hunt_cmd();
         cmd.current_dir(self.dir.path());
@@ -95,6 +101,15 @@ pub fn sigterm(child: &mut std::process::Child) -> i32 {
     let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(sent.success());
     child.wait().unwrap().code().unwrap_or(-1)
+}
+
+/// Checks `ready` every 50 ms until it holds; panics naming `what` after `within`.
+pub fn wait_until(what: &str, within: std::time::Duration, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + within;
+    while !ready() {
+        assert!(std::time::Instant::now() < deadline, "waited {within:?} for {what} in vain");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 /// The `hunt` binary with no Azure or hunt variables from the calling environment.
