@@ -13,27 +13,27 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// `(Timestamp ns, ReportId)` of every row under `dir`, checking none repeats.
+/// `(Timestamp µs, ReportId)` of every row under `dir`, checking none repeats.
 pub(crate) fn row_keys(dir: &Path) -> Vec<(i64, i64)> {
     batch_keys(parquet_files(dir).iter().flat_map(|f| read_parquet(f).0))
 }
 
-/// `(Timestamp ns, ReportId)` of every row of `batches` (timestamps in ns, or in µs as in
-/// Delta tables), checking none repeats.
+/// `(Timestamp µs, ReportId)` of every row of `batches` (timestamps in µs, the default, or in
+/// ns, floored to µs), checking none repeats.
 pub(crate) fn batch_keys(batches: impl IntoIterator<Item = RecordBatch>) -> Vec<(i64, i64)> {
     let mut keys = Vec::new();
     for b in batches {
         let schema = b.schema();
         let ts = b.column(schema.index_of("Timestamp").unwrap());
         let ns: Vec<Option<i64>> = match ts.data_type() {
-            DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-                ts.as_primitive::<TimestampNanosecondType>().iter().collect()
-            }
-            DataType::Timestamp(TimeUnit::Microsecond, _) => ts
-                .as_primitive::<TimestampMicrosecondType>()
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => ts
+                .as_primitive::<TimestampNanosecondType>()
                 .iter()
-                .map(|us| us.map(|us| us * 1_000))
+                .map(|ns| ns.map(|ns| ns.div_euclid(1_000)))
                 .collect(),
+            DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                ts.as_primitive::<TimestampMicrosecondType>().iter().collect()
+            }
             other => panic!("Timestamp is {other}"),
         };
         let rid = b.column(schema.index_of("ReportId").unwrap());
@@ -56,7 +56,7 @@ pub(crate) fn expected_keys(start: &str, end: &str, eph: u32) -> Vec<(i64, i64)>
         data::rows("DeviceProcessEvents", ticks(start), ticks(end), eph)
             .unwrap()
             .map(|row| match (&row[0], &row[rid]) {
-                (data::Cell::Time(t), data::Cell::Int(r)) => (t * 100, *r),
+                (data::Cell::Time(t), data::Cell::Int(r)) => ((t * 100).div_euclid(1_000), *r),
                 other => panic!("unexpected cells {other:?}"),
             })
             .collect();

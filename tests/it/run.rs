@@ -30,6 +30,12 @@ fn cell_matches(array: &dyn Array, row: usize, cell: &Cell) -> bool {
             (tz.as_ref() == "UTC" || tz.as_ref() == "+00:00")
                 && array.as_primitive::<TimestampNanosecondType>().value(row) == t * 100
         }
+        // Microseconds (the default, and Delta): the service's 100 ns digit floored.
+        (DataType::Timestamp(TimeUnit::Microsecond, Some(tz)), Cell::Time(t)) => {
+            (tz.as_ref() == "UTC" || tz.as_ref() == "+00:00")
+                && array.as_primitive::<TimestampMicrosecondType>().value(row)
+                    == (t * 100).div_euclid(1_000)
+        }
         (DataType::Int64, Cell::Int(i)) => array.as_primitive::<Int64Type>().value(row) == *i,
         (DataType::Int32, Cell::Int(i)) => {
             i64::from(array.as_primitive::<Int32Type>().value(row)) == *i
@@ -132,7 +138,8 @@ fn every_service_type_maps_to_its_arrow_type() {
     let batches = read_all(&env.out());
     let schema = batches[0].schema();
     let ty = |name: &str| schema.field_with_name(name).unwrap().data_type().clone();
-    let ts = DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()));
+    // Microseconds by default (what Spark reads), the 100 ns digit floored.
+    let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
     assert_eq!(ty("Timestamp"), ts);
     assert_eq!(ty("When"), ts);
     assert_eq!(ty("DeviceName"), DataType::Utf8);
@@ -158,11 +165,30 @@ fn every_service_type_maps_to_its_arrow_type() {
         serde_json::from_str(col("Bag").as_string::<i32>().value(0)).unwrap();
     assert_eq!(bag, serde_json::json!({"a":[1,2,{"b":null}],"s":"x\"y"}));
     assert_eq!(
-        col("When").as_primitive::<TimestampNanosecondType>().value(0),
-        ticks("2026-11-20T01:02:03.1234567Z") * 100
+        col("When").as_primitive::<TimestampMicrosecondType>().value(0),
+        ticks("2026-11-20T01:02:03.123456Z") / 10
     );
     let field = schema.field_with_name("Bag").unwrap();
     assert_eq!(field.metadata().get("hunt.service_type").map(String::as_str), Some("Dynamic"));
+    assert_eq!(field.metadata().get("ARROW:extension:name"), None, "Dynamic is plain text");
+
+    // `timestamp_unit = "ns"` keeps the service's 100 ns, and says so in each file.
+    std::fs::write(env.path("hunt.toml"), "[output]\ntimestamp_unit = \"ns\"\n").unwrap();
+    let run = env.hunt(&["run", "queries", "--out", "out-ns", "--timespan", WINDOW], &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let files = parquet_files(&env.path("out-ns"));
+    let (batches, kv) = crate::util::read_parquet(&files[0]);
+    assert_eq!(crate::util::meta(&kv, "hunt.timestamp_unit"), "ns");
+    let b = &batches[0];
+    let when = b.column(b.schema().index_of("When").unwrap()).clone();
+    assert_eq!(
+        when.as_primitive::<TimestampNanosecondType>().value(0),
+        ticks("2026-11-20T01:02:03.1234567Z") * 100
+    );
+    // Delta has no nanoseconds: refused before anything runs.
+    let run = env.hunt(&["run", "queries", "--out", "out-d", "--format", "delta"], &[]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("timestamp_unit"), "{run:?}");
 }
 
 #[test]
