@@ -3,6 +3,7 @@
 mod auth;
 mod chaos;
 mod delta;
+mod engines;
 mod hostile;
 mod lake;
 mod library;

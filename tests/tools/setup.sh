@@ -2,8 +2,10 @@
 # Installs the real components the lake tests talk to, from the public registries, under
 # target/test-tools/ (nothing global):
 #   - Azurite, the Azure Storage emulator (npm), for object-store output;
-#   - a Python venv with DuckDB, pyarrow and deltalake (delta-rs) (PyPI), the engines that read
-#     hunt's Hive-partitioned Parquet and Delta tables back.
+#   - a Python venv with DuckDB, pyarrow, deltalake (delta-rs), Polars and pyspark (PyPI), the
+#     engines that read hunt's Hive-partitioned Parquet and Delta tables back;
+#   - a Java runtime for Spark: OpenJDK 17 from Debian (openjdk-17-jre-headless), only if no
+#     Java 17 or newer is on PATH already.
 # Idempotent: a second run checks versions and returns in a second or two.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -11,7 +13,7 @@ dir=target/test-tools
 mkdir -p "$dir"
 
 AZURITE=3.37.0
-PY_PKGS=(duckdb==1.5.6 pyarrow==26.0.1 deltalake==1.6.6)
+PY_PKGS=(duckdb==1.5.6 pyarrow==26.0.1 deltalake==1.6.6 polars==2.1.0 pyspark==4.3.0)
 
 if [ "$(cat "$dir/azurite.version" 2>/dev/null)" != "$AZURITE" ]; then
   echo "installing azurite $AZURITE (npm)"
@@ -28,4 +30,12 @@ if [ "$(cat "$dir/venv.version" 2>/dev/null)" != "${PY_PKGS[*]}" ]; then
   "$dir/venv/bin/pip" install --quiet --disable-pip-version-check "${PY_PKGS[@]}"
   echo "${PY_PKGS[*]}" > "$dir/venv.version"
 fi
-"$dir/venv/bin/python" -c 'import duckdb, pyarrow, deltalake; print("readers: duckdb", duckdb.__version__, "pyarrow", pyarrow.__version__, "deltalake", deltalake.__version__)'
+java_major() { java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1; }
+if [ "$(java_major 2>/dev/null || echo 0)" -lt 17 ] 2>/dev/null || ! command -v java >/dev/null; then
+  echo "installing openjdk-17-jre-headless (Debian) for Spark"
+  sudo_=""; [ "$(id -u)" = 0 ] || sudo_=sudo
+  $sudo_ apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq openjdk-17-jre-headless >/dev/null
+fi
+echo "java $(java_major)"
+"$dir/venv/bin/python" -c 'import duckdb, pyarrow, deltalake, polars, pyspark; print("readers: duckdb", duckdb.__version__, "pyarrow", pyarrow.__version__, "deltalake", deltalake.__version__, "polars", polars.__version__, "pyspark", pyspark.__version__)'
