@@ -334,8 +334,16 @@ pub struct RunArgs {
 
     /// Window to run over, in the service's forms: P7D, PT6H, START/END, START/P1D, P1D/END
     /// (UTC, Z). Default: each query's `lookback`, else P1D, ending now.
-    #[arg(long, value_name = "ISO8601")]
+    #[arg(long, value_name = "ISO8601", conflicts_with = "incremental")]
     pub timespan: Option<String>,
+
+    /// Continue each query from where its previous incremental run (or hunt schedule) ended, up
+    /// to now minus its `delay`: windows tile time with no gap and no overlap, so a cron job
+    /// running `hunt run --incremental` every few minutes lands every row once. A query's first
+    /// run covers its `lookback`. Shares hunt schedule's state; two incremental runs of a query
+    /// at once never run the same window (the second skips it).
+    #[arg(long)]
+    pub incremental: bool,
 
     /// Where results go: a folder (default output/, or hunt.toml [output] out), or an
     /// object-store URL: az://CONTAINER/PREFIX, abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PREFIX,

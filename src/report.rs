@@ -39,6 +39,12 @@ impl Progress {
         self.bar.inc(1);
     }
 
+    /// Marks one job that did not run (nothing new to hunt, or another run holds it).
+    pub fn skipped(&self, query_id: &str) {
+        self.bar.set_message(format!("{query_id} skipped"));
+        self.bar.inc(1);
+    }
+
     /// Removes the bar.
     pub fn finish(&self) {
         self.bar.finish_and_clear();

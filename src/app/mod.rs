@@ -4,6 +4,7 @@
 
 mod den;
 mod emulator;
+mod incremental;
 mod library;
 mod output;
 mod quota;

@@ -45,6 +45,8 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
             Job { query: Arc::new(q), window }
         })
         .collect();
+    // Incremental: each tenant's windows come from its state, once it is signed in.
+    let plan = if args.incremental { Plan::Incremental { now } } else { Plan::Fixed };
 
     let targets = super::tenants::targets(&args.select, args.emulator, &config).await?;
     if targets.list.is_empty() {
@@ -58,7 +60,7 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
     let progress = Progress::new(jobs.len() * targets.list.len(), !args.json);
     // Every tenant at once, each under its own quota.
     let each = targets.list.iter().zip(dests).map(|(t, dest)| {
-        let run = run_tenant(t, dest, jobs.clone(), opts.clone(), &progress);
+        let run = run_tenant(t, dest, jobs.clone(), plan, opts.clone(), &progress);
         tracing::Instrument::instrument(run, t.span())
     });
     let mut runs = Vec::new();
@@ -89,11 +91,24 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
     Ok(super::tenants::exit_code(t.tenants_failed, ran, t.failed > 0))
 }
 
+/// How a run's windows are chosen.
+#[derive(Debug, Clone, Copy)]
+enum Plan {
+    /// Each job's own window (`--timespan`, else the query's lookback ending now).
+    Fixed,
+    /// Each query from its watermark in the tenant's schedule state up to `now` minus its delay.
+    Incremental {
+        /// The run's time, on a whole second.
+        now: chrono::DateTime<chrono::Utc>,
+    },
+}
+
 /// One tenant's run: sign in, then every job under its own quota, into its destination.
 async fn run_tenant(
     target: &Target,
     dest: anyhow::Result<Arc<Destination>>,
     jobs: Vec<Job>,
+    plan: Plan,
     opts: ExecOptions,
     progress: &Progress,
 ) -> anyhow::Result<Vec<crate::executor::Outcome>> {
@@ -106,7 +121,27 @@ async fn run_tenant(
         })
         .await?;
     let governor = target.governor(&tenant_id, clock);
-    let executor =
-        Executor::new(target.api(client), governor, dest, opts).with_tenant(target.name.clone());
-    Ok(Arc::new(executor).run_all(jobs, |o| progress.done(o)).await)
+    let tenant = target.name.clone();
+    let executor = Arc::new(
+        Executor::new(target.api(client), governor, Arc::clone(&dest), opts)
+            .with_tenant(tenant.clone()),
+    );
+    match plan {
+        Plan::Fixed => {
+            let overlaps = super::incremental::overlaps(&dest, tenant.as_deref(), &jobs).await;
+            let mut outcomes = executor.run_all(jobs, |o| progress.done(o)).await;
+            for o in &mut outcomes {
+                o.warnings.extend(overlaps.get(&o.job.query.id).cloned());
+            }
+            Ok(outcomes)
+        }
+        Plan::Incremental { now } => {
+            let path = target.state_file("schedule", &tenant_id, "sqlite");
+            let claimed =
+                super::incremental::claim(target, &tenant_id, &path, jobs, now, progress)?;
+            let outcomes = executor.run_all(claimed.jobs.clone(), |o| progress.done(o)).await;
+            claimed.record(&outcomes, now);
+            Ok(outcomes)
+        }
+    }
 }

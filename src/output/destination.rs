@@ -9,6 +9,7 @@ use super::{
 };
 use crate::lake_types::TimestampUnit;
 use crate::timespan::Window;
+use futures_util::TryStreamExt as _;
 use object_store::ObjectStore;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjPath;
@@ -264,6 +265,40 @@ impl Destination {
                 message: "not a local folder".into(),
             }),
         }
+    }
+
+    /// The windows of the files already landed for `query_id` (and `tenant`) in the date
+    /// partitions `window` touches: what a new run of `window` would sit beside.
+    pub async fn landed_windows(
+        &self,
+        query_id: &str,
+        tenant: Option<&str>,
+        window: &Window,
+    ) -> Result<Vec<Window>, OutputError> {
+        let dir = layout::query_dir(query_id, tenant)
+            .map_err(|message| OutputError::Config { target: self.to_string(), message })?;
+        let dir = self.object_of(&dir);
+        let mut windows = Vec::new();
+        for day in superseded::partitions(window, &[]) {
+            let day_dir = dir.clone().join(day.as_str());
+            let listed: Vec<object_store::ObjectMeta> =
+                match self.store.list(Some(&day_dir)).try_collect().await {
+                    Ok(l) => l,
+                    Err(object_store::Error::NotFound { .. }) => continue,
+                    Err(e) => {
+                        let (url, message) = (self.url_of(&day_dir), store::describe(&e));
+                        return Err(OutputError::Store { url, message });
+                    }
+                };
+            windows.extend(
+                listed
+                    .iter()
+                    .filter_map(|m| m.location.filename().and_then(layout::window_of_file)),
+            );
+        }
+        windows.sort_by_key(|w| (w.start, w.end));
+        windows.dedup();
+        Ok(windows)
     }
 
     /// After a job has landed every part of `window`, removes the query's files from earlier

@@ -188,7 +188,7 @@ impl Daemon {
             };
             let watermark = match watermarks.get(id) {
                 Some(w) => Some(*w),
-                None => match self.anchor(id, timing, now) {
+                None => match super::book::anchor(&self.state, id, timing, now) {
                     Ok(w) => w,
                     Err(e) => {
                         let what = "cannot record where its first window starts";
@@ -226,48 +226,10 @@ impl Daemon {
         (due, next_fire)
     }
 
-    /// For a query never run: records where its first window starts as its watermark (its
-    /// anchor) before any part of that window runs, and returns the watermark now stored
-    /// (`None`: nothing due yet). Without it, a first window cut short (SIGKILL, a failed
-    /// part) would be planned afresh from a later fire, starting beside the parts that landed
-    /// instead of over them, and their rows would land twice.
-    fn anchor(
-        &self,
-        id: &str,
-        timing: Timing<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<Option<DateTime<Utc>>, super::state::StateError> {
-        let Some(start) = planner::first_start(timing, now) else { return Ok(None) };
-        if self.state.begin_at(id, start)? {
-            return Ok(Some(start));
-        }
-        // Another writer of this state file anchored (or ran) it first: its watermark stands.
-        self.state.watermark(id)
-    }
-
     /// Records an outcome; returns whether the window landed.
     fn record(&self, outcome: &Outcome, started: DateTime<Utc>) -> bool {
-        // Every part landed (some perhaps marked incomplete): the window is covered.
-        let landed = outcome.failed.is_empty();
-        let status = if !landed {
-            RunStatus::Failed
-        } else if outcome.incomplete.is_empty() {
-            RunStatus::Ok
-        } else {
-            RunStatus::Incomplete
-        };
-        let run = RunRecord {
-            query_id: outcome.job.query.id.clone(),
-            window: outcome.job.window,
-            status,
-            rows: outcome.rows as u64,
-            files: outcome.files.iter().map(|f| f.location.clone()).collect(),
-            request_ids: outcome.request_ids.clone(),
-            started,
-            seconds: outcome.elapsed.as_secs_f64(),
-            error: outcome.error.clone(),
-        };
-        let advance = landed.then_some(outcome.job.window.end);
+        let (run, advance) = super::book::run_record(outcome, started);
+        let landed = advance.is_some();
         if let Err(e) = self.state.record(&run, advance) {
             tracing::error!(query = %run.query_id, window = %run.window, "cannot record the run: {e}");
             return false;

@@ -5,6 +5,7 @@ mod chaos;
 mod delta;
 mod engines;
 mod hostile;
+mod incremental;
 mod lake;
 mod library;
 mod quota_sim;
