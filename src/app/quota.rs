@@ -54,7 +54,10 @@ pub(super) fn show_quota(args: QuotaArgs, config: Config) -> anyhow::Result<Exit
             }
         };
         let file = ledger_file(&id);
-        let usage = file.load().unwrap_or_default().usage(now);
+        // As the next call would see it: calls of processes that are gone are ended first.
+        let mut ledger = file.load().unwrap_or_default();
+        ledger.reap_dead(now, crate::quota::process::is_alive);
+        let usage = ledger.usage(now);
         shown += 1;
         if args.json {
             let mut v =

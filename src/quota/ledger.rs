@@ -50,11 +50,36 @@ impl Budget {
     }
 }
 
+/// The longest pause after a 429 the ledger keeps, in ms (five minutes). A `Retry-After` of
+/// years, or a `paused_until` far ahead in a shared file, must not stall every later process of
+/// the tenant: the budget a 429 names is marked spent separately and paced by its own window.
+pub const MAX_PAUSE_MS: i64 = 5 * MINUTE;
+
+/// The process that made a call: its pid and when the kernel started that pid, so a pid reused
+/// by another program is not mistaken for the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    /// Process id.
+    pub pid: u32,
+    /// The process's start time as the kernel counts it (clock ticks since boot).
+    pub started: u64,
+}
+
+/// When an owner last touched the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Seen {
+    owner: Owner,
+    at: i64,
+}
+
 /// One call in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct InFlight {
     start: i64,
     estimate: i64,
+    /// The process making it, when the ledger is shared between processes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    owner: Option<Owner>,
 }
 
 /// What has been spent, as of a moment.
@@ -85,6 +110,9 @@ pub struct Ledger {
     in_flight: BTreeMap<u64, InFlight>,
     next_ticket: u64,
     paused_until: i64,
+    /// When each process with calls in flight last touched the ledger.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    seen: Vec<Seen>,
 }
 
 impl Default for Ledger {
@@ -111,6 +139,7 @@ impl Ledger {
             in_flight: BTreeMap::new(),
             next_ticket: 1,
             paused_until: i64::MIN,
+            seen: Vec::new(),
         }
     }
 
@@ -141,6 +170,7 @@ impl Ledger {
     /// to [`Ledger::finish`]; otherwise when to ask again.
     pub fn try_start(&mut self, now: i64, estimate_ms: i64, limits: &Limits) -> Result<u64, Wait> {
         self.prune(now);
+        self.paused_until = self.paused_until.min(now.saturating_add(MAX_PAUSE_MS));
         if now < self.paused_until {
             return Err(Wait { retry_at: self.paused_until, budget: None });
         }
@@ -177,7 +207,8 @@ impl Ledger {
         let ticket = self.next_ticket;
         self.next_ticket += 1;
         self.calls.push_back(now);
-        self.in_flight.insert(ticket, InFlight { start: now, estimate: estimate_ms.max(1) });
+        let call = InFlight { start: now, estimate: estimate_ms.max(1), owner: None };
+        self.in_flight.insert(ticket, call);
         Ok(ticket)
     }
 
@@ -220,8 +251,9 @@ impl Ledger {
         }
     }
 
-    /// No call before `until` (a 429's `Retry-After`).
-    pub fn pause_until(&mut self, until: i64) {
+    /// No call before `until` (a 429's `Retry-After`), at most [`MAX_PAUSE_MS`] after `now`.
+    pub fn pause_until(&mut self, now: i64, until: i64) {
+        let until = until.min(now.saturating_add(MAX_PAUSE_MS));
         self.paused_until = self.paused_until.max(until);
     }
 
@@ -273,8 +305,46 @@ impl Ledger {
             exec_hour_ms: self.exec_since(now - HOUR, now),
             exec_day_ms: self.exec_since(now - DAY, now),
             in_flight: self.in_flight.len() as u32,
-            paused_until_ms: (self.paused_until > now).then_some(self.paused_until),
+            paused_until_ms: (self.paused_until > now)
+                .then_some(self.paused_until.min(now.saturating_add(MAX_PAUSE_MS))),
         }
+    }
+
+    /// Marks call `ticket` as made by `owner`, a process that shares this ledger.
+    pub fn own(&mut self, ticket: u64, owner: Owner, now: i64) {
+        if let Some(f) = self.in_flight.get_mut(&ticket) {
+            f.owner = Some(owner);
+        }
+        self.touch(owner, now);
+    }
+
+    /// `owner` is alive at `now` (it is using the ledger).
+    pub fn touch(&mut self, owner: Owner, now: i64) {
+        match self.seen.iter_mut().find(|s| s.owner == owner) {
+            Some(s) => s.at = s.at.max(now),
+            None => self.seen.push(Seen { owner, at: now }),
+        }
+    }
+
+    /// Ends the calls of processes that are gone (`alive` says no). A dead process's call is
+    /// charged up to when it can have run: until its expected end, or later if the process was
+    /// seen alive later, and never past `now`; not, as a live call is, until whenever the
+    /// ledger is next read. Owners with no call left in flight are forgotten.
+    pub fn reap_dead(&mut self, now: i64, alive: impl Fn(&Owner) -> bool) {
+        let seen = |o: &Owner| self.seen.iter().find(|s| s.owner == *o).map_or(i64::MIN, |s| s.at);
+        let dead: Vec<(u64, i64)> = self
+            .in_flight
+            .iter()
+            .filter_map(|(&k, f)| {
+                let o = f.owner.filter(|o| !alive(o))?;
+                Some((k, now.min((f.start + f.estimate).max(seen(&o)))))
+            })
+            .collect();
+        for (k, end) in dead {
+            self.finish(k, end);
+        }
+        let in_flight = &self.in_flight;
+        self.seen.retain(|s| in_flight.values().any(|f| f.owner == Some(s.owner)));
     }
 
     /// Forgets in-flight calls older than `max_age` ms (a process that died mid-call), counting
@@ -359,7 +429,7 @@ mod tests {
     fn pause_after_429_blocks_everything_until_it_passes() {
         let l = limits();
         let mut led = Ledger::new();
-        led.pause_until(5_000);
+        led.pause_until(0, 5_000);
         assert_eq!(led.try_start(0, 1, &l).unwrap_err(), Wait { retry_at: 5_000, budget: None });
         assert!(led.try_start(5_000, 1, &l).is_ok());
     }
@@ -396,6 +466,58 @@ mod tests {
             Some(Budget::ExecPerHour)
         );
         assert_eq!(Budget::from_message("Please retry again later."), None);
+    }
+
+    #[test]
+    fn a_pause_is_never_longer_than_the_maximum() {
+        let l = limits();
+        let mut led = Ledger::new();
+        led.pause_until(1_000, i64::MAX);
+        let w = led.try_start(1_000, 1, &l).unwrap_err();
+        assert_eq!(w.retry_at, 1_000 + MAX_PAUSE_MS);
+        // A far-future pause read from a shared file is clamped once, then stays put.
+        let mut led: Ledger = serde_json::from_str(
+            r#"{"calls":[],"done":[],"in_flight":{},"next_ticket":1,"paused_until":9000000000000000}"#,
+        )
+        .unwrap();
+        assert_eq!(led.usage(0).paused_until_ms, Some(MAX_PAUSE_MS));
+        assert_eq!(led.try_start(0, 1, &l).unwrap_err().retry_at, MAX_PAUSE_MS);
+        assert_eq!(led.try_start(60_000, 1, &l).unwrap_err().retry_at, MAX_PAUSE_MS);
+        assert!(led.try_start(MAX_PAUSE_MS, 1, &l).is_ok());
+    }
+
+    #[test]
+    fn a_dead_process_s_call_is_charged_only_while_it_can_have_run() {
+        let l = limits();
+        let (a, b) = (Owner { pid: 10, started: 1 }, Owner { pid: 11, started: 1 });
+        let mut led = Ledger::new();
+        let ta = led.try_start(0, 5_000, &l).unwrap();
+        led.own(ta, a, 0);
+        let tb = led.try_start(0, 5_000, &l).unwrap();
+        led.own(tb, b, 0);
+        led.touch(b, 8_000);
+        // Much later, both are gone: a's call ran at most its estimate, b's until b was last seen.
+        led.reap_dead(600_000, |_| false);
+        let u = led.usage(600_000);
+        assert_eq!(u.in_flight, 0);
+        assert_eq!(u.exec_hour_ms, 5_000 + 8_000);
+        assert!(led.seen.is_empty(), "owners with nothing in flight are forgotten");
+        // A live owner's call stays in flight; a dead one killed early is charged until now.
+        let tc = led.try_start(600_000, 5_000, &l).unwrap();
+        led.own(tc, a, 600_000);
+        led.reap_dead(601_000, |_| true);
+        assert_eq!(led.usage(601_000).in_flight, 1);
+        led.reap_dead(602_000, |_| false);
+        assert_eq!(led.usage(602_000).exec_hour_ms, 13_000 + 2_000);
+    }
+
+    #[test]
+    fn ledgers_written_before_owners_still_load() {
+        let led: Ledger = serde_json::from_str(
+            r#"{"calls":[5],"done":[],"in_flight":{"1":{"start":5,"estimate":7}},"next_ticket":2,"paused_until":0}"#,
+        )
+        .unwrap();
+        assert_eq!(led.usage(10).in_flight, 1);
     }
 
     #[test]

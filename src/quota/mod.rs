@@ -4,10 +4,11 @@
 //! of being refused, in turn (first come, first served), and pauses the whole tenant after a 429.
 
 pub mod ledger;
+pub mod process;
 pub mod store;
 
 use crate::clock::Clock;
-use ledger::{Budget, Ledger, Usage};
+use ledger::{Budget, Ledger, Owner, Usage, Wait};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -106,10 +107,17 @@ pub struct Governor {
     file: Option<LedgerFile>,
     queue: Mutex<WaitQueue>,
     changed: Notify,
+    /// This process, when the ledger is shared with others (see [`process`]).
+    owner: Option<Owner>,
+    /// The last wait reported, so a caller that wakes early does not say it again.
+    told: Mutex<Option<Wait>>,
 }
 
 /// The longest 429 pause recorded in the ledger.
-pub const MAX_PAUSE: Duration = Duration::from_secs(3600);
+pub const MAX_PAUSE: Duration = Duration::from_millis(ledger::MAX_PAUSE_MS as u64);
+
+/// Waits at least this long are logged as warnings (shorter ones at info, seen with `-v`).
+const LOUD_WAIT_MS: i64 = 10_000;
 
 /// Quota did not come before the caller's deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,6 +207,7 @@ impl Governor {
     }
 
     fn build(limits: Limits, clock: Arc<dyn Clock>, file: Option<LedgerFile>) -> Arc<Governor> {
+        let owner = file.as_ref().and_then(|_| process::this_process());
         Arc::new(Governor {
             limits,
             clock,
@@ -206,6 +215,8 @@ impl Governor {
             file,
             queue: Mutex::new(WaitQueue::default()),
             changed: Notify::new(),
+            owner,
+            told: Mutex::new(None),
         })
     }
 
@@ -214,11 +225,41 @@ impl Governor {
         &self.limits
     }
 
+    /// Runs `f` on the ledger (the shared file's, read afresh, when there is one). A shared
+    /// ledger first learns that this process is alive and ends the calls of dead ones.
     fn with_ledger<R>(&self, f: impl FnOnce(&mut Ledger) -> R) -> R {
         let mut ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
         match &self.file {
-            Some(file) => file.update(&mut ledger, f),
+            Some(file) => {
+                let now = self.clock.now_ms();
+                file.update(&mut ledger, |l| {
+                    if let Some(me) = self.owner {
+                        l.touch(me, now);
+                    }
+                    l.reap_dead(now, process::is_alive);
+                    f(l)
+                })
+            }
             None => f(&mut ledger),
+        }
+    }
+
+    /// Says why a call waits and until when, once per distinct wait: a warning when it is
+    /// long, else at info level.
+    fn tell_wait(&self, wait: Wait, now: i64) {
+        {
+            let mut told = self.told.lock().unwrap_or_else(|p| p.into_inner());
+            if *told == Some(wait) {
+                return;
+            }
+            *told = Some(wait);
+        }
+        let usage = self.usage();
+        let text = describe_wait(wait, &usage, &self.limits, now);
+        if wait.retry_at - now >= LOUD_WAIT_MS {
+            tracing::warn!("{text}");
+        } else {
+            tracing::info!("{text}");
         }
     }
 
@@ -256,14 +297,20 @@ impl Governor {
             }
             let now = self.clock.now_ms();
             let limits = &self.limits;
+            let owner = self.owner;
             match self.with_ledger(|l| {
                 l.reap(now, 15 * 60_000);
-                l.try_start(now, estimate_ms, limits)
+                let ticket = l.try_start(now, estimate_ms, limits)?;
+                if let Some(me) = owner {
+                    l.own(ticket, me, now);
+                }
+                Ok(ticket)
             }) {
                 Ok(ticket) => {
                     return Ok(Permit { governor: Arc::clone(self), ticket: Some(ticket) });
                 }
                 Err(wait) => {
+                    self.tell_wait(wait, now);
                     let ms = (wait.retry_at - now).clamp(1, 3_600_000) as u64;
                     let wake = tokio::time::Instant::now() + Duration::from_millis(ms);
                     if wake > deadline {
@@ -281,14 +328,14 @@ impl Governor {
     /// The service said 429: no call to this tenant before `pause` has passed, and the budget
     /// the message names is marked spent. Returns the pause applied.
     pub fn throttled(&self, pause: Duration, message: &str) -> Duration {
-        // A pause beyond an hour is recorded as an hour: the shared ledger must never keep
+        // A pause beyond MAX_PAUSE is recorded as MAX_PAUSE: the shared ledger must never keep
         // every process of the tenant waiting on one odd answer.
         let pause = pause.min(MAX_PAUSE);
         let now = self.clock.now_ms();
         let until = now + pause.as_millis().min(i64::MAX as u128) as i64;
         let limits = &self.limits;
         self.with_ledger(|l| {
-            l.pause_until(until);
+            l.pause_until(now, until);
             if let Some(budget) = Budget::from_message(message) {
                 l.saturate(budget, now, limits);
             }
@@ -304,10 +351,69 @@ impl Governor {
     }
 }
 
+/// One line on why a call waits and until when, e.g. `waiting for quota: calls this minute
+/// 45/45; resumes 19:41:07 UTC (in 12s)`.
+pub fn describe_wait(wait: Wait, usage: &Usage, limits: &Limits, now: i64) -> String {
+    let mins = |ms: i64| format!("{:.1} min", ms as f64 / 60_000.0);
+    let why = match wait.budget {
+        None => "paused after the service's 429 (Retry-After)".to_owned(),
+        Some(Budget::CallsPerMinute) => {
+            format!("calls this minute {}/{}", usage.calls_minute, limits.calls_per_minute)
+        }
+        Some(Budget::CallsPerHour) => {
+            format!("calls this hour {}/{}", usage.calls_hour, limits.calls_per_hour)
+        }
+        Some(Budget::ExecPerHour) => format!(
+            "execution time this hour {} of {} ({} in flight)",
+            mins(usage.exec_hour_ms),
+            mins(limits.exec_per_hour_ms()),
+            usage.in_flight
+        ),
+        Some(Budget::ExecPerDay) => format!(
+            "execution time today {} of {} ({} in flight)",
+            mins(usage.exec_day_ms),
+            mins(limits.exec_per_day_ms()),
+            usage.in_flight
+        ),
+    };
+    let at = chrono::DateTime::from_timestamp_millis(wait.retry_at)
+        .map_or_else(|| "later".to_owned(), |t| t.format("%H:%M:%S UTC").to_string());
+    let secs = ((wait.retry_at - now).max(0) as u64).div_ceil(1000);
+    format!("waiting for quota: {why}; resumes {at} (in {secs}s)")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::clock::TokioClock;
+
+    #[test]
+    fn a_wait_says_which_budget_and_until_when() {
+        let limits = Limits::default();
+        let usage = Usage {
+            calls_minute: 45,
+            calls_hour: 45,
+            exec_hour_ms: 90_000,
+            exec_day_ms: 90_000,
+            in_flight: 2,
+            paused_until_ms: None,
+        };
+        let t = chrono::DateTime::parse_from_rfc3339("2026-12-07T19:40:55Z").unwrap();
+        let now = t.timestamp_millis();
+        let w = Wait { retry_at: now + 12_000, budget: Some(Budget::CallsPerMinute) };
+        assert_eq!(
+            describe_wait(w, &usage, &limits, now),
+            "waiting for quota: calls this minute 45/45; resumes 19:41:07 UTC (in 12s)"
+        );
+        let w = Wait { retry_at: now + 1, budget: Some(Budget::ExecPerHour) };
+        let text = describe_wait(w, &usage, &limits, now);
+        assert!(
+            text.contains("execution time this hour 1.5 min of 10.0 min (2 in flight)"),
+            "{text}"
+        );
+        let w = Wait { retry_at: now + 300_000, budget: None };
+        assert!(describe_wait(w, &usage, &limits, now).contains("429"));
+    }
 
     fn far() -> tokio::time::Instant {
         tokio::time::Instant::now() + Duration::from_secs(86_400 * 7)

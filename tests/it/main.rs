@@ -7,6 +7,7 @@ mod engines;
 mod hostile;
 mod incremental;
 mod lake;
+mod ledger;
 mod library;
 mod quota_sim;
 mod readme;
