@@ -14,7 +14,7 @@
 
 use crate::decode::{self, DecodeOptions};
 use crate::delta::{self, NewFile, QueryMeta, TableCache};
-use crate::graph::error::ServiceError;
+use crate::graph::retry::{Attempts, Decision, Jitter, Kind, Policy};
 use crate::graph::{GraphError, HuntApi, HuntResponse};
 use crate::output::{Destination, Format, Staged, Staging, Written};
 use crate::query::{Query, SplitPolicy};
@@ -444,15 +444,6 @@ impl Executor {
         }
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.opts.backoff_base.saturating_mul(1u32 << attempt.min(16).saturating_sub(1));
-        let capped = exp.min(self.opts.backoff_max);
-        let mut byte = [0u8; 1];
-        let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut byte);
-        // Full jitter over the upper half: between 50% and 100% of the step.
-        capped.mul_f64(0.5 + f64::from(byte[0]) / 510.0)
-    }
-
     /// One window: waits for quota, calls, retries what is worth retrying, decodes.
     async fn call(
         &self,
@@ -461,7 +452,9 @@ impl Executor {
         deadline: tokio::time::Instant,
         o: &mut Outcome,
     ) -> Result<HuntResponse, CallFailure> {
-        let mut transient = 0u32;
+        let policy =
+            Policy::hunting(self.opts.max_retries, self.opts.backoff_base, self.opts.backoff_max);
+        let (mut attempts, mut jitter) = (Attempts::default(), Jitter::from_entropy());
         loop {
             // Sign-in first, so the call goes out as soon as quota admits it.
             if let Err(e) = self.api.ready().await {
@@ -493,80 +486,52 @@ impl Executor {
             };
             let result = self.api.run_hunting_query(&query.kql, window).await;
             permit.finish();
-            let failure = match result {
+            let err = match result {
                 Ok(resp) => {
                     self.learn(&query.id, resp.elapsed);
                     return Ok(resp);
                 }
-                Err(GraphError::Service(s)) if s.status == 429 => {
-                    o.throttled += 1;
+                Err(e) => e,
+            };
+            let message = match &err {
+                GraphError::Service(s) => {
                     o.request_ids.extend(s.request_id.clone());
-                    // Never straight back (a `Retry-After: 0` or a past date), never longer
-                    // than the job may wait.
-                    let asked = s.retry_after.unwrap_or_else(|| self.backoff(o.throttled));
-                    let pause = asked.max(MIN_THROTTLE_PAUSE);
+                    s.message.as_str()
+                }
+                _ => "",
+            };
+            let kind = err.kind();
+            match (kind, policy.decide(kind, &mut attempts, &mut jitter)) {
+                (Kind::Throttled { .. }, Decision::Wait(pause)) => {
+                    o.throttled += 1;
+                    // The governor holds every call to the tenant until the pause has passed;
+                    // never longer than the job may wait.
                     if tokio::time::Instant::now() + pause > deadline {
-                        self.governor.throttled(pause.min(self.opts.throttle_deadline), &s.message);
+                        self.governor.throttled(pause.min(self.opts.throttle_deadline), message);
                         return Err(CallFailure::Failed(format!(
                             "still throttled after waiting {} times; the service asks for {:.0}s \
-                             more, past the {}s deadline: {s}",
+                             more, past the {}s deadline: {err}",
                             o.throttled,
                             pause.as_secs_f64(),
                             self.opts.throttle_deadline.as_secs()
                         )));
                     }
-                    self.governor.throttled(pause, &s.message);
+                    self.governor.throttled(pause, message);
                     tracing::warn!(query = %query.id, "429: every call to this tenant waits {pause:?}");
-                    continue;
                 }
-                Err(GraphError::Service(s)) => {
-                    o.request_ids.extend(s.request_id.clone());
-                    if s.is_result_too_large() {
-                        return Err(CallFailure::Split(format!("the result is too large: {s}")));
+                (_, Decision::Wait(pause)) => {
+                    if let Kind::Transient { retry_after: Some(asked) } = kind {
+                        self.governor.throttled(asked, "");
                     }
-                    if is_timeout(&s) {
-                        return Err(CallFailure::Split(format!("the query timed out: {s}")));
-                    }
-                    if !(s.status >= 500 || s.status == 408) {
-                        return Err(CallFailure::Failed(format!(
-                            "the service refused the query: {s}"
-                        )));
-                    }
-                    if let Some(pause) = s.retry_after {
-                        self.governor.throttled(pause, "");
-                    }
-                    s.to_string()
+                    o.retried += 1;
+                    tracing::warn!(query = %query.id, "{err}; retrying in {pause:?}");
+                    tokio::time::sleep(pause).await;
                 }
-                Err(GraphError::Transport {
-                    message, client_request_id, timed_out: true, ..
-                }) => {
-                    return Err(CallFailure::Split(format!(
-                        "the call timed out ({message}) [client-request-id {client_request_id}]"
-                    )));
+                (_, Decision::Split) => return Err(CallFailure::Split(split_reason(&err))),
+                (_, Decision::Fail) => {
+                    return Err(CallFailure::Failed(fail_reason(kind, &err, attempts.failed)));
                 }
-                Err(GraphError::TooLarge { limit, client_request_id }) => {
-                    return Err(CallFailure::Split(format!(
-                        "the response exceeded {limit} bytes [client-request-id {client_request_id}]"
-                    )));
-                }
-                Err(e @ GraphError::Transport { .. }) => e.to_string(),
-                Err(e @ GraphError::Refused { .. }) => {
-                    return Err(CallFailure::Failed(e.to_string()));
-                }
-                Err(e @ GraphError::Auth(_)) => {
-                    return Err(CallFailure::Failed(format!("cannot sign in: {e}")));
-                }
-            };
-            transient += 1;
-            if transient > self.opts.max_retries {
-                return Err(CallFailure::Failed(format!(
-                    "failed {transient} times, giving up: {failure}"
-                )));
             }
-            o.retried += 1;
-            let pause = self.backoff(transient);
-            tracing::warn!(query = %query.id, "{failure}; retrying in {pause:?}");
-            tokio::time::sleep(pause).await;
         }
     }
 
@@ -721,13 +686,31 @@ fn response_id(resp: &HuntResponse) -> String {
     resp.request_id.clone().unwrap_or_else(|| resp.client_request_id.clone())
 }
 
-/// The shortest pause after a 429, whatever `Retry-After` says.
-const MIN_THROTTLE_PAUSE: Duration = Duration::from_millis(500);
+/// Why a window is asked again in halves.
+fn split_reason(err: &GraphError) -> String {
+    match err {
+        GraphError::Service(s) if s.kind() == Kind::TooLarge => {
+            format!("the result is too large: {s}")
+        }
+        GraphError::Service(s) => format!("the query timed out: {s}"),
+        GraphError::Transport { message, client_request_id, .. } => {
+            format!("the call timed out ({message}) [client-request-id {client_request_id}]")
+        }
+        GraphError::TooLarge { limit, client_request_id } => {
+            format!("the response exceeded {limit} bytes [client-request-id {client_request_id}]")
+        }
+        other => other.to_string(),
+    }
+}
 
-/// A service answer that means the query ran out of time (so a smaller window may succeed).
-fn is_timeout(s: &ServiceError) -> bool {
-    let m = s.message.to_ascii_lowercase();
-    s.status == 504 || m.contains("exceeded the timeout") || m.contains("timed out")
+/// Why a window failed, as the summary says it.
+fn fail_reason(kind: Kind, err: &GraphError, failed: u32) -> String {
+    match (kind, err) {
+        (Kind::Permanent, GraphError::Service(s)) => format!("the service refused the query: {s}"),
+        (Kind::Permanent, GraphError::Auth(e)) => format!("cannot sign in: {e}"),
+        (Kind::Permanent, other) => other.to_string(),
+        (_, other) => format!("failed {failed} times, giving up: {other}"),
+    }
 }
 
 /// Lower-case hex SHA-256.

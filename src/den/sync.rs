@@ -4,10 +4,10 @@
 //! system tag; plus alerts_v2 whose `detectionSource` is `microsoftThreatExperts`, followed to
 //! their incident. Throttling and transient failures are waited out and retried.
 
+use crate::graph::retry::{Attempts, Decision, Jitter, Kind, Policy};
 use crate::graph::{GraphClient, GraphError};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// How an incident was recognised as a DEN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -122,10 +122,10 @@ fn den_from(incident: &Value, recognised: Recognised) -> Option<DenIncident> {
     })
 }
 
-/// GET with patience: 429s are waited out (`Retry-After`, else backoff), 5xx and transport
-/// failures retried a few times.
+/// GET with patience, as the listing retry policy decides: 429s are waited out
+/// (`Retry-After`, else backoff), 5xx, timeouts and transport failures retried a few times.
 async fn get(client: &GraphClient, url: &str, scan: &mut Scan) -> Result<Value, ScanError> {
-    let (mut throttles, mut failures) = (0u32, 0u32);
+    let (mut attempts, mut jitter) = (Attempts::default(), Jitter::from_entropy());
     loop {
         let err = match client.get_json(url).await {
             Ok((v, _)) => {
@@ -134,22 +134,16 @@ async fn get(client: &GraphClient, url: &str, scan: &mut Scan) -> Result<Value, 
             }
             Err(e) => e,
         };
-        let retry = match &err {
-            GraphError::Service(s) if s.status == 429 && throttles < 20 => {
-                throttles += 1;
-                scan.throttled += 1;
-                s.retry_after.unwrap_or(Duration::from_secs(2u64 << throttles.min(5)))
+        let kind = err.kind();
+        let retry = match Policy::LISTING.decide(kind, &mut attempts, &mut jitter) {
+            Decision::Wait(retry) => retry,
+            Decision::Split | Decision::Fail => {
+                return Err(ScanError { what: format!("GET {url}"), source: err });
             }
-            GraphError::Service(s) if s.status >= 500 && failures < 4 => {
-                failures += 1;
-                s.retry_after.unwrap_or(Duration::from_secs(1u64 << failures))
-            }
-            GraphError::Transport { .. } if failures < 4 => {
-                failures += 1;
-                Duration::from_secs(1u64 << failures)
-            }
-            _ => return Err(ScanError { what: format!("GET {url}"), source: err }),
         };
+        if matches!(kind, Kind::Throttled { .. }) {
+            scan.throttled += 1;
+        }
         tracing::warn!("{err}; retrying in {retry:?}");
         tokio::time::sleep(retry).await;
     }

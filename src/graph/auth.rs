@@ -6,6 +6,7 @@
 
 use super::error::EntraError;
 use super::peer::Masks;
+use super::retry::{Attempts, Decision, Jitter, Policy};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ring::rand::SystemRandom;
@@ -129,20 +130,6 @@ impl Certificate {
 }
 
 /// Whether a sign-in failure may pass if tried again.
-fn is_transient(e: &AuthError) -> bool {
-    match e {
-        // A certificate the client refuses stays refused: say so at once.
-        AuthError::Transport { certificate, .. } => !certificate,
-        AuthError::Refused { error, .. } => {
-            error.status >= 500
-                || error.status == 429
-                || error.error == "temporarily_unavailable"
-                || error.codes.iter().any(|c| matches!(c, 90055 | 90024))
-        }
-        _ => false,
-    }
-}
-
 fn cert_error(path: &Path, message: String) -> AuthError {
     AuthError::Certificate { path: path.to_owned(), message }
 }
@@ -278,16 +265,18 @@ impl TokenSource {
     /// `temporarily_unavailable` and throttling codes) a few times with backoff; refusals of the
     /// credentials themselves are final at once.
     async fn fetch_patiently(&self) -> Result<(Secret, Duration), AuthError> {
-        let mut attempt = 0;
+        let (mut attempts, mut jitter) = (Attempts::default(), Jitter::from_entropy());
         loop {
-            match self.fetch().await {
-                Err(e) if attempt < 3 && is_transient(&e) => {
-                    attempt += 1;
-                    let pause = Duration::from_millis(500 << attempt);
+            let e = match self.fetch().await {
+                Err(e) => e,
+                ok => return ok,
+            };
+            match Policy::SIGN_IN.decide(e.kind(), &mut attempts, &mut jitter) {
+                Decision::Wait(pause) => {
                     tracing::warn!("sign-in failed ({e}); retrying in {pause:?}");
                     tokio::time::sleep(pause).await;
                 }
-                other => return other,
+                Decision::Split | Decision::Fail => return Err(e),
             }
         }
     }
@@ -366,6 +355,7 @@ impl TokenSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::retry::Kind;
 
     const PEM: &str = include_str!("../../tests/fixtures/auth/test-only-client.pem");
 
@@ -423,17 +413,18 @@ mod tests {
                 correlation_id: None,
             }),
         };
-        assert!(is_transient(&refused(503, "", vec![])));
-        assert!(is_transient(&refused(400, "temporarily_unavailable", vec![])));
-        assert!(is_transient(&refused(400, "invalid_request", vec![90055])));
-        assert!(!is_transient(&refused(401, "invalid_client", vec![7000215])));
+        let transient = |e: &AuthError| matches!(e.kind(), Kind::Transient { .. });
+        assert!(transient(&refused(503, "", vec![])));
+        assert!(transient(&refused(400, "temporarily_unavailable", vec![])));
+        assert!(transient(&refused(400, "invalid_request", vec![90055])));
+        assert!(!transient(&refused(401, "invalid_client", vec![7000215])));
         let transport = |certificate| AuthError::Transport {
             url: "u".into(),
             message: "m".into(),
             certificate,
         };
-        assert!(is_transient(&transport(false)));
-        assert!(!is_transient(&transport(true)));
+        assert!(transient(&transport(false)));
+        assert!(!transient(&transport(true)));
     }
 
     #[test]

@@ -62,14 +62,6 @@ impl ServiceError {
             retry_after,
         }
     }
-
-    /// True when the service says a query is too costly or too large for one call: the cases
-    /// a later stage answers by splitting the window.
-    pub fn is_result_too_large(&self) -> bool {
-        let m = self.message.to_ascii_lowercase();
-        self.status == 400
-            && (m.contains("exceeded the allowed result size") || m.contains("result size limit"))
-    }
 }
 
 impl fmt::Display for ServiceError {
@@ -296,6 +288,7 @@ impl fmt::Display for EntraError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graph::retry::Kind;
 
     fn fixture(name: &str) -> Vec<u8> {
         let path = format!("{}/tests/fixtures/graph/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -409,7 +402,7 @@ mod tests {
             None,
             None,
             None, &Masks::none(),);
-        assert!(e.is_result_too_large());
+        assert_eq!(e.kind(), Kind::TooLarge);
         let e = ServiceError::from_response(
             400,
             &fixture("derived.error.runHuntingQuery.400-BadRequest-query-limits.json"),
@@ -418,7 +411,7 @@ mod tests {
             None,
             &Masks::none(),
         );
-        assert!(!e.is_result_too_large());
+        assert_ne!(e.kind(), Kind::TooLarge);
     }
 
     #[test]

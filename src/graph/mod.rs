@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod peer;
 pub mod pool;
+pub mod retry;
 
 use crate::timespan::Window;
 use auth::{AuthConfig, AuthError, Certificate, Credential, Secret, TokenSource};
