@@ -156,11 +156,15 @@ pub fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks the tables of one file (`text`, for line numbers) and fills in each tenant's `limits`
-/// from `base`: names, duplicates, one source per value, no inline secret unless allowed, usable
-/// URLs and quotas. Errors start with `line:col: `.
-pub fn check(tenants: &mut [TenantConfig], base: &Limits, text: &str) -> Result<(), String> {
-    let place = |at: usize, e: String| format!("{}: {e}", crate::config::place(text, at));
+/// Checks the tables of one file and fills in each tenant's `limits` from `base`: names,
+/// duplicates, one source per value, no inline secret unless allowed, usable URLs and quotas.
+/// `locate` turns a byte offset of the file into `line:col`; errors start with it.
+pub fn check(
+    tenants: &mut [TenantConfig],
+    base: &Limits,
+    locate: &dyn Fn(usize) -> String,
+) -> Result<(), String> {
+    let place = |at: usize, e: String| format!("{}: {e}", locate(at));
     let mut seen: Vec<(String, usize)> = Vec::new();
     for t in tenants.iter_mut() {
         let name = t.name.get_ref().clone();
@@ -168,7 +172,7 @@ pub fn check(tenants: &mut [TenantConfig], base: &Limits, text: &str) -> Result<
         check_name(&name).map_err(|e| place(at, e))?;
         let folded = name.to_ascii_lowercase();
         if let Some((_, first)) = seen.iter().find(|(n, _)| *n == folded) {
-            let first = crate::config::place(text, *first);
+            let first = locate(*first);
             return Err(place(at, format!("tenant {name:?} is defined twice (first at {first})")));
         }
         seen.push((folded, at));

@@ -163,7 +163,8 @@ impl Config {
                 ),
             ));
         }
-        crate::tenant::check(&mut config.tenants, &config.quota, &text).map_err(err)?;
+        crate::tenant::check(&mut config.tenants, &config.quota, &|at| place(&text, at))
+            .map_err(err)?;
         config.exec_options().map_err(err)?;
         config.request_timeout().map_err(err)?;
         config.output_target().map_err(err)?;
@@ -266,6 +267,9 @@ fn at_least_a_second(key: &str, value: &str) -> Result<std::time::Duration, Stri
     }
     Ok(d)
 }
+
+#[cfg(test)]
+mod tenant_tests;
 
 #[cfg(test)]
 mod tests {
