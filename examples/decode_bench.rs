@@ -10,13 +10,13 @@
 //! - `parse (IgnoredAny)`: `serde_json` walking the bytes and discarding them: the parse limit;
 //! - `parse (Value)`: `serde_json` building a full JSON tree (what `json.load` does);
 //! - `hunt::decode::decode`: JSON to typed Arrow batches;
-//! - `hunt::sink::write`: those batches to zstd Parquet (in a temporary folder);
+//! - `hunt::output::sink::write`: those batches to zstd Parquet (in a temporary folder);
 //! - `decode + write`: the two back to back (hunt's CPU work per response, HTTP aside).
 //!
 //! Not part of `cargo test`; `bash bench/run.sh` runs it.
 
 use hunt::decode::{DecodeOptions, Decoded, decode};
-use hunt::sink::{FileMeta, write};
+use hunt::output::sink::{FileMeta, write};
 use hunt::timespan::Window;
 use std::time::{Duration, Instant};
 
@@ -80,7 +80,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let written = written?;
     let parquet: u64 = written.iter().map(|w| w.bytes).sum();
     line(
-        "hunt::sink::write",
+        "hunt::output::sink::write",
         t,
         format!("{} file(s), {:.1} MB Parquet", written.len(), parquet as f64 / 1e6),
     );

@@ -8,20 +8,20 @@
 //! re-asked as two half windows (half-open, no overlap), recursively down to a minimum window,
 //! so every row lands exactly once, or the outcome says plainly what is missing.
 //!
-//! Once every part of a window has landed, a Parquet destination removes the files of earlier
-//! runs it supersedes; a Delta destination commits the window's files to the query's table in
-//! one commit that also removes the earlier runs' files (see [`crate::delta`]).
+//! Once every part of a window is in, the destination's [`Publisher`] finishes it (removing the
+//! files of earlier runs it supersedes, or committing it to a Delta table); the executor does
+//! not know which format it writes.
 
 use crate::decode::{self, DecodeOptions};
-use crate::delta::{self, NewFile, QueryMeta, TableCache};
 use crate::graph::retry::{Attempts, Decision, Jitter, Kind, Policy};
 use crate::graph::{GraphError, HuntApi, HuntResponse};
-use crate::output::{Destination, Format, Staged, Staging, Written};
+use crate::output::publish::{Publisher, WindowParts};
+use crate::output::sink::{self, FileMeta};
+use crate::output::{Destination, Staged, Staging, Written};
 use crate::query::{Query, SplitPolicy};
 use crate::quota::{DEFENDER_EXPERTS, Governor, Priority, ROUTINE};
-use crate::sink::{self, FileMeta};
 use crate::timespan::Window;
-use arrow_schema::{Schema, SchemaRef};
+use arrow_schema::SchemaRef;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -133,14 +133,12 @@ impl Default for ExecOptions {
 pub struct Executor {
     api: Arc<dyn HuntApi>,
     governor: Arc<Governor>,
-    dest: Arc<Destination>,
+    publisher: Publisher,
     opts: ExecOptions,
     decode: DecodeOptions,
     tenant: Option<String>,
     estimates: Mutex<HashMap<String, Duration>>,
     stop: Option<tokio::sync::watch::Receiver<bool>>,
-    /// The Delta tables of a Delta destination, kept open between windows.
-    tables: Option<TableCache>,
 }
 
 /// Why a single call gave no usable result.
@@ -161,17 +159,15 @@ impl Executor {
         dest: Arc<Destination>,
         opts: ExecOptions,
     ) -> Executor {
-        let tables = (dest.format() == Format::Delta).then(|| TableCache::new(dest.store()));
         Executor {
             api,
             governor,
-            dest,
+            publisher: Publisher::new(dest),
             opts,
             decode: DecodeOptions::default(),
             tenant: None,
             estimates: Mutex::new(HashMap::new()),
             stop: None,
-            tables,
         }
     }
 
@@ -307,94 +303,27 @@ impl Executor {
                 o.incomplete.iter().map(Window::to_string).collect::<Vec<_>>().join(", ")
             ));
         }
-        match self.dest.format() {
-            Format::Parquet => {
-                if errors.is_empty() {
-                    self.remove_superseded(&job, &o).await;
-                }
-            }
-            // Every part landed (complete or, at the minimum window, cut and marked so): the
-            // window is committed whole. A window with a part missing is not committed at all
-            // (its files, uniquely named, stay invisible to readers until `VACUUM` removes
-            // them), and fails, so it runs again.
-            Format::Delta if o.failed.is_empty() => {
-                if let Err(why) = self.commit_delta(&job, &o, &schemas).await {
-                    o.failed.push(job.window);
-                    errors.push(format!("window {}: {why}", job.window));
-                }
-            }
-            Format::Delta => {}
+        let query_sha256 = sha256_hex(query.kql.as_bytes());
+        let parts = WindowParts {
+            query_id: &query.id,
+            query_sha256: &query_sha256,
+            tenant: self.tenant.as_deref(),
+            window: &job.window,
+            files: &o.files,
+            schemas: &schemas,
+            all_landed: o.failed.is_empty(),
+            complete: o.incomplete.is_empty(),
+            request_ids: &o.request_ids,
+        };
+        if let Err(why) = self.publisher.finish(&parts).await {
+            o.failed.push(job.window);
+            errors.push(format!("window {}: {why}", job.window));
         }
         if !errors.is_empty() {
             o.error = Some(errors.join("; "));
         }
         o.elapsed = started.elapsed();
         o
-    }
-
-    /// Commits a job's files to its query's Delta table, with the removal of earlier runs' files
-    /// of windows inside it, in one commit.
-    async fn commit_delta(
-        &self,
-        job: &Job,
-        o: &Outcome,
-        schemas: &[SchemaRef],
-    ) -> Result<delta::Committed, String> {
-        let tables = self.tables.as_ref().ok_or("internal error: no Delta tables")?;
-        let root = self.dest.query_root(&job.query.id);
-        let table = tables.get(&root, &self.dest.url_of(&root)).await.map_err(|e| e.to_string())?;
-        let schema = Schema::try_merge(schemas.iter().map(|s| s.as_ref().clone()))
-            .map_err(|e| format!("the parts of the window answered with different columns: {e}"))?;
-        let files = o
-            .files
-            .iter()
-            .map(|w| NewFile {
-                path: w.table_path().to_owned(),
-                size: w.bytes,
-                rows: w.rows as u64,
-                date: w.date,
-                window: w.window,
-                complete: w.complete,
-                stats: w.stats.clone(),
-                modification_time: None,
-            })
-            .collect();
-        let query = QueryMeta {
-            query_id: job.query.id.clone(),
-            query_sha256: sha256_hex(job.query.kql.as_bytes()),
-            complete: o.incomplete.is_empty(),
-            request_ids: o.request_ids.clone(),
-        };
-        let c = table
-            .commit_window(&schema, self.tenant.as_deref(), &job.window, &query, files)
-            .await
-            .map_err(|e| e.to_string())?;
-        tracing::info!(
-            query = %job.query.id,
-            version = c.version,
-            added = c.added,
-            removed = c.removed,
-            "committed to the Delta table {}",
-            table.url()
-        );
-        Ok(c)
-    }
-
-    /// Once a job has landed whole, files of earlier runs of the same window that this run did
-    /// not rewrite (an earlier split's parts, days without rows now) would duplicate or
-    /// contradict it: remove them.
-    async fn remove_superseded(&self, job: &Job, o: &Outcome) {
-        let removed = self
-            .dest
-            .remove_superseded(&job.query.id, self.tenant.as_deref(), &job.window, &o.files)
-            .await;
-        match removed {
-            Ok(files) if !files.is_empty() => {
-                tracing::info!(query = %job.query.id, "removed {} superseded file(s)", files.len())
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(query = %job.query.id, "superseded files not removed: {e}"),
-        }
     }
 
     fn why_no_split(&self, query: &Query) -> String {
@@ -556,13 +485,10 @@ impl Executor {
             complete: true,
             request_ids: vec![id.clone()],
         };
+        let dest = self.publisher.destination();
         let (staging, opts, max_rows) =
-            (self.dest.staging().clone(), self.decode.clone(), self.governor.limits().max_rows);
-        let sink_opts = sink::SinkOptions {
-            delta: self.dest.format() == Format::Delta,
-            timestamp_unit: self.dest.timestamp_unit(),
-            ..sink::SinkOptions::default()
-        };
+            (dest.staging().clone(), self.decode.clone(), self.governor.limits().max_rows);
+        let sink_opts = self.publisher.sink_options();
         let body = resp.body;
         let landed = tokio::task::spawn_blocking(move || {
             decode_and_write(&body, &opts, &staging, &sink_opts, &meta, max_rows, splittable)
@@ -579,10 +505,10 @@ impl Executor {
         };
         // Uploads were retried by the store's client already; the window fails, the other
         // queries go on.
-        let files = match self.dest.publish(staged).await {
+        let files = match dest.publish(staged).await {
             Ok(files) => files,
             Err(e) => {
-                let what = if self.dest.is_local() { "written" } else { "uploaded" };
+                let what = if dest.is_local() { "written" } else { "uploaded" };
                 return Landing::Failed(format!("the results could not be {what}: {e}"));
             }
         };

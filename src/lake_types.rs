@@ -18,6 +18,32 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 use std::sync::Arc;
 
+/// Key-value metadata keys every file carries.
+pub mod keys {
+    /// Query id.
+    pub const QUERY_ID: &str = "hunt.query_id";
+    /// SHA-256 of the query text, hex.
+    pub const QUERY_SHA256: &str = "hunt.query_sha256";
+    /// Window start, RFC 3339 with 7 fractional digits and `Z`.
+    pub const WINDOW_START: &str = "hunt.window_start";
+    /// Window end (exclusive), same form.
+    pub const WINDOW_END: &str = "hunt.window_end";
+    /// Tenant name, empty when none.
+    pub const TENANT: &str = "hunt.tenant";
+    /// Rows in this file.
+    pub const ROWS: &str = "hunt.rows";
+    /// Rows in the whole window's result (all files of the window together).
+    pub const WINDOW_ROWS: &str = "hunt.window_rows";
+    /// `true` or `false`: whether the result is known complete.
+    pub const COMPLETE: &str = "hunt.complete";
+    /// The service's request ids, comma-separated.
+    pub const REQUEST_IDS: &str = "hunt.request_ids";
+    /// hunt's version.
+    pub const VERSION: &str = "hunt.version";
+    /// The unit of the timestamp columns: `us` or `ns`.
+    pub const TIMESTAMP_UNIT: &str = "hunt.timestamp_unit";
+}
+
 /// The unit `DateTime` columns are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 pub enum TimestampUnit {

@@ -7,9 +7,11 @@
 //! library (query files) ──Query──► app (plan a Window per query) ──Job──► executor
 //!     executor ──► graph (auth, client: KQL + window in, response bytes out)
 //!              ──► decode (bytes → Arrow RecordBatches, typed by the response schema)
-//!              ──► sink (batches → Parquet files under temporary names, partitioned by event day)
-//!              ──► output (files put in place atomically: renamed in a folder, or uploaded to an
-//!                          object store: Azure Blob/ADLS, S3, GCS)
+//!              ──► output::sink (batches → Parquet files under temporary names, partitioned by
+//!                                event day)
+//!              ──► output::publish (a window's files put in place atomically: renamed in a
+//!                                   folder or uploaded to an object store, then the earlier
+//!                                   runs' files removed, or committed to a Delta table)
 //! ```
 //!
 //! `emulator` is a local stand-in for the token endpoint and the Graph security API, used by
@@ -35,6 +37,5 @@ pub mod query;
 pub mod quota;
 pub mod report;
 pub mod schedule;
-pub mod sink;
 pub mod tenant;
 pub mod timespan;

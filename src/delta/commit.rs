@@ -10,7 +10,7 @@ use super::action::{
 use super::error::DeltaError;
 use super::schema::{self, DeltaField, DeltaSchema, DeltaType};
 use super::snapshot::Snapshot;
-use crate::sink::keys;
+use crate::lake_types::keys;
 use crate::timespan::{Window, graph_datetime, parse_datetime};
 use chrono::NaiveDate;
 use serde_json::json;

@@ -16,6 +16,8 @@
 
 mod destination;
 pub mod layout;
+pub mod publish;
+pub mod sink;
 mod store;
 mod superseded;
 mod target;
