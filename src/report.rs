@@ -81,7 +81,7 @@ pub struct LoadFailure {
 }
 
 /// Totals over a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Totals {
     /// Tenants that could not run at all.
     pub tenants_failed: usize,
@@ -93,6 +93,8 @@ pub struct Totals {
     pub rows: usize,
     /// Files written.
     pub files: usize,
+    /// Windows that did not land, by the kind of failure ([`crate::executor::Failure::kind`]).
+    pub failures: std::collections::BTreeMap<&'static str, usize>,
 }
 
 /// Sums outcomes, tenants that could not run, and load failures.
@@ -105,6 +107,13 @@ pub fn totals(runs: &[TenantRun], load_failures: usize) -> Totals {
         failed: outcomes.len() - ok + load_failures,
         rows: outcomes.iter().map(|o| o.rows).sum(),
         files: outcomes.iter().map(|o| o.files.len()).sum(),
+        failures: outcomes.iter().flat_map(|o| &o.failures).fold(
+            std::collections::BTreeMap::new(),
+            |mut by, f| {
+                *by.entry(f.failure.kind()).or_insert(0) += 1;
+                by
+            },
+        ),
     }
 }
 
@@ -145,7 +154,7 @@ pub fn write_table(
     for (tenant, o) in tagged(runs) {
         let mut status = if !o.incomplete.is_empty() {
             "INCOMPLETE".to_owned()
-        } else if o.error.is_some() {
+        } else if !o.failures.is_empty() {
             "FAILED".to_owned()
         } else {
             "ok".to_owned()
@@ -191,7 +200,12 @@ pub fn write_table(
         t.rows,
         t.files,
         wall.as_secs_f64()
-    )
+    )?;
+    if !t.failures.is_empty() {
+        let by: Vec<String> = t.failures.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        writeln!(w, "windows not landed, by kind: {}", by.join(", "))?;
+    }
+    Ok(())
 }
 
 /// Writes one `error:` line per failure.
@@ -209,7 +223,7 @@ pub fn write_errors(
         for warning in &o.warnings {
             writeln!(w, "warning: {who}query {}: {warning}", o.job.query.id)?;
         }
-        if let Some(e) = &o.error {
+        if let Some(e) = &o.error() {
             writeln!(
                 w,
                 "error: {who}query {} ({}), window {}: {e}",
@@ -244,7 +258,12 @@ pub fn to_json(runs: &[TenantRun], load_failures: &[LoadFailure], wall: Duration
                 "seconds": o.elapsed.as_secs_f64(),
                 "request_ids": o.request_ids,
                 "mismatched_cells": o.mismatched_cells,
-                "error": o.error,
+                "error": o.error(),
+                "failures": o.failures.iter().map(|f| json!({
+                    "window": f.window.to_string(),
+                    "kind": f.failure.kind(),
+                    "message": f.failure.to_string(),
+                })).collect::<Vec<_>>(),
             });
             if multi {
                 q["tenant"] = json!(tenant);
@@ -257,7 +276,7 @@ pub fn to_json(runs: &[TenantRun], load_failures: &[LoadFailure], wall: Duration
         "queries": queries,
         "load_errors": load_errors,
         "totals": { "ok": t.ok, "failed": t.failed, "rows": t.rows, "files": t.files,
-                    "seconds": wall.as_secs_f64() },
+                    "seconds": wall.as_secs_f64(), "failures": t.failures },
     });
     if multi {
         let tenants: Vec<_> = runs

@@ -45,7 +45,7 @@ pub fn run_record(outcome: &Outcome, started: DateTime<Utc>) -> (RunRecord, Opti
         request_ids: outcome.request_ids.clone(),
         started,
         seconds: outcome.elapsed.as_secs_f64(),
-        error: outcome.error.clone(),
+        error: outcome.error(),
     };
     (run, landed.then_some(outcome.job.window.end))
 }

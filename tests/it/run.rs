@@ -226,9 +226,17 @@ fn a_syntax_error_among_good_queries_fails_alone() {
     assert!(run.stderr.contains("HTTP 400 BadRequest"), "{run:?}");
     assert!(run.stderr.contains("request-id "), "the service's request-id is shown: {run:?}");
     assert!(run.stdout.contains("3 queries: 2 ok, 1 failed"), "{run:?}");
+    assert!(run.stdout.contains("windows not landed, by kind: refused 1"), "{run:?}");
     assert!(!parquet_files(&env.out().join("a_good")).is_empty());
     assert!(!parquet_files(&env.out().join("c_good")).is_empty());
     assert!(!env.out().join("b_bad").exists());
+    // In --json each failure is typed: its window, its kind, its message.
+    let run = env.hunt(&["run", "queries", "--out", "out", "--json", "--timespan", WINDOW], &[]);
+    let v: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("stdout is JSON");
+    assert_eq!(v["totals"]["failures"], serde_json::json!({ "refused": 1 }), "{v}");
+    let bad = v["queries"].as_array().unwrap().iter().find(|q| q["id"] == "b_bad").unwrap();
+    assert_eq!(bad["failures"][0]["kind"], "refused", "{bad}");
+    assert!(bad["failures"][0]["message"].as_str().unwrap().contains("HTTP 400"), "{bad}");
 }
 
 #[test]

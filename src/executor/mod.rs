@@ -12,6 +12,10 @@
 //! files of earlier runs it supersedes, or committing it to a Delta table); the executor does
 //! not know which format it writes.
 
+mod failure;
+
+pub use failure::{Failure, WindowFailure};
+
 use crate::decode::{self, DecodeOptions};
 use crate::graph::retry::{Attempts, Decision, Jitter, Kind, Policy};
 use crate::graph::{GraphError, HuntApi, HuntResponse};
@@ -65,8 +69,10 @@ pub struct Outcome {
     pub stopped: bool,
     /// Things the user should know that are not failures.
     pub warnings: Vec<String>,
-    /// Why the job (or part of it) failed, if it did.
-    pub error: Option<String>,
+    /// Why windows (or parts) of the job did not land, each typed.
+    pub failures: Vec<WindowFailure>,
+    /// The row cap in force (to say why `incomplete` windows are cut).
+    pub row_cap: u64,
 }
 
 impl Outcome {
@@ -86,13 +92,35 @@ impl Outcome {
             failed: Vec::new(),
             stopped: false,
             warnings: Vec::new(),
-            error: None,
+            failures: Vec::new(),
+            row_cap: 0,
         }
     }
 
     /// True when the job landed everything, complete.
     pub fn is_ok(&self) -> bool {
-        self.error.is_none() && self.incomplete.is_empty()
+        self.failures.is_empty() && self.incomplete.is_empty()
+    }
+
+    /// Why the job (or part of it) failed or is incomplete, as one line for people; `None`
+    /// when it landed whole.
+    pub fn error(&self) -> Option<String> {
+        let mut texts: Vec<String> = self.failures.iter().map(ToString::to_string).collect();
+        if !self.incomplete.is_empty() {
+            texts.push(format!(
+                "{} window(s) returned the row cap ({} rows) and could not be split further: \
+                 their rows are kept but incomplete (hunt.complete=false): {}",
+                self.incomplete.len(),
+                self.row_cap,
+                self.incomplete.iter().map(Window::to_string).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        (!texts.is_empty()).then(|| texts.join("; "))
+    }
+
+    fn fail(&mut self, window: Window, failure: Failure) {
+        self.failed.push(window);
+        self.failures.push(WindowFailure { window, failure });
     }
 }
 
@@ -146,7 +174,7 @@ enum CallFailure {
     /// The window should be split: result too large, cut, or timed out.
     Split(String),
     /// Final for this window.
-    Failed(String),
+    Failed(Failure),
     /// The executor was told to stop before the call went out.
     Stopped,
 }
@@ -217,8 +245,7 @@ impl Executor {
                 Err(e) => match by_task.remove(&e.id()) {
                     Some((i, job)) => {
                         let mut o = Outcome::new(job);
-                        o.failed.push(o.job.window);
-                        o.error = Some(format!("internal error, please report it: {e}"));
+                        o.fail(o.job.window, Failure::Internal(e.to_string()));
                         (i, o)
                     }
                     None => continue,
@@ -236,8 +263,8 @@ impl Executor {
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + self.opts.throttle_deadline;
         let mut o = Outcome::new(job.clone());
+        o.row_cap = self.governor.limits().max_rows;
         let query = &job.query;
-        let mut errors = Vec::new();
         // The result schema of each part landed (for the Delta table's schema).
         let mut schemas: Vec<SchemaRef> = Vec::new();
         // Depth first, earliest part first: the stack holds later parts below earlier ones.
@@ -255,10 +282,7 @@ impl Executor {
                                 stack.push(a);
                             }
                         }
-                        Landing::Failed(why) => {
-                            o.failed.push(window);
-                            errors.push(format!("window {window}: {why}"));
-                        }
+                        Landing::Failed(failure) => o.fail(window, failure),
                     }
                 }
                 Err(CallFailure::Split(why)) => match self.halves(query, &window) {
@@ -268,19 +292,15 @@ impl Executor {
                         stack.push(a);
                     }
                     None => {
-                        o.failed.push(window);
-                        errors.push(format!("window {window}: {why}{}", self.why_no_split(query)))
+                        let hint = self.why_no_split(query);
+                        o.fail(window, Failure::CannotSplit { why, hint });
                     }
                 },
-                Err(CallFailure::Failed(why)) => {
-                    o.failed.push(window);
-                    errors.push(format!("window {window}: {why}"))
-                }
+                Err(CallFailure::Failed(failure)) => o.fail(window, failure),
                 Err(CallFailure::Stopped) => {
                     o.stopped = true;
-                    o.failed.push(window);
+                    o.fail(window, Failure::Stopped);
                     o.failed.append(&mut stack);
-                    errors.push(format!("window {window}: not run: hunt is stopping"));
                 }
             }
         }
@@ -292,15 +312,6 @@ impl Executor {
                  depend on the whole window: each part holds its own results, which need \
                  re-aggregating across parts (set `split: never` to refuse splitting)",
                 o.parts
-            ));
-        }
-        if !o.incomplete.is_empty() {
-            errors.push(format!(
-                "{} window(s) returned the row cap ({} rows) and could not be split further: \
-                 their rows are kept but incomplete (hunt.complete=false): {}",
-                o.incomplete.len(),
-                self.governor.limits().max_rows,
-                o.incomplete.iter().map(Window::to_string).collect::<Vec<_>>().join(", ")
             ));
         }
         let query_sha256 = sha256_hex(query.kql.as_bytes());
@@ -316,11 +327,7 @@ impl Executor {
             request_ids: &o.request_ids,
         };
         if let Err(why) = self.publisher.finish(&parts).await {
-            o.failed.push(job.window);
-            errors.push(format!("window {}: {why}", job.window));
-        }
-        if !errors.is_empty() {
-            o.error = Some(errors.join("; "));
+            o.fail(job.window, Failure::Publish(why));
         }
         o.elapsed = started.elapsed();
         o
@@ -387,7 +394,7 @@ impl Executor {
         loop {
             // Sign-in first, so the call goes out as soon as quota admits it.
             if let Err(e) = self.api.ready().await {
-                return Err(CallFailure::Failed(format!("cannot sign in: {e}")));
+                return Err(CallFailure::Failed(Failure::SignIn(e.to_string())));
             }
             let estimate = self.estimate(&query.id);
             let acquire = self.governor.acquire(estimate, priority(query), deadline);
@@ -407,10 +414,10 @@ impl Executor {
             let permit = match admitted {
                 Ok(p) => p,
                 Err(waited) => {
-                    return Err(CallFailure::Failed(format!(
-                        "gave up waiting for quota at the {}s deadline: {waited}",
-                        self.opts.throttle_deadline.as_secs()
-                    )));
+                    return Err(CallFailure::Failed(Failure::QuotaDeadline {
+                        deadline_secs: self.opts.throttle_deadline.as_secs(),
+                        waited,
+                    }));
                 }
             };
             let result = self.api.run_hunting_query(&query.kql, window).await;
@@ -437,13 +444,12 @@ impl Executor {
                     // never longer than the job may wait.
                     if tokio::time::Instant::now() + pause > deadline {
                         self.governor.throttled(pause.min(self.opts.throttle_deadline), message);
-                        return Err(CallFailure::Failed(format!(
-                            "still throttled after waiting {} times; the service asks for {:.0}s \
-                             more, past the {}s deadline: {err}",
-                            o.throttled,
-                            pause.as_secs_f64(),
-                            self.opts.throttle_deadline.as_secs()
-                        )));
+                        return Err(CallFailure::Failed(Failure::ThrottleDeadline {
+                            times: o.throttled,
+                            asked_secs: pause.as_secs_f64(),
+                            deadline_secs: self.opts.throttle_deadline.as_secs(),
+                            error: err.to_string(),
+                        }));
                     }
                     self.governor.throttled(pause, message);
                     tracing::warn!(query = %query.id, "429: every call to this tenant waits {pause:?}");
@@ -458,7 +464,7 @@ impl Executor {
                 }
                 (_, Decision::Split) => return Err(CallFailure::Split(split_reason(&err))),
                 (_, Decision::Fail) => {
-                    return Err(CallFailure::Failed(fail_reason(kind, &err, attempts.failed)));
+                    return Err(CallFailure::Failed(failure_of(kind, err, attempts.failed)));
                 }
             }
         }
@@ -494,14 +500,14 @@ impl Executor {
             decode_and_write(&body, &opts, &staging, &sink_opts, &meta, max_rows, splittable)
         })
         .await
-        .unwrap_or_else(|e| Err(format!("internal error while landing the results: {e}")));
+        .unwrap_or_else(|e| Err(Failure::Internal(format!("while landing the results: {e}"))));
         let (rows, mismatched, staged, complete, schema) = match landed {
             Ok(Landed::Cut { rows }) => return Landing::Cut(rows),
             Ok(Landed::Staged { rows, mismatched, staged, complete, schema }) => {
                 (rows, mismatched, staged, complete, schema)
             }
             // A body that does not decode will not decode better the next time: not retried.
-            Err(why) => return Landing::Failed(format!("{why} [request-id {id}]")),
+            Err(failure) => return Landing::Failed(failure.with_request_id(&id)),
         };
         // Uploads were retried by the store's client already; the window fails, the other
         // queries go on.
@@ -509,7 +515,8 @@ impl Executor {
             Ok(files) => files,
             Err(e) => {
                 let what = if dest.is_local() { "written" } else { "uploaded" };
-                return Landing::Failed(format!("the results could not be {what}: {e}"));
+                let message = e.to_string();
+                return Landing::Failed(Failure::Write { what, message, request_id: Some(id) });
             }
         };
         o.parts += 1;
@@ -531,7 +538,7 @@ enum Landing {
     /// It came back at the row cap with this many rows and should be asked again in halves.
     Cut(usize),
     /// It could not be decoded or written.
-    Failed(String),
+    Failed(Failure),
 }
 
 /// What [`decode_and_write`] did.
@@ -552,7 +559,7 @@ fn decode_and_write(
     meta: &FileMeta,
     max_rows: u64,
     splittable: bool,
-) -> Result<Landed, String> {
+) -> Result<Landed, Failure> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<arrow_array::RecordBatch>(1);
     std::thread::scope(|scope| {
         let writer = scope.spawn(move || -> Result<Option<sink::StreamWriter>, sink::SinkError> {
@@ -577,20 +584,26 @@ fn decode_and_write(
             })
         });
         drop(tx);
-        let written =
-            writer.join().map_err(|_| "internal error: the Parquet writer panicked".to_string())?;
+        let written = writer
+            .join()
+            .map_err(|_| Failure::Internal("the Parquet writer panicked".to_owned()))?;
+        let write_failed = |e: &dyn std::fmt::Display| Failure::Write {
+            what: "written",
+            message: e.to_string(),
+            request_id: None,
+        };
         // A writer error explains a decode that stopped because the writer went away.
-        let writer = written.map_err(|e| format!("the results could not be written: {e}"))?;
-        let decoded = decoded.map_err(|e| format!("the response could not be decoded: {e}"))?;
+        let writer = written.map_err(|e| write_failed(&e))?;
+        // The request-id is filled in by the caller, which knows it.
+        let decoded = decoded
+            .map_err(|e| Failure::Decode { message: e.to_string(), request_id: String::new() })?;
         let cut = decoded.rows as u64 >= max_rows;
         if cut && splittable {
             // Dropping the writer removes its temporary files.
             return Ok(Landed::Cut { rows: decoded.rows });
         }
         let staged = match writer {
-            Some(w) => {
-                w.finish(!cut).map_err(|e| format!("the results could not be written: {e}"))?
-            }
+            Some(w) => w.finish(!cut).map_err(|e| write_failed(&e))?,
             None => Vec::new(),
         };
         Ok(Landed::Staged {
@@ -629,13 +642,13 @@ fn split_reason(err: &GraphError) -> String {
     }
 }
 
-/// Why a window failed, as the summary says it.
-fn fail_reason(kind: Kind, err: &GraphError, failed: u32) -> String {
+/// Why a window failed, typed, from the last answer and the attempts made.
+fn failure_of(kind: Kind, err: GraphError, failed: u32) -> Failure {
     match (kind, err) {
-        (Kind::Permanent, GraphError::Service(s)) => format!("the service refused the query: {s}"),
-        (Kind::Permanent, GraphError::Auth(e)) => format!("cannot sign in: {e}"),
-        (Kind::Permanent, other) => other.to_string(),
-        (_, other) => format!("failed {failed} times, giving up: {other}"),
+        (Kind::Permanent, GraphError::Service(s)) => Failure::Refused(Box::new(s)),
+        (Kind::Permanent, GraphError::Auth(e)) => Failure::SignIn(e.to_string()),
+        (Kind::Permanent, other) => Failure::NotSent(other.to_string()),
+        (_, other) => Failure::GaveUp { attempts: failed, error: other.to_string() },
     }
 }
 
@@ -700,7 +713,7 @@ mod tests {
         opts: &DecodeOptions,
         max_rows: u64,
         splittable: bool,
-    ) -> Result<Local, String> {
+    ) -> Result<Local, Failure> {
         let dest = Destination::local(out).unwrap();
         let sink_opts = sink::SinkOptions::default();
         match decode_and_write(
@@ -758,7 +771,7 @@ mod tests {
         let out = tempfile::tempdir().unwrap();
         for cut in (0..body.len()).step_by(997) {
             let r = land_in(out.path(), &body.as_bytes()[..cut], &opts, 100_000, true);
-            assert!(r.is_err(), "cut at {cut}");
+            assert!(matches!(r, Err(Failure::Decode { .. })), "cut at {cut}");
         }
         // At the row cap and still splittable: nothing kept.
         let r = land_in(out.path(), body.as_bytes(), &opts, 2_000, true);
