@@ -738,8 +738,9 @@ mod tests {
         let emu = Emulator::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
         let env = emu.env();
         let var = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
-        let client = GraphClient::new(Settings::from_env(var).unwrap()).unwrap();
-        let window = Window::parse("P1D", chrono::Utc::now()).unwrap();
+        let clock = TokioClock::new();
+        let client = GraphClient::new(Settings::from_env(var).unwrap(), Arc::new(clock)).unwrap();
+        let window = Window::parse("P1D", clock.now()).unwrap();
         for _ in 0..2 {
             let resp = client.run_hunting_query("NoSuchTable | take 5", &window).await.unwrap();
             assert_eq!(resp.body.as_ref(), canned.as_slice());
