@@ -24,7 +24,7 @@ use crate::timespan::Window;
 use arrow_schema::{Schema, SchemaRef};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// A query to run over a window.
@@ -161,7 +161,8 @@ impl Executor {
         dest: Arc<Destination>,
         opts: ExecOptions,
     ) -> Executor {
-        let tables = (dest.format() == Format::Delta).then(|| TableCache::new(dest.store()));
+        let tables = (dest.format() == Format::Delta)
+            .then(|| TableCache::new(dest.store(), Arc::clone(governor.clock())));
         Executor {
             api,
             governor,
@@ -237,7 +238,7 @@ impl Executor {
 
     /// Runs one job: its window, or its parts when the service cannot answer it whole.
     pub async fn run_one(&self, job: Job) -> Outcome {
-        let started = Instant::now();
+        let started = tokio::time::Instant::now();
         let deadline = tokio::time::Instant::now() + self.opts.throttle_deadline;
         let mut o = Outcome::new(job.clone());
         let query = &job.query;
