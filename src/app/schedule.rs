@@ -180,9 +180,10 @@ async fn start_daemon(
     );
     let terminal = std::io::stdout().is_terminal();
     let who = target.name.as_deref().map(|n| format!("{n} ")).unwrap_or_default();
+    let line_clock = Arc::clone(&clock);
     let daemon = Daemon::new(daemon_opts, executor, state, clock).on_run(move |run| {
         if terminal {
-            println!("{who}{}", status_line(run));
+            println!("{who}{}", status_line(run, line_clock.now()));
         }
     });
     Ok(Started { target, daemon, state: path, dest })
