@@ -15,6 +15,9 @@
 //!
 //! Not part of `cargo test`; `bash bench/run.sh` runs it.
 
+// A benchmark measures real time.
+#![allow(clippy::disallowed_methods)]
+
 use hunt::decode::{DecodeOptions, Decoded, decode};
 use hunt::output::sink::{FileMeta, write};
 use hunt::timespan::Window;

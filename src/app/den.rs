@@ -4,6 +4,7 @@
 
 use super::tenants::Target;
 use crate::cli::{DenCommand, DenSyncArgs};
+use crate::clock::TokioClock;
 use crate::config::Config;
 use crate::cron::Cron;
 use crate::den::store::{DenQuery, DenStore, Saved};
@@ -14,6 +15,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 pub(super) async fn den(command: DenCommand, config: Config) -> anyhow::Result<ExitCode> {
     match command {
@@ -101,7 +103,7 @@ async fn sync_tenant(
     args: &DenSyncArgs,
     queries: &Path,
 ) -> anyhow::Result<Option<Synced>> {
-    let (client, tenant_id) = target.sign_in(false).await?;
+    let (client, tenant_id) = target.sign_in(false, Arc::new(TokioClock::new())).await?;
     // A private emulator starts empty: its watermark must not be confused with a tenant's.
     let watermark_path = (!target.emulated).then(|| target.state_file("den", &tenant_id, "json"));
     let since = match (&watermark_path, args.full) {

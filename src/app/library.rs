@@ -1,6 +1,7 @@
 //! The library commands, which call no API: `hunt validate`, `hunt list` and `hunt plan`.
 
 use crate::cli::{Format, ListArgs, PlanArgs, ValidateArgs};
+use crate::clock::{Clock, TokioClock};
 use crate::config::Config;
 use crate::cron::Cron;
 use crate::library;
@@ -20,7 +21,7 @@ const MAX_FINDINGS_PER_FILE: usize = 50;
 
 pub(super) fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let loaded = library::load(&args.paths);
-    let findings = lint::lint_loaded(&loaded, Utc::now());
+    let findings = lint::lint_loaded(&loaded, TokioClock::new().now());
     let mut out = std::io::stdout().lock();
     // One broken file (a hundred thousand unclosed brackets) must not bury the others.
     let mut shown: std::collections::HashMap<&std::path::Path, usize> = Default::default();
@@ -66,7 +67,7 @@ pub(super) fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     for w in &loaded.warnings {
         eprintln!("warning: {w}");
     }
-    let now = Utc::now();
+    let now = TokioClock::new().now();
     let mut out = std::io::stdout().lock();
     let rows: Vec<_> =
         loaded.queries.iter().map(|q| (q, next_fire(q, now), crate::kql::tables(&q.kql))).collect();
@@ -132,7 +133,7 @@ fn schedule_state() -> Option<StateStore> {
 pub(super) fn plan(args: PlanArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let at = match &args.at {
         Some(t) => timespan::parse_datetime(t).with_context(|| format!("--at {t}"))?,
-        None => Utc::now(),
+        None => TokioClock::new().now(),
     };
     let span = timespan::parse_duration(&args.span).context("--for")?;
     let loaded = library::load(&args.paths);

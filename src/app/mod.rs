@@ -14,6 +14,7 @@ mod status;
 mod tenants;
 
 use crate::cli::{Cli, Command, LogFormat};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::graph::{GraphClient, Settings};
@@ -23,6 +24,7 @@ use anyhow::Context as _;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// An error that means "nothing ran": usage, configuration or sign-in (exit code 2).
 pub const EXIT_USAGE: u8 = 2;
@@ -125,8 +127,8 @@ fn tune(settings: &mut Settings, limits: &Limits, config: &Config) -> Result<(),
 }
 
 /// A signed-in Graph client; sign-in failures mean nothing ran.
-async fn signed_in(settings: Settings) -> anyhow::Result<GraphClient> {
-    let client = GraphClient::new(settings)?;
+async fn signed_in(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<GraphClient> {
+    let client = GraphClient::new(settings, clock)?;
     client.sign_in().await.context("cannot sign in; nothing was run")?;
     Ok(client)
 }

@@ -13,12 +13,13 @@ use anyhow::{Context as _, bail};
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use tokio::time::Instant;
 
 pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
     // A one-off run's "now" is on a whole second, so file names stay short and readable.
-    let now = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0)
+    let now = chrono::DateTime::from_timestamp(clock.now().timestamp(), 0)
         .context("the system clock is out of range")?;
     let fixed_window = match &args.timespan {
         Some(spec) => Some(Window::parse(spec, now)?),
@@ -60,7 +61,8 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
     let progress = Progress::new(jobs.len() * targets.list.len(), !args.json);
     // Every tenant at once, each under its own quota.
     let each = targets.list.iter().zip(dests).map(|(t, dest)| {
-        let run = run_tenant(t, dest, jobs.clone(), plan, opts.clone(), &progress);
+        let clock = Arc::clone(&clock);
+        let run = run_tenant(t, dest, jobs.clone(), plan, opts.clone(), &progress, clock);
         tracing::Instrument::instrument(run, t.span())
     });
     let mut runs = Vec::new();
@@ -111,12 +113,12 @@ async fn run_tenant(
     plan: Plan,
     opts: ExecOptions,
     progress: &Progress,
+    clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Vec<crate::executor::Outcome>> {
-    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
     let (client, tenant_id, dest) = target
         .reported(async {
             let dest = dest?;
-            let (client, tenant_id) = target.sign_in(false).await?;
+            let (client, tenant_id) = target.sign_in(false, Arc::clone(&clock)).await?;
             Ok((client, tenant_id, dest))
         })
         .await?;

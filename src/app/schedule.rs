@@ -166,12 +166,12 @@ async fn start_daemon(
     again: bool,
 ) -> anyhow::Result<Started<'_>> {
     let dest = dest?;
-    let (client, tenant_id) = target.sign_in(again).await?;
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
+    let (client, tenant_id) = target.sign_in(again, Arc::clone(&clock)).await?;
     let path = target.state_file("schedule", &tenant_id, "sqlite");
     let state = Arc::new(
         StateStore::open(&path).with_context(|| format!("cannot open {}", path.display()))?,
     );
-    let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
     let governor = target.governor(&tenant_id, Arc::clone(&clock));
     let executor = Arc::new(
         Executor::new(target.api(client), governor, Arc::clone(&dest), opts)
@@ -180,9 +180,10 @@ async fn start_daemon(
     );
     let terminal = std::io::stdout().is_terminal();
     let who = target.name.as_deref().map(|n| format!("{n} ")).unwrap_or_default();
+    let line_clock = Arc::clone(&clock);
     let daemon = Daemon::new(daemon_opts, executor, state, clock).on_run(move |run| {
         if terminal {
-            println!("{who}{}", status_line(run));
+            println!("{who}{}", status_line(run, line_clock.now()));
         }
     });
     Ok(Started { target, daemon, state: path, dest })

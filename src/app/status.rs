@@ -2,6 +2,7 @@
 //! read while the daemon writes it; every selected tenant's with `[[tenant]]` tables.
 
 use crate::cli::StatusArgs;
+use crate::clock::{Clock, TokioClock};
 use crate::config::Config;
 use crate::cron::Cron;
 use crate::library;
@@ -17,7 +18,7 @@ use std::process::ExitCode;
 
 pub(super) fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let selection = select(&config.tenants, &args.select.tenants, args.select.shard)?;
-    let now = Utc::now();
+    let now = TokioClock::new().now();
     let next: BTreeMap<String, Option<DateTime<Utc>>> = library::load(&args.paths)
         .queries
         .iter()

@@ -108,9 +108,13 @@ impl Target {
         }
     }
 
-    /// A signed-in client and the tenant id, or why not. `again`: a later attempt, which reads
-    /// the credentials afresh where they can change.
-    pub async fn sign_in(&self, again: bool) -> anyhow::Result<(GraphClient, String)> {
+    /// A signed-in client telling the time by `clock`, and the tenant id, or why not. `again`:
+    /// a later attempt, which reads the credentials afresh where they can change.
+    pub async fn sign_in(
+        &self,
+        again: bool,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<(GraphClient, String)> {
         let settings = match (&self.resolve, again) {
             (Some(resolve), true) => resolve(),
             _ => self.settings.clone(),
@@ -118,9 +122,9 @@ impl Target {
         let settings = settings.map_err(anyhow::Error::msg)?;
         let tenant_id = settings.auth.tenant_id.clone();
         if self.name.is_none() {
-            return Ok((super::signed_in(settings).await?, tenant_id));
+            return Ok((super::signed_in(settings, clock).await?, tenant_id));
         }
-        let client = GraphClient::new(settings)?;
+        let client = GraphClient::new(settings, clock)?;
         client.sign_in().await.context("cannot sign in; nothing was run for this tenant")?;
         Ok((client, tenant_id))
     }

@@ -3,22 +3,24 @@
 //! only reads the commits made since the previous one.
 
 use super::{DeltaError, DeltaTable};
+use crate::clock::Clock;
 use object_store::ObjectStore;
 use object_store::path::Path;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Open tables by root.
-#[derive(Debug)]
 pub struct TableCache {
     store: Arc<dyn ObjectStore>,
     tables: tokio::sync::Mutex<HashMap<Path, Arc<DeltaTable>>>,
+    /// The time of the tables' commits.
+    clock: Arc<dyn Clock>,
 }
 
 impl TableCache {
-    /// An empty cache over `store`.
-    pub fn new(store: Arc<dyn ObjectStore>) -> TableCache {
-        TableCache { store, tables: tokio::sync::Mutex::new(HashMap::new()) }
+    /// An empty cache over `store`, whose tables tell the time by `clock`.
+    pub fn new(store: Arc<dyn ObjectStore>, clock: Arc<dyn Clock>) -> TableCache {
+        TableCache { store, tables: tokio::sync::Mutex::new(HashMap::new()), clock }
     }
 
     /// The table at `root` (named `url` in errors), opened if this is its first use. A table
@@ -28,7 +30,8 @@ impl TableCache {
         if let Some(t) = tables.get(root) {
             return Ok(t.clone());
         }
-        let t = Arc::new(DeltaTable::open_url(self.store.clone(), root.clone(), url).await?);
+        let t = DeltaTable::open_url(self.store.clone(), root.clone(), url).await?;
+        let t = Arc::new(t.with_clock(Arc::clone(&self.clock)));
         tables.insert(root.clone(), t.clone());
         Ok(t)
     }
@@ -37,11 +40,12 @@ impl TableCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::TokioClock;
     use object_store::memory::InMemory;
 
     #[tokio::test]
     async fn a_table_is_opened_once_per_root() {
-        let cache = TableCache::new(Arc::new(InMemory::new()));
+        let cache = TableCache::new(Arc::new(InMemory::new()), Arc::new(TokioClock::new()));
         let a = cache.get(&Path::from("out/q1"), "mem://out/q1").await.unwrap();
         let b = cache.get(&Path::from("out/q1"), "mem://out/q1").await.unwrap();
         let c = cache.get(&Path::from("out/q2"), "mem://out/q2").await.unwrap();

@@ -44,6 +44,7 @@ pub use schema::{DeltaSchema, DeltaType, SchemaError, data_schema, to_delta_batc
 pub use snapshot::Snapshot;
 pub use stats::StatsCollector;
 
+use crate::clock::{Clock, TokioClock};
 use crate::timespan::Window;
 use arrow_schema::Schema;
 use object_store::path::Path;
@@ -80,10 +81,20 @@ struct State {
 }
 
 /// One Delta table: its log location and a cached snapshot, brought up to date incrementally.
-#[derive(Debug)]
 pub struct DeltaTable {
     log: log::Log,
     state: tokio::sync::Mutex<State>,
+    /// The time of commits (and of the checkpoints' retention).
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for DeltaTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeltaTable")
+            .field("log", &self.log)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
 }
 
 impl DeltaTable {
@@ -103,12 +114,20 @@ impl DeltaTable {
         let table = DeltaTable {
             log: log::Log { store, root, url: url.into() },
             state: tokio::sync::Mutex::new(State::default()),
+            clock: Arc::new(TokioClock::new()),
         };
         {
             let mut state = table.state.lock().await;
             table.sync(&mut state).await?;
         }
         Ok(table)
+    }
+
+    /// The table, telling the time of its commits by `clock` (by default the system's time,
+    /// advanced by tokio's clock).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> DeltaTable {
+        self.clock = clock;
+        self
     }
 
     /// The table's URL, as errors name it.
@@ -160,7 +179,7 @@ impl DeltaTable {
         let txn_id = uuid::Uuid::new_v4().to_string();
         let mut version = 0;
         for attempt in 1..=MAX_ATTEMPTS {
-            let now_ms = chrono::Utc::now().timestamp_millis();
+            let now_ms = self.clock.now_ms();
             let plan = commit::plan(&self.log.url, state.snapshot.as_ref(), &req, &txn_id, now_ms)?;
             version = state.snapshot.as_ref().map_or(0, |s| s.version + 1);
             let body: String =

@@ -5,10 +5,12 @@
 
 use super::incidents::{self, Incident};
 use super::server::{Shared, client_request_id, graph_error, next_fault, refusal, set_ids};
+use crate::clock::Clock;
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -22,8 +24,9 @@ fn prefer_unknown(headers: &HeaderMap) -> bool {
         .any(|v| v.contains("include-unknown-enum-members"))
 }
 
-/// The items of one page and the link to the next, if any.
+/// The items of one page and the link to the next, if any (errors stamped `now`).
 fn page(
+    now: DateTime<Utc>,
     base: &str,
     path: &str,
     params: &Params,
@@ -39,11 +42,11 @@ fn page(
                 "The query specified in the URI is not valid. The limit of '{max_top}' for Top \
                  query has been exceeded. The value from the incoming request is '{t}'."
             );
-            return graph_error(StatusCode::BAD_REQUEST, "", &message, crid);
+            return graph_error(now, StatusCode::BAD_REQUEST, "", &message, crid);
         }
         Some(Err(_)) => {
             let message = "The query specified in the URI is not valid. $top must be a number.";
-            return graph_error(StatusCode::BAD_REQUEST, "", message, crid);
+            return graph_error(now, StatusCode::BAD_REQUEST, "", message, crid);
         }
     };
     let skip: usize = params.get("$skip").and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -120,12 +123,14 @@ pub(super) async fn list_incidents(
     }
     let list = match select(&state, &params) {
         Ok(l) => l,
-        Err(e) => return graph_error(StatusCode::BAD_REQUEST, "BadRequest", &e, crid),
+        Err(e) => {
+            return graph_error(state.clock.now(), StatusCode::BAD_REQUEST, "BadRequest", &e, crid);
+        }
     };
     let (base, beta, prefer) = (state.base_url(), version == "beta", prefer_unknown(&headers));
     let items = list.iter().map(|i| incidents::incident_json(i, &base, beta, prefer)).collect();
     let root = format!("{base}/{version}");
-    page(&root, "security/incidents", &params, items, 50, crid)
+    page(state.clock.now(), &root, "security/incidents", &params, items, 50, crid)
 }
 
 /// `GET /{version}/security/incidents/{id}`.
@@ -155,6 +160,7 @@ pub(super) async fn get_incident(
             (StatusCode::OK, Json(v)).into_response()
         }
         None => graph_error(
+            state.clock.now(),
             StatusCode::NOT_FOUND,
             "ResourceNotFound",
             &format!("Incident '{id}' was not found."),
@@ -177,10 +183,12 @@ pub(super) async fn list_alerts(
     }
     let list = match select(&state, &params) {
         Ok(l) => l,
-        Err(e) => return graph_error(StatusCode::BAD_REQUEST, "BadRequest", &e, crid),
+        Err(e) => {
+            return graph_error(state.clock.now(), StatusCode::BAD_REQUEST, "BadRequest", &e, crid);
+        }
     };
     let base = state.base_url();
     let items = list.iter().flat_map(|i| incidents::alerts_json(i, &base)).collect();
     let root = format!("{base}/{version}");
-    page(&root, "security/alerts_v2", &params, items, 2000, crid)
+    page(state.clock.now(), &root, "security/alerts_v2", &params, items, 2000, crid)
 }

@@ -14,6 +14,7 @@ mod tenants;
 
 pub use tenants::EmulatorTenant;
 
+use crate::clock::TokioClock;
 use crate::quota::Limits;
 
 use serde::Serialize;
@@ -170,6 +171,8 @@ pub(crate) struct State {
     incidents: Mutex<Vec<incidents::Incident>>,
     /// The canned response body, when `config.canned_response` is set.
     canned: Option<bytes::Bytes>,
+    /// The service's time (its token expiry follows tokio's monotonic clock).
+    clock: TokioClock,
 }
 
 impl State {
@@ -231,6 +234,7 @@ impl Emulator {
             hunting_calls: AtomicU64::new(0),
             unauthorized: AtomicU64::new(0),
             canned,
+            clock: TokioClock::new(),
         });
         let app = server::router(Arc::clone(&state));
         let task = tokio::spawn(async move {

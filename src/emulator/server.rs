@@ -5,6 +5,7 @@
 use super::data::Cell;
 use super::kql::{self, Context};
 use super::{EmulatorConfig, Fault, State};
+use crate::clock::{Clock, TokioClock};
 use crate::quota::Limits;
 use crate::timespan::Window;
 use axum::Json;
@@ -14,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -34,28 +36,38 @@ pub(super) fn router(state: Shared) -> axum::Router {
         .route("/{version}/security/alerts_v2", get(super::listing::list_alerts))
         .route("/_emulator/stats", get(stats))
         .route("/_emulator/faults", post(push_faults))
-        .fallback(|| async {
-            graph_error(
-                StatusCode::NOT_FOUND,
-                "ResourceNotFound",
-                "Resource not found for the segment.",
-                None,
-            )
-        })
+        .fallback(not_found)
         .with_state(state)
+}
+
+async fn not_found(AxState(state): AxState<Shared>) -> Response {
+    graph_error(
+        state.clock.now(),
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        "Resource not found for the segment.",
+        None,
+    )
 }
 
 async fn stats(AxState(state): AxState<Shared>) -> Json<super::Stats> {
     Json(state.stats())
 }
 
-fn entra_error(status: StatusCode, error: &str, code: u32, text: &str) -> Response {
+/// Entra's error envelope, stamped `now`.
+fn entra_error(
+    now: DateTime<Utc>,
+    status: StatusCode,
+    error: &str,
+    code: u32,
+    text: &str,
+) -> Response {
     let trace = uuid::Uuid::new_v4().to_string();
     let body = json!({
         "error": error,
-        "error_description": format!("AADSTS{code}: {text}\r\nTrace ID: {trace}\r\nCorrelation ID: {trace}\r\nTimestamp: {}", chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ")),
+        "error_description": format!("AADSTS{code}: {text}\r\nTrace ID: {trace}\r\nCorrelation ID: {trace}\r\nTimestamp: {}", now.format("%Y-%m-%d %H:%M:%SZ")),
         "error_codes": [code],
-        "timestamp": chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string(),
+        "timestamp": now.format("%Y-%m-%d %H:%M:%SZ").to_string(),
         "trace_id": trace,
         "correlation_id": trace,
     });
@@ -68,9 +80,11 @@ async fn token(
     axum::Form(form): axum::Form<HashMap<String, String>>,
 ) -> Response {
     let cfg = &state.config;
+    let now = state.clock.now();
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
     let Some(index) = state.accounts.iter().position(|a| a.tenant.tenant_id == tenant) else {
         return entra_error(
+            now,
             StatusCode::BAD_REQUEST,
             "invalid_request",
             90002,
@@ -82,6 +96,7 @@ async fn token(
     let account = &state.accounts[index].tenant;
     if field("grant_type") != "client_credentials" {
         return entra_error(
+            now,
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
             70003,
@@ -90,6 +105,7 @@ async fn token(
     }
     if field("client_id") != account.client_id {
         return entra_error(
+            now,
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
             700016,
@@ -101,6 +117,7 @@ async fn token(
     }
     if !field("scope").ends_with("/.default") {
         return entra_error(
+            now,
             StatusCode::BAD_REQUEST,
             "invalid_scope",
             70011,
@@ -112,6 +129,7 @@ async fn token(
     if !secret.is_empty() {
         if secret != account.client_secret {
             return entra_error(
+                now,
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
                 7000215,
@@ -120,8 +138,9 @@ async fn token(
         }
     } else if !assertion.is_empty() {
         let audience = format!("{}/{tenant}/oauth2/v2.0/token", state.base_url());
-        if let Err(why) = verify_assertion(cfg, &account.client_id, assertion, &audience) {
+        if let Err(why) = verify_assertion(cfg, &account.client_id, assertion, &audience, now) {
             return entra_error(
+                now,
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",
                 700027,
@@ -130,6 +149,7 @@ async fn token(
         }
     } else {
         return entra_error(
+            now,
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             7000218,
@@ -146,13 +166,14 @@ async fn token(
     Json(json!({ "token_type": "Bearer", "expires_in": secs.round() as u64, "ext_expires_in": secs.round() as u64, "access_token": access })).into_response()
 }
 
-/// Checks a client assertion the way Entra does: structure, claims, and the signature against
-/// the registered certificate.
+/// Checks a client assertion the way Entra does at `now`: structure, claims, and the signature
+/// against the registered certificate.
 fn verify_assertion(
     cfg: &EmulatorConfig,
     client_id: &str,
     jwt: &str,
     audience: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), String> {
     let cert = cfg.client_cert_der.as_ref().ok_or("No certificate is registered for this app.")?;
     let parts: Vec<&str> = jwt.split('.').collect();
@@ -174,7 +195,7 @@ fn verify_assertion(
     if header["x5t#S256"].as_str() != Some(thumb.as_str()) {
         return Err("The certificate thumbprint (x5t#S256) does not match a registered key.".into());
     }
-    let now = chrono::Utc::now().timestamp();
+    let now = now.timestamp();
     if claims["aud"].as_str() != Some(audience) {
         return Err(format!("The audience must be {audience}."));
     }
@@ -193,14 +214,17 @@ fn verify_assertion(
         .map_err(|_| "The signature does not verify.".to_string())
 }
 
+/// Graph's error envelope, its `innerError.date` `now`.
 pub(super) fn graph_error(
+    now: DateTime<Utc>,
     status: StatusCode,
     code: &str,
     message: &str,
     client_request_id: Option<&str>,
 ) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
-    let mut inner = json!({ "date": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(), "request-id": request_id });
+    let mut inner =
+        json!({ "date": now.format("%Y-%m-%dT%H:%M:%S").to_string(), "request-id": request_id });
     if let Some(c) = client_request_id {
         inner["client-request-id"] = json!(c);
     }
@@ -225,10 +249,13 @@ async fn run_hunting_query(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let arrived_ms = now_ms();
+    let arrived_ms = state.clock.now_ms();
     let (account, resp) = hunting_call(&state, &version, &headers, &body).await;
-    let record =
-        super::CallRecord { arrived_ms, answered_ms: now_ms(), status: resp.status().as_u16() };
+    let record = super::CallRecord {
+        arrived_ms,
+        answered_ms: state.clock.now_ms(),
+        status: resp.status().as_u16(),
+    };
     if let Ok(mut log) = state.log.lock() {
         log.push(record);
     }
@@ -263,7 +290,13 @@ fn authorize(
 ) -> Result<usize, Box<Response>> {
     if version != "v1.0" && version != "beta" {
         let message = format!("Invalid version: {version}");
-        return Err(Box::new(graph_error(StatusCode::BAD_REQUEST, "BadRequest", &message, crid)));
+        return Err(Box::new(graph_error(
+            state.clock.now(),
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            &message,
+            crid,
+        )));
     }
     let bearer = headers
         .get("authorization")
@@ -275,8 +308,13 @@ fn authorize(
         _ => {
             state.unauthorized.fetch_add(1, Ordering::Relaxed);
             let message = "Access token has expired or is not yet valid.";
-            let resp =
-                graph_error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", message, crid);
+            let resp = graph_error(
+                state.clock.now(),
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationToken",
+                message,
+                crid,
+            );
             Err(Box::new(resp))
         }
     }
@@ -299,18 +337,21 @@ async fn hunting_call(
     let account = &state.accounts[index];
     let limits = account.tenant.limits.clone();
     let admitted = match &limits {
-        Some(l) => match account.quota.lock().map(|mut q| q.admit(now_ms(), l)) {
+        Some(l) => match account.quota.lock().map(|mut q| q.admit(state.clock.now_ms(), l)) {
             Ok(Ok(id)) => Some(id),
             Ok(Err(refusal)) => {
                 state.throttled.fetch_add(1, Ordering::Relaxed);
-                return (Some(index), throttle(&refusal.message, Some(refusal.retry_after), crid));
+                return (
+                    Some(index),
+                    throttle(state.clock.now(), &refusal.message, Some(refusal.retry_after), crid),
+                );
             }
             Err(_) => None,
         },
         None => None,
     };
     // Ends the call in the quota judge even if the client goes away mid-answer.
-    let _running = admitted.map(|id| RunningCall { account, id });
+    let _running = admitted.map(|id| RunningCall { account, id, clock: &state.clock });
     (Some(index), answer(state, limits.as_ref(), body, crid).await)
 }
 
@@ -318,12 +359,13 @@ async fn hunting_call(
 struct RunningCall<'a> {
     account: &'a super::tenants::Account,
     id: u64,
+    clock: &'a TokioClock,
 }
 
 impl Drop for RunningCall<'_> {
     fn drop(&mut self) {
         if let Ok(mut q) = self.account.quota.lock() {
-            q.finish(self.id, now_ms());
+            q.finish(self.id, self.clock.now_ms());
         }
     }
 }
@@ -339,12 +381,15 @@ async fn push_faults(
     StatusCode::NO_CONTENT
 }
 
-pub(super) fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
-pub(super) fn throttle(message: &str, retry_after: Option<f64>, crid: Option<&str>) -> Response {
-    let mut resp = graph_error(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", message, crid);
+/// A 429 stamped `now`, with `Retry-After` if given.
+pub(super) fn throttle(
+    now: DateTime<Utc>,
+    message: &str,
+    retry_after: Option<f64>,
+    crid: Option<&str>,
+) -> Response {
+    let mut resp =
+        graph_error(now, StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", message, crid);
     if let Some(v) = retry_after.and_then(|s| HeaderValue::from_str(&format!("{s:.3}")).ok()) {
         resp.headers_mut().insert("retry-after", v);
     }
@@ -371,6 +416,7 @@ pub(super) async fn next_fault(state: &Shared, crid: Option<&str>) -> Result<Fau
     match fault {
         Fault::Unavailable { retry_after } => {
             let mut resp = graph_error(
+                state.clock.now(),
                 StatusCode::SERVICE_UNAVAILABLE,
                 "ServiceUnavailable",
                 "Service is temporarily unavailable.",
@@ -384,11 +430,15 @@ pub(super) async fn next_fault(state: &Shared, crid: Option<&str>) -> Result<Fau
             Err(resp)
         }
         Fault::Throttle { retry_after } => {
-            Err(throttle("Please retry again later.", retry_after, crid))
+            Err(throttle(state.clock.now(), "Please retry again later.", retry_after, crid))
         }
-        Fault::GatewayTimeout => {
-            Err(graph_error(StatusCode::GATEWAY_TIMEOUT, "UnknownError", "", crid))
-        }
+        Fault::GatewayTimeout => Err(graph_error(
+            state.clock.now(),
+            StatusCode::GATEWAY_TIMEOUT,
+            "UnknownError",
+            "",
+            crid,
+        )),
         Fault::Slow { ms } => {
             tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
             Ok(fault)
@@ -444,6 +494,7 @@ async fn answer(
     }
     let Ok(req) = serde_json::from_slice::<Value>(body) else {
         return graph_error(
+            state.clock.now(),
             StatusCode::BAD_REQUEST,
             "BadRequest",
             "Invalid request body: not JSON.",
@@ -455,18 +506,20 @@ async fn answer(
     };
     let Some(query) = pick("query", "Query") else {
         return graph_error(
+            state.clock.now(),
             StatusCode::BAD_REQUEST,
             "BadRequest",
             "The 'query' parameter is required.",
             crid,
         );
     };
-    let now = chrono::Utc::now();
+    let now = state.clock.now();
     let window = match pick("timespan", "Timespan") {
         Some(spec) => match Window::parse(&spec, now) {
             Ok(w) => w,
             Err(e) => {
                 return graph_error(
+                    now,
                     StatusCode::BAD_REQUEST,
                     "BadRequest",
                     &format!("Invalid timespan: {e}"),
@@ -494,6 +547,7 @@ async fn answer(
     match out {
         Ok(Ok(json)) if limits.is_some_and(|l| json.len() as u64 > l.max_result_bytes) => {
             graph_error(
+                state.clock.now(),
                 StatusCode::BAD_REQUEST,
                 "BadRequest",
                 "Query execution has exceeded the allowed result size. Optimize your query by limiting the number of results and try again.",
@@ -501,8 +555,16 @@ async fn answer(
             )
         }
         Ok(Ok(json)) => ok_json(Bytes::from(json), fault, crid),
-        Ok(Err(e)) => graph_error(StatusCode::BAD_REQUEST, "BadRequest", &e.message, crid),
-        Err(_) => graph_error(StatusCode::INTERNAL_SERVER_ERROR, "UnknownError", "", crid),
+        Ok(Err(e)) => {
+            graph_error(state.clock.now(), StatusCode::BAD_REQUEST, "BadRequest", &e.message, crid)
+        }
+        Err(_) => graph_error(
+            state.clock.now(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "UnknownError",
+            "",
+            crid,
+        ),
     }
 }
 
@@ -676,8 +738,9 @@ mod tests {
         let emu = Emulator::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
         let env = emu.env();
         let var = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
-        let client = GraphClient::new(Settings::from_env(var).unwrap()).unwrap();
-        let window = Window::parse("P1D", chrono::Utc::now()).unwrap();
+        let clock = TokioClock::new();
+        let client = GraphClient::new(Settings::from_env(var).unwrap(), Arc::new(clock)).unwrap();
+        let window = Window::parse("P1D", clock.now()).unwrap();
         for _ in 0..2 {
             let resp = client.run_hunting_query("NoSuchTable | take 5", &window).await.unwrap();
             assert_eq!(resp.body.as_ref(), canned.as_slice());

@@ -28,7 +28,7 @@ use crate::timespan::Window;
 use arrow_schema::SchemaRef;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// A query to run over a window.
@@ -189,8 +189,8 @@ impl Executor {
     ) -> Executor {
         Executor {
             api,
+            publisher: Publisher::new(dest, Arc::clone(governor.clock())),
             governor,
-            publisher: Publisher::new(dest),
             opts,
             decode: DecodeOptions::default(),
             tenant: None,
@@ -260,7 +260,7 @@ impl Executor {
 
     /// Runs one job: its window, or its parts when the service cannot answer it whole.
     pub async fn run_one(&self, job: Job) -> Outcome {
-        let started = Instant::now();
+        let started = tokio::time::Instant::now();
         let deadline = tokio::time::Instant::now() + self.opts.throttle_deadline;
         let mut o = Outcome::new(job.clone());
         o.row_cap = self.governor.limits().max_rows;

@@ -7,8 +7,10 @@
 use super::error::EntraError;
 use super::peer::Masks;
 use super::retry::{Attempts, Decision, Jitter, Policy};
+use crate::clock::Clock;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use ring::rand::SystemRandom;
 use ring::signature::{RSA_PSS_SHA256, RsaKeyPair};
 use rustls_pki_types::pem::PemObject;
@@ -106,9 +108,15 @@ impl Certificate {
         })
     }
 
-    /// A signed client assertion for `audience` (the token endpoint URL), valid ten minutes.
-    pub fn assertion(&self, client_id: &str, audience: &str) -> Result<String, AuthError> {
-        let now = chrono::Utc::now().timestamp();
+    /// A signed client assertion for `audience` (the token endpoint URL), valid ten minutes
+    /// from `now`.
+    pub fn assertion(
+        &self,
+        client_id: &str,
+        audience: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, AuthError> {
+        let now = now.timestamp();
         let header = serde_json::json!({
             "alg": "PS256", "typ": "JWT", "x5t#S256": self.x5t_s256, "x5t": self.x5t,
         });
@@ -218,6 +226,8 @@ pub struct TokenSource {
     http: reqwest::Client,
     config: AuthConfig,
     cache: Mutex<Option<Cached>>,
+    /// The time of client assertions (renewal follows tokio's monotonic clock).
+    clock: Arc<dyn Clock>,
 }
 
 #[derive(Deserialize)]
@@ -227,9 +237,9 @@ struct TokenResponse {
 }
 
 impl TokenSource {
-    /// A token source using `http` for the token endpoint.
-    pub fn new(http: reqwest::Client, config: AuthConfig) -> TokenSource {
-        TokenSource { http, config, cache: Mutex::new(None) }
+    /// A token source using `http` for the token endpoint and `clock` for the time.
+    pub fn new(http: reqwest::Client, config: AuthConfig, clock: Arc<dyn Clock>) -> TokenSource {
+        TokenSource { http, config, cache: Mutex::new(None), clock }
     }
 
     /// The configuration in use.
@@ -295,7 +305,10 @@ impl TokenSource {
                     "client_assertion_type",
                     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
                 ));
-                form.push(("client_assertion", c.assertion(&self.config.client_id, &url)?));
+                form.push((
+                    "client_assertion",
+                    c.assertion(&self.config.client_id, &url, self.clock.now())?,
+                ));
             }
         }
         let transport = |e: reqwest::Error| AuthError::Transport {
@@ -370,7 +383,9 @@ mod tests {
     #[test]
     fn certificate_signs_a_verifiable_ps256_assertion() {
         let cert = Certificate::from_pem(PEM.as_bytes(), Path::new("test.pem")).unwrap();
-        let jwt = cert.assertion("client-1", "https://login.example/t/oauth2/v2.0/token").unwrap();
+        let now = DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z").unwrap().to_utc();
+        let jwt =
+            cert.assertion("client-1", "https://login.example/t/oauth2/v2.0/token", now).unwrap();
         let parts: Vec<&str> = jwt.split('.').collect();
         assert_eq!(parts.len(), 3);
         let header: serde_json::Value =
@@ -383,6 +398,8 @@ mod tests {
         assert_eq!(claims["sub"], "client-1");
         assert_eq!(claims["aud"], "https://login.example/t/oauth2/v2.0/token");
         assert!(claims["exp"].as_i64().unwrap() > claims["nbf"].as_i64().unwrap());
+        assert_eq!(claims["nbf"], now.timestamp());
+        assert_eq!(claims["exp"], now.timestamp() + 600);
         // The signature verifies against the certificate's public key.
         let der = CertificateDer::pem_slice_iter(PEM.as_bytes()).next().unwrap().unwrap();
         let ee = webpki::EndEntityCert::try_from(&der).unwrap();

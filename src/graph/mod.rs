@@ -10,11 +10,14 @@ pub mod peer;
 pub mod pool;
 pub mod retry;
 
+use crate::clock::Clock;
 use crate::timespan::Window;
 use auth::{AuthConfig, AuthError, Certificate, Credential, Secret, TokenSource};
 use error::ServiceError;
 use futures_util::future::BoxFuture;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// The default Graph root.
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.microsoft.com";
@@ -246,6 +249,8 @@ pub struct GraphClient {
     http: reqwest::Client,
     settings: Settings,
     tokens: TokenSource,
+    /// The time of `Retry-After` dates (durations follow tokio's monotonic clock).
+    clock: Arc<dyn Clock>,
     /// Answer slots shared with other clients of this process (see [`pool`]).
     slots: Option<pool::Slots>,
 }
@@ -266,11 +271,11 @@ pub fn http_client(timeout: Duration) -> Result<reqwest::Client, ConfigError> {
 }
 
 impl GraphClient {
-    /// A client for `settings`.
-    pub fn new(settings: Settings) -> Result<GraphClient, ConfigError> {
+    /// A client for `settings`, telling the time by `clock`.
+    pub fn new(settings: Settings, clock: Arc<dyn Clock>) -> Result<GraphClient, ConfigError> {
         let http = http_client(settings.timeout)?;
-        let tokens = TokenSource::new(http.clone(), settings.auth.clone());
-        Ok(GraphClient { http, settings, tokens, slots: None })
+        let tokens = TokenSource::new(http.clone(), settings.auth.clone(), Arc::clone(&clock));
+        Ok(GraphClient { http, settings, tokens, clock, slots: None })
     }
 
     /// A client whose successful answers each hold one of `slots` from the moment their
@@ -375,8 +380,8 @@ impl GraphClient {
                 resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
             };
             let request_id = header("request-id");
-            let retry_after = header("retry-after")
-                .and_then(|v| error::parse_retry_after(&v, chrono::Utc::now()));
+            let retry_after =
+                header("retry-after").and_then(|v| error::parse_retry_after(&v, self.clock.now()));
             // A successful answer (the large kind) waits for a slot before its body is read;
             // the wait is not the service's time.
             let waited = Instant::now();

@@ -48,6 +48,7 @@ impl AsRef<[u8]> for Held {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::{Clock, TokioClock};
     use crate::emulator::{Emulator, EmulatorConfig};
     use crate::graph::{GraphClient, Settings};
     use crate::timespan::Window;
@@ -79,8 +80,12 @@ mod tests {
         let env = emu.env();
         let var = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
         let pool = slots(1);
-        let client =
-            || GraphClient::new(Settings::from_env(var).unwrap()).unwrap().with_slots(pool.clone());
+        let client = || {
+            let settings = Settings::from_env(var).unwrap();
+            GraphClient::new(settings, Arc::new(TokioClock::new()))
+                .unwrap()
+                .with_slots(pool.clone())
+        };
         let (a, b) = (client(), client());
         (emu, a, b, pool)
     }
@@ -89,13 +94,13 @@ mod tests {
     async fn a_call_on_the_service_holds_no_slot_and_an_answer_holds_one_until_dropped() {
         let delay = Duration::from_millis(800);
         let (emu, a, b, pool) = two_clients(delay).await;
-        let w = Window::parse("PT1H", chrono::Utc::now()).unwrap();
+        let w = Window::parse("PT1H", TokioClock::new().now()).unwrap();
         let first = a.run_hunting_query("AlertInfo | take 1", &w).await.unwrap();
         assert_eq!(pool.available_permits(), 0, "the answer holds the slot");
         // With the only slot held, a second call still goes out and runs on the service; its
         // answer waits for the slot.
         let second = tokio::spawn(async move {
-            let w = Window::parse("PT1H", chrono::Utc::now()).unwrap();
+            let w = Window::parse("PT1H", TokioClock::new().now()).unwrap();
             b.run_hunting_query("AlertInfo | take 1", &w).await.map(|r| (r, b))
         });
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

@@ -11,6 +11,7 @@
 
 use super::sink::SinkOptions;
 use super::{Destination, Format, Written};
+use crate::clock::Clock;
 use crate::delta::{NewFile, QueryMeta, TableCache};
 use crate::timespan::Window;
 use arrow_schema::{Schema, SchemaRef};
@@ -48,12 +49,12 @@ pub enum Publisher {
 }
 
 impl Publisher {
-    /// The publisher for `dest`'s format.
-    pub fn new(dest: Arc<Destination>) -> Publisher {
+    /// The publisher for `dest`'s format; Delta commits take their time from `clock`.
+    pub fn new(dest: Arc<Destination>, clock: Arc<dyn Clock>) -> Publisher {
         match dest.format() {
             Format::Parquet => Publisher::Files(dest),
             Format::Delta => {
-                let tables = TableCache::new(dest.store());
+                let tables = TableCache::new(dest.store(), clock);
                 Publisher::Delta(dest, tables)
             }
         }

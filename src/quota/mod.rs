@@ -225,6 +225,11 @@ impl Governor {
         &self.limits
     }
 
+    /// The clock it tells the time by (the tenant's clock, for whoever works under it).
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
     /// Runs `f` on the ledger (the shared file's, read afresh, when there is one). A shared
     /// ledger first learns that this process is alive and ends the calls of dead ones.
     fn with_ledger<R>(&self, f: impl FnOnce(&mut Ledger) -> R) -> R {

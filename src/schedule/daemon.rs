@@ -375,8 +375,8 @@ impl Daemon {
     }
 }
 
-/// The one-line status of a run, for a terminal.
-pub fn status_line(run: &RunRecord) -> String {
+/// The one-line status of a run, for a terminal, printed at `now`.
+pub fn status_line(run: &RunRecord, now: DateTime<Utc>) -> String {
     let status = match run.status {
         RunStatus::Ok => "ok",
         RunStatus::Incomplete => "INCOMPLETE",
@@ -384,7 +384,7 @@ pub fn status_line(run: &RunRecord) -> String {
     };
     let mut line = format!(
         "{} {} {} {status} {} rows {} files {:.1}s",
-        Utc::now().format("%H:%M:%S"),
+        now.format("%H:%M:%S"),
         run.query_id,
         Window::to_string(&run.window),
         run.rows,

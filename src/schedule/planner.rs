@@ -259,6 +259,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::disallowed_methods)] // a bound on the real time the search takes
     fn latest_fire_after_a_long_outage_under_a_per_second_schedule_is_quick() {
         let cron = Cron::parse("* * * * * *").unwrap();
         let now = t("2026-11-22T10:00:00.5Z");

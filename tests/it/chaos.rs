@@ -29,6 +29,17 @@ const QUERIES: [(&str, &str); 2] = [
 ];
 const EPH: u32 = 36_000;
 
+/// Whether every query has landed three windows and at least one of them started at or after
+/// `since` (the schedule state, read while the daemon writes it).
+fn landed_since(env: &TestEnv, since: chrono::DateTime<chrono::Utc>) -> bool {
+    let Ok(state) = StateStore::open_read_only(&env.schedule_state()) else { return false };
+    QUERIES.iter().all(|(id, _)| {
+        let runs = state.history(Some(id), usize::MAX).unwrap_or_default();
+        let ok: Vec<_> = runs.iter().filter(|r| r.status == RunStatus::Ok).collect();
+        ok.len() >= 3 && ok.iter().any(|r| r.started >= since)
+    })
+}
+
 /// Checks every query: the state's windows tile, and the rows on disk are exactly the
 /// emulator's rows from the first window's start to the watermark, each once. Returns rows.
 fn check_exactly_once(env: &TestEnv) -> usize {
@@ -94,9 +105,12 @@ fn a_schedule_under_random_faults_lands_every_window_exactly_once() {
         env.spawn(&["schedule", "queries", "--out", "out", "--grace", "10s", "--reload", "1s"]);
     // CHAOS_SECS=600 for a long run (the default keeps CI quick).
     let secs = std::env::var("CHAOS_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(15);
-    std::thread::sleep(Duration::from_secs(secs));
+    std::thread::sleep(Duration::from_secs(secs)); // the chaos lasts this long
     env.emu.set_chaos(0.0); // let the last windows land cleanly
-    std::thread::sleep(Duration::from_secs(6));
+    let calm = chrono::Utc::now();
+    wait_until("a clean window of each query", Duration::from_secs(60), || {
+        landed_since(&env, calm)
+    });
     assert_eq!(sigterm(&mut daemon), 0);
     let stats = env.emu.stats();
     let rows = check_exactly_once(&env);
@@ -117,12 +131,15 @@ fn sigkill_at_arbitrary_moments_loses_and_duplicates_nothing() {
     // Kill -9 after irregular delays (a fixed sequence, so a failure can be replayed).
     for ms in [700u64, 1900, 450, 2600, 1300, 900] {
         let mut daemon = env.spawn(&args);
-        std::thread::sleep(Duration::from_millis(ms));
+        std::thread::sleep(Duration::from_millis(ms)); // the moment of the kill
         daemon.kill().unwrap(); // SIGKILL
         daemon.wait().unwrap();
     }
+    let restarted = chrono::Utc::now();
     let mut daemon = env.spawn(&args);
-    std::thread::sleep(Duration::from_secs(5));
+    wait_until("a window of each query after the last kill", Duration::from_secs(60), || {
+        landed_since(&env, restarted)
+    });
     assert_eq!(sigterm(&mut daemon), 0);
     let rows = check_exactly_once(&env);
     println!("kill -9: 6 kills, {rows} rows checked exactly once");
@@ -152,7 +169,7 @@ fn a_one_off_run_killed_mid_way_and_run_again_lands_every_row_once() {
     // 6,000 rows under a 500-row cap: the window is answered in many parts, one file each.
     for ms in [150u64, 400, 250] {
         let mut run = env.spawn(&args);
-        std::thread::sleep(Duration::from_millis(ms));
+        std::thread::sleep(Duration::from_millis(ms)); // the moment of the kill
         run.kill().unwrap();
         run.wait().unwrap();
     }

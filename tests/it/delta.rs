@@ -736,12 +736,15 @@ fn hunt_schedule_format_delta_commits_each_window_once_in_order() {
     );
     let args = ["schedule", "queries", "--format", "delta", "--out", "out", "--grace", "5s"];
     let mut daemon = env.spawn(&args);
-    std::thread::sleep(std::time::Duration::from_secs(7));
+    let runs = || {
+        let state = StateStore::open_read_only(&env.schedule_state()).ok();
+        state.and_then(|s| s.history(Some("tick"), usize::MAX).ok()).unwrap_or_default()
+    };
+    let within = std::time::Duration::from_secs(60);
+    crate::util::wait_until("three windows committed", within, || runs().len() >= 3);
     assert_eq!(crate::util::sigterm(&mut daemon), 0, "exits 0 on SIGTERM");
 
-    let tenant = hunt::query::slug(&hunt::emulator::TENANT_ID.to_ascii_lowercase());
-    let state =
-        StateStore::open_read_only(&env.path(&format!("state/schedule-{tenant}.sqlite"))).unwrap();
+    let state = StateStore::open_read_only(&env.schedule_state()).unwrap();
     let mut runs = state.history(Some("tick"), usize::MAX).unwrap();
     runs.sort_by_key(|r| r.window.start);
     assert!(!runs.is_empty());

@@ -1,5 +1,8 @@
 //! Integration tests: drive the `hunt` binary over real HTTP against the built-in emulator.
 
+// The `hunt` processes these tests drive run on the real clock, so the tests read it too.
+#![allow(clippy::disallowed_methods)]
+
 mod auth;
 mod chaos;
 mod delta;

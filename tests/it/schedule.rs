@@ -15,18 +15,30 @@ fn windows_stay_contiguous_across_a_sigterm_and_restart() {
         "// ---\n// schedule: \"*/2 * * * * *\"\n// lookback: 10s\n// ---\nAlertInfo | take 1\n",
     );
     env.query("tock.kql", "// ---\n// schedule: \"*/3 * * * * *\"\n// lookback: 10s\n// delay: 1s\n// ---\nDeviceProcessEvents | count\n");
+    let path = env.schedule_state();
+    // The windows of `id` the daemon has recorded so far.
+    let runs_of = |id: &str| {
+        let state = StateStore::open_read_only(&path).ok();
+        state.and_then(|s| s.history(Some(id), usize::MAX).ok()).unwrap_or_default()
+    };
     let args = ["schedule", "queries", "--out", "out", "--grace", "5s", "--reload", "1s"];
     let mut daemon = env.spawn(&args);
-    std::thread::sleep(Duration::from_secs(7));
+    wait_until("two windows of each query before the stop", Duration::from_secs(60), || {
+        ["tick", "tock"].iter().all(|id| runs_of(id).len() >= 2)
+    });
     assert_eq!(sigterm(&mut daemon), 0, "exits 0 on SIGTERM");
     let stopped = chrono::Utc::now();
     std::thread::sleep(Duration::from_secs(6)); // down for a while: fires are missed
     let mut daemon = env.spawn(&args);
-    std::thread::sleep(Duration::from_secs(6));
+    let past_the_outage = stopped + chrono::Duration::seconds(1);
+    wait_until("four windows of each query, one past the outage", Duration::from_secs(60), || {
+        ["tick", "tock"].iter().all(|id| {
+            let runs = runs_of(id);
+            runs.len() >= 4 && runs.iter().any(|r| r.window.end >= past_the_outage)
+        })
+    });
     assert_eq!(sigterm(&mut daemon), 0);
 
-    let tenant = hunt::query::slug(&hunt::emulator::TENANT_ID.to_ascii_lowercase());
-    let path = env.path(&format!("state/schedule-{tenant}.sqlite"));
     let state = StateStore::open_read_only(&path).unwrap();
     for id in ["tick", "tock"] {
         let mut runs = state.history(Some(id), usize::MAX).unwrap();

@@ -3,7 +3,7 @@
 //! verified (with `SSL_CERT_FILE` for private roots), proxies are honoured, and oversized or
 //! endless answers are cut off.
 
-use crate::util::{TestEnv, all_files, hunt_cmd, parquet_files, read_parquet};
+use crate::util::{TestEnv, all_files, hunt_cmd, parquet_files, read_parquet, wait_until};
 use hunt::emulator::{EmulatorConfig, Fault};
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -97,7 +97,10 @@ fn secrets_and_tokens_never_reach_output_logs_parquet_or_state() {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let daemon = cmd.spawn().unwrap();
-    std::thread::sleep(Duration::from_secs(4));
+    wait_until("two fires recorded", Duration::from_secs(60), || {
+        let state = hunt::schedule::state::StateStore::open_read_only(&env.schedule_state()).ok();
+        state.and_then(|s| s.history(Some("tick"), usize::MAX).ok()).is_some_and(|r| r.len() >= 2)
+    });
     let sent = std::process::Command::new("kill")
         .args(["-TERM", &daemon.id().to_string()])
         .status()

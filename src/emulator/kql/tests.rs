@@ -559,6 +559,7 @@ fn garbage_never_panics() {
 }
 
 #[test]
+#[allow(clippy::disallowed_methods)] // reports the real time the evaluator takes
 fn throughput_is_reasonable() {
     // 20,000 full-width rows through a filter and a projection, in a debug build.
     let c = Context { window: (t0(), t0() + TICKS_PER_HOUR), events_per_hour: 20_000, ..ctx() };
