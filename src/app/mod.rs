@@ -10,6 +10,7 @@ mod output;
 mod quota;
 mod run;
 mod schedule;
+mod settings;
 mod status;
 mod tenants;
 
@@ -109,7 +110,7 @@ async fn connect(emulator: bool, config: &Config) -> anyhow::Result<(Settings, O
     } else {
         (Settings::from_env(|k| std::env::var(k).ok())?, None)
     };
-    tune(&mut settings, &config.quota, config).map_err(anyhow::Error::msg)?;
+    tune(&mut settings, &config.quota, config);
     for w in &settings.warnings {
         eprintln!("warning: {w}");
     }
@@ -117,13 +118,12 @@ async fn connect(emulator: bool, config: &Config) -> anyhow::Result<(Settings, O
 }
 
 /// Applies hunt.toml's request timeout and the body cap of the tenant's `limits`.
-fn tune(settings: &mut Settings, limits: &Limits, config: &Config) -> Result<(), String> {
+fn tune(settings: &mut Settings, limits: &Limits, config: &Config) {
     // The service refuses results over max_result_bytes; its JSON is allowed twice that before
     // hunt stops reading, so a runaway body cannot exhaust memory.
     settings.max_body_bytes =
         usize::try_from(limits.max_result_bytes.saturating_mul(2)).unwrap_or(usize::MAX);
-    settings.timeout = config.request_timeout()?;
-    Ok(())
+    settings.timeout = config.run.request_timeout;
 }
 
 /// A signed-in Graph client; sign-in failures mean nothing ran.

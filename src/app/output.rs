@@ -3,13 +3,10 @@
 //! credentials, cleaned of dead processes' temporary files, and checked before anything runs.
 
 use crate::config::Config;
-use crate::output::{Destination, Format, Target};
+use crate::output::{Destination, Format};
 use anyhow::Context as _;
 use std::ffi::OsStr;
 use std::sync::Arc;
-
-/// The folder results go to when neither `--out` nor `[output] out` says.
-const DEFAULT_OUT: &str = "output";
 
 /// Opens the destination; every error here means nothing ran (exit 2). A refused `--out` is
 /// shown without its query string or password.
@@ -18,17 +15,8 @@ pub(super) async fn destination(
     format: Option<Format>,
     config: &Config,
 ) -> anyhow::Result<Arc<Destination>> {
-    let target = match out {
-        Some(out) => match out.to_str() {
-            Some(text) => Target::parse(text)?,
-            None => Target::Local(out.into()),
-        },
-        None => config
-            .output_target()
-            .map_err(anyhow::Error::msg)?
-            .unwrap_or_else(|| Target::Local(DEFAULT_OUT.into())),
-    };
-    let format = format.or(config.output.format).unwrap_or_default();
+    let target = super::settings::target(out, config)?;
+    let format = super::settings::format(format, config);
     // Variables that are not UTF-8 cannot be storage settings: they are skipped.
     let env: Vec<(String, String)> = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))

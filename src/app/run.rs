@@ -54,10 +54,7 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
         return Ok(ExitCode::SUCCESS);
     }
     let dests = targets.destinations(&dest, args.format, &config).await;
-    let mut opts = config.exec_options().map_err(anyhow::Error::msg)?;
-    if let Some(c) = args.concurrency {
-        opts.concurrency = usize::from(c);
-    }
+    let opts = super::settings::exec_options(&config, args.concurrency);
     let progress = Progress::new(jobs.len() * targets.list.len(), !args.json);
     // Every tenant at once, each under its own quota.
     let each = targets.list.iter().zip(dests).map(|(t, dest)| {

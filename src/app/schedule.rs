@@ -25,10 +25,7 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
         return Ok(ExitCode::SUCCESS);
     }
     let dests = targets.destinations(&dest, args.format, &config).await;
-    let mut opts = config.exec_options().map_err(anyhow::Error::msg)?;
-    if let Some(c) = args.concurrency {
-        opts.concurrency = usize::from(c);
-    }
+    let opts = super::settings::exec_options(&config, args.concurrency);
     let daemon_opts = DaemonOptions {
         paths: args.paths.clone(),
         reload_every: reload,
@@ -36,7 +33,7 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
         concurrency: opts.concurrency,
         ..DaemonOptions::default()
     };
-    let retry = config.tenant_retry().map_err(anyhow::Error::msg)?;
+    let retry = config.run.tenant_retry;
     // One stop signal for every tenant's daemon.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let starts = targets.list.iter().zip(dests).map(|(t, dest)| {

@@ -279,7 +279,7 @@ pub(super) type Resolve = Arc<dyn Fn() -> Result<Settings, String> + Send + Sync
 
 /// `settings` with the run's limits applied, its warnings shown once.
 fn tuned(mut settings: Settings, limits: &Limits, config: &Config) -> Result<Settings, String> {
-    super::tune(&mut settings, limits, config)?;
+    super::tune(&mut settings, limits, config);
     for w in &settings.warnings {
         eprintln!("warning: {w}");
     }

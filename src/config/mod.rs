@@ -39,16 +39,16 @@
 //!
 //! The `[[tenant]]` tables are the [`tenant`](crate::tenant) module's.
 
-use crate::executor::ExecOptions;
+use crate::lake_types::TimestampUnit;
 use crate::output::{Format, Target};
 use crate::quota::Limits;
 use crate::tenant::TenantConfig;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-/// The parsed file.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// The configuration, every value parsed, checked and typed once when the file is read.
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// Quota limits.
     pub quota: Limits,
@@ -57,67 +57,98 @@ pub struct Config {
     /// Where results go.
     pub output: OutputConfig,
     /// `[[tenant]]` tables, in file order (none: the one tenant of the environment).
-    #[serde(rename = "tenant")]
     pub tenants: Vec<TenantConfig>,
     /// Where the file was read from, if it was.
-    #[serde(skip)]
     pub source: Option<PathBuf>,
 }
 
-/// `[run]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// `[run]`, typed.
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunConfig {
-    /// Jobs in flight at once.
+    /// Jobs in flight at once (1 to 16).
     pub concurrency: u16,
-    /// Smallest split window, e.g. `"1m"`.
-    pub min_window: String,
+    /// Smallest window a split may produce.
+    pub min_window: chrono::Duration,
     /// Retries per call after 5xx or transport failures.
     pub max_retries: u32,
-    /// How long to keep waiting out 429s, e.g. `"6h"`.
-    pub throttle_deadline: String,
-    /// First backoff step after a 5xx or transport failure (doubles, with jitter), e.g. `"2s"`.
-    pub backoff_base: String,
-    /// Largest backoff step, e.g. `"2m"`.
-    pub backoff_max: String,
-    /// Longest one HTTP call may take, from sending it to the last byte of the answer, e.g.
-    /// `"4m"` (above the service's own 3-minute query limit).
-    pub request_timeout: String,
+    /// How long a job may keep waiting out 429s.
+    pub throttle_deadline: Duration,
+    /// First backoff step after a 5xx or transport failure (doubles, with jitter).
+    pub backoff_base: Duration,
+    /// Largest backoff step.
+    pub backoff_max: Duration,
+    /// Longest one HTTP call may take, from sending it to the last byte of the answer (at least
+    /// a second; above the service's own 3-minute query limit by default).
+    pub request_timeout: Duration,
     /// With several tenants: hunting calls answered or being landed at once by this process,
-    /// across tenants (each answer is held whole in memory while it lands).
+    /// across tenants (at least 1).
     pub max_in_flight: u16,
     /// `hunt schedule` with several tenants: the first wait before a tenant that could not
-    /// start (sign-in, state) tries again, e.g. `"1m"` (doubling, at most 30 minutes).
-    pub tenant_retry: String,
+    /// start tries again (at least a second; doubling, at most 30 minutes).
+    pub tenant_retry: Duration,
 }
 
 impl Default for RunConfig {
     fn default() -> Self {
         RunConfig {
             concurrency: 3,
-            min_window: "1m".into(),
+            min_window: chrono::Duration::minutes(1),
             max_retries: 4,
-            throttle_deadline: "6h".into(),
-            backoff_base: "2s".into(),
-            backoff_max: "2m".into(),
-            request_timeout: "4m".into(),
+            throttle_deadline: Duration::from_secs(6 * 3600),
+            backoff_base: Duration::from_secs(2),
+            backoff_max: Duration::from_secs(120),
+            request_timeout: Duration::from_secs(240),
             max_in_flight: 32,
-            tenant_retry: "1m".into(),
+            tenant_retry: Duration::from_secs(60),
         }
     }
 }
 
-/// `[output]`: defaults for `--out` and `--format`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+/// `[output]`: defaults for `--out` and `--format`, typed.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OutputConfig {
     /// A folder or an object-store URL (`az://…`, `abfss://…`, `s3://…`, `gs://…`).
-    pub out: Option<String>,
+    pub out: Option<Target>,
     /// `parquet` or `delta`.
     pub format: Option<Format>,
     /// The unit of timestamp columns in Parquet files: `us` (default, read by every engine) or
     /// `ns` (the service's full 100 ns; Spark refuses it, Delta cannot hold it).
-    pub timestamp_unit: crate::lake_types::TimestampUnit,
+    pub timestamp_unit: TimestampUnit,
+}
+
+/// The file as written: what serde reads, before any value is interpreted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileConfig {
+    quota: Limits,
+    run: FileRun,
+    output: FileOutput,
+    #[serde(rename = "tenant")]
+    tenants: Vec<TenantConfig>,
+}
+
+/// `[run]` as written (durations as text).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileRun {
+    concurrency: Option<u16>,
+    min_window: Option<String>,
+    max_retries: Option<u32>,
+    throttle_deadline: Option<String>,
+    backoff_base: Option<String>,
+    backoff_max: Option<String>,
+    request_timeout: Option<String>,
+    max_in_flight: Option<u16>,
+    tenant_retry: Option<String>,
+}
+
+/// `[output]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileOutput {
+    out: Option<String>,
+    format: Option<Format>,
+    timestamp_unit: TimestampUnit,
 }
 
 /// A configuration file that could not be used.
@@ -141,87 +172,109 @@ impl Config {
             }
             Err(e) => return Err(err(e.to_string())),
         };
-        let mut config: Config = toml::from_str(&text).map_err(|e| {
+        let file: FileConfig = toml::from_str(&text).map_err(|e| {
             let at = e.span().map(|s| format!("{}: ", place(&text, s.start))).unwrap_or_default();
             err(format!("{at}{}", e.message()))
         })?;
-        let at = |section: &str, key: &str, message: String| match key_place(&text, section, key) {
-            Some(place) => err(format!("{place}: {message}")),
-            None => err(message),
+        let mut config = Config::from_file(file, &text).map_err(err)?;
+        config.source = Some(path.to_owned());
+        Ok(config)
+    }
+
+    /// Interprets every value of `file` (read from `text`, for line numbers) once.
+    fn from_file(file: FileConfig, text: &str) -> Result<Config, String> {
+        let at = |section: &str, key: &str, message: String| match key_place(text, section, key) {
+            Some(place) => format!("{place}: {message}"),
+            None => message,
         };
-        if let Err(e) = config.quota.validate() {
+        let FileConfig { quota, run, output, mut tenants } = file;
+        if let Err(e) = quota.validate() {
             let key = e.split_whitespace().nth(1).unwrap_or("").to_owned();
             return Err(at("quota", &key, e));
         }
-        if !(1..=16).contains(&config.run.concurrency) {
+        let d = RunConfig::default();
+        // A duration of [run] `key`, at least `least`, or the default.
+        let duration = |key: &str, value: &Option<String>, default: Duration, least: Duration| {
+            let Some(v) = value else { return Ok(default) };
+            let parsed = crate::timespan::parse_duration(v)
+                .map_err(|e| e.to_string())
+                .and_then(|d| d.to_std().map_err(|e| e.to_string()))
+                .map_err(|e| at("run", key, format!("[run] {key}: {e}")))?;
+            if parsed < least {
+                let least = crate::timespan::format_duration(
+                    chrono::Duration::from_std(least).unwrap_or_default(),
+                );
+                return Err(at(
+                    "run",
+                    key,
+                    format!("[run] {key} must be at least {least}, not {v:?}"),
+                ));
+            }
+            Ok(parsed)
+        };
+        let (zero, second) = (Duration::ZERO, Duration::from_secs(1));
+        let concurrency = run.concurrency.unwrap_or(d.concurrency);
+        if !(1..=16).contains(&concurrency) {
             return Err(at(
                 "run",
                 "concurrency",
                 format!(
-                    "[run] concurrency must be between 1 and 16 (windows in flight at once), not {}",
-                    config.run.concurrency
+                    "[run] concurrency must be between 1 and 16 (windows in flight at once), not \
+                     {concurrency}"
                 ),
             ));
         }
-        crate::tenant::check(&mut config.tenants, &config.quota, &|at| place(&text, at))
-            .map_err(err)?;
-        config.exec_options().map_err(err)?;
-        config.request_timeout().map_err(err)?;
-        config.output_target().map_err(err)?;
-        config.tenant_retry().map_err(err)?;
-        if config.run.max_in_flight == 0 {
+        let max_in_flight = run.max_in_flight.unwrap_or(d.max_in_flight);
+        if max_in_flight == 0 {
             return Err(at(
                 "run",
                 "max_in_flight",
                 "[run] max_in_flight must be at least 1".into(),
             ));
         }
-        config.source = Some(path.to_owned());
-        Ok(config)
+        let min_window = match &run.min_window {
+            None => d.min_window,
+            Some(v) => crate::timespan::parse_duration(v)
+                .map_err(|e| at("run", "min_window", format!("[run] min_window: {e}")))?,
+        };
+        let run = RunConfig {
+            concurrency,
+            min_window,
+            max_retries: run.max_retries.unwrap_or(d.max_retries),
+            throttle_deadline: duration(
+                "throttle_deadline",
+                &run.throttle_deadline,
+                d.throttle_deadline,
+                zero,
+            )?,
+            backoff_base: duration("backoff_base", &run.backoff_base, d.backoff_base, zero)?,
+            backoff_max: duration("backoff_max", &run.backoff_max, d.backoff_max, zero)?,
+            request_timeout: duration(
+                "request_timeout",
+                &run.request_timeout,
+                d.request_timeout,
+                second,
+            )?,
+            max_in_flight,
+            tenant_retry: duration("tenant_retry", &run.tenant_retry, d.tenant_retry, second)?,
+        };
+        let out = output
+            .out
+            .as_deref()
+            .map(|out| {
+                Target::parse(out)
+                    .map_err(|e| at("output", "out", format!("[output] out: {}", e.reason)))
+            })
+            .transpose()?;
+        let output =
+            OutputConfig { out, format: output.format, timestamp_unit: output.timestamp_unit };
+        crate::tenant::check(&mut tenants, &quota, &|at| place(text, at))?;
+        Ok(Config { quota, run, output, tenants, source: None })
     }
 
     /// Whether the file names several tenants (`[[tenant]]` tables).
     pub fn multi_tenant(&self) -> bool {
         !self.tenants.is_empty()
-    }
-
-    /// `[run] request_timeout`: at least a second.
-    pub fn request_timeout(&self) -> Result<std::time::Duration, String> {
-        at_least_a_second("[run] request_timeout", &self.run.request_timeout)
-    }
-
-    /// `[run] tenant_retry`: at least a second.
-    pub fn tenant_retry(&self) -> Result<std::time::Duration, String> {
-        at_least_a_second("[run] tenant_retry", &self.run.tenant_retry)
-    }
-
-    /// `[output] out`, parsed.
-    pub fn output_target(&self) -> Result<Option<Target>, String> {
-        self.output
-            .out
-            .as_deref()
-            .map(|out| Target::parse(out).map_err(|e| format!("[output] out: {}", e.reason)))
-            .transpose()
-    }
-
-    /// The executor options this file asks for.
-    pub fn exec_options(&self) -> Result<ExecOptions, String> {
-        let duration = |key: &str, v: &str| {
-            crate::timespan::parse_duration(v).map_err(|e| format!("[run] {key}: {e}"))
-        };
-        let std = |key: &str, v: &str| -> Result<std::time::Duration, String> {
-            duration(key, v)?.to_std().map_err(|e| format!("[run] {key}: {e}"))
-        };
-        let deadline = std("throttle_deadline", &self.run.throttle_deadline)?;
-        Ok(ExecOptions {
-            concurrency: usize::from(self.run.concurrency.max(1)),
-            min_window: duration("min_window", &self.run.min_window)?,
-            max_retries: self.run.max_retries,
-            throttle_deadline: deadline,
-            backoff_base: std("backoff_base", &self.run.backoff_base)?,
-            backoff_max: std("backoff_max", &self.run.backoff_max)?,
-            ..ExecOptions::default()
-        })
     }
 }
 
@@ -256,18 +309,6 @@ fn key_place(text: &str, section: &str, key: &str) -> Option<String> {
     None
 }
 
-/// A duration setting `key` of at least one second.
-fn at_least_a_second(key: &str, value: &str) -> Result<std::time::Duration, String> {
-    let d = crate::timespan::parse_duration(value)
-        .map_err(|e| format!("{key}: {e}"))?
-        .to_std()
-        .map_err(|e| format!("{key}: {e}"))?;
-    if d < std::time::Duration::from_secs(1) {
-        return Err(format!("{key} must be at least 1s, not {value:?}"));
-    }
-    Ok(d)
-}
-
 #[cfg(test)]
 mod tenant_tests;
 
@@ -291,11 +332,16 @@ mod tests {
         assert_eq!(c.quota.calls_per_minute, 30);
         assert_eq!(c.quota.exec_per_hour, std::time::Duration::from_secs(300));
         assert_eq!(c.quota.calls_per_hour, 1500);
-        assert_eq!(c.exec_options().unwrap().min_window, chrono::Duration::seconds(30));
-        assert_eq!(c.request_timeout().unwrap(), std::time::Duration::from_secs(240));
-        let (_d, p) = write("[run]\nrequest_timeout = \"2s\"\n");
+        assert_eq!(c.run.min_window, chrono::Duration::seconds(30));
+        assert_eq!(c.run.request_timeout, std::time::Duration::from_secs(240));
+        assert_eq!(
+            c.run,
+            RunConfig { min_window: chrono::Duration::seconds(30), ..RunConfig::default() }
+        );
+        let (_d, p) = write("[run]\nrequest_timeout = \"2s\"\nbackoff_max = \"300ms\"\n");
         let c = Config::load(&p, true).unwrap();
-        assert_eq!(c.request_timeout().unwrap(), std::time::Duration::from_secs(2));
+        assert_eq!(c.run.request_timeout, std::time::Duration::from_secs(2));
+        assert_eq!(c.run.backoff_max, std::time::Duration::from_millis(300));
     }
 
     #[test]
@@ -303,7 +349,7 @@ mod tests {
         for bad in ["\"soon\"", "\"0s\"", "\"500ms\"", "\"-4m\""] {
             let (_d, p) = write(&format!("[run]\nrequest_timeout = {bad}\n"));
             let e = Config::load(&p, true).unwrap_err().to_string();
-            assert!(e.contains("request_timeout"), "{bad}: {e}");
+            assert!(e.contains("2:1: [run] request_timeout"), "{bad}: {e}");
         }
         // Not a string: the parser points at the value.
         let (_d, p) = write("[run]\nrequest_timeout = 4\n");
@@ -318,24 +364,24 @@ mod tests {
         assert!(e.contains("hunt.toml: 2:1:") && e.contains("calls_per_mnute"), "{e}");
         let (_d, p) = write("[run]\nmin_window = \"soon\"\n");
         let e = Config::load(&p, true).unwrap_err().to_string();
-        assert!(e.contains("min_window"), "{e}");
+        assert!(e.contains("2:1: [run] min_window"), "{e}");
     }
 
     #[test]
     fn output_section_gives_defaults_for_out_and_format() {
         let (_d, p) = write("[output]\nout = \"az://lake/hunt\"\nformat = \"delta\"\n");
         let c = Config::load(&p, true).unwrap();
-        assert_eq!(c.output_target().unwrap().unwrap().to_string(), "az://lake/hunt");
+        assert_eq!(c.output.out.as_ref().unwrap().to_string(), "az://lake/hunt");
         assert_eq!(c.output.format, Some(Format::Delta));
         let (_d, p) = write("[output]\nout = \"ftp://x/y\"\n");
         let e = Config::load(&p, true).unwrap_err().to_string();
-        assert!(e.contains("[output] out") && e.contains("unknown scheme"), "{e}");
+        assert!(e.contains("2:1: [output] out") && e.contains("unknown scheme"), "{e}");
         let (_d, p) = write("[output]\nformat = \"csv\"\n");
         let e = Config::load(&p, true).unwrap_err().to_string();
         assert!(e.contains("csv"), "{e}");
         let (_d, p) = write("[output]\nfolder = \"x\"\n");
         assert!(Config::load(&p, true).is_err());
-        assert_eq!(Config::default().output_target().unwrap(), None);
+        assert_eq!(Config::default().output.out, None);
     }
 
     #[test]
