@@ -2,6 +2,7 @@
 //! summary counts failures by kind and tests match variants, not words.
 
 use crate::graph::error::ServiceError;
+use crate::output::publish::PublishError;
 use crate::quota::Waited;
 use crate::timespan::Window;
 
@@ -75,8 +76,8 @@ pub enum Failure {
         request_id: Option<String>,
     },
     /// The window's parts landed but could not be published (a Delta commit).
-    #[error("{0}")]
-    Publish(String),
+    #[error(transparent)]
+    Publish(std::sync::Arc<PublishError>),
     /// hunt was stopping before the call went out.
     #[error("not run: hunt is stopping")]
     Stopped,

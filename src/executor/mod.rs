@@ -327,7 +327,7 @@ impl Executor {
             request_ids: &o.request_ids,
         };
         if let Err(why) = self.publisher.finish(&parts).await {
-            o.fail(job.window, Failure::Publish(why));
+            o.fail(job.window, Failure::Publish(Arc::new(why)));
         }
         o.elapsed = started.elapsed();
         o

@@ -17,6 +17,17 @@ use crate::timespan::Window;
 use arrow_schema::{Schema, SchemaRef};
 use std::sync::Arc;
 
+/// Why a window's parts could not be published.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// The query's Delta table could not be opened or committed to.
+    #[error(transparent)]
+    Delta(#[from] crate::delta::DeltaError),
+    /// The parts answered with columns that cannot be one table schema.
+    #[error("the parts of the window answered with different columns: {0}")]
+    Columns(arrow_schema::ArrowError),
+}
+
 /// What a window's parts left, for its publisher to finish.
 #[derive(Debug)]
 pub struct WindowParts<'a> {
@@ -78,7 +89,7 @@ impl Publisher {
 
     /// Finishes a window. An error means the window did not land (its rows are not visible and
     /// it must run again); what merely could not be tidied is logged.
-    pub async fn finish(&self, w: &WindowParts<'_>) -> Result<(), String> {
+    pub async fn finish(&self, w: &WindowParts<'_>) -> Result<(), PublishError> {
         match self {
             Publisher::Files(dest) => {
                 if w.all_landed && w.complete {
@@ -110,11 +121,11 @@ async fn commit(
     dest: &Destination,
     tables: &TableCache,
     w: &WindowParts<'_>,
-) -> Result<(), String> {
+) -> Result<(), PublishError> {
     let root = dest.query_root(w.query_id);
-    let table = tables.get(&root, &dest.url_of(&root)).await.map_err(|e| e.to_string())?;
+    let table = tables.get(&root, &dest.url_of(&root)).await?;
     let schema = Schema::try_merge(w.schemas.iter().map(|s| s.as_ref().clone()))
-        .map_err(|e| format!("the parts of the window answered with different columns: {e}"))?;
+        .map_err(PublishError::Columns)?;
     let files = w
         .files
         .iter()
@@ -135,10 +146,7 @@ async fn commit(
         complete: w.complete,
         request_ids: w.request_ids.to_vec(),
     };
-    let c = table
-        .commit_window(&schema, w.tenant, w.window, &query, files)
-        .await
-        .map_err(|e| e.to_string())?;
+    let c = table.commit_window(&schema, w.tenant, w.window, &query, files).await?;
     tracing::info!(
         query = %w.query_id,
         version = c.version,
