@@ -17,7 +17,8 @@ fn one_schedule_process_runs_a_daemon_per_tenant_and_reports_the_one_that_cannot
     vars.push(("C_SECRET".into(), "not-the-secret".into()));
     env.query(
         "tick.kql",
-        "// ---\n// schedule: \"*/2 * * * * *\"\n// lookback: 10s\n// ---\nAlertInfo | take 1\n",
+        // An hour's first window always holds AlertInfo rows, so each tenant writes a folder.
+        "// ---\n// schedule: \"*/2 * * * * *\"\n// lookback: 1h\n// ---\nAlertInfo | take 1\n",
     );
     let extra: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let log = env.path("schedule.log");
@@ -211,9 +212,11 @@ fn a_tenant_that_cannot_sign_in_at_start_tries_again_and_joins_when_it_can() {
         c_pem.display()
     );
     std::fs::write(env.path("hunt.toml"), toml).unwrap();
+    // A first window of an hour holds AlertInfo rows whatever the moment (ten seconds held none
+    // about one time in five, and then no tenant folder was written).
     env.query(
         "tick.kql",
-        "// ---\n// schedule: \"*/2 * * * * *\"\n// lookback: 10s\n// ---\nAlertInfo | take 1\n",
+        "// ---\n// schedule: \"*/2 * * * * *\"\n// lookback: 1h\n// ---\nAlertInfo | take 1\n",
     );
     let vars = super::vars(&[("a", &a)]);
     let extra: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
