@@ -367,8 +367,20 @@ pub struct RunArgs {
     pub concurrency: Option<u16>,
 
     /// Print the summary as JSON on stdout (no progress bar, no table).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "print")]
     pub json: bool,
+
+    /// Print the rows on stdout as they land: table (fits the terminal, at most --limit rows a
+    /// query), csv (RFC 4180, header row) or jsonl (one object per row, the service's values:
+    /// DateTime with 7 fractional digits, Dynamic as JSON). The summary goes to stderr. Nothing
+    /// is written to disk unless --out is given too (then rows are printed and landed; with
+    /// --incremental, --out is required). With several queries each row names its query.
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub print: Option<crate::print::PrintFormat>,
+
+    /// With --print table: rows shown per query (the rest are counted).
+    #[arg(long, value_name = "N", default_value_t = 50, requires = "print")]
+    pub limit: usize,
 
     /// Which tenants of hunt.toml.
     #[command(flatten)]

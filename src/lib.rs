@@ -33,6 +33,7 @@ pub mod lake_types;
 pub mod library;
 pub mod lint;
 pub mod output;
+pub mod print;
 pub mod query;
 pub mod quota;
 pub mod report;

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::executor::{ExecOptions, Executor, Job};
 use crate::library;
 use crate::output::Destination;
+use crate::print::Printer;
 use crate::report::{self, LoadFailure, Progress, TenantRun};
 use crate::timespan::Window;
 use anyhow::{Context as _, bail};
@@ -25,7 +26,18 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
         Some(spec) => Some(Window::parse(spec, now)?),
         None => None,
     };
-    let dest = super::output::destination(args.out.as_deref(), args.format, &config).await?;
+    // --print without --out writes nothing: no destination is opened.
+    let printing_only = args.print.is_some() && args.out.is_none();
+    if printing_only && args.incremental {
+        bail!(
+            "--print with --incremental needs --out: an incremental run records its windows as \
+             landed, so they must land somewhere"
+        );
+    }
+    let dest = match printing_only {
+        true => None,
+        false => Some(super::output::destination(args.out.as_deref(), args.format, &config).await?),
+    };
     let loaded = library::load(&args.paths);
     let load_failures: Vec<LoadFailure> =
         loaded.errors.iter().map(|e| LoadFailure { text: e.to_string() }).collect();
@@ -53,13 +65,28 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
     if targets.list.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    let dests = targets.destinations(&dest, args.format, &config).await;
+    let dests: Vec<anyhow::Result<Option<Arc<Destination>>>> = match &dest {
+        Some(dest) => targets
+            .destinations(dest, args.format, &config)
+            .await
+            .into_iter()
+            .map(|d| d.map(Some))
+            .collect(),
+        None => targets.list.iter().map(|_| Ok(None)).collect(),
+    };
+    let printer = args.print.map(|format| {
+        let queries: std::collections::HashSet<&str> =
+            jobs.iter().map(|j| j.query.id.as_str()).collect();
+        let several = queries.len() > 1 || targets.multi;
+        Arc::new(Printer::new(format, args.limit, several, crate::print::terminal_width()))
+    });
     let opts = super::settings::exec_options(&config, args.concurrency);
     let progress = Progress::new(jobs.len() * targets.list.len(), !args.json);
     // Every tenant at once, each under its own quota.
     let each = targets.list.iter().zip(dests).map(|(t, dest)| {
         let clock = Arc::clone(&clock);
-        let run = run_tenant(t, dest, jobs.clone(), plan, opts.clone(), &progress, clock);
+        let printer = printer.clone();
+        let run = run_tenant(t, dest, jobs.clone(), plan, opts.clone(), &progress, clock, printer);
         tracing::Instrument::instrument(run, t.span())
     });
     let mut runs = Vec::new();
@@ -77,13 +104,19 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
     progress.finish();
     drop(targets);
 
+    if let Some(p) = &printer {
+        p.finish().context("cannot print the rows")?;
+    }
     let wall = started.elapsed();
     report::write_errors(&mut std::io::stderr().lock(), &runs, &load_failures)?;
-    let mut stdout = std::io::stdout().lock();
+    let where_ = dest.as_ref().map_or_else(|| "(printed only)".to_owned(), |d| d.to_string());
     if args.json {
-        writeln!(stdout, "{}", report::to_json(&runs, &load_failures, wall))?;
+        writeln!(std::io::stdout().lock(), "{}", report::to_json(&runs, &load_failures, wall))?;
+    } else if printer.is_some() {
+        // The rows own stdout; the summary goes to stderr.
+        report::write_table(&mut std::io::stderr().lock(), &runs, &load_failures, &where_, wall)?;
     } else {
-        report::write_table(&mut stdout, &runs, &load_failures, &dest.to_string(), wall)?;
+        report::write_table(&mut std::io::stdout().lock(), &runs, &load_failures, &where_, wall)?;
     }
     let t = report::totals(&runs, load_failures.len());
     let ran = runs.len() - t.tenants_failed;
@@ -102,15 +135,18 @@ enum Plan {
     },
 }
 
-/// One tenant's run: sign in, then every job under its own quota, into its destination.
+/// One tenant's run: sign in, then every job under its own quota, into its destination (none:
+/// rows are only printed).
+#[allow(clippy::too_many_arguments)]
 async fn run_tenant(
     target: &Target,
-    dest: anyhow::Result<Arc<Destination>>,
+    dest: anyhow::Result<Option<Arc<Destination>>>,
     jobs: Vec<Job>,
     plan: Plan,
     opts: ExecOptions,
     progress: &Progress,
     clock: Arc<dyn Clock>,
+    printer: Option<Arc<Printer>>,
 ) -> anyhow::Result<Vec<crate::executor::Outcome>> {
     let (client, tenant_id, dest) = target
         .reported(async {
@@ -121,13 +157,30 @@ async fn run_tenant(
         .await?;
     let governor = target.governor(&tenant_id, clock);
     let tenant = target.name.clone();
-    let executor = Arc::new(
-        Executor::new(target.api(client), governor, Arc::clone(&dest), opts)
-            .with_tenant(tenant.clone()),
-    );
+    let mut executor = match &dest {
+        Some(dest) => Executor::new(target.api(client), governor, Arc::clone(dest), opts),
+        None => Executor::new_without_files(target.api(client), governor, opts),
+    }
+    .with_tenant(tenant.clone());
+    if let Some(printer) = printer {
+        let who = tenant.clone();
+        executor = executor.with_tap(Arc::new(move |query, batches| {
+            let label = match &who {
+                Some(t) => format!("{t}/{}", query.id),
+                None => query.id.clone(),
+            };
+            if let Err(e) = printer.print(&label, batches) {
+                tracing::error!("cannot print the rows of {label}: {e}");
+            }
+        }));
+    }
+    let executor = Arc::new(executor);
     match plan {
         Plan::Fixed => {
-            let overlaps = super::incremental::overlaps(&dest, tenant.as_deref(), &jobs).await;
+            let overlaps = match &dest {
+                Some(dest) => super::incremental::overlaps(dest, tenant.as_deref(), &jobs).await,
+                None => Default::default(),
+            };
             let mut outcomes = executor.run_all(jobs, |o| progress.done(o)).await;
             for o in &mut outcomes {
                 o.warnings.extend(overlaps.get(&o.job.query.id).cloned());

@@ -31,6 +31,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
+/// Receives the decoded rows of each window part once it has landed.
+pub type RowTap = Arc<dyn Fn(&Query, &[arrow_array::RecordBatch]) + Send + Sync>;
+
 /// A query to run over a window.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -162,6 +165,7 @@ pub struct Executor {
     api: Arc<dyn HuntApi>,
     governor: Arc<Governor>,
     publisher: Publisher,
+    tap: Option<RowTap>,
     opts: ExecOptions,
     decode: DecodeOptions,
     tenant: Option<String>,
@@ -190,7 +194,28 @@ impl Executor {
         Executor {
             api,
             publisher: Publisher::new(dest, Arc::clone(governor.clock())),
+            tap: None,
             governor,
+            opts,
+            decode: DecodeOptions::default(),
+            tenant: None,
+            estimates: Mutex::new(HashMap::new()),
+            stop: None,
+        }
+    }
+
+    /// An executor that writes no files at all: rows only reach its tap (`hunt run --print`
+    /// without `--out`).
+    pub fn new_without_files(
+        api: Arc<dyn HuntApi>,
+        governor: Arc<Governor>,
+        opts: ExecOptions,
+    ) -> Executor {
+        Executor {
+            api,
+            governor,
+            publisher: Publisher::Discard,
+            tap: None,
             opts,
             decode: DecodeOptions::default(),
             tenant: None,
@@ -203,6 +228,13 @@ impl Executor {
     /// hunt serves several tenants).
     pub fn with_tenant(mut self, tenant: Option<String>) -> Executor {
         self.tenant = tenant;
+        self
+    }
+
+    /// Hands the rows of every window part that lands to `tap`, in the order parts land (a part
+    /// cut at the row cap and asked again in halves is not handed over).
+    pub fn with_tap(mut self, tap: RowTap) -> Executor {
+        self.tap = Some(tap);
         self
     }
 
@@ -492,33 +524,42 @@ impl Executor {
             request_ids: vec![id.clone()],
         };
         let dest = self.publisher.destination();
-        let (staging, opts, max_rows) =
-            (dest.staging().clone(), self.decode.clone(), self.governor.limits().max_rows);
+        let staging = dest.map(|d| d.staging().clone());
+        let (opts, max_rows) = (self.decode.clone(), self.governor.limits().max_rows);
         let sink_opts = self.publisher.sink_options();
         let body = resp.body;
+        let keep = self.tap.is_some();
         let landed = tokio::task::spawn_blocking(move || {
-            decode_and_write(&body, &opts, &staging, &sink_opts, &meta, max_rows, splittable)
+            let to =
+                Writing { staging: staging.as_ref(), sink_opts: &sink_opts, meta: &meta, keep };
+            decode_and_write(&body, &opts, &to, max_rows, splittable)
         })
         .await
         .unwrap_or_else(|e| Err(Failure::Internal(format!("while landing the results: {e}"))));
-        let (rows, mismatched, staged, complete, schema) = match landed {
+        let (rows, mismatched, staged, complete, schema, batches) = match landed {
             Ok(Landed::Cut { rows }) => return Landing::Cut(rows),
-            Ok(Landed::Staged { rows, mismatched, staged, complete, schema }) => {
-                (rows, mismatched, staged, complete, schema)
+            Ok(Landed::Staged { rows, mismatched, staged, complete, schema, batches }) => {
+                (rows, mismatched, staged, complete, schema, batches)
             }
             // A body that does not decode will not decode better the next time: not retried.
             Err(failure) => return Landing::Failed(failure.with_request_id(&id)),
         };
         // Uploads were retried by the store's client already; the window fails, the other
         // queries go on.
-        let files = match dest.publish(staged).await {
-            Ok(files) => files,
-            Err(e) => {
-                let what = if dest.is_local() { "written" } else { "uploaded" };
-                let message = e.to_string();
-                return Landing::Failed(Failure::Write { what, message, request_id: Some(id) });
-            }
+        let files = match dest {
+            None => Vec::new(),
+            Some(dest) => match dest.publish(staged).await {
+                Ok(files) => files,
+                Err(e) => {
+                    let what = if dest.is_local() { "written" } else { "uploaded" };
+                    let message = e.to_string();
+                    return Landing::Failed(Failure::Write { what, message, request_id: Some(id) });
+                }
+            },
         };
+        if let Some(tap) = &self.tap {
+            tap(query, &batches);
+        }
         o.parts += 1;
         o.request_ids.push(id);
         o.rows += rows;
@@ -545,55 +586,85 @@ enum Landing {
 enum Landed {
     /// At the row cap and splittable: nothing kept.
     Cut { rows: usize },
-    /// Written and closed under temporary names, to be put in place.
-    Staged { rows: usize, mismatched: u64, staged: Vec<Staged>, complete: bool, schema: SchemaRef },
+    /// Written and closed under temporary names, to be put in place (nothing staged without
+    /// files); `batches` holds the decoded rows when they are kept for a tap.
+    Staged {
+        rows: usize,
+        mismatched: u64,
+        staged: Vec<Staged>,
+        complete: bool,
+        schema: SchemaRef,
+        batches: Vec<arrow_array::RecordBatch>,
+    },
+}
+
+/// Where [`decode_and_write`] puts the batches.
+struct Writing<'a> {
+    /// Temporary files' place; none: no files are written.
+    staging: Option<&'a Staging>,
+    sink_opts: &'a sink::SinkOptions,
+    meta: &'a FileMeta,
+    /// Keep the decoded batches (for a tap).
+    keep: bool,
 }
 
 /// Decodes `body` on this thread and writes its batches on another (blocking code), into
-/// temporary files in `staging`.
+/// temporary files in `to.staging` (none: no files), keeping them too when `to.keep`.
 fn decode_and_write(
     body: &[u8],
     opts: &DecodeOptions,
-    staging: &Staging,
-    sink_opts: &sink::SinkOptions,
-    meta: &FileMeta,
+    to: &Writing<'_>,
     max_rows: u64,
     splittable: bool,
 ) -> Result<Landed, Failure> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<arrow_array::RecordBatch>(1);
+    let (sink_opts, meta) = (to.sink_opts, to.meta);
     std::thread::scope(|scope| {
-        let writer = scope.spawn(move || -> Result<Option<sink::StreamWriter>, sink::SinkError> {
-            let mut writer: Option<sink::StreamWriter> = None;
-            for batch in rx {
-                let w = match &mut writer {
-                    Some(w) => w,
-                    None => writer.insert(sink::StreamWriter::new(
-                        staging,
-                        batch.schema(),
-                        meta,
-                        sink_opts,
-                    )?),
-                };
-                w.write(&batch)?;
-            }
-            Ok(writer)
-        });
-        let decoded = decode::decode_each(body, opts, |batch| {
-            tx.send(batch).map_err(|_| {
-                arrow_schema::ArrowError::ExternalError("the Parquet writer stopped".into())
+        let writer = to.staging.map(|staging| {
+            scope.spawn(move || -> Result<Option<sink::StreamWriter>, sink::SinkError> {
+                let mut writer: Option<sink::StreamWriter> = None;
+                for batch in rx {
+                    let w = match &mut writer {
+                        Some(w) => w,
+                        None => writer.insert(sink::StreamWriter::new(
+                            staging,
+                            batch.schema(),
+                            meta,
+                            sink_opts,
+                        )?),
+                    };
+                    w.write(&batch)?;
+                }
+                Ok(writer)
             })
         });
+        let tx = writer.is_some().then_some(tx);
+        let mut kept = Vec::new();
+        let decoded = decode::decode_each(body, opts, |batch| {
+            if to.keep {
+                kept.push(batch.clone());
+            }
+            match &tx {
+                Some(tx) => tx.send(batch).map_err(|_| {
+                    arrow_schema::ArrowError::ExternalError("the Parquet writer stopped".into())
+                }),
+                None => Ok(()),
+            }
+        });
         drop(tx);
-        let written = writer
-            .join()
-            .map_err(|_| Failure::Internal("the Parquet writer panicked".to_owned()))?;
         let write_failed = |e: &dyn std::fmt::Display| Failure::Write {
             what: "written",
             message: e.to_string(),
             request_id: None,
         };
-        // A writer error explains a decode that stopped because the writer went away.
-        let writer = written.map_err(|e| write_failed(&e))?;
+        let writer = match writer {
+            Some(w) => w
+                .join()
+                .map_err(|_| Failure::Internal("the Parquet writer panicked".to_owned()))?
+                // A writer error explains a decode that stopped because the writer went away.
+                .map_err(|e| write_failed(&e))?,
+            None => None,
+        };
         // The request-id is filled in by the caller, which knows it.
         let decoded = decoded
             .map_err(|e| Failure::Decode { message: e.to_string(), request_id: String::new() })?;
@@ -612,6 +683,7 @@ fn decode_and_write(
             staged,
             complete: !cut,
             schema: decoded.schema,
+            batches: kept,
         })
     })
 }
@@ -716,15 +788,14 @@ mod tests {
     ) -> Result<Local, Failure> {
         let dest = Destination::local(out).unwrap();
         let sink_opts = sink::SinkOptions::default();
-        match decode_and_write(
-            body,
-            opts,
-            dest.staging(),
-            &sink_opts,
-            &meta(),
-            max_rows,
-            splittable,
-        )? {
+        let meta = meta();
+        let to = Writing {
+            staging: Some(dest.staging()),
+            sink_opts: &sink_opts,
+            meta: &meta,
+            keep: false,
+        };
+        match decode_and_write(body, opts, &to, max_rows, splittable)? {
             Landed::Cut { rows } => Ok(Local::Cut(rows)),
             Landed::Staged { rows, staged, complete, .. } => {
                 Ok(Local::Files { rows, files: dest.publish_local(staged).unwrap(), complete })

@@ -57,6 +57,8 @@ pub enum Publisher {
     Files(Arc<Destination>),
     /// Delta tables, one per query, kept open between windows.
     Delta(Arc<Destination>, TableCache),
+    /// No files at all (`hunt run --print` without `--out`): rows are only printed.
+    Discard,
 }
 
 impl Publisher {
@@ -71,10 +73,11 @@ impl Publisher {
         }
     }
 
-    /// Where files are written.
-    pub fn destination(&self) -> &Arc<Destination> {
+    /// Where files are written; none when they are not.
+    pub fn destination(&self) -> Option<&Arc<Destination>> {
         match self {
-            Publisher::Files(d) | Publisher::Delta(d, _) => d,
+            Publisher::Files(d) | Publisher::Delta(d, _) => Some(d),
+            Publisher::Discard => None,
         }
     }
 
@@ -82,7 +85,7 @@ impl Publisher {
     pub fn sink_options(&self) -> SinkOptions {
         SinkOptions {
             delta: matches!(self, Publisher::Delta(..)),
-            timestamp_unit: self.destination().timestamp_unit(),
+            timestamp_unit: self.destination().map(|d| d.timestamp_unit()).unwrap_or_default(),
             ..SinkOptions::default()
         }
     }
@@ -98,7 +101,7 @@ impl Publisher {
                 Ok(())
             }
             Publisher::Delta(dest, tables) if w.all_landed => commit(dest, tables, w).await,
-            Publisher::Delta(..) => Ok(()),
+            Publisher::Delta(..) | Publisher::Discard => Ok(()),
         }
     }
 }

@@ -12,6 +12,7 @@ mod incremental;
 mod lake;
 mod ledger;
 mod library;
+mod print;
 mod quota_sim;
 mod readme;
 mod resilience;
