@@ -153,6 +153,11 @@ pub struct ScheduleArgs {
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
     pub concurrency: Option<u16>,
 
+    /// Serve Prometheus metrics at http://ADDR/metrics (and /healthz): PORT alone is loopback
+    /// (127.0.0.1:PORT); give IP:PORT (e.g. 0.0.0.0:9464) to be scraped from elsewhere.
+    #[arg(long, value_name = "ADDR", value_parser = crate::metrics::parse_addr)]
+    pub metrics: Option<std::net::SocketAddr>,
+
     /// Run against a built-in emulator with synthetic data instead of a tenant.
     #[arg(long)]
     pub emulator: bool,

@@ -32,6 +32,7 @@ pub mod kql;
 pub mod lake_types;
 pub mod library;
 pub mod lint;
+pub mod metrics;
 pub mod output;
 pub mod print;
 pub mod query;

@@ -5,6 +5,7 @@ use crate::cli::ScheduleArgs;
 use crate::clock::{Clock, TokioClock};
 use crate::config::Config;
 use crate::executor::{ExecOptions, Executor};
+use crate::metrics::Metrics;
 use crate::output::Destination;
 use crate::schedule::daemon::{Daemon, DaemonOptions, status_line};
 use crate::schedule::state::StateStore;
@@ -36,10 +37,22 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
     let retry = config.run.tenant_retry;
     // One stop signal for every tenant's daemon.
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let metrics = match args.metrics {
+        None => None,
+        Some(addr) => {
+            let metrics = Arc::new(Metrics::new(Arc::new(TokioClock::new())));
+            let (bound, _server) =
+                crate::metrics::serve(addr, Arc::clone(&metrics), stopped.clone())
+                    .await
+                    .with_context(|| format!("--metrics {addr}: cannot listen"))?;
+            eprintln!("serving metrics on http://{bound}/metrics");
+            Some(metrics)
+        }
+    };
     let starts = targets.list.iter().zip(dests).map(|(t, dest)| {
         let again = dest.as_ref().ok().cloned();
-        let start =
-            start_daemon(t, dest, opts.clone(), daemon_opts.clone(), stopped.clone(), false);
+        let (opts, daemon_opts, metrics) = (opts.clone(), daemon_opts.clone(), metrics.clone());
+        let start = start_daemon(t, dest, opts, daemon_opts, stopped.clone(), false, metrics);
         async move { (t, again, t.reported(start).await) }
     });
     let mut daemons = Vec::new();
@@ -75,10 +88,11 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
         serve(started, stopped.clone()).instrument(span)
     });
     let late = waiting.into_iter().map(|(target, dest)| {
-        let (opts, daemon_opts) = (opts.clone(), daemon_opts.clone());
+        let (opts, daemon_opts, metrics) = (opts.clone(), daemon_opts.clone(), metrics.clone());
         let start = move |stopped| {
             let dest = Ok(Arc::clone(&dest));
-            start_daemon(target, dest, opts.clone(), daemon_opts.clone(), stopped, true)
+            let (opts, daemon_opts) = (opts.clone(), daemon_opts.clone());
+            start_daemon(target, dest, opts, daemon_opts, stopped, true, metrics.clone())
         };
         start_later(target, start, retry, stopped.clone()).instrument(target.span())
     });
@@ -161,6 +175,7 @@ async fn start_daemon(
     daemon_opts: DaemonOptions,
     stopped: tokio::sync::watch::Receiver<bool>,
     again: bool,
+    metrics: Option<Arc<Metrics>>,
 ) -> anyhow::Result<Started<'_>> {
     let dest = dest?;
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
@@ -170,6 +185,11 @@ async fn start_daemon(
         StateStore::open(&path).with_context(|| format!("cannot open {}", path.display()))?,
     );
     let governor = target.governor(&tenant_id, Arc::clone(&clock));
+    // Metrics name a tenant of hunt.toml by its name, the environment's by its id.
+    let label = target.name.clone().unwrap_or_else(|| tenant_id.clone());
+    if let Some(m) = &metrics {
+        m.watch(&label, Arc::clone(&governor), Arc::clone(&state));
+    }
     let executor = Arc::new(
         Executor::new(target.api(client), governor, Arc::clone(&dest), opts)
             .with_tenant(target.name.clone())
@@ -178,9 +198,12 @@ async fn start_daemon(
     let terminal = std::io::stdout().is_terminal();
     let who = target.name.as_deref().map(|n| format!("{n} ")).unwrap_or_default();
     let line_clock = Arc::clone(&clock);
-    let daemon = Daemon::new(daemon_opts, executor, state, clock).on_run(move |run| {
+    let daemon = Daemon::new(daemon_opts, executor, state, clock).on_run(move |run, outcome| {
         if terminal {
             println!("{who}{}", status_line(run, line_clock.now()));
+        }
+        if let Some(m) = &metrics {
+            m.record(&label, run, outcome);
         }
     });
     Ok(Started { target, daemon, state: path, dest })

@@ -62,6 +62,8 @@ pub struct Outcome {
     pub mismatched_cells: u64,
     /// 429 answers met (each waited out and retried).
     pub throttled: u32,
+    /// What those 429 answers asked the tenant to wait, in all.
+    pub throttle_wait: Duration,
     /// Calls retried after a 5xx or transport failure.
     pub retried: u32,
     /// Windows whose result is known to be cut (kept, marked incomplete).
@@ -90,6 +92,7 @@ impl Outcome {
             request_ids: Vec::new(),
             mismatched_cells: 0,
             throttled: 0,
+            throttle_wait: Duration::ZERO,
             retried: 0,
             incomplete: Vec::new(),
             failed: Vec::new(),
@@ -483,7 +486,7 @@ impl Executor {
                             error: err.to_string(),
                         }));
                     }
-                    self.governor.throttled(pause, message);
+                    o.throttle_wait += self.governor.throttled(pause, message);
                     tracing::warn!(query = %query.id, "429: every call to this tenant waits {pause:?}");
                 }
                 (_, Decision::Wait(pause)) => {

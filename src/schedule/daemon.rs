@@ -97,9 +97,13 @@ pub struct Daemon {
     executor: Arc<Executor>,
     state: Arc<StateStore>,
     clock: Arc<dyn Clock>,
-    /// Called with each recorded run (the terminal's one-line status).
-    on_run: Box<dyn Fn(&RunRecord) + Send + Sync>,
+    /// Called with each recorded run and the outcome it records (the terminal's one-line
+    /// status, metrics).
+    on_run: Box<OnRun>,
 }
+
+/// What [`Daemon::on_run`] is given: each recorded run and the outcome it records.
+type OnRun = dyn Fn(&RunRecord, &Outcome) + Send + Sync;
 
 /// Fingerprint of the library on disk: changes when a file is added, removed or edited.
 fn fingerprint(paths: &[PathBuf]) -> u64 {
@@ -130,11 +134,11 @@ impl Daemon {
         state: Arc<StateStore>,
         clock: Arc<dyn Clock>,
     ) -> Daemon {
-        Daemon { opts, executor, state, clock, on_run: Box::new(|_| {}) }
+        Daemon { opts, executor, state, clock, on_run: Box::new(|_, _| {}) }
     }
 
-    /// Calls `f` with every run recorded.
-    pub fn on_run(mut self, f: impl Fn(&RunRecord) + Send + Sync + 'static) -> Daemon {
+    /// Calls `f` with every run recorded and its outcome.
+    pub fn on_run(mut self, f: impl Fn(&RunRecord, &Outcome) + Send + Sync + 'static) -> Daemon {
         self.on_run = Box::new(f);
         self
     }
@@ -239,7 +243,7 @@ impl Daemon {
             files = run.files.len(), seconds = run.seconds, error = run.error.as_deref().unwrap_or(""),
             "run"
         );
-        (self.on_run)(&run);
+        (self.on_run)(&run, outcome);
         landed
     }
 

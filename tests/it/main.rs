@@ -12,6 +12,7 @@ mod incremental;
 mod lake;
 mod ledger;
 mod library;
+mod metrics;
 mod print;
 mod quota_sim;
 mod readme;

@@ -3,7 +3,8 @@
 # target/test-tools/ (nothing global):
 #   - Azurite, the Azure Storage emulator (npm), for object-store output;
 #   - a Python venv with DuckDB, pyarrow, deltalake (delta-rs), Polars and pyspark (PyPI), the
-#     engines that read hunt's Hive-partitioned Parquet and Delta tables back;
+#     engines that read hunt's Hive-partitioned Parquet and Delta tables back, and
+#     prometheus-client, whose parser reads hunt schedule's /metrics;
 #   - a Java runtime for Spark: OpenJDK 17 from Debian (openjdk-17-jre-headless), only if no
 #     Java 17 or newer is on PATH already.
 # Idempotent: a second run checks versions and returns in a second or two.
@@ -13,7 +14,7 @@ dir=target/test-tools
 mkdir -p "$dir"
 
 AZURITE=3.37.0
-PY_PKGS=(duckdb==1.5.6 pyarrow==26.0.1 deltalake==1.6.6 polars==2.1.0 pyspark==4.3.0)
+PY_PKGS=(duckdb==1.5.6 pyarrow==26.0.1 deltalake==1.6.6 polars==2.1.0 pyspark==4.3.0 prometheus-client==0.26.0)
 
 if [ "$(cat "$dir/azurite.version" 2>/dev/null)" != "$AZURITE" ]; then
   echo "installing azurite $AZURITE (npm)"
@@ -38,4 +39,4 @@ if [ "$(java_major 2>/dev/null || echo 0)" -lt 17 ] 2>/dev/null || ! command -v 
   DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq openjdk-17-jre-headless >/dev/null
 fi
 echo "java $(java_major)"
-"$dir/venv/bin/python" -c 'import duckdb, pyarrow, deltalake, polars, pyspark; print("readers: duckdb", duckdb.__version__, "pyarrow", pyarrow.__version__, "deltalake", deltalake.__version__, "polars", polars.__version__, "pyspark", pyspark.__version__)'
+"$dir/venv/bin/python" -c 'import importlib.metadata, duckdb, pyarrow, deltalake, polars, pyspark, prometheus_client; print("readers: duckdb", duckdb.__version__, "pyarrow", pyarrow.__version__, "deltalake", deltalake.__version__, "polars", polars.__version__, "pyspark", pyspark.__version__, "prometheus-client", importlib.metadata.version("prometheus-client"))'
