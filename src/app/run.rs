@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::executor::{ExecOptions, Executor, Job};
 use crate::library;
 use crate::output::Destination;
-use crate::print::Printer;
+use crate::print::{PrintFormat, Printer};
 use crate::report::{self, LoadFailure, Progress, TenantRun};
 use crate::timespan::Window;
 use anyhow::{Context as _, bail};
@@ -81,7 +81,10 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
         Arc::new(Printer::new(format, args.limit, several, crate::print::terminal_width()))
     });
     let opts = super::settings::exec_options(&config, args.concurrency);
-    let progress = Progress::new(jobs.len() * targets.list.len(), !args.json);
+    // Rows streamed to a terminal (csv, jsonl) would be torn by a progress bar redrawing there;
+    // a table is printed at the end, after the bar is gone.
+    let streaming = matches!(args.print, Some(PrintFormat::Csv | PrintFormat::Jsonl));
+    let progress = Progress::new(jobs.len() * targets.list.len(), !args.json && !streaming);
     // Every tenant at once, each under its own quota.
     let each = targets.list.iter().zip(dests).map(|(t, dest)| {
         let clock = Arc::clone(&clock);
