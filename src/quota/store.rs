@@ -4,7 +4,6 @@
 
 use super::ledger::Ledger;
 use std::fs::{File, OpenOptions};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -89,11 +88,8 @@ impl LedgerFile {
     }
 
     fn write(&self, ledger: &Ledger) -> std::io::Result<()> {
-        let tmp = self.path.with_extension("json.tmp");
-        let mut f = File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec(ledger).map_err(std::io::Error::other)?)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &self.path)
+        let bytes = serde_json::to_vec(ledger).map_err(std::io::Error::other)?;
+        crate::fsutil::write_atomic(&self.path, &bytes)
     }
 
     fn warn(&self, e: &std::io::Error) {
