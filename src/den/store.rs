@@ -29,7 +29,9 @@
 //! comment swallows the whole query) is saved with `enabled: false` and a comment saying why,
 //! rather than as a query that would run and return nothing.
 
-use crate::query::{body_start_line, parse_kql_file, slug_within};
+use crate::library::front_matter::body_start_line;
+use crate::library::parse_kql_file;
+use crate::query::slug_within;
 use serde_yaml_ng::Value;
 use std::collections::{HashMap, HashSet};
 use std::io;
@@ -407,7 +409,7 @@ mod tests {
             let title = format!("../../{id}\n// ---\n// id: ../../evil\0");
             let d = den(id, &title, &format!("AlertInfo | take {i}"));
             let Saved::New(p) = store.save(&d, Some("@hourly")).unwrap() else { panic!("{id}") };
-            let q = crate::query::read_query_file(&p).unwrap();
+            let q = crate::library::read_query_file(&p).unwrap();
             assert!(q.id.starts_with("den-"), "{id}: {}", q.id);
             assert_eq!(Path::new(&q.id).components().count(), 1, "{id}");
         }
