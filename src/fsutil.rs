@@ -1,6 +1,7 @@
 //! Small file-system helpers shared by every module that writes local files: the one temporary
 //! name scheme (`.NAME.PID.N.tmp`, beside the file it becomes), making a rename durable
-//! ([`sync_dir`]) and replacing a small file whole ([`write_atomic`]). The Parquet output keeps
+//! ([`sync_dir`]) and replacing a small file whole ([`write_atomic`]; [`write_atomic_with`] for
+//! a file that may skip the folder sync). The Parquet output keeps
 //! its own temporary files (`output::temp`) but names them the same way, so a file left by a
 //! killed process is recognised wherever it lies.
 
@@ -25,6 +26,22 @@ pub(crate) fn temp_path(dir: &Path, name: &str) -> PathBuf {
 /// writers racing, one wins whole. The temporary file is removed if anything fails; a leftover
 /// one is never reused.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_atomic_with(path, bytes, SyncDir::Yes)
+}
+
+/// Whether [`write_atomic_with`] syncs the folder after the rename.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncDir {
+    /// The rename survives a crash ([`write_atomic`]).
+    Yes,
+    /// The rename is atomic but a crash may undo it (the file then holds its previous content,
+    /// whole): for a file rewritten on a hot path where the folder sync's cost matters more
+    /// than losing the last write.
+    No,
+}
+
+/// [`write_atomic`], choosing whether the folder is synced after the rename.
+pub fn write_atomic_with(path: &Path, bytes: &[u8], sync: SyncDir) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -55,7 +72,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = fs::remove_file(&tmp);
     }
     result?;
-    sync_dir(dir)
+    match sync {
+        SyncDir::Yes => sync_dir(dir),
+        SyncDir::No => Ok(()),
+    }
 }
 
 /// Makes a rename or a removal in `dir` durable.
@@ -82,6 +102,8 @@ mod tests {
         write_atomic(&p, &vec![b'a'; 10_000]).unwrap();
         write_atomic(&p, b"short").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"short");
+        write_atomic_with(&p, b"unsynced folder", SyncDir::No).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"unsynced folder");
         let names: Vec<_> = fs::read_dir(p.parent().unwrap())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())

@@ -89,7 +89,11 @@ impl LedgerFile {
 
     fn write(&self, ledger: &Ledger) -> std::io::Result<()> {
         let bytes = serde_json::to_vec(ledger).map_err(std::io::Error::other)?;
-        crate::fsutil::write_atomic(&self.path, &bytes)
+        // The file is synced but not the folder, as before: the ledger is rewritten under its
+        // lock for every call granted, finished or throttled, so a folder sync (one more journal
+        // commit on a busy disk) would lengthen every call's wait for the lock. A crash can at
+        // worst undo the last write, leaving the previous ledger whole.
+        crate::fsutil::write_atomic_with(&self.path, &bytes, crate::fsutil::SyncDir::No)
     }
 
     fn warn(&self, e: &std::io::Error) {
