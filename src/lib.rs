@@ -27,6 +27,7 @@ pub mod delta;
 pub mod den;
 pub mod emulator;
 pub mod executor;
+pub mod fsutil;
 pub mod graph;
 pub mod kql;
 pub mod lake_types;

@@ -7,7 +7,8 @@
 use crate::cron::Cron;
 use crate::kql::{self, LexErrorKind, TokenKind};
 use crate::library;
-use crate::query::{Query, front_matter_key_position};
+use crate::library::front_matter::front_matter_key_position;
+use crate::query::Query;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -257,7 +258,8 @@ pub fn lint_text(
     if let Some(q) = query {
         // Front-matter keys live in the file, which is the KQL itself only for a whole .kql file.
         let whole_file = q.kql_at == (1, 0);
-        let read = if whole_file { None } else { crate::query::read_text(&q.source).ok() };
+        let read =
+            if whole_file { None } else { crate::library::kql_file::read_text(&q.source).ok() };
         let file_text = read.as_deref().unwrap_or(q.kql.as_str());
         if let Some(schedule) = &q.schedule
             && let Err(e) = Cron::parse(schedule)

@@ -732,7 +732,7 @@ fn check_position(text: &str, line: usize, col: usize, what: &str) -> Result<(),
 }
 
 fn check_query_files(text: &str) -> Result<(), TestCaseError> {
-    match hunt::query::parse_kql_file(text, Path::new("fuzz.kql")) {
+    match hunt::library::parse_kql_file(text, Path::new("fuzz.kql")) {
         Ok(q) => {
             prop_assert!(!q.id.is_empty());
             let _ = hunt::lint::lint_text(Path::new("fuzz.kql"), &q.kql, Some(&q), now());

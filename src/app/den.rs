@@ -31,12 +31,7 @@ fn read_watermark(path: &Path) -> Option<String> {
 }
 
 fn write_watermark(path: &Path, watermark: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, json!({ "last_update": watermark }).to_string())?;
-    std::fs::rename(&tmp, path)
+    crate::fsutil::write_atomic(path, json!({ "last_update": watermark }).to_string().as_bytes())
 }
 
 async fn den_sync(args: DenSyncArgs, config: Config) -> anyhow::Result<ExitCode> {

@@ -29,11 +29,13 @@
 //! comment swallows the whole query) is saved with `enabled: false` and a comment saying why,
 //! rather than as a query that would run and return nothing.
 
-use crate::query::{body_start_line, parse_kql_file, slug_within};
+use crate::library::front_matter::body_start_line;
+use crate::library::parse_kql_file;
+use crate::query::slug_within;
 use serde_yaml_ng::Value;
 use std::collections::{HashMap, HashSet};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::PathBuf;
 
 /// One recommended hunting query of one DEN incident.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -234,7 +236,7 @@ impl DenStore {
     }
 
     /// Saves `q` unless the same query (by normalised hash) is already in `dir`. Written
-    /// atomically: a hidden temporary file in `dir`, then renamed.
+    /// atomically ([`crate::fsutil::write_atomic`]).
     pub fn save(&self, q: &DenQuery, schedule: Option<&str>) -> io::Result<Saved> {
         let hash = normalised_hash(&q.kql);
         if let Some(p) = self.index().remove(&hash) {
@@ -247,34 +249,16 @@ impl DenStore {
             path = self.dir.join(format!("{}.kql", stem(q, &hash)));
         }
         let text = render(q, schedule);
-        write_atomic(&self.dir, &path, text.as_bytes())?;
+        crate::fsutil::write_atomic(&path, text.as_bytes())?;
         Ok(Saved::New(path))
     }
-}
-
-fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("den"),
-        std::process::id(),
-        uuid::Uuid::new_v4().simple()
-    ));
-    let result = (|| {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::query::Query;
+    use std::path::Path;
 
     fn den(id: &str, title: &str, kql: &str) -> DenQuery {
         DenQuery {
@@ -425,7 +409,7 @@ mod tests {
             let title = format!("../../{id}\n// ---\n// id: ../../evil\0");
             let d = den(id, &title, &format!("AlertInfo | take {i}"));
             let Saved::New(p) = store.save(&d, Some("@hourly")).unwrap() else { panic!("{id}") };
-            let q = crate::query::read_query_file(&p).unwrap();
+            let q = crate::library::read_query_file(&p).unwrap();
             assert!(q.id.starts_with("den-"), "{id}: {}", q.id);
             assert_eq!(Path::new(&q.id).components().count(), 1, "{id}");
         }

@@ -20,10 +20,16 @@
 //! since the service answers with one table and the rest would silently not run. Both are
 //! reported as warnings, and per file in [`Loaded::files`].
 
+pub mod front_matter;
+pub mod kql_file;
 pub mod sentinel;
 pub mod split;
 
-use crate::query::{Query, QueryFileError, front_matter_key_position, parse_kql_file, read_text};
+pub use kql_file::{parse_kql_file, read_query_file};
+
+use crate::query::{Query, QueryFileError};
+use front_matter::front_matter_key_position;
+use kql_file::read_text;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 

@@ -33,7 +33,8 @@
 //!   is parsed as YAML on its own, or taken as plain text. A file that yields no query is an
 //!   error.
 
-use crate::query::{Query, QueryFileError, apply_keys, file_err, scalar_text, slug};
+use super::front_matter::{apply_keys, scalar_text};
+use crate::query::{Query, QueryFileError, file_err, slug};
 use serde_yaml_ng::{Mapping, Value};
 use std::path::Path;
 

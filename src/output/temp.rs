@@ -3,13 +3,11 @@
 //! again unless it was put in place. Files left by hunt processes that were killed are recognised
 //! by the PID in their name and removed at the next start.
 
+pub use crate::fsutil::sync_dir;
+use crate::fsutil::temp_path;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Distinguishes temporary files of one process.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A temporary file, removed when dropped unless disarmed.
 #[derive(Debug)]
@@ -42,8 +40,7 @@ impl Drop for TempFile {
 /// `.NAME.PID.N.tmp`, removed again unless its guard is disarmed.
 pub fn open_temp(dir: &Path, name: &str) -> io::Result<(File, TempFile)> {
     fs::create_dir_all(dir)?;
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+    let tmp = temp_path(dir, name);
     let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
     Ok((file, TempFile { path: tmp, armed: true }))
 }
@@ -87,18 +84,6 @@ fn process_alive(pid: u32) -> bool {
     } else {
         true // without a cheap check, keep the file
     }
-}
-
-/// Makes a rename or a removal in `dir` durable.
-#[cfg(unix)]
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-/// Directories cannot be synced portably elsewhere; the rename is still atomic.
-#[cfg(not(unix))]
-pub fn sync_dir(_dir: &Path) -> io::Result<()> {
-    Ok(())
 }
 
 #[cfg(test)]

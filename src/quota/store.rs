@@ -4,7 +4,6 @@
 
 use super::ledger::Ledger;
 use std::fs::{File, OpenOptions};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -89,11 +88,12 @@ impl LedgerFile {
     }
 
     fn write(&self, ledger: &Ledger) -> std::io::Result<()> {
-        let tmp = self.path.with_extension("json.tmp");
-        let mut f = File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec(ledger).map_err(std::io::Error::other)?)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &self.path)
+        let bytes = serde_json::to_vec(ledger).map_err(std::io::Error::other)?;
+        // The file is synced but not the folder, as before: the ledger is rewritten under its
+        // lock for every call granted, finished or throttled, so a folder sync (one more journal
+        // commit on a busy disk) would lengthen every call's wait for the lock. A crash can at
+        // worst undo the last write, leaving the previous ledger whole.
+        crate::fsutil::write_atomic_with(&self.path, &bytes, crate::fsutil::SyncDir::No)
     }
 
     fn warn(&self, e: &std::io::Error) {

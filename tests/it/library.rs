@@ -39,7 +39,7 @@ fn den_sync_finds_every_kind_saves_each_query_once_and_is_idempotent() {
     let hashes: HashSet<String> = files
         .iter()
         .map(|f| {
-            let q = hunt::query::read_query_file(f).unwrap();
+            let q = hunt::library::read_query_file(f).unwrap();
             q.extra["den"]["kql_sha256"].as_str().unwrap().to_owned()
         })
         .collect();

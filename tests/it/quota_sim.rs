@@ -15,7 +15,7 @@ use std::time::Duration;
 fn jobs(n: usize, start: chrono::DateTime<chrono::Utc>) -> Vec<Job> {
     (0..n)
         .map(|i| {
-            let q = hunt::query::parse_kql_file(
+            let q = hunt::library::parse_kql_file(
                 "DeviceProcessEvents | take 1",
                 std::path::Path::new(&format!("q{i}.kql")),
             )
