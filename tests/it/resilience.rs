@@ -133,13 +133,19 @@ fn throttled_calls_wait_out_retry_after_and_pause_the_whole_tenant() {
     assert_eq!(run.code, 0, "{run:?}");
     let calls = env.emu.calls();
     let throttled = calls.iter().find(|c| c.status == 429).expect("a 429 was sent");
-    for c in calls.iter().filter(|c| c.arrived_ms > throttled.answered_ms) {
-        assert!(
-            c.arrived_ms >= throttled.answered_ms + 1_500,
-            "a call arrived {} ms after the 429, before its Retry-After of 1.5 s",
-            c.arrived_ms - throttled.answered_ms
-        );
-    }
+    // Every call sent once hunt has the 429 waits out its Retry-After. With two windows in
+    // flight, the other one may already be on its way when the 429 is answered (hunt cannot
+    // know of it yet): at most that one call arrives inside the pause.
+    let early: Vec<i64> = calls
+        .iter()
+        .filter(|c| c.arrived_ms > throttled.answered_ms)
+        .map(|c| c.arrived_ms - throttled.answered_ms)
+        .filter(|after| *after < 1_500)
+        .collect();
+    assert!(
+        early.len() <= 1,
+        "calls arrived {early:?} ms after the 429, before its Retry-After of 1.5 s"
+    );
     assert_eq!(calls.iter().filter(|c| c.status == 200).count(), 6, "the refused call was retried");
     assert_eq!(parquet_files(&env.out()).len(), 6);
     assert!(run.stdout.contains("waited out 1 throttling answers"), "{run:?}");
