@@ -16,11 +16,20 @@ use serde_json::json;
 use std::io::Write as _;
 use std::process::ExitCode;
 
+/// The paths as the user gave them, for a message.
+fn shown(paths: &[std::path::PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
 /// Findings `hunt validate` prints for one file; the rest are counted.
 const MAX_FINDINGS_PER_FILE: usize = 50;
 
 pub(super) fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
+    super::check_paths(&args.paths)?;
     let loaded = library::load(&args.paths);
+    if loaded.queries.is_empty() && loaded.errors.is_empty() {
+        anyhow::bail!("no query files found in {}", shown(&args.paths));
+    }
     let findings = lint::lint_loaded(&loaded, TokioClock::new().now());
     let mut out = std::io::stdout().lock();
     // One broken file (a hundred thousand unclosed brackets) must not bury the others.
@@ -60,6 +69,7 @@ fn next_fire(q: &Query, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
 }
 
 pub(super) fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
+    super::check_paths(&args.paths)?;
     let loaded = library::load(&args.paths);
     for e in &loaded.errors {
         eprintln!("error: {e}");
@@ -136,6 +146,7 @@ pub(super) fn plan(args: PlanArgs, config: &Config) -> anyhow::Result<ExitCode> 
         None => TokioClock::new().now(),
     };
     let span = timespan::parse_duration(&args.span).context("--for")?;
+    super::check_paths(&args.paths)?;
     let loaded = library::load(&args.paths);
     for e in &loaded.errors {
         eprintln!("error: {e}");

@@ -86,6 +86,17 @@ fn init_logging(verbose: u8, format: LogFormat, daemon: bool) {
     };
 }
 
+/// Query paths named on the command line must exist: a typo is a usage error (exit 2), not a
+/// failed query.
+fn check_paths(paths: &[PathBuf]) -> anyhow::Result<()> {
+    for p in paths {
+        if std::fs::symlink_metadata(p).is_err() {
+            anyhow::bail!("no such file or folder: {}", p.display());
+        }
+    }
+    Ok(())
+}
+
 /// The folder for hunt's state files.
 fn state_dir() -> PathBuf {
     default_state_dir(|k| std::env::var(k).ok())

@@ -38,6 +38,7 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
         true => None,
         false => Some(super::output::destination(args.out.as_deref(), args.format, &config).await?),
     };
+    super::check_paths(&args.paths)?;
     let loaded = library::load(&args.paths);
     let load_failures: Vec<LoadFailure> =
         loaded.errors.iter().map(|e| LoadFailure { text: e.to_string() }).collect();

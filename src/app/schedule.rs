@@ -19,6 +19,13 @@ use tracing::Instrument as _;
 
 pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Result<ExitCode> {
     let grace = parse_duration(&args.grace).context("--grace")?.to_std()?;
+    super::check_paths(&args.paths)?;
+    // A daemon with nothing to run would sit idle and exit 0 on SIGTERM: say so instead.
+    let loaded = crate::library::load(&args.paths);
+    if loaded.queries.is_empty() && loaded.errors.is_empty() {
+        let shown: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        anyhow::bail!("no query files found in {}: nothing to schedule", shown.join(", "));
+    }
     let reload = parse_duration(&args.reload).context("--reload")?.to_std()?;
     let dest = super::output::destination(args.out.as_deref(), args.format, &config).await?;
     let targets = super::tenants::targets(&args.select, args.emulator, &config).await?;

@@ -277,3 +277,31 @@ fn a_fifo_named_as_a_query_file_is_refused_not_waited_on() {
     assert_eq!(status.code(), Some(1), "{text}");
     assert!(text.contains("not a regular file"), "{text}");
 }
+
+/// A path that does not exist is a usage error (exit 2) naming it, for every command that loads
+/// a library, and a library with no query files is not run (or scheduled) empty.
+#[test]
+fn missing_paths_and_empty_libraries_are_usage_errors() {
+    let env = crate::util::TestEnv::new();
+    for args in [
+        vec!["run", "q.kql"],
+        vec!["validate", "q.kql"],
+        vec!["list", "q.kql"],
+        vec!["plan", "q.kql"],
+        vec!["schedule", "q.kql"],
+    ] {
+        let run = env.hunt(&args, &[]);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(run.stderr.contains("error: no such file or folder: q.kql"), "{args:?}: {run:?}");
+    }
+    std::fs::create_dir_all(env.path("empty")).unwrap();
+    for (args, want) in [
+        (vec!["validate", "empty"], "no query files found in empty"),
+        (vec!["schedule", "empty"], "no query files found in empty: nothing to schedule"),
+        (vec!["run", "empty"], "no enabled queries found in empty"),
+    ] {
+        let run = env.hunt(&args, &[]);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+        assert!(run.stderr.contains(want), "{args:?}: {run:?}");
+    }
+}
