@@ -333,9 +333,14 @@ allow_inline_secret = true); never do that with a real tenant's secret.";
 /// `hunt run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Query files (.kql) or folders, walked recursively.
-    #[arg(default_value = "queries")]
+    /// Query files (.kql, Sentinel .yaml) or folders, walked recursively; `-` reads KQL from
+    /// stdin. Default: queries/ (unless -e or - is given).
     pub paths: Vec<PathBuf>,
+
+    /// Run this KQL, as in the portal's query box (repeat for several; ids adhoc, adhoc-2, …).
+    /// Front matter comments work as in a file.
+    #[arg(short = 'e', long = "execute", value_name = "KQL")]
+    pub execute: Vec<String>,
 
     /// Window to run over, in the service's forms: P7D, PT6H, START/END, START/P1D, P1D/END
     /// (UTC, Z). Default: each query's `lookback`, else P1D, ending now.

@@ -12,6 +12,7 @@ use crate::report::{self, LoadFailure, Progress, TenantRun};
 use crate::timespan::Window;
 use anyhow::{Context as _, bail};
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokio::time::Instant;
@@ -34,12 +35,11 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
              landed, so they must land somewhere"
         );
     }
+    let loaded = gather(&args)?;
     let dest = match printing_only {
         true => None,
         false => Some(super::output::destination(args.out.as_deref(), args.format, &config).await?),
     };
-    super::check_paths(&args.paths)?;
-    let loaded = library::load(&args.paths);
     let load_failures: Vec<LoadFailure> =
         loaded.errors.iter().map(|e| LoadFailure { text: e.to_string() }).collect();
     let (enabled, disabled): (Vec<_>, Vec<_>) = loaded.queries.into_iter().partition(|q| q.enabled);
@@ -47,7 +47,10 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
         eprintln!("note: {} ({}) is disabled (enabled: false); skipped", q.id, q.source.display());
     }
     if enabled.is_empty() && load_failures.is_empty() {
-        let shown: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        let mut shown: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        if shown.is_empty() {
+            shown.push(if args.execute.is_empty() { "queries" } else { "-e" }.to_owned());
+        }
         bail!("no enabled queries found in {}", shown.join(", "));
     }
     let jobs: Vec<Job> = enabled
@@ -125,6 +128,37 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
     let t = report::totals(&runs, load_failures.len());
     let ran = runs.len() - t.tenants_failed;
     Ok(super::tenants::exit_code(t.tenants_failed, ran, t.failed > 0))
+}
+
+/// The queries of a run: files and folders, `-` (KQL on stdin, id `stdin`), and each `-e KQL`
+/// (ids `adhoc`, `adhoc-2`, …); `queries/` when none is given.
+fn gather(args: &RunArgs) -> anyhow::Result<library::Loaded> {
+    let is_stdin = |p: &PathBuf| p.as_os_str() == "-";
+    let stdin = args.paths.iter().any(is_stdin);
+    let mut files: Vec<PathBuf> = args.paths.iter().filter(|p| !is_stdin(p)).cloned().collect();
+    if files.is_empty() && !stdin && args.execute.is_empty() {
+        files.push(PathBuf::from("queries"));
+    }
+    super::check_paths(&files)?;
+    let mut loaded = library::load(&files);
+    let mut texts: Vec<(String, String)> = Vec::new();
+    if stdin {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .context("cannot read KQL from stdin")?;
+        texts.push(("stdin".to_owned(), text));
+    }
+    for (i, kql) in args.execute.iter().enumerate() {
+        let name = if i == 0 { "adhoc".to_owned() } else { format!("adhoc-{}", i + 1) };
+        texts.push((name, kql.clone()));
+    }
+    for (name, text) in texts {
+        match library::parse_kql_file(&text, std::path::Path::new(&name)) {
+            Ok(q) => loaded.queries.push(q),
+            Err(e) => loaded.errors.push(e),
+        }
+    }
+    Ok(loaded)
 }
 
 /// How a run's windows are chosen.

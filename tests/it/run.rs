@@ -276,3 +276,35 @@ fn default_window_is_the_lookback_ending_now() {
     assert_eq!(end - start, chrono::Duration::hours(2));
     assert!((chrono::Utc::now().fixed_offset() - end).num_seconds().abs() < 60);
 }
+
+/// Ad-hoc KQL as in the portal's query box: `-e KQL` (repeatable) and `-` (KQL on stdin), with
+/// the same windows, output and printing as a file.
+#[test]
+fn ad_hoc_kql_from_the_command_line_and_from_stdin() {
+    let env = TestEnv::new();
+    let args = ["run", "-e", "AlertInfo | take 2", "-e", "AlertInfo | take 1", "--print", "jsonl"];
+    let mut with_window = args.to_vec();
+    with_window.extend(["--timespan", WINDOW]);
+    let run = env.hunt(&with_window, &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let rows: Vec<serde_json::Value> =
+        run.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let of = |q: &str| rows.iter().filter(|r| r["query"] == q).count();
+    assert_eq!((of("adhoc"), of("adhoc-2"), rows.len()), (2, 1, 3), "{run:?}");
+    assert!(!env.path("queries").exists() && !env.path("output").exists());
+    let run = env.hunt_stdin(
+        &["run", "-", "--out", "out", "--timespan", WINDOW],
+        "// from a pipe\nAlertInfo | take 3\n",
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("stdin"), "{run:?}");
+    let files = parquet_files(&env.out().join("stdin"));
+    assert_eq!(files.len(), 1, "{files:?}");
+    let rows: usize = read_all(&env.out().join("stdin")).iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows, 3);
+    // A syntax error the service refuses is that query's failure, as for a file.
+    let run = env
+        .hunt(&["run", "-e", "AlertInfo | where (", "--timespan", WINDOW, "--print", "csv"], &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("error: query adhoc"), "{run:?}");
+}

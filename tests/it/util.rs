@@ -49,6 +49,18 @@ impl TestEnv {
         Run::from(self.command(args, extra).output().unwrap())
     }
 
+    /// `hunt ARGS` with `stdin` as its standard input.
+    pub fn hunt_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        use std::io::Write as _;
+        let mut cmd = self.command(args, &[]);
+        cmd.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        Run::from(child.wait_with_output().unwrap())
+    }
+
     /// `hunt ARGS` started in the background (output discarded).
     pub fn spawn(&self, args: &[&str]) -> std::process::Child {
         self.spawn_with(args, &[])
