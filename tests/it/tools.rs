@@ -206,3 +206,13 @@ fn azurite_starts_and_creates_containers() {
     );
     assert!(out.contains("tools-selftest"), "container not listed: {out}");
 }
+
+/// The folder Microsoft's KQL parser (npm `@kusto/language-service-next`) is installed in, for
+/// `KUSTO_LS=… node tests/tools/kusto-syntax.js`.
+pub fn kusto_ls() -> PathBuf {
+    let dir = tools_dir().join("kusto");
+    if !dir.join("node_modules/@kusto/language-service-next/Kusto.Language.Bridge.js").exists() {
+        missing("Microsoft's KQL parser (@kusto/language-service-next)");
+    }
+    dir
+}
