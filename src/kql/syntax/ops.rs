@@ -236,6 +236,34 @@ impl Cursor<'_, '_> {
                 let pred = self.scalar()?;
                 op.clauses.push(main(vec![pred]));
             }
+            "make-series" => {
+                op.options = self.options(&OPTIONS)?;
+                self.make_series(op)?;
+            }
+            "parse" | "parse-where" => {
+                op.options = self.options(&OPTIONS)?;
+                let source = self.scalar()?;
+                op.clauses.push(main(vec![source]));
+                if !self.eat_word("with") {
+                    return Err(self.expected(&format!("'with' and a pattern after '{name}'")));
+                }
+                self.parse_pattern()?;
+            }
+            "render" => {
+                if self.word().is_none() {
+                    return Err(self.expected("a chart type after 'render'"));
+                }
+                self.bump();
+                if self.eat_word("with") {
+                    let props = self.bracketed_list("(", ")")?;
+                    op.clauses.push(Clause { keyword: Some("with".into()), items: props });
+                }
+            }
+            "evaluate" => {
+                op.options = self.options(&OPTIONS)?;
+                let call = self.scalar()?;
+                op.clauses.push(main(vec![call]));
+            }
             _ => {
                 self.skip_to_pipe_end();
                 return Ok(false);
@@ -265,6 +293,78 @@ impl Cursor<'_, '_> {
         if self.eat_word("limit") {
             let n = self.scalar()?;
             op.clauses.push(Clause { keyword: Some("limit".into()), items: vec![n] });
+        }
+        Ok(())
+    }
+
+    /// `make-series`: `[name =] aggregate [default = v], … on axis [in range(…) | [from a] [to b]
+    /// step s] [by columns]`.
+    fn make_series(&mut self, op: &mut Operator) -> PResult<()> {
+        let mut items = Vec::new();
+        loop {
+            if self.at(",") {
+                return Err(self.error("empty element in the list: remove the extra ','"));
+            }
+            let item = self.scalar()?;
+            items.push(self.assigned(item, Self::scalar)?);
+            if self.eat_word("default") {
+                self.expect("=")?;
+                items.push(self.scalar()?);
+            }
+            if !self.eat(",") {
+                break;
+            }
+        }
+        op.clauses.push(Clause { keyword: None, items });
+        if !self.eat_word("on") {
+            return Err(self.expected("'on' and the axis column in 'make-series'"));
+        }
+        let axis = self.scalar()?;
+        op.clauses.push(Clause { keyword: Some("on".into()), items: vec![axis] });
+        if self.eat_word("in") {
+            self.scalar()?;
+        } else {
+            for word in ["from", "to", "step"] {
+                if self.eat_word(word) {
+                    let v = self.scalar()?;
+                    op.clauses.push(Clause { keyword: Some(word.into()), items: vec![v] });
+                }
+            }
+        }
+        if self.eat_word("by") {
+            if !self.can_start_expr() {
+                return Err(self
+                    .error(format!("'by' needs at least one column, found {}", self.describe())));
+            }
+            let items = self.item_list(true)?;
+            op.clauses.push(Clause { keyword: Some("by".into()), items });
+        }
+        Ok(())
+    }
+
+    /// The pattern of `parse … with`: `*`, string literals and `name[: type]`.
+    fn parse_pattern(&mut self) -> PResult<()> {
+        let mut any = false;
+        while let Some(t) = self.peek(0) {
+            match t.kind {
+                TokenKind::String | TokenKind::BracketIdent => {
+                    self.bump();
+                }
+                TokenKind::Punct if t.text == "*" => {
+                    self.bump();
+                }
+                TokenKind::Ident => {
+                    self.bump();
+                    if self.eat(":") && self.word().is_some() {
+                        self.bump();
+                    }
+                }
+                _ => break,
+            }
+            any = true;
+        }
+        if !any {
+            return Err(self.expected("a pattern after 'with'"));
         }
         Ok(())
     }

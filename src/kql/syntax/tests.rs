@@ -84,7 +84,18 @@ fn the_tree_has_spans() {
 
 #[test]
 fn mistakes_are_errors_with_useful_messages() {
-    let cases: [(&str, (usize, usize), &str); 16] = [
+    let cases: [(&str, (usize, usize), &str); 19] = [
+        (
+            "T | make-series n = count() on Timestamp step 1h\n  extend a = 1",
+            (2, 3),
+            "expected '|' before 'extend'",
+        ),
+        (
+            "T | parse A with * 'x' X:int take 1",
+            (1, 35),
+            "unexpected '1' after the 'parse' operator",
+        ),
+        ("T | render timechart where", (1, 22), "expected '|' before 'where'"),
         (
             "T | summarise count()",
             (1, 5),
