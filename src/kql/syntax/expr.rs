@@ -178,7 +178,9 @@ impl Cursor<'_, '_> {
         Ok(Expr::Range { low: Box::new(low), high: Box::new(high), span: self.span_from(start) })
     }
 
-    fn additive(&mut self) -> PResult<Expr> {
+    /// An expression of `+`/`-` and tighter: no comparison, `and` or `or` (the axis of
+    /// `make-series … on axis in range(…)`).
+    pub fn additive(&mut self) -> PResult<Expr> {
         let mut lhs = self.multiplicative()?;
         while let Some(op) = self.peek(0).filter(|t| t.is("+") || t.is("-")).map(|t| t.text) {
             self.bump();

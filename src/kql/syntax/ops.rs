@@ -319,7 +319,8 @@ impl Cursor<'_, '_> {
         if !self.eat_word("on") {
             return Err(self.expected("'on' and the axis column in 'make-series'"));
         }
-        let axis = self.scalar()?;
+        // `in` after the axis starts its range, not a set test.
+        let axis = self.additive()?;
         op.clauses.push(Clause { keyword: Some("on".into()), items: vec![axis] });
         if self.eat_word("in") {
             self.scalar()?;

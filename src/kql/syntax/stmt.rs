@@ -59,6 +59,9 @@ impl Cursor<'_, '_> {
                 self.skip_to_pipe_end();
                 Ok(Statement::Directive { keyword: w.to_string(), span: self.span_from(start) })
             }
+            Some("materialize") if self.at_n(1, "(") => Err(self.error(
+                "'materialize(…)' is only allowed as the value of a 'let' (let x = materialize(…);)",
+            )),
             _ => Ok(Statement::Query(self.pipe_expr()?)),
         }
     }

@@ -40,6 +40,7 @@ fn statements_and_operators() {
         "externaldata(u:string)[@'https://x/a.csv'] with (format='csv', ignoreFirstRecord=true)",
         "search in (T, U*) 'x' and a == 1 | find 'y' | fork (take 1) (count) | facet by a",
         "T | top-nested 3 of A by count() | sort by A",
+        "T | make-series avg(b) on Timestamp in range(ago(1d), now(), 1h)",
     ] {
         ok(text);
     }
@@ -84,7 +85,8 @@ fn the_tree_has_spans() {
 
 #[test]
 fn mistakes_are_errors_with_useful_messages() {
-    let cases: [(&str, (usize, usize), &str); 19] = [
+    let cases: [(&str, (usize, usize), &str); 20] = [
+        ("let x = 1;\nmaterialize(T)", (2, 1), "only allowed as the value of a 'let'"),
         (
             "T | make-series n = count() on Timestamp step 1h\n  extend a = 1",
             (2, 3),
