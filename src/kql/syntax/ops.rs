@@ -217,12 +217,7 @@ impl Cursor<'_, '_> {
                 if !self.eat_word("on") {
                     return Err(self.expected("'on (subquery)' after the columns of 'mv-apply'"));
                 }
-                self.expect("(")?;
-                self.enter()?;
-                let sub = self.operator_pipe();
-                self.leave();
-                let sub = sub?;
-                self.expect(")")?;
+                let sub = self.sub_pipe()?;
                 op.clauses.push(Clause { keyword: Some("on".into()), items: vec![sub] });
             }
             "search" => {
@@ -235,6 +230,98 @@ impl Cursor<'_, '_> {
                 }
                 let pred = self.scalar()?;
                 op.clauses.push(main(vec![pred]));
+            }
+            "range" => {
+                if self.word().is_none() {
+                    return Err(self.expected("a column name after 'range'"));
+                }
+                self.bump();
+                for word in ["from", "to", "step"] {
+                    if !self.eat_word(word) {
+                        return Err(self.expected(&format!("'{word}' in 'range'")));
+                    }
+                    let v = self.scalar()?;
+                    op.clauses.push(Clause { keyword: Some(word.into()), items: vec![v] });
+                }
+            }
+            "sample-distinct" | "top-hitters" => {
+                op.options = self.options(&[])?;
+                let n = self.scalar()?;
+                if !self.eat_word("of") {
+                    return Err(self.expected(&format!("'of' after the count of '{name}'")));
+                }
+                let of = self.scalar()?;
+                op.clauses.push(main(vec![n, of]));
+                if name == "top-hitters" && self.eat_word("by") {
+                    let by = self.scalar()?;
+                    op.clauses.push(Clause { keyword: Some("by".into()), items: vec![by] });
+                }
+            }
+            "reduce" => {
+                op.options = self.options(&[])?;
+                if !self.eat_word("by") {
+                    return Err(self.expected("'by' after 'reduce'"));
+                }
+                let by = self.scalar()?;
+                op.clauses.push(Clause { keyword: Some("by".into()), items: vec![by] });
+                if self.eat_word("with") {
+                    let items = self.item_list(true)?;
+                    op.clauses.push(Clause { keyword: Some("with".into()), items });
+                }
+            }
+            "parse-kv" => {
+                let source = self.scalar()?;
+                op.clauses.push(main(vec![source]));
+                if !self.eat_word("as") {
+                    return Err(self.expected("'as (columns)' after the source of 'parse-kv'"));
+                }
+                self.schema()?;
+                if self.eat_word("with") {
+                    let props = self.bracketed_list("(", ")")?;
+                    op.clauses.push(Clause { keyword: Some("with".into()), items: props });
+                }
+            }
+            "fork" => {
+                let mut branches = Vec::new();
+                loop {
+                    if self.word().is_some() && self.at_n(1, "=") {
+                        self.bump();
+                        self.bump();
+                    }
+                    branches.push(self.sub_pipe()?);
+                    if !(self.at("(") || (self.word().is_some() && self.at_n(1, "="))) {
+                        break;
+                    }
+                }
+                op.clauses.push(main(branches));
+            }
+            "facet" => {
+                if !self.eat_word("by") {
+                    return Err(self.expected("'by' after 'facet'"));
+                }
+                let items = self.name_list()?;
+                op.clauses.push(Clause { keyword: Some("by".into()), items });
+                if self.eat_word("with") {
+                    let sub = self.sub_pipe()?;
+                    op.clauses.push(Clause { keyword: Some("with".into()), items: vec![sub] });
+                }
+            }
+            "partition" => {
+                op.options = self.options(&OPTIONS)?;
+                if !self.eat_word("by") {
+                    return Err(self.expected("'by' after 'partition'"));
+                }
+                // A column, not a call: the `(` that follows opens the subquery.
+                let by = self.primary()?;
+                op.clauses.push(Clause { keyword: Some("by".into()), items: vec![by] });
+                if self.at("(") {
+                    let sub = self.sub_pipe()?;
+                    op.clauses.push(main(vec![sub]));
+                } else if self.at("{") {
+                    self.skip_balanced()?;
+                } else {
+                    return Err(self.expected("'(' or '{' with the subquery of 'partition'"));
+                }
             }
             "make-series" => {
                 op.options = self.options(&OPTIONS)?;
@@ -368,6 +455,17 @@ impl Cursor<'_, '_> {
             return Err(self.expected("a pattern after 'with'"));
         }
         Ok(())
+    }
+
+    /// `( operator | operator … )`: a bracketed subquery without a source.
+    fn sub_pipe(&mut self) -> PResult<Expr> {
+        self.expect("(")?;
+        self.enter()?;
+        let sub = self.operator_pipe();
+        self.leave();
+        let sub = sub?;
+        self.expect(")")?;
+        Ok(sub)
     }
 
     /// `operator | operator …` without a source: the subquery of `mv-apply … on (…)`.

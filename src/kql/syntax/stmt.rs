@@ -113,6 +113,9 @@ impl Cursor<'_, '_> {
             return Ok(out);
         }
         loop {
+            if self.at(",") {
+                return Err(self.error("empty element in the list: remove the extra ','"));
+            }
             let start = self.offset();
             let Some(name) = self
                 .peek(0)

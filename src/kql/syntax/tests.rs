@@ -41,6 +41,9 @@ fn statements_and_operators() {
         "search in (T, U*) 'x' and a == 1 | find 'y' | fork (take 1) (count) | facet by a",
         "T | top-nested 3 of A by count() | sort by A",
         "T | make-series avg(b) on Timestamp in range(ago(1d), now(), 1h)",
+        "T | partition by a (take 1) | fork (take 1) n = (count) | facet by a, b with (take 1)",
+        "T | sample-distinct 3 of a | top-hitters 3 of a by b | reduce by a with threshold = 0.1",
+        "T | parse-kv a as (k:string, v:long) with (pair_delimiter=',', kv_delimiter='=')",
     ] {
         ok(text);
     }
@@ -85,7 +88,9 @@ fn the_tree_has_spans() {
 
 #[test]
 fn mistakes_are_errors_with_useful_messages() {
-    let cases: [(&str, (usize, usize), &str); 20] = [
+    let cases: [(&str, (usize, usize), &str); 22] = [
+        ("range i from 1 to 3 step 1 take 5", (1, 28), "expected '|' before 'take'"),
+        ("let f = (a:int, , b:int) { a }; f(1, 2)", (1, 17), "empty element in the list"),
         ("let x = 1;\nmaterialize(T)", (2, 1), "only allowed as the value of a 'let'"),
         (
             "T | make-series n = count() on Timestamp step 1h\n  extend a = 1",
