@@ -6,8 +6,9 @@ use super::tree::Span;
 use crate::kql::{Token, TokenKind};
 
 /// How deeply expressions, brackets and subqueries may nest before the parser gives up with an
-/// error (instead of running out of stack).
-pub const MAX_DEPTH: usize = 100;
+/// error (instead of running out of stack): one level per bracket, call, subquery or sign.
+/// [`super::parse`] runs on a stack sized for it.
+pub const MAX_DEPTH: usize = 256;
 
 /// The result of one parsing step.
 pub type PResult<T> = Result<T, SyntaxError>;

@@ -169,11 +169,9 @@ impl Cursor<'_, '_> {
     fn between_range(&mut self) -> PResult<Expr> {
         let start = self.offset();
         self.expect("(")?;
-        self.enter()?;
         let low = self.scalar()?;
         self.expect("..")?;
         let high = self.operand_after("..", Self::scalar)?;
-        self.leave();
         self.expect(")")?;
         Ok(Expr::Range { low: Box::new(low), high: Box::new(high), span: self.span_from(start) })
     }
@@ -238,10 +236,7 @@ impl Cursor<'_, '_> {
                 };
             } else if self.at("[") {
                 self.bump();
-                self.enter()?;
-                let index = self.pipe_expr();
-                self.leave();
-                let index = index?;
+                let index = self.pipe_expr()?;
                 self.expect("]")?;
                 e = Expr::Index {
                     target: Box::new(e),
@@ -270,12 +265,8 @@ impl Cursor<'_, '_> {
     /// `, ,` and a trailing `,` are errors.
     pub fn bracketed_list(&mut self, open: &str, close: &str) -> PResult<Vec<Expr>> {
         self.expect(open)?;
-        self.enter()?;
         let mut items = Vec::new();
-        let r = (|| {
-            if self.at(close) {
-                return Ok(());
-            }
+        if !self.at(close) {
             loop {
                 if self.at(",") {
                     return Err(self.error("empty element in the list: remove the extra ','"));
@@ -283,7 +274,7 @@ impl Cursor<'_, '_> {
                 let item = self.pipe_expr()?;
                 items.push(self.assigned(item, Self::pipe_expr)?);
                 if !self.eat(",") {
-                    return Ok(());
+                    break;
                 }
                 if self.at(close) {
                     return Err(
@@ -291,9 +282,7 @@ impl Cursor<'_, '_> {
                     );
                 }
             }
-        })();
-        self.leave();
-        r?;
+        }
         self.expect(close)?;
         Ok(items)
     }

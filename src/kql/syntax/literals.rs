@@ -46,10 +46,7 @@ impl Cursor<'_, '_> {
             return Err(self.expected(&format!("'[' with the rows of '{word}'")));
         }
         self.bump();
-        self.enter()?;
-        let r = self.values_until("]");
-        self.leave();
-        r?;
+        self.values_until("]")?;
         self.expect("]")?;
         if self.at_word("with") && self.at_n(1, "(") {
             self.bump();

@@ -82,8 +82,19 @@ pub fn parse(text: &str) -> Parsed {
         return Parsed { script: None, errors };
     }
     let toks: Vec<_> = lexed.code().copied().collect();
-    let mut cursor = Cursor::new(&toks, text.len());
-    match cursor.statements(None) {
+    // Recursive descent: nesting is bounded by MAX_DEPTH, and the parse runs on a thread whose
+    // stack holds the deepest nesting allowed whatever thread `parse` is called on (a tokio
+    // worker's 2 MiB would not, in a debug build).
+    let run = || Cursor::new(&toks, text.len()).statements(None);
+    let result = std::thread::scope(|scope| {
+        match std::thread::Builder::new().stack_size(PARSER_STACK).spawn_scoped(scope, run) {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(SyntaxError::at(0, "internal error: the KQL parser failed on this query"))
+            }),
+            Err(e) => Err(SyntaxError::at(0, format!("cannot start the KQL parser: {e}"))),
+        }
+    });
+    match result {
         Ok(statements) => Parsed { script: Some(tree::Script { statements }), errors: Vec::new() },
         Err(mut e) => {
             (e.line, e.col) = line_col(text, e.offset);
@@ -91,6 +102,9 @@ pub fn parse(text: &str) -> Parsed {
         }
     }
 }
+
+/// The parser thread's stack: room for [`MAX_DEPTH`] levels in a debug build, many times over.
+const PARSER_STACK: usize = 64 << 20;
 
 #[cfg(test)]
 mod tests;

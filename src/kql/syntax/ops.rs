@@ -24,15 +24,9 @@ const OPTIONS: [&str; 8] = [
 ];
 
 impl Cursor<'_, '_> {
-    /// `source | operator | …`: a tabular expression (or a scalar, when no `|` follows).
+    /// `source | operator | …`: a tabular expression (or a scalar, when no `|` follows). (Its
+    /// nesting is counted by [`Cursor::scalar`], which every way back here goes through.)
     pub fn pipe_expr(&mut self) -> PResult<Expr> {
-        self.enter()?;
-        let r = self.pipe_inner();
-        self.leave();
-        r
-    }
-
-    fn pipe_inner(&mut self) -> PResult<Expr> {
         let start = self.offset();
         let mut operators = Vec::new();
         let source = match self.word() {

@@ -142,6 +142,23 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     assert!(err(&deep).2.contains("nests more than"));
     let deep = format!("print x{}", "[0]".repeat(10_000));
     ok(&deep);
+    // Real nesting (calls in calls, subqueries in subqueries) is well within the bound, and the
+    // deepest nesting allowed parses, from any thread (the parser runs on its own stack).
+    ok(&format!("print {}1{}", "iff(a, b, ".repeat(200), ")".repeat(200)));
+    ok(&format!("T | where a in ({}U{})", "(U | where b in (".repeat(100), "))".repeat(100)));
+    // (`dynamic(…)` is read without recursion, so it has no bound to find.)
+    let pairs =
+        [("(", ")"), ("f(", ")"), ("-", ""), ("(T | where ", ")"), ("x in (", ")"), ("[", "]")];
+    for (open, close) in pairs {
+        let nested = |n: usize| format!("print {}1{}", open.repeat(n), close.repeat(n));
+        let nests = |n: usize| parse(&nested(n)).errors.iter().any(|e| e.message.contains("nests"));
+        let deepest = (1..2 * MAX_DEPTH).find(|&n| nests(n)).expect("a bound") - 1;
+        assert!(deepest >= MAX_DEPTH / 2, "{open:?}: only {deepest} deep");
+        let small = std::thread::Builder::new().stack_size(256 << 10);
+        let text = nested(deepest);
+        let on_small_stack = small.spawn(move || parse(&text).errors).unwrap().join().unwrap();
+        assert_eq!(on_small_stack, [], "{open:?} {deepest} deep");
+    }
 }
 
 #[test]
