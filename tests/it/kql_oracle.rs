@@ -5,6 +5,7 @@
 //! floors keep it from getting worse: never an error on a query Microsoft accepts, and the
 //! share of Microsoft's rejections that hunt also rejects at least what was measured. Queries
 //! generated (with a fixed seed) from forms the corpus does not use are judged the same way.
+//! `HUNT_ORACLE_DUMP=1` prints the text of each query Microsoft rejects and hunt accepts.
 
 use crate::tools::kusto_ls;
 use hunt::kql::{Token, TokenKind, lex};

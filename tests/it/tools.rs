@@ -1,6 +1,7 @@
 //! The real outside components the lake tests use, installed by `bash tests/tools/setup.sh`
-//! (which `.ci/run` runs) under `target/test-tools/`: Azurite, the Azure Storage emulator, and a
-//! Python with DuckDB, pyarrow and deltalake to read hunt's output back with real engines.
+//! (which `.ci/run` runs) under `target/test-tools/`: Azurite, the Azure Storage emulator, a
+//! Python with DuckDB, pyarrow and deltalake to read hunt's output back with real engines, and
+//! Microsoft's KQL parser (Kusto.Language, npm) that hunt's parser is held against.
 //!
 //! Missing tools fail the test with the command that installs them: these tests never skip.
 
