@@ -84,9 +84,14 @@ impl<'t, 'a> Cursor<'t, 'a> {
         self.peek(0).filter(|t| t.kind == TokenKind::Ident).map(|t| t.text)
     }
 
-    /// Byte offset where the next token starts (the end of the text after the last).
+    /// Byte offset where the next token starts; after the last, just past it (so an error at
+    /// the end points at the code, not at trailing blank lines or comments).
     pub fn offset(&self) -> usize {
-        self.peek(0).map_or(self.text_len, |t| t.pos.offset)
+        match self.peek(0) {
+            Some(t) => t.pos.offset,
+            None if self.i > 0 => self.last_end(),
+            None => self.text_len,
+        }
     }
 
     /// Byte offset just past the last consumed token.

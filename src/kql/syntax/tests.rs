@@ -88,7 +88,8 @@ fn the_tree_has_spans() {
 
 #[test]
 fn mistakes_are_errors_with_useful_messages() {
-    let cases: [(&str, (usize, usize), &str); 22] = [
+    let cases: [(&str, (usize, usize), &str); 23] = [
+        ("T | summarize count() by\n\n// end\n", (1, 25), "'by' needs at least one column"),
         ("range i from 1 to 3 step 1 take 5", (1, 28), "expected '|' before 'take'"),
         ("let f = (a:int, , b:int) { a }; f(1, 2)", (1, 17), "empty element in the list"),
         ("let x = 1;\nmaterialize(T)", (2, 1), "only allowed as the value of a 'let'"),
