@@ -176,6 +176,12 @@ pub fn lint_text(
     }
 
     let code: Vec<_> = lexed.code().collect();
+    // The grammar, once the tokens are sound (a broken string or bracket would only cascade).
+    if lexed.errors.is_empty() && !code.is_empty() {
+        for e in kql::syntax::parse(text).errors {
+            push(e.line, e.col, Severity::Error, "syntax", e.message);
+        }
+    }
     if code.is_empty() {
         let trimmed = text.trim();
         let mut message = "query is empty once comments are removed".to_string();

@@ -1,6 +1,6 @@
 //! Fuzzing, with proptest, of every parser that reads input hunt does not control: response
 //! and error bodies from Graph and Entra, `Retry-After`, query files (front matter, Sentinel
-//! YAML), KQL (lexer, table finder, linter), cron and timespan text, and the emulator's KQL
+//! YAML), KQL (lexer, parser, table finder, linter), cron and timespan text, and the emulator's KQL
 //! evaluator. Each target feeds arbitrary input and mutations of real inputs (fixtures, the
 //! corpus, `queries/`) and checks that nothing panics and that the output keeps its promises.
 //!
@@ -828,6 +828,120 @@ proptest! {
     #[test]
     fn kql_mutated_corpus(text in mutated_text(corpus_kql())) {
         check_kql(&text)?;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4b. KQL parser (kql::syntax)
+// ---------------------------------------------------------------------------------------------
+
+/// Words and punctuation of KQL, for token soups that get further into the grammar than bytes.
+const KQL_WORDS: [&str; 48] = [
+    "T",
+    "x",
+    "|",
+    "where",
+    "summarize",
+    "by",
+    "project",
+    "extend",
+    "join",
+    "kind=inner",
+    "on",
+    "mv-apply",
+    "mv-expand",
+    "union",
+    "let",
+    "=",
+    ";",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "and",
+    "or",
+    "==",
+    "!in",
+    "~",
+    "between",
+    "..",
+    "has_any",
+    "'s'",
+    "1",
+    "1d",
+    "datetime(",
+    "dynamic(",
+    "datatable(a:int)",
+    "*",
+    "-",
+    ".",
+    "$left",
+    "sort",
+    "top",
+    "take",
+    "print",
+    "\n",
+    ":",
+];
+
+/// A soup of up to 80 KQL words.
+fn kql_soup() -> impl Strategy<Value = String> {
+    prop::collection::vec(prop::sample::select(KQL_WORDS.to_vec()), 0..80).prop_map(|v| v.join(" "))
+}
+
+/// Nesting of every kind the parser recurses on, up to 20,000 deep.
+fn kql_deep() -> impl Strategy<Value = String> {
+    (prop::sample::select(vec!["(", "-", "f(", "[", "(T | where ", "x in (", "{"]), 0usize..20_000)
+        .prop_map(|(open, n)| format!("print {}1", open.repeat(n)))
+}
+
+fn check_syntax(text: &str) -> Result<(), TestCaseError> {
+    let parsed = hunt::kql::syntax::parse(text);
+    prop_assert!(parsed.script.is_some() == parsed.errors.is_empty());
+    for e in &parsed.errors {
+        prop_assert!(e.offset <= text.len(), "{e}");
+        let mut at = e.offset;
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        prop_assert_eq!((e.line, e.col), line_col(text, at), "{}", e);
+        prop_assert!(!e.message.is_empty());
+    }
+    if let Some(script) = &parsed.script {
+        for st in &script.statements {
+            if let hunt::kql::syntax::tree::Statement::Query(q) = st {
+                let span = q.span();
+                prop_assert!(span.start <= span.end && span.end <= text.len());
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn syntax_arbitrary_text(text in text()) {
+        check_syntax(&text)?;
+    }
+
+    #[test]
+    fn syntax_kql_soup(text in kql_soup()) {
+        check_syntax(&text)?;
+    }
+
+    #[test]
+    fn syntax_deep_nesting(text in kql_deep()) {
+        check_syntax(&text)?;
+    }
+
+    #[test]
+    fn syntax_mutated_corpus(text in mutated_text([corpus_kql(), corpus_yaml()].concat())) {
+        check_syntax(&text)?;
     }
 }
 

@@ -2,12 +2,16 @@
 //!
 //! * [`lexer`]: tokens with positions, and the problems a lexer can see (unterminated strings,
 //!   unbalanced brackets, smart quotes);
+//! * [`syntax`]: a parser over those tokens: a syntax tree with spans, or the first syntax
+//!   error (`unknown query operator 'summarise' — did you mean 'summarize'?`, a trailing `|`,
+//!   a `where` without predicate, …), held against Microsoft's parser;
 //! * [`tables`]: the tables a query reads;
 //! * [`code_only`]: the query without comments and string contents;
 //! * [`window_sensitive_operator`]: the tabular operators whose result depends on the whole
 //!   window (so a split window's parts need re-aggregating).
 
 pub mod lexer;
+pub mod syntax;
 
 pub use lexer::{LexError, LexErrorKind, Lexed, Pos, Token, TokenKind, lex};
 

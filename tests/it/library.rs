@@ -132,6 +132,11 @@ fn validate_points_at_each_seeded_defect() {
     );
     write("cron.kql", "// ---\n// id: cron\n// schedule: \"*/61 * * * *\"\n// ---\nAlertInfo\n");
     write("sentinel.kql", "DeviceProcessEvents\n| where TimeGenerated > ago(1h)\n");
+    // Syntax errors only a parser sees, at file positions (after front matter, inside YAML).
+    write("summarise.kql", "// ---\n// id: s\n// ---\nDeviceEvents\n| summarise count() by A\n");
+    write("pipe.kql", "DeviceEvents\n| where Timestamp > ago(1h)\n| \n");
+    write("let.kql", "let n = 5\nDeviceEvents | take n\n");
+    write("rule.yaml", "id: 1\nname: r\nquery: |\n  DeviceEvents\n  | where\n  | take 5\n");
     let run = hunt_cmd().arg("validate").arg(dir.path()).output().unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert_eq!(run.status.code(), Some(1), "{stdout}");
@@ -143,6 +148,16 @@ fn validate_points_at_each_seeded_defect() {
     assert!(has(&format!("{}:1:1: error:", p("flattened.kql"))), "{stdout}");
     assert!(has(&format!("{}:3:4: error:", p("cron.kql"))), "{stdout}");
     assert!(has(&format!("{}:2:9: warning:", p("sentinel.kql"))), "{stdout}");
+    assert!(
+        has(&format!(
+            "{}:5:3: error: unknown query operator 'summarise' — did you mean 'summarize'?",
+            p("summarise.kql")
+        )),
+        "{stdout}"
+    );
+    assert!(has(&format!("{}:3:1: error: trailing '|'", p("pipe.kql"))), "{stdout}");
+    assert!(has(&format!("{}:2:1: error: expected ';' after", p("let.kql"))), "{stdout}");
+    assert!(has(&format!("{}:6:3: error: 'where' needs a predicate", p("rule.yaml"))), "{stdout}");
 }
 
 #[test]

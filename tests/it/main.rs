@@ -9,6 +9,7 @@ mod delta;
 mod engines;
 mod hostile;
 mod incremental;
+mod kql_oracle;
 mod lake;
 mod ledger;
 mod library;

@@ -1,6 +1,7 @@
 //! The real outside components the lake tests use, installed by `bash tests/tools/setup.sh`
-//! (which `.ci/run` runs) under `target/test-tools/`: Azurite, the Azure Storage emulator, and a
-//! Python with DuckDB, pyarrow and deltalake to read hunt's output back with real engines.
+//! (which `.ci/run` runs) under `target/test-tools/`: Azurite, the Azure Storage emulator, a
+//! Python with DuckDB, pyarrow and deltalake to read hunt's output back with real engines, and
+//! Microsoft's KQL parser (Kusto.Language, npm) that hunt's parser is held against.
 //!
 //! Missing tools fail the test with the command that installs them: these tests never skip.
 
@@ -205,4 +206,14 @@ fn azurite_starts_and_creates_containers() {
         &[],
     );
     assert!(out.contains("tools-selftest"), "container not listed: {out}");
+}
+
+/// The folder Microsoft's KQL parser (npm `@kusto/language-service-next`) is installed in, for
+/// `KUSTO_LS=… node tests/tools/kusto-syntax.js`.
+pub fn kusto_ls() -> PathBuf {
+    let dir = tools_dir().join("kusto");
+    if !dir.join("node_modules/@kusto/language-service-next/Kusto.Language.Bridge.js").exists() {
+        missing("Microsoft's KQL parser (@kusto/language-service-next)");
+    }
+    dir
 }

@@ -5,6 +5,9 @@
 #   - a Python venv with DuckDB, pyarrow, deltalake (delta-rs), Polars and pyspark (PyPI), the
 #     engines that read hunt's Hive-partitioned Parquet and Delta tables back, and
 #     prometheus-client, whose parser reads hunt schedule's /metrics;
+#   - Kusto.Language, Microsoft's KQL parser compiled to JavaScript (npm
+#     @kusto/language-service-next, MIT), under target/test-tools/kusto/, the oracle the KQL parser's
+#     differential test holds hunt's parser against (run through tests/tools/kusto-syntax.js);
 #   - a Java runtime for Spark: OpenJDK 17 from Debian (openjdk-17-jre-headless), only if no
 #     Java 17 or newer is on PATH already.
 # Idempotent: a second run checks versions and returns in a second or two.
@@ -14,6 +17,7 @@ dir=target/test-tools
 mkdir -p "$dir"
 
 AZURITE=3.37.0
+KUSTO_LS=12.4.1
 PY_PKGS=(duckdb==1.5.6 pyarrow==26.0.1 deltalake==1.6.6 polars==2.1.0 pyspark==4.3.0 prometheus-client==0.26.0)
 
 if [ "$(cat "$dir/azurite.version" 2>/dev/null)" != "$AZURITE" ]; then
@@ -22,6 +26,16 @@ if [ "$(cat "$dir/azurite.version" 2>/dev/null)" != "$AZURITE" ]; then
   echo "$AZURITE" > "$dir/azurite.version"
 fi
 test -x "$dir/node_modules/.bin/azurite-blob"
+
+if [ "$(cat "$dir/kusto.version" 2>/dev/null)" != "$KUSTO_LS" ]; then
+  echo "installing @kusto/language-service-next $KUSTO_LS (npm)"
+  mkdir -p "$dir/kusto"
+  # its own package root, so npm does not install into a parent directory
+  [ -f "$dir/kusto/package.json" ] || echo '{"private": true}' > "$dir/kusto/package.json"
+  (cd "$dir/kusto" && npm install --no-audit --no-fund --loglevel=error --no-save "@kusto/language-service-next@$KUSTO_LS" >/dev/null)
+  echo "$KUSTO_LS" > "$dir/kusto.version"
+fi
+test -f "$dir/kusto/node_modules/@kusto/language-service-next/Kusto.Language.Bridge.js"
 
 if [ ! -x "$dir/venv/bin/python" ]; then
   python3 -m venv "$dir/venv"
