@@ -10,7 +10,8 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "hunt", version, about, long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
-    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    /// More log output on stderr: -v hunt's own events (waits for quota, splits, retries), -vv
+    /// debug from everything, -vvv trace. RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 

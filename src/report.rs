@@ -165,6 +165,9 @@ pub fn write_table(
         if o.throttled > 0 {
             status.push_str(&format!(", waited out {} throttling answers", o.throttled));
         }
+        if o.quota_wait >= Duration::from_secs(1) {
+            status.push_str(&format!(", waited {:.0}s for quota", o.quota_wait.as_secs_f64()));
+        }
         if o.mismatched_cells > 0 {
             status.push_str(&format!(
                 ", {} cells did not match their type (kept as null/JSON text)",
@@ -251,6 +254,7 @@ pub fn to_json(runs: &[TenantRun], load_failures: &[LoadFailure], wall: Duration
                 "parts": o.parts,
                 "throttled": o.throttled,
                 "retried": o.retried,
+                "quota_wait_seconds": o.quota_wait.as_secs_f64(),
                 "incomplete_windows": o.incomplete.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
                 "warnings": o.warnings,
                 "rows": o.rows,

@@ -68,10 +68,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn init_logging(verbose: u8, format: LogFormat, daemon: bool) {
+    // -v: hunt's own events (waits, splits, retries, runs) without the libraries' chatter;
+    // -vv: everything at debug; -vvv: trace.
     let default = match (verbose, daemon) {
         (0, false) => "warn",
-        (0, true) | (1, _) => "info",
-        _ => "debug",
+        (0, true) | (1, _) => "warn,hunt=info",
+        (2, _) => "debug",
+        _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

@@ -64,6 +64,8 @@ pub struct Outcome {
     pub throttled: u32,
     /// What those 429 answers asked the tenant to wait, in all.
     pub throttle_wait: Duration,
+    /// Time spent waiting for quota (budgets and 429 pauses) before calls went out.
+    pub quota_wait: Duration,
     /// Calls retried after a 5xx or transport failure.
     pub retried: u32,
     /// Windows whose result is known to be cut (kept, marked incomplete).
@@ -93,6 +95,7 @@ impl Outcome {
             mismatched_cells: 0,
             throttled: 0,
             throttle_wait: Duration::ZERO,
+            quota_wait: Duration::ZERO,
             retried: 0,
             incomplete: Vec::new(),
             failed: Vec::new(),
@@ -442,10 +445,12 @@ impl Executor {
                     None => std::future::pending::<()>().await,
                 }
             };
+            let asked = tokio::time::Instant::now();
             let admitted = tokio::select! {
                 admitted = acquire => admitted,
                 _ = stopping => return Err(CallFailure::Stopped),
             };
+            o.quota_wait += asked.elapsed();
             let permit = match admitted {
                 Ok(p) => p,
                 Err(waited) => {

@@ -296,6 +296,8 @@ fn two_processes_of_one_tenant_share_one_budget() {
     println!("2 processes x 30 queries: {:.1} s, {} refused", took.as_secs_f64(), stats.throttled);
     assert_eq!(stats.throttled, 0, "the shared ledger kept both processes inside 45/min");
     assert!(took >= Duration::from_secs(60), "{took:?}");
+    // The summary says how long the queries that waited for the minute's budget waited.
+    assert!(format!("{}{}", a.stdout, b.stdout).contains("s for quota"), "{a:?}\n{b:?}");
     let quota = env.hunt(&["quota", "--json"], &[]);
     assert_eq!(quota.code, 0, "{quota:?}");
     let v: serde_json::Value = serde_json::from_str(quota.stdout.trim()).unwrap();
