@@ -97,6 +97,11 @@ pub struct Totals {
     pub failures: std::collections::BTreeMap<&'static str, usize>,
 }
 
+/// `n` and the noun that goes with it: `1 query`, `2 queries`, `0 files`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Sums outcomes, tenants that could not run, and load failures.
 pub fn totals(runs: &[TenantRun], load_failures: usize) -> Totals {
     let outcomes: Vec<&Outcome> = tagged(runs).map(|(_, o)| o).collect();
@@ -197,11 +202,12 @@ pub fn write_table(
     };
     writeln!(
         w,
-        "\n{jobs} queries{tenants}: {} ok, {} failed; {} rows in {} files under {out_dir} ({:.1}s)",
+        "\n{}{tenants}: {} ok, {} failed; {} in {} under {out_dir} ({:.1}s)",
+        count(jobs, "query", "queries"),
         t.ok,
         t.failed,
-        t.rows,
-        t.files,
+        count(t.rows, "row", "rows"),
+        count(t.files, "file", "files"),
         wall.as_secs_f64()
     )?;
     if !t.failures.is_empty() {
@@ -304,4 +310,15 @@ pub fn to_json(runs: &[TenantRun], load_failures: &[LoadFailure], wall: Duration
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn one_is_singular_and_the_rest_plural() {
+        assert_eq!(count(1, "query", "queries"), "1 query");
+        assert_eq!(count(0, "file", "files"), "0 files");
+        assert_eq!(count(2, "row", "rows"), "2 rows");
+    }
 }

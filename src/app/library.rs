@@ -52,13 +52,14 @@ pub(super) fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let n = crate::report::count;
     eprintln!(
-        "{} files, {} queries: {} errors, {} warnings, {} notes",
-        loaded.files.len(),
-        loaded.queries.len(),
-        count(Severity::Error),
-        count(Severity::Warning),
-        count(Severity::Info)
+        "{}, {}: {}, {}, {}",
+        n(loaded.files.len(), "file", "files"),
+        n(loaded.queries.len(), "query", "queries"),
+        n(count(Severity::Error), "error", "errors"),
+        n(count(Severity::Warning), "warning", "warnings"),
+        n(count(Severity::Info), "note", "notes")
     );
     Ok(ExitCode::from(lint::exit_code(&findings)))
 }

@@ -58,7 +58,7 @@ fn jsonl_round_trips_every_column_type_with_the_service_s_values() {
         let run =
             env.hunt(&["run", q.to_str().unwrap(), "--print", "jsonl", "--timespan", WINDOW], &[]);
         assert_eq!(run.code, 0, "{run:?}");
-        assert!(run.stderr.contains("1 queries: 1 ok, 0 failed"), "summary on stderr: {run:?}");
+        assert!(run.stderr.contains("1 query: 1 ok, 0 failed"), "summary on stderr: {run:?}");
         let expected = expected_rows(t, START, END, 360);
         let lines: Vec<Value> =
             run.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
