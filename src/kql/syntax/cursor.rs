@@ -125,6 +125,23 @@ impl<'t, 'a> Cursor<'t, 'a> {
         SyntaxError::at(self.offset(), message)
     }
 
+    /// Items separated by `,`, each read by `item`, until one is not followed by `,`: the one
+    /// loop every comma list of the grammar shares, so `, ,` is the same error everywhere.
+    pub fn comma_separated(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> PResult<()>,
+    ) -> PResult<()> {
+        loop {
+            if self.at(",") {
+                return Err(self.error("empty element in the list: remove the extra ','"));
+            }
+            item(self)?;
+            if !self.eat(",") {
+                return Ok(());
+            }
+        }
+    }
+
     /// `expected X` at the next token, naming what was found.
     pub fn expected(&self, what: &str) -> SyntaxError {
         self.error(format!("expected {what}, found {}", self.describe()))

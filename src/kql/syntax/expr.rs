@@ -267,21 +267,17 @@ impl Cursor<'_, '_> {
         self.expect(open)?;
         let mut items = Vec::new();
         if !self.at(close) {
-            loop {
-                if self.at(",") {
-                    return Err(self.error("empty element in the list: remove the extra ','"));
-                }
-                let item = self.pipe_expr()?;
-                items.push(self.assigned(item, Self::pipe_expr)?);
-                if !self.eat(",") {
-                    break;
-                }
-                if self.at(close) {
+            self.comma_separated(|p| {
+                // Not on the first item (the list is not empty): a `,` just before `close`.
+                if p.at(close) {
                     return Err(
-                        self.error(format!("expected an expression after ',', found '{close}'"))
+                        p.error(format!("expected an expression after ',', found '{close}'"))
                     );
                 }
-            }
+                let item = p.pipe_expr()?;
+                items.push(p.assigned(item, Self::pipe_expr)?);
+                Ok(())
+            })?;
         }
         self.expect(close)?;
         Ok(items)

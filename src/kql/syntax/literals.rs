@@ -16,26 +16,22 @@ impl Cursor<'_, '_> {
         if self.eat(")") {
             return Ok(());
         }
-        loop {
-            if self.at(",") {
-                return Err(self.error("empty element in the list: remove the extra ','"));
-            }
-            if !self
+        self.comma_separated(|p| {
+            if !p
                 .peek(0)
                 .is_some_and(|t| matches!(t.kind, TokenKind::Ident | TokenKind::BracketIdent))
             {
-                return Err(self.expected("a column name"));
+                return Err(p.expected("a column name"));
             }
-            self.bump();
-            self.expect(":")?;
-            if self.word().is_none() {
-                return Err(self.expected("a column type"));
+            p.bump();
+            p.expect(":")?;
+            if p.word().is_none() {
+                return Err(p.expected("a column type"));
             }
-            self.bump();
-            if !self.eat(",") {
-                return self.expect(")");
-            }
-        }
+            p.bump();
+            Ok(())
+        })?;
+        self.expect(")")
     }
 
     /// After `datatable` or `externaldata`: the schema, the values (or URLs) in `[…]`, and for

@@ -357,19 +357,14 @@ impl Cursor<'_, '_> {
     /// `limit n`.
     fn expansions(&mut self, op: &mut Operator) -> PResult<()> {
         let mut items = Vec::new();
-        loop {
-            if self.at(",") {
-                return Err(self.error("empty element in the list: remove the extra ','"));
+        self.comma_separated(|p| {
+            let item = p.scalar()?;
+            items.push(p.assigned(item, Self::scalar)?);
+            if p.eat_word("to") {
+                items.push(p.scalar()?);
             }
-            let item = self.scalar()?;
-            items.push(self.assigned(item, Self::scalar)?);
-            if self.eat_word("to") {
-                items.push(self.scalar()?);
-            }
-            if !self.eat(",") {
-                break;
-            }
-        }
+            Ok(())
+        })?;
         op.clauses.push(Clause { keyword: None, items });
         if self.eat_word("limit") {
             let n = self.scalar()?;
@@ -382,20 +377,15 @@ impl Cursor<'_, '_> {
     /// step s] [by columns]`.
     fn make_series(&mut self, op: &mut Operator) -> PResult<()> {
         let mut items = Vec::new();
-        loop {
-            if self.at(",") {
-                return Err(self.error("empty element in the list: remove the extra ','"));
+        self.comma_separated(|p| {
+            let item = p.scalar()?;
+            items.push(p.assigned(item, Self::scalar)?);
+            if p.eat_word("default") {
+                p.expect("=")?;
+                items.push(p.scalar()?);
             }
-            let item = self.scalar()?;
-            items.push(self.assigned(item, Self::scalar)?);
-            if self.eat_word("default") {
-                self.expect("=")?;
-                items.push(self.scalar()?);
-            }
-            if !self.eat(",") {
-                break;
-            }
-        }
+            Ok(())
+        })?;
         op.clauses.push(Clause { keyword: None, items });
         if !self.eat_word("on") {
             return Err(self.expected("'on' and the axis column in 'make-series'"));
@@ -504,79 +494,68 @@ impl Cursor<'_, '_> {
         if !required && !self.can_start_expr() && !self.at(",") {
             return Ok(items);
         }
-        loop {
-            if self.at(",") {
-                return Err(self.error("empty element in the list: remove the extra ','"));
+        self.comma_separated(|p| {
+            if !p.can_start_expr() {
+                return Err(p.expected("an expression"));
             }
-            if !self.can_start_expr() {
-                return Err(self.expected("an expression"));
-            }
-            let item = self.scalar()?;
-            items.push(self.assigned(item, Self::scalar)?);
-            if !self.eat(",") {
-                return Ok(items);
-            }
-        }
+            let item = p.scalar()?;
+            items.push(p.assigned(item, Self::scalar)?);
+            Ok(())
+        })?;
+        Ok(items)
     }
 
     /// `expr [asc|desc] [nulls first|last], …` after `by`.
     fn sort_list(&mut self) -> PResult<Vec<Expr>> {
         let mut items = Vec::new();
-        loop {
-            if self.at(",") {
-                return Err(self.error("empty element in the list: remove the extra ','"));
+        self.comma_separated(|p| {
+            if !p.can_start_expr() {
+                return Err(
+                    p.error(format!("'by' needs at least one column, found {}", p.describe()))
+                );
             }
-            if !self.can_start_expr() {
-                return Err(self
-                    .error(format!("'by' needs at least one column, found {}", self.describe())));
+            items.push(p.scalar()?);
+            if !(p.eat_word("asc") || p.eat_word("desc")) {
+                let _ = p.eat_word("granny-asc") || p.eat_word("granny-desc");
             }
-            items.push(self.scalar()?);
-            if !(self.eat_word("asc") || self.eat_word("desc")) {
-                let _ = self.eat_word("granny-asc") || self.eat_word("granny-desc");
+            if p.eat_word("nulls") && !(p.eat_word("first") || p.eat_word("last")) {
+                return Err(p.expected("'first' or 'last' after 'nulls'"));
             }
-            if self.eat_word("nulls") && !(self.eat_word("first") || self.eat_word("last")) {
-                return Err(self.expected("'first' or 'last' after 'nulls'"));
-            }
-            if !self.eat(",") {
-                return Ok(items);
-            }
-        }
+            Ok(())
+        })?;
+        Ok(items)
     }
 
     /// Names that may end in `*` (`Device*`), or expressions, for `project-away`, `union` and
     /// the like; `asc`/`desc` after each is allowed (`project-reorder`).
     fn name_list(&mut self) -> PResult<Vec<Expr>> {
         let mut items = Vec::new();
-        loop {
-            if self.at(",") {
-                return Err(self.error("empty element in the list: remove the extra ','"));
-            }
-            let start = self.offset();
+        self.comma_separated(|p| {
+            let start = p.offset();
             let name_then_star = matches!(
-                self.peek(0).map(|t| t.kind),
+                p.peek(0).map(|t| t.kind),
                 Some(TokenKind::Ident | TokenKind::BracketIdent)
-            ) && self.at_n(1, "*")
-                && self.adjacent(0);
-            if name_then_star || self.at("*") {
-                self.bump();
-                while self.peek(0).is_some_and(|t| {
+            ) && p.at_n(1, "*")
+                && p.adjacent(0);
+            if name_then_star || p.at("*") {
+                p.bump();
+                while p.peek(0).is_some_and(|t| {
                     matches!(t.kind, TokenKind::Ident | TokenKind::Number) || t.is("*")
-                }) && self.peek(0).is_some_and(|t| t.pos.offset == self.last_end())
+                }) && p.peek(0).is_some_and(|t| t.pos.offset == p.last_end())
                 {
-                    self.bump();
+                    p.bump();
                 }
-                items.push(Expr::Wildcard { span: self.span_from(start) });
+                items.push(Expr::Wildcard { span: p.span_from(start) });
             } else {
-                if !self.can_start_expr() {
-                    return Err(self.expected("a name"));
+                if !p.can_start_expr() {
+                    return Err(p.expected("a name"));
                 }
-                let item = self.scalar()?;
-                items.push(self.assigned(item, Self::scalar)?);
+                let item = p.scalar()?;
+                items.push(p.assigned(item, Self::scalar)?);
             }
-            let _ = self.eat_word("asc") || self.eat_word("desc");
-            if !self.eat(",") {
-                return Ok(items);
-            }
-        }
+            let _ = p.eat_word("asc") || p.eat_word("desc");
+            Ok(())
+        })?;
+        Ok(items)
     }
 }

@@ -112,35 +112,30 @@ impl Cursor<'_, '_> {
         if self.eat(")") {
             return Ok(out);
         }
-        loop {
-            if self.at(",") {
-                return Err(self.error("empty element in the list: remove the extra ','"));
-            }
-            let start = self.offset();
-            let Some(name) = self
+        self.comma_separated(|p| {
+            let start = p.offset();
+            let Some(name) = p
                 .peek(0)
                 .filter(|t| matches!(t.kind, TokenKind::Ident | TokenKind::BracketIdent))
                 .map(|t| t.text)
             else {
-                return Err(self.expected("a parameter name"));
+                return Err(p.expected("a parameter name"));
             };
-            self.bump();
-            self.expect(":")?;
-            let ty_start = self.offset();
-            if self.at("(") {
-                self.schema()?;
-            } else if self.word().is_some() {
-                self.bump();
+            p.bump();
+            p.expect(":")?;
+            let ty_start = p.offset();
+            if p.at("(") {
+                p.schema()?;
+            } else if p.word().is_some() {
+                p.bump();
             } else {
-                return Err(self.expected(&format!("a type for parameter '{name}'")));
+                return Err(p.expected(&format!("a type for parameter '{name}'")));
             }
-            let ty = self.span_from(ty_start);
-            let default = if self.eat("=") { Some(self.scalar()?) } else { None };
-            out.push(Param { name: name.to_string(), ty, default, span: self.span_from(start) });
-            if !self.eat(",") {
-                break;
-            }
-        }
+            let ty = p.span_from(ty_start);
+            let default = if p.eat("=") { Some(p.scalar()?) } else { None };
+            out.push(Param { name: name.to_string(), ty, default, span: p.span_from(start) });
+            Ok(())
+        })?;
         self.expect(")")?;
         Ok(out)
     }
