@@ -251,7 +251,7 @@ impl Governor {
 
     /// Says why a call waits and until when, once per distinct wait: a warning when it is
     /// long, else at info level.
-    fn tell_wait(&self, wait: Wait, now: i64) {
+    fn tell_wait(&self, wait: Wait, usage: &Usage, now: i64) {
         {
             let mut told = self.told.lock().unwrap_or_else(|p| p.into_inner());
             if *told == Some(wait) {
@@ -259,8 +259,7 @@ impl Governor {
             }
             *told = Some(wait);
         }
-        let usage = self.usage();
-        let text = describe_wait(wait, &usage, &self.limits, now);
+        let text = describe_wait(wait, usage, &self.limits, now);
         if wait.retry_at - now >= LOUD_WAIT_MS {
             tracing::warn!("{text}");
         } else {
@@ -303,9 +302,12 @@ impl Governor {
             let now = self.clock.now_ms();
             let limits = &self.limits;
             let owner = self.owner;
+            // A refusal carries the usage it was judged on, read in the same pass over the
+            // ledger, to say why the call waits.
             match self.with_ledger(|l| {
                 l.reap(now, 15 * 60_000);
-                let ticket = l.try_start(now, estimate_ms, limits)?;
+                let ticket =
+                    l.try_start(now, estimate_ms, limits).map_err(|w| (w, l.usage(now)))?;
                 if let Some(me) = owner {
                     l.own(ticket, me, now);
                 }
@@ -314,8 +316,8 @@ impl Governor {
                 Ok(ticket) => {
                     return Ok(Permit { governor: Arc::clone(self), ticket: Some(ticket) });
                 }
-                Err(wait) => {
-                    self.tell_wait(wait, now);
+                Err((wait, usage)) => {
+                    self.tell_wait(wait, &usage, now);
                     let ms = (wait.retry_at - now).clamp(1, 3_600_000) as u64;
                     let wake = tokio::time::Instant::now() + Duration::from_millis(ms);
                     if wake > deadline {

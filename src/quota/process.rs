@@ -18,7 +18,8 @@ pub fn this_process() -> Option<Owner> {
 /// Whether `owner` is still running: a process with its pid exists and started when it did.
 /// When that cannot be told (no `/proc`), it is taken as alive.
 pub fn is_alive(owner: &Owner) -> bool {
-    if !std::path::Path::new("/proc/self/stat").exists() {
+    // This process needs no look: the ledger holds its own calls on every access.
+    if this_process() == Some(*owner) || !std::path::Path::new("/proc/self/stat").exists() {
         return true;
     }
     start_time(owner.pid) == Some(owner.started)
