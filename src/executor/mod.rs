@@ -197,17 +197,8 @@ impl Executor {
         dest: Arc<Destination>,
         opts: ExecOptions,
     ) -> Executor {
-        Executor {
-            api,
-            publisher: Publisher::new(dest, Arc::clone(governor.clock())),
-            tap: None,
-            governor,
-            opts,
-            decode: DecodeOptions::default(),
-            tenant: None,
-            estimates: Mutex::new(HashMap::new()),
-            stop: None,
-        }
+        let publisher = Publisher::new(dest, Arc::clone(governor.clock()));
+        Executor::with_publisher(api, governor, publisher, opts)
     }
 
     /// An executor that writes no files at all: rows only reach its tap (`hunt run --print`
@@ -217,10 +208,19 @@ impl Executor {
         governor: Arc<Governor>,
         opts: ExecOptions,
     ) -> Executor {
+        Executor::with_publisher(api, governor, Publisher::Discard, opts)
+    }
+
+    fn with_publisher(
+        api: Arc<dyn HuntApi>,
+        governor: Arc<Governor>,
+        publisher: Publisher,
+        opts: ExecOptions,
+    ) -> Executor {
         Executor {
             api,
             governor,
-            publisher: Publisher::Discard,
+            publisher,
             tap: None,
             opts,
             decode: DecodeOptions::default(),
