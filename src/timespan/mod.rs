@@ -99,15 +99,18 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn t(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
+    /// A UTC instant (shared with the text tests in `parse.rs`).
+    pub(super) fn t(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
     }
 
-    fn now() -> DateTime<Utc> {
+    /// The "now" the window tests read their specs at.
+    pub(super) fn now() -> DateTime<Utc> {
         t(2026, 11, 22, 12, 0, 0)
     }
 
-    fn w(spec: &str) -> Window {
+    /// `spec` parsed at [`now`].
+    pub(super) fn w(spec: &str) -> Window {
         Window::parse(spec, now()).unwrap_or_else(|e| panic!("{spec}: {e}"))
     }
 

@@ -292,20 +292,8 @@ fn looks_like_duration(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::{now, t, w};
     use super::*;
-    use chrono::TimeZone;
-
-    fn t(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
-    }
-
-    fn now() -> DateTime<Utc> {
-        t(2026, 11, 22, 12, 0, 0)
-    }
-
-    fn w(spec: &str) -> Window {
-        Window::parse(spec, now()).unwrap_or_else(|e| panic!("{spec}: {e}"))
-    }
 
     fn err(spec: &str) -> String {
         match Window::parse(spec, now()) {
