@@ -47,6 +47,20 @@ mod tests {
     use super::*;
     use crate::config::RunConfig;
 
+    /// `[run]`'s defaults (config) and the executor's own are written in two places, because
+    /// config may not depend on the executor: they must say the same.
+    #[test]
+    fn the_file_s_defaults_are_the_executor_s() {
+        let (from_file, own) = (exec_options(&Config::default(), None), ExecOptions::default());
+        assert_eq!(from_file.concurrency, own.concurrency);
+        assert_eq!(from_file.min_window, own.min_window);
+        assert_eq!(from_file.max_retries, own.max_retries);
+        assert_eq!(from_file.throttle_deadline, own.throttle_deadline);
+        assert_eq!(from_file.backoff_base, own.backoff_base);
+        assert_eq!(from_file.backoff_max, own.backoff_max);
+        assert_eq!(from_file.default_estimate, own.default_estimate);
+    }
+
     #[test]
     fn a_flag_beats_the_file_which_beats_the_default() {
         let mut config = Config::default();
