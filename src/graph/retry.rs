@@ -180,20 +180,18 @@ impl Policy {
                 let asked = retry_after.unwrap_or_else(|| self.backoff(attempts.throttled, jitter));
                 Decision::Wait(asked.max(self.min_throttle_pause))
             }
-            Kind::Transient { retry_after } => {
+            // A timeout where nothing splits is transient, with no `Retry-After`.
+            Kind::Transient { .. } | Kind::TimedOut => {
                 attempts.failed = attempts.failed.saturating_add(1);
                 if attempts.failed > self.max_retries {
                     return Decision::Fail;
                 }
                 let step = self.backoff(attempts.failed, jitter);
+                let retry_after = match kind {
+                    Kind::Transient { retry_after } => retry_after,
+                    _ => None,
+                };
                 Decision::Wait(retry_after.map_or(step, |r| r.max(step)))
-            }
-            Kind::TimedOut => {
-                attempts.failed = attempts.failed.saturating_add(1);
-                if attempts.failed > self.max_retries {
-                    return Decision::Fail;
-                }
-                Decision::Wait(self.backoff(attempts.failed, jitter))
             }
         }
     }
