@@ -49,7 +49,7 @@ impl Column {
                     .map_or_else(|| Value::String(float_text(v)), Value::Number)
             }
             DataType::Boolean => Value::Bool(array.as_boolean().value(row)),
-            DataType::Timestamp(..) => Value::String(self.text(array, row)),
+            // DateTime as the service's ISO 8601 text, and anything else as its text.
             _ => Value::String(self.text(array, row)),
         }
     }
