@@ -5,13 +5,17 @@
 //! * [`syntax`]: a parser over those tokens: a syntax tree with spans, or the first syntax
 //!   error (`unknown query operator 'summarise' — did you mean 'summarize'?`, a trailing `|`,
 //!   a `where` without predicate, …), held against Microsoft's parser;
+//! * [`schema`]: the Defender XDR advanced-hunting tables and their columns, shipped as data;
+//! * [`walk`]: questions answered from the tree (tables read, names bound, operators);
 //! * [`tables`]: the tables a query reads;
 //! * [`code_only`]: the query without comments and string contents;
 //! * [`window_sensitive_operator`]: the tabular operators whose result depends on the whole
 //!   window (so a split window's parts need re-aggregating).
 
 pub mod lexer;
+pub mod schema;
 pub mod syntax;
+pub mod walk;
 
 pub use lexer::{LexError, LexErrorKind, Lexed, Pos, Token, TokenKind, lex};
 
@@ -61,8 +65,18 @@ pub fn code_only(kql: &str) -> String {
 }
 
 /// The first operator in `kql` whose output depends on the whole window (`summarize`, `top`,
-/// `distinct`, `count`, `take`, `join`, …), if any.
+/// `distinct`, `count`, `take`, `join`, …), if any, read from the syntax tree
+/// ([`walk::window_sensitive_operator`]); from the tokens when the parser rejects the text.
 pub fn window_sensitive_operator(kql: &str) -> Option<&'static str> {
+    match syntax::parse(kql).script {
+        Some(script) => walk::window_sensitive_operator(&script),
+        None => window_sensitive_by_tokens(kql),
+    }
+}
+
+/// [`window_sensitive_operator`] for a text the parser rejects (the service may still accept
+/// it): the first listed word after a `|`, or `join`/`lookup` anywhere in code.
+fn window_sensitive_by_tokens(kql: &str) -> Option<&'static str> {
     const OPERATORS: [&str; 14] = [
         "summarize",
         "top",
@@ -136,13 +150,23 @@ const NOT_TABLES: [&str; 18] = [
     "false",
 ];
 
-/// The tables `kql` reads, in order of first appearance, without duplicates: the first name of
-/// each top-level statement's tabular expression (including a `let x = Table | …` value), the
-/// names after `join`, `lookup` and `union` (also inside their `( … )` subqueries), and any
-/// `(Table | …)` subquery. Names bound by `let` (and tabular function parameters) and their
-/// uses are not tables; neither are function calls (`externaldata(…)`, `datatable(…)`).
-/// Bracket-quoted names (`['My Table']`) are returned as written.
+/// The tables `kql` reads, in order of first appearance, without duplicates, read from the
+/// syntax tree ([`walk::tables`]; bracket-quoted names unquoted). When the parser rejects the
+/// text, the lexer's reading: the first name of each top-level statement's tabular expression
+/// (including a `let x = Table | …` value), the names after `join`, `lookup` and `union` (also
+/// inside their `( … )` subqueries), and any `(Table | …)` subquery. Names bound by `let` (and
+/// tabular function parameters) and their uses are not tables; neither are function calls
+/// (`externaldata(…)`, `datatable(…)`). Bracket-quoted names (`['My Table']`) are returned as
+/// written.
 pub fn tables(kql: &str) -> Vec<String> {
+    match syntax::parse(kql).script {
+        Some(script) => walk::tables(&script),
+        None => tables_by_tokens(kql),
+    }
+}
+
+/// [`tables`] for a text the parser rejects: the lexer's best reading of it.
+fn tables_by_tokens(kql: &str) -> Vec<String> {
     let lexed = lex(kql);
     let toks: Vec<&Token<'_>> = lexed.code().collect();
     let mut locals: Vec<&str> = Vec::new();

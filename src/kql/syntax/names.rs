@@ -73,7 +73,7 @@ pub fn is_operator(word: &str) -> bool {
 }
 
 /// Edit distance (insertions, deletions, substitutions, adjacent swaps) between `a` and `b`.
-fn distance(a: &str, b: &str) -> usize {
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let mut prev2: Vec<usize> = vec![0; b.len() + 1];

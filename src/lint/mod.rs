@@ -5,13 +5,15 @@
 //! would run but probably not as meant; infos are worth knowing.
 
 use crate::cron::Cron;
-use crate::kql::{self, LexErrorKind, TokenKind};
+use crate::kql::{self, LexErrorKind};
 use crate::library;
 use crate::library::front_matter::front_matter_key_position;
 use crate::query::Query;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::fmt;
 use std::path::{Path, PathBuf};
+
+mod query;
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -90,23 +92,6 @@ pub const KNOWN_EXTRA_KEYS: [&str; 11] = [
     "status",
 ];
 
-/// Table-name prefixes of Defender XDR advanced hunting (whose time column is `Timestamp`).
-const DEFENDER_TABLE_PREFIXES: [&str; 9] = [
-    "Device",
-    "Email",
-    "Identity",
-    "Alert",
-    "AAD",
-    "Url",
-    "Behavior",
-    "Exposure",
-    "CloudAppEvents",
-];
-
-fn is_defender_table(name: &str) -> bool {
-    DEFENDER_TABLE_PREFIXES.iter().any(|p| name.starts_with(p))
-}
-
 /// Maps a (line, col) in the KQL text to the file: `kql_at` is (file line where the KQL starts,
 /// indent added to each line), `(1, 0)` for a `.kql` file whose text is the whole file.
 fn to_file_pos(kql_at: (usize, usize), line: usize, col: usize) -> (usize, usize) {
@@ -177,10 +162,9 @@ pub fn lint_text(
 
     let code: Vec<_> = lexed.code().collect();
     // The grammar, once the tokens are sound (a broken string or bracket would only cascade).
-    if lexed.errors.is_empty() && !code.is_empty() {
-        for e in kql::syntax::parse(text).errors {
-            push(e.line, e.col, Severity::Error, "syntax", e.message);
-        }
+    let parsed = (lexed.errors.is_empty() && !code.is_empty()).then(|| kql::syntax::parse(text));
+    for e in parsed.iter().flat_map(|p| &p.errors) {
+        push(e.line, e.col, Severity::Error, "syntax", e.message.clone());
     }
     if code.is_empty() {
         let trimmed = text.trim();
@@ -195,69 +179,11 @@ pub fn lint_text(
             message.push_str(": add the KQL after the comments");
         }
         push(1, 1, Severity::Error, "empty-query", message);
-    } else {
-        // Sentinel's time column on Defender tables.
-        let tables = kql::tables(text);
-        if let Some(table) = tables.iter().find(|t| is_defender_table(t)) {
-            for t in code.iter().filter(|t| t.is_ident("TimeGenerated")) {
-                push(
-                    t.pos.line,
-                    t.pos.col,
-                    Severity::Warning,
-                    "time-generated",
-                    format!(
-                        "TimeGenerated is a Sentinel column; Defender advanced hunting uses \
-                         Timestamp — fails unless the tenant's Sentinel workspace is connected \
-                         (the query reads {table})"
-                    ),
-                );
-            }
-        }
-
-        // Hard-coded datetimes older than the service keeps.
-        let oldest = now - Duration::days(RETENTION_DAYS);
-        for (i, t) in code.iter().enumerate() {
-            if !t.is_ident("datetime") || !code.get(i + 1).is_some_and(|n| n.is("(")) {
-                continue;
-            }
-            let Some(close) = code[i + 2..].iter().find(|n| n.is(")")) else { continue };
-            let raw = &text[code[i + 1].end()..close.pos.offset];
-            let Some(when) = datetime_literal(raw) else { continue };
-            if when < oldest {
-                push(
-                    t.pos.line,
-                    t.pos.col,
-                    Severity::Warning,
-                    "stale-datetime",
-                    format!(
-                        "datetime({}) is more than {RETENTION_DAYS} days before now ({}): the \
-                         service keeps {RETENTION_DAYS} days: this bound returns nothing older",
-                        raw.trim(),
-                        now.format("%Y-%m-%d")
-                    ),
-                );
-            }
-        }
-
-        // No time filter at all.
-        let has_time = code.iter().enumerate().any(|(i, t)| {
-            t.kind == TokenKind::Ident
-                && (t.text == "Timestamp"
-                    || t.text == "TimeGenerated"
-                    || t.text == "between"
-                    || (t.text == "ago" && code.get(i + 1).is_some_and(|n| n.is("("))))
-        });
-        if !has_time {
-            let first = code[0];
-            push(
-                first.pos.line,
-                first.pos.col,
-                Severity::Info,
-                "no-time-filter",
-                "no time filter (no Timestamp, TimeGenerated, ago() or between): the window \
-                 comes from the run's timespan"
-                    .to_string(),
-            );
+    } else if let Some(script) = parsed.and_then(|p| p.script) {
+        // The rest reads the tree: a query that does not parse has its syntax error above.
+        for hit in query::check(text, &script, now) {
+            let (line, col) = kql::syntax::line_col(text, hit.offset);
+            push(line, col, hit.severity, hit.code, hit.message);
         }
     }
 
@@ -444,10 +370,14 @@ mod tests {
         let text = "DeviceProcessEvents\n| where TimeGenerated > ago(1d)\n| project TimeGenerated, DeviceName\n";
         assert_eq!(found(text), [(2, 9, "time-generated"), (3, 11, "time-generated")]);
         // Not on a Sentinel table, not in a comment or string.
-        assert_eq!(found("SigninLogs\n| where TimeGenerated > ago(1d)\n"), []);
+        // Sentinel tables: no time-generated warning (the table itself is a warning of its own).
+        assert_eq!(
+            found("SigninLogs\n| where TimeGenerated > ago(1d)\n"),
+            [(1, 1, "unknown-table")]
+        );
         assert_eq!(
             found(
-                "DeviceEvents // TimeGenerated\n| where Timestamp > ago(1d) and A == 'TimeGenerated'\n"
+                "DeviceEvents // TimeGenerated\n| where Timestamp > ago(1d) and DeviceName == 'TimeGenerated'\n"
             ),
             []
         );
