@@ -105,12 +105,9 @@ fn opt(s: &Option<String>) -> String {
     s.as_deref().map_or_else(|| "null".to_string(), yaml_str)
 }
 
-/// True when `kql` holds nothing but `//` comments and whitespace.
+/// True when `kql` holds nothing but `//` comments and whitespace: it parses, to no statement.
 fn is_dead(kql: &str) -> bool {
-    kql.lines().all(|l| {
-        let t = l.trim();
-        t.is_empty() || t.starts_with("//")
-    })
+    crate::kql::syntax::parse(kql).script.is_some_and(|s| s.statements.is_empty())
 }
 
 /// The `.kql` file for `q`: front matter, then the KQL as received.

@@ -154,6 +154,17 @@ fn line_offsets(text: &str) -> Vec<usize> {
 
 /// Splits `q` into its independent queries (see the module docs), adding warnings.
 pub fn split_query(q: Query, warnings: &mut Vec<QueryFileError>) -> (Vec<Query>, Outcome) {
+    // A text that parses as one tabular statement (after its `let`s) is one query, whatever
+    // its blank lines look like: the parser, not the line heuristics, has the last word.
+    let tabular = |s: &crate::kql::syntax::tree::Script| {
+        s.statements
+            .iter()
+            .filter(|s| matches!(s, crate::kql::syntax::tree::Statement::Query(_)))
+            .count()
+    };
+    if crate::kql::syntax::parse(&q.kql).script.is_some_and(|s| tabular(&s) <= 1) {
+        return (vec![q], Outcome::Single);
+    }
     let seg = split::segments(&q.kql);
     let flag = |part: &mut Query, first: usize, warnings: &mut Vec<QueryFileError>| {
         part.enabled = false;

@@ -7,6 +7,10 @@
 //! next begins, with a light lexer (strings, verbatim strings, multi-line ```` ``` ```` strings,
 //! `//` comments, bracket depth, top-level `;`), never guessing inside a statement:
 //!
+//! The caller asks the KQL parser first: a text that parses as a single tabular statement is
+//! one query and never reaches these heuristics, which only read texts the parser rejects or
+//! that hold several tabular statements.
+//!
 //! * **Blank-line boundary** (the file is split there): a line at bracket depth 0, after at least
 //!   one blank line since the previous code line, which starts a statement (a `let`/`print`/
 //!   `union`/… keyword, or a table-like identifier followed by nothing, `|`, `(`, `;` or a
