@@ -205,11 +205,17 @@ pub const WINDOW_SENSITIVE: [&str; 14] = [
     "evaluate",
 ];
 
-/// The first operator of `script` (subqueries included) in [`WINDOW_SENSITIVE`], if any.
+/// The first operator of `script` (subqueries included) in [`WINDOW_SENSITIVE`], if any: its
+/// name as listed there, and the operator.
+pub fn window_sensitive(script: &Script) -> Option<(&'static str, &Operator)> {
+    operators(script).into_iter().find_map(|o| {
+        WINDOW_SENSITIVE.iter().find(|w| o.name.eq_ignore_ascii_case(w)).map(|w| (*w, o))
+    })
+}
+
+/// The name of [`window_sensitive`]'s operator.
 pub fn window_sensitive_operator(script: &Script) -> Option<&'static str> {
-    operators(script)
-        .into_iter()
-        .find_map(|o| WINDOW_SENSITIVE.iter().find(|w| o.name.eq_ignore_ascii_case(w)).copied())
+    window_sensitive(script).map(|(name, _)| name)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::cron::Cron;
 use crate::kql::{self, LexErrorKind};
 use crate::library;
 use crate::library::front_matter::front_matter_key_position;
-use crate::query::Query;
+use crate::query::{Query, SplitPolicy};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -181,7 +181,8 @@ pub fn lint_text(
         push(1, 1, Severity::Error, "empty-query", message);
     } else if let Some(script) = parsed.and_then(|p| p.script) {
         // The rest reads the tree: a query that does not parse has its syntax error above.
-        for hit in query::check(text, &script, now) {
+        let split_auto = query.is_none_or(|q| q.split == SplitPolicy::Auto);
+        for hit in query::check(text, &script, now, split_auto) {
             let (line, col) = kql::syntax::line_col(text, hit.offset);
             push(line, col, hit.severity, hit.code, hit.message);
         }
@@ -385,7 +386,7 @@ mod tests {
 
     #[test]
     fn no_time_filter_is_info() {
-        let f = lint_text(Path::new("q.kql"), "// c\nDeviceInfo\n| take 5\n", None, now());
+        let f = lint_text(Path::new("q.kql"), "// c\nDeviceInfo\n| project DeviceName\n", None, now());
         assert_eq!(f.len(), 1);
         assert_eq!(
             (f[0].line, f[0].col, f[0].code, f[0].severity),
@@ -423,7 +424,7 @@ mod tests {
 
         // Once unflattened, the same query lints: its 2022 bound is stale.
         let fixed = "//Run this query to identify the devices having Raspberry Robin worm alerts\nAlertInfo\n| where Timestamp >= datetime(2022-10-20 06:00:52.9644915)\n| join AlertEvidence on AlertId\n";
-        assert_eq!(found(fixed), [(3, 22, "stale-datetime")]);
+        assert_eq!(found(fixed), [(3, 22, "stale-datetime"), (4, 3, "split-aggregates")]);
         assert_eq!(exit_code(&lint_text(Path::new("q.kql"), fixed, None, now())), 0);
     }
 

@@ -1,6 +1,6 @@
 //! The checks `hunt validate` computes from a query's syntax tree: Sentinel's `TimeGenerated`
 //! on Defender tables, hard-coded datetimes older than the service keeps, no time filter at all,
-//! and, against the shipped Defender XDR schema ([`crate::kql::schema`]), tables that do not
+//! an aggregation whose result a split window would cut in parts, and, against the shipped Defender XDR schema ([`crate::kql::schema`]), tables that do not
 //! exist and columns a known table does not have.
 
 use super::{RETENTION_DAYS, Severity, datetime_literal};
@@ -24,9 +24,13 @@ pub(super) struct Hit {
 }
 
 /// Every check of this module on `script`, the tree of `text`.
-pub(super) fn check(text: &str, script: &Script, now: DateTime<Utc>) -> Vec<Hit> {
+/// `split_auto`: the query lets hunt split a window that is too large (front matter `split`).
+pub(super) fn check(text: &str, script: &Script, now: DateTime<Utc>, split_auto: bool) -> Vec<Hit> {
     let schema = schema::defender_xdr();
     let mut out = Vec::new();
+    if split_auto {
+        split_aggregates(script, &mut out);
+    }
     time_generated(script, schema, &mut out);
     stale_datetimes(text, script, now, &mut out);
     no_time_filter(script, &mut out);
@@ -46,6 +50,23 @@ fn names<'a>(script: &'a Script, name: &str) -> Vec<&'a Expr> {
         }
     });
     out
+}
+
+/// An operator whose result depends on the whole window, in a query hunt may split: each part
+/// of a split window holds its own result.
+fn split_aggregates(script: &Script, out: &mut Vec<Hit>) {
+    let Some((name, op)) = walk::window_sensitive(script) else { return };
+    out.push(Hit {
+        offset: op.span.start,
+        severity: Severity::Info,
+        code: "split-aggregates",
+        message: format!(
+            "`{name}` depends on the whole window: if a window has to be split (over the \
+             service's 100,000 rows or 124 MB), each part holds its own `{name}` result, to \
+             re-aggregate across parts; `split: never` in the front matter refuses splitting \
+             instead"
+        ),
+    });
 }
 
 /// `TimeGenerated` (Sentinel's time column) in a query that reads a Defender table.

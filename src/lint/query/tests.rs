@@ -12,7 +12,7 @@ fn now() -> DateTime<Utc> {
 fn hits(text: &str) -> Vec<(usize, usize, &'static str, String)> {
     let parsed = parse(text);
     let script = parsed.script.unwrap_or_else(|| panic!("{text}: {:?}", parsed.errors));
-    let mut out: Vec<_> = check(text, &script, now())
+    let mut out: Vec<_> = check(text, &script, now(), false)
         .into_iter()
         .map(|h| {
             let (l, c) = line_col(text, h.offset);
@@ -33,7 +33,8 @@ fn a_misspelt_table_is_an_error_with_the_real_name() {
     assert_eq!(h.len(), 1, "{h:?}");
     assert_eq!((h[0].0, h[0].1, h[0].2), (1, 1, "unknown-table"));
     assert_eq!(h[0].3, "unknown table 'DeviceProcesEvents' — did you mean 'DeviceProcessEvents'?");
-    let f = check("x", &parse("deviceinfo | where Timestamp > ago(1d)").script.unwrap(), now());
+    let f =
+        check("x", &parse("deviceinfo | where Timestamp > ago(1d)").script.unwrap(), now(), false);
     assert_eq!(f[0].severity, Severity::Error);
     assert!(f[0].message.contains("did you mean 'DeviceInfo'"), "{}", f[0].message);
     // In a join's subquery, after a let.
@@ -44,7 +45,7 @@ fn a_misspelt_table_is_an_error_with_the_real_name() {
 #[test]
 fn a_table_the_schema_does_not_know_is_a_warning() {
     let text = "SigninLogs\n| where TimeGenerated > ago(1d)";
-    let f = check(text, &parse(text).script.unwrap(), now());
+    let f = check(text, &parse(text).script.unwrap(), now(), false);
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!((f[0].severity, f[0].code), (Severity::Warning, "unknown-table"));
     assert!(f[0].message.contains("Sentinel workspace"), "{}", f[0].message);
@@ -122,4 +123,23 @@ fn time_checks_read_the_tree() {
     assert_eq!((h[0].0, h[0].1, h[0].2), (2, 1, "no-time-filter"));
     assert_eq!(codes("let lookback = 7d;\nDeviceInfo | where Timestamp > ago(lookback)"), []);
     assert_eq!(codes("DeviceInfo | where Timestamp between (ago(2d) .. ago(1d))"), []);
+}
+
+#[test]
+fn an_aggregation_in_a_query_that_may_be_split_is_an_info() {
+    let text = "DeviceEvents\n| where Timestamp > ago(1d)\n| summarize count() by DeviceName";
+    let script = parse(text).script.unwrap();
+    let f = check(text, &script, now(), true);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!((f[0].severity, f[0].code), (Severity::Info, "split-aggregates"));
+    assert_eq!(line_col(text, f[0].offset), (3, 3));
+    assert!(
+        f[0].message.starts_with("`summarize` depends on the whole window"),
+        "{}",
+        f[0].message
+    );
+    // `split: never`: nothing to say; no aggregation: nothing either.
+    assert!(check(text, &script, now(), false).is_empty());
+    let text = "DeviceEvents | where Timestamp > ago(1d) | project DeviceName";
+    assert!(check(text, &parse(text).script.unwrap(), now(), true).is_empty());
 }
