@@ -154,6 +154,11 @@ pub struct ScheduleArgs {
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
     pub concurrency: Option<u16>,
 
+    /// Send queries that hunt's KQL parser rejects. By default such a query fails locally with
+    /// the parser's message and place (as `hunt validate` prints it), spending no call.
+    #[arg(long)]
+    pub no_validate: bool,
+
     /// Serve Prometheus metrics at http://ADDR/metrics (and /healthz): PORT alone is loopback
     /// (127.0.0.1:PORT); give IP:PORT (e.g. 0.0.0.0:9464) to be scraped from elsewhere.
     #[arg(long, value_name = "ADDR", value_parser = crate::metrics::parse_addr)]
@@ -376,6 +381,11 @@ pub struct RunArgs {
     /// Queries in flight at once (default: hunt.toml [run] concurrency, else 3).
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=16))]
     pub concurrency: Option<u16>,
+
+    /// Send queries that hunt's KQL parser rejects. By default such a query fails locally with
+    /// the parser's message and place (as `hunt validate` prints it), spending no call.
+    #[arg(long)]
+    pub no_validate: bool,
 
     /// Print the summary as JSON on stdout (no progress bar, no table).
     #[arg(long, conflicts_with = "print")]

@@ -84,7 +84,7 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
         let several = queries.len() > 1 || targets.multi;
         Arc::new(Printer::new(format, args.limit, several, crate::print::terminal_width()))
     });
-    let opts = super::settings::exec_options(&config, args.concurrency);
+    let opts = super::settings::exec_options(&config, args.concurrency, args.no_validate);
     // Rows streamed to a terminal (csv, jsonl) would be torn by a progress bar redrawing there;
     // a table is printed at the end, after the bar is gone.
     let streaming = matches!(args.print, Some(PrintFormat::Csv | PrintFormat::Jsonl));

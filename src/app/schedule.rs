@@ -33,7 +33,7 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
         return Ok(ExitCode::SUCCESS);
     }
     let dests = targets.destinations(&dest, args.format, &config).await;
-    let opts = super::settings::exec_options(&config, args.concurrency);
+    let opts = super::settings::exec_options(&config, args.concurrency, args.no_validate);
     let daemon_opts = DaemonOptions {
         paths: args.paths.clone(),
         reload_every: reload,

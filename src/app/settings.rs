@@ -12,7 +12,12 @@ use std::ffi::OsStr;
 const DEFAULT_OUT: &str = "output";
 
 /// How hard the executor tries: `[run]`, with `--concurrency` over it.
-pub(super) fn exec_options(config: &Config, concurrency: Option<u16>) -> ExecOptions {
+/// `no_validate`: send queries the parser rejects (`--no-validate`).
+pub(super) fn exec_options(
+    config: &Config,
+    concurrency: Option<u16>,
+    no_validate: bool,
+) -> ExecOptions {
     let run = &config.run;
     ExecOptions {
         concurrency: usize::from(concurrency.unwrap_or(run.concurrency).max(1)),
@@ -21,6 +26,7 @@ pub(super) fn exec_options(config: &Config, concurrency: Option<u16>) -> ExecOpt
         throttle_deadline: run.throttle_deadline,
         backoff_base: run.backoff_base,
         backoff_max: run.backoff_max,
+        send_invalid: no_validate,
         ..ExecOptions::default()
     }
 }
@@ -51,7 +57,8 @@ mod tests {
     /// config may not depend on the executor: they must say the same.
     #[test]
     fn the_file_s_defaults_are_the_executor_s() {
-        let (from_file, own) = (exec_options(&Config::default(), None), ExecOptions::default());
+        let (from_file, own) =
+            (exec_options(&Config::default(), None, false), ExecOptions::default());
         assert_eq!(from_file.concurrency, own.concurrency);
         assert_eq!(from_file.min_window, own.min_window);
         assert_eq!(from_file.max_retries, own.max_retries);
@@ -64,10 +71,10 @@ mod tests {
     #[test]
     fn a_flag_beats_the_file_which_beats_the_default() {
         let mut config = Config::default();
-        assert_eq!(exec_options(&config, None).concurrency, 3);
+        assert_eq!(exec_options(&config, None, false).concurrency, 3);
         config.run = RunConfig { concurrency: 7, ..RunConfig::default() };
-        assert_eq!(exec_options(&config, None).concurrency, 7);
-        assert_eq!(exec_options(&config, Some(2)).concurrency, 2);
+        assert_eq!(exec_options(&config, None, false).concurrency, 7);
+        assert_eq!(exec_options(&config, Some(2), false).concurrency, 2);
         assert_eq!(format(None, &config), Format::Parquet);
         config.output.format = Some(Format::Delta);
         assert_eq!(format(None, &config), Format::Delta);

@@ -78,6 +78,17 @@ pub enum Failure {
     /// The window's parts landed but could not be published (a Delta commit).
     #[error(transparent)]
     Publish(std::sync::Arc<PublishError>),
+    /// hunt's KQL parser rejects the query: it was not sent (`--no-validate` sends it).
+    #[error(
+        "not sent: the query does not parse ({at}: {message}); `hunt validate` shows it, \
+         `--no-validate` sends it anyway"
+    )]
+    Invalid {
+        /// `file:line:col` of the error.
+        at: String,
+        /// What is wrong.
+        message: String,
+    },
     /// hunt was stopping before the call went out.
     #[error("not run: hunt is stopping")]
     Stopped,
@@ -116,6 +127,7 @@ impl Failure {
             Failure::Decode { .. } => "decode",
             Failure::Write { .. } => "write",
             Failure::Publish(_) => "publish",
+            Failure::Invalid { .. } => "invalid",
             Failure::Stopped => "stopped",
             Failure::Internal(_) => "internal",
         }

@@ -150,6 +150,9 @@ pub struct ExecOptions {
     pub backoff_max: Duration,
     /// Expected duration of a query never seen before (for execution-time pacing).
     pub default_estimate: Duration,
+    /// Send queries that hunt's KQL parser rejects (`--no-validate`); by default they fail
+    /// locally, without spending a call.
+    pub send_invalid: bool,
 }
 
 impl Default for ExecOptions {
@@ -162,6 +165,7 @@ impl Default for ExecOptions {
             backoff_base: Duration::from_secs(2),
             backoff_max: Duration::from_secs(120),
             default_estimate: Duration::from_secs(5),
+            send_invalid: false,
         }
     }
 }
@@ -303,6 +307,16 @@ impl Executor {
         let mut o = Outcome::new(job.clone());
         o.row_cap = self.governor.limits().max_rows;
         let query = &job.query;
+        // A query the service would refuse as a syntax error costs a call of the tenant's 45 a
+        // minute (and a failed window at every fire): it fails here instead.
+        if !self.opts.send_invalid
+            && let Some(e) = crate::kql::syntax::parse(&query.kql).errors.into_iter().next()
+        {
+            let (line, col) = (query.kql_at.0 + e.line - 1, query.kql_at.1 + e.col);
+            let at = format!("{}:{line}:{col}", query.source.display());
+            o.fail(job.window, Failure::Invalid { at, message: e.message });
+            return o;
+        }
         // The result schema of each part landed (for the Delta table's schema).
         let mut schemas: Vec<SchemaRef> = Vec::new();
         // Depth first, earliest part first: the stack holds later parts below earlier ones.

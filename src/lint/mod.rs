@@ -386,7 +386,8 @@ mod tests {
 
     #[test]
     fn no_time_filter_is_info() {
-        let f = lint_text(Path::new("q.kql"), "// c\nDeviceInfo\n| project DeviceName\n", None, now());
+        let f =
+            lint_text(Path::new("q.kql"), "// c\nDeviceInfo\n| project DeviceName\n", None, now());
         assert_eq!(f.len(), 1);
         assert_eq!(
             (f[0].line, f[0].col, f[0].code, f[0].severity),

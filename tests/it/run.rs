@@ -215,28 +215,44 @@ fn a_window_across_midnight_lands_in_two_day_partitions() {
 }
 
 #[test]
-fn a_syntax_error_among_good_queries_fails_alone() {
+fn a_syntax_error_among_good_queries_fails_alone_without_a_call() {
     let env = TestEnv::new();
     env.query("a_good.kql", "DeviceProcessEvents | where ProcessCommandLine has \"-enc\" | take 5");
     env.query("b_bad.kql", "DeviceProcessEvents\n| where ProcessCommandLine has \"-enc\n| take 5");
     env.query("c_good.kql", "AlertInfo | summarize count() by Severity");
+    env.query("d_bad.kql", "// a comment\nAlertInfo\n| summarise count() by Severity");
     let run = env.hunt(&["run", "queries", "--out", "out", "--timespan", WINDOW], &[]);
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("error: query b_bad"), "{run:?}");
-    assert!(run.stderr.contains("HTTP 400 BadRequest"), "{run:?}");
-    assert!(run.stderr.contains("request-id "), "the service's request-id is shown: {run:?}");
-    assert!(run.stdout.contains("3 queries: 2 ok, 1 failed"), "{run:?}");
-    assert!(run.stdout.contains("windows not landed, by kind: refused 1"), "{run:?}");
+    // The parser's message, at the file's line and column, and no call spent on it.
+    assert!(run.stderr.contains("b_bad.kql:2:32: unterminated string"), "{run:?}");
+    assert!(
+        run.stderr.contains(
+            "d_bad.kql:3:3: unknown query operator 'summarise' — did you mean 'summarize'?"
+        ),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("4 queries: 2 ok, 2 failed"), "{run:?}");
+    assert!(run.stdout.contains("windows not landed, by kind: invalid 2"), "{run:?}");
     assert!(!parquet_files(&env.out().join("a_good")).is_empty());
     assert!(!parquet_files(&env.out().join("c_good")).is_empty());
     assert!(!env.out().join("b_bad").exists());
-    // In --json each failure is typed: its window, its kind, its message.
+    // In --json each failure is typed: its window, its kind, its message; no request-id, as
+    // nothing was sent.
     let run = env.hunt(&["run", "queries", "--out", "out", "--json", "--timespan", WINDOW], &[]);
     let v: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("stdout is JSON");
-    assert_eq!(v["totals"]["failures"], serde_json::json!({ "refused": 1 }), "{v}");
+    assert_eq!(v["totals"]["failures"], serde_json::json!({ "invalid": 2 }), "{v}");
     let bad = v["queries"].as_array().unwrap().iter().find(|q| q["id"] == "b_bad").unwrap();
-    assert_eq!(bad["failures"][0]["kind"], "refused", "{bad}");
-    assert!(bad["failures"][0]["message"].as_str().unwrap().contains("HTTP 400"), "{bad}");
+    assert_eq!(bad["failures"][0]["kind"], "invalid", "{bad}");
+    assert_eq!(bad["request_ids"], serde_json::json!([]), "{bad}");
+    // --no-validate sends them: the service (here the emulator) refuses them with a 400 and
+    // its request-id.
+    let run =
+        env.hunt(&["run", "queries", "--out", "out", "--timespan", WINDOW, "--no-validate"], &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("HTTP 400 BadRequest"), "{run:?}");
+    assert!(run.stderr.contains("request-id "), "the service's request-id is shown: {run:?}");
+    assert!(run.stdout.contains("windows not landed, by kind: refused 2"), "{run:?}");
 }
 
 #[test]
