@@ -87,7 +87,10 @@ struct Synced {
     scan: sync::Scan,
     kinds: BTreeMap<Recognised, usize>,
     new: Vec<PathBuf>,
+    /// Already in the folder before this sync.
     present: usize,
+    /// The same query as one this sync saved (DENs repeat their recommendations).
+    repeated: usize,
     failed: usize,
 }
 
@@ -116,8 +119,15 @@ async fn sync_tenant(
         }
     };
     let store = DenStore::new(queries);
-    let mut synced =
-        Synced { since, scan, kinds: BTreeMap::new(), new: Vec::new(), present: 0, failed: 0 };
+    let mut synced = Synced {
+        since,
+        scan,
+        kinds: BTreeMap::new(),
+        new: Vec::new(),
+        present: 0,
+        repeated: 0,
+        failed: 0,
+    };
     for den in synced.scan.dens.values() {
         *synced.kinds.entry(den.recognised).or_default() += 1;
         for kql in &den.queries {
@@ -132,6 +142,9 @@ async fn sync_tenant(
             };
             match store.save(&q, args.schedule.as_deref()) {
                 Ok(Saved::New(path)) => synced.new.push(path),
+                Ok(Saved::AlreadyPresent(path)) if synced.new.contains(&path) => {
+                    synced.repeated += 1
+                }
                 Ok(Saved::AlreadyPresent(_)) => synced.present += 1,
                 Err(e) => {
                     synced.failed += 1;
@@ -170,6 +183,7 @@ impl Synced {
                       "system_tag": self.kind(Recognised::SystemTag),
                       "experts_alert": self.kind(Recognised::ExpertsAlert) },
             "queries_new": self.new, "queries_present": self.present,
+            "queries_repeated": self.repeated,
             "queries_failed": self.failed,
         })
     }
@@ -181,7 +195,8 @@ impl Synced {
         writeln!(
             out,
             "{who}{} incidents and {} alerts read{}: {} DENs ({} by title, {} by system tag, {} \
-             through a Defender Experts alert); {} new queries saved under {}, {} already there",
+             through a Defender Experts alert); {} saved under {}, {} already there, {} \
+             repeating one saved in this sync",
             self.scan.incidents_seen,
             self.scan.alerts_seen,
             self.since.as_deref().map(|s| format!(" (changed since {s})")).unwrap_or_default(),
@@ -189,9 +204,10 @@ impl Synced {
             self.kind(Recognised::TitlePrefix),
             self.kind(Recognised::SystemTag),
             self.kind(Recognised::ExpertsAlert),
-            self.new.len(),
+            crate::report::count(self.new.len(), "new query", "new queries"),
             queries.display(),
-            self.present
+            self.present,
+            self.repeated
         )?;
         let unreadable: usize = self.scan.dens.values().map(|d| d.skipped_queries).sum();
         if self.scan.skipped_pages + unreadable > 0 {

@@ -123,11 +123,11 @@ pub(super) fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
             }
             writeln!(
                 out,
-                "\n{} queries from {} files ({} errors, {} warnings)",
-                rows.len(),
-                loaded.files.len(),
-                loaded.errors.len(),
-                loaded.warnings.len()
+                "\n{} from {} ({} and {} loading them; `hunt validate` checks the KQL)",
+                crate::report::count(rows.len(), "query", "queries"),
+                crate::report::count(loaded.files.len(), "file", "files"),
+                crate::report::count(loaded.errors.len(), "error", "errors"),
+                crate::report::count(loaded.warnings.len(), "warning", "warnings"),
             )?;
         }
     }

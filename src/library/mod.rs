@@ -115,6 +115,10 @@ pub fn format_of(path: &Path) -> Format {
     if sentinel::is_yaml_path(path) { Format::SentinelYaml } else { Format::Kql }
 }
 
+/// The loader's note on a disabled query that is nothing but comments (a DEN query whose line
+/// breaks were lost, saved disabled by `hunt den sync`).
+pub const NO_CODE_DISABLED: &str = "query has no code, only comments: it is disabled";
+
 /// Reads one query file (whatever its extension), splitting it when it holds several queries.
 pub fn load_file(path: &Path) -> Result<FileLoad, QueryFileError> {
     let text = read_text(path)?;
@@ -127,7 +131,7 @@ pub fn load_file(path: &Path) -> Result<FileLoad, QueryFileError> {
         Format::Kql => (parse_kql_file(&text, path)?, Vec::new()),
     };
     if !q.enabled && !q.kql.lines().any(|l| !l.trim().is_empty() && !l.trim().starts_with("//")) {
-        warnings.push(at(&q, 0, "query has no code, only comments: it is disabled"));
+        warnings.push(at(&q, 0, NO_CODE_DISABLED));
         return Ok(FileLoad { format, queries: vec![q], warnings, outcome: Outcome::Flagged });
     }
     let (queries, outcome) = split_query(q, &mut warnings);

@@ -265,17 +265,42 @@ pub fn lint_loaded(loaded: &library::Loaded, now: DateTime<Utc>) -> Vec<Finding>
         });
     }
     for w in &loaded.warnings {
+        // A disabled all-comment query (as `hunt den sync` saves a flattened DEN) is a note.
+        let disabled = w.message == library::NO_CODE_DISABLED;
         out.push(Finding {
             path: w.path.clone(),
             line: w.line,
             col: w.col,
-            severity: Severity::Warning,
-            code: "load",
+            severity: if disabled { Severity::Info } else { Severity::Warning },
+            code: if disabled { "disabled" } else { "load" },
             message: w.message.clone(),
         });
     }
     for q in &loaded.queries {
-        out.extend(lint_text(&q.source, &q.kql, Some(q), now));
+        if q.enabled {
+            out.extend(lint_text(&q.source, &q.kql, Some(q), now));
+            continue;
+        }
+        // Disabled queries do not run: they are noted, not checked (so a DEN folder with a
+        // flattened query saved disabled does not fail CI). The all-comment ones have their
+        // note from the loader already.
+        if loaded
+            .warnings
+            .iter()
+            .any(|w| w.path == q.source && w.message == library::NO_CODE_DISABLED)
+        {
+            continue;
+        }
+        let text = crate::library::kql_file::read_text(&q.source).unwrap_or_default();
+        let (line, col) = key_position(&text, "enabled").unwrap_or((q.kql_at.0, q.kql_at.1 + 1));
+        out.push(Finding {
+            path: q.source.clone(),
+            line,
+            col,
+            severity: Severity::Info,
+            code: "disabled",
+            message: format!("query {} is disabled (`enabled: false`): not run, not checked", q.id),
+        });
     }
     sort(&mut out);
     out
@@ -473,6 +498,19 @@ mod tests {
         assert_eq!(exit_code(&f), 1);
         assert!(f[0].to_string().ends_with(&format!("a.kql:3:4: error: {}", f[0].message)));
         assert_eq!(exit_code(&lint_paths(&[d.join("d.kql")], now())), 0);
+
+        // A disabled query is noted where it says so, and not checked.
+        write(
+            d,
+            "e.kql",
+            "// ---\n// id: e\n// enabled: false\n// ---\nDeviceEvents | summarise count()\n",
+        );
+        let f = lint_paths(&[d.join("e.kql")], now());
+        assert_eq!(
+            f.iter().map(|f| (f.line, f.col, f.severity, f.code)).collect::<Vec<_>>(),
+            [(3, 4, Severity::Info, "disabled")]
+        );
+        assert!(f[0].message.contains("query e is disabled"), "{}", f[0].message);
     }
 }
 

@@ -49,11 +49,40 @@ fn den_sync_finds_every_kind_saves_each_query_once_and_is_idempotent() {
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
     assert_eq!(loaded.queries.iter().filter(|q| !q.enabled).count(), 1);
 
+    // 24 recommended queries in 20 DENs, 4 distinct: the 20 repeats are not "already there".
+    assert_eq!(
+        (v["queries_present"].as_u64(), v["queries_repeated"].as_u64()),
+        (Some(0), Some(20)),
+        "{v}"
+    );
+
     let again = sync();
     assert_eq!(again.code, 0, "{again:?}");
     let v = json(&again);
     assert_eq!(v["queries_new"].as_array().unwrap().len(), 0, "{v}");
+    assert_eq!(
+        (v["queries_present"].as_u64(), v["queries_repeated"].as_u64()),
+        (Some(1), Some(0)),
+        "{v}"
+    );
     assert_eq!(den_files(&env.path("queries/den")), files, "nothing added or renamed");
+    let text = env.hunt(&["den", "sync", "--queries", "queries/den", "--full"], &[]);
+    assert!(
+        text.stdout
+            .contains("0 new queries saved under queries/den, 24 already there, 0 repeating"),
+        "{text:?}"
+    );
+
+    // validate agrees with what den sync saved: the disabled one-liner is a note, not an error
+    // that would fail CI on the DEN folder; the other queries are checked.
+    let v = env.hunt(&["validate", "queries/den"], &[]);
+    assert_eq!(v.code, 0, "{v:?}");
+    let notes: Vec<&str> = v.stdout.lines().filter(|l| l.contains(": info: ")).collect();
+    assert!(
+        notes.iter().any(|l| l.contains("query has no code, only comments: it is disabled")),
+        "{v:?}"
+    );
+    assert!(!v.stdout.contains(": error: "), "{v:?}");
 }
 
 #[test]
