@@ -1,6 +1,5 @@
 //! The checks `hunt validate` computes from a query's syntax tree: Sentinel's `TimeGenerated`
-//! on Defender tables, hard-coded datetimes older than the service keeps, no time filter at all,
-//! an aggregation whose result a split window would cut in parts, and, against the shipped Defender XDR schema ([`crate::kql::schema`]), tables that do not
+//! on Defender tables, hard-coded datetimes older than the service keeps, an aggregation whose result a split window would cut in parts, and, against the shipped Defender XDR schema ([`crate::kql::schema`]), tables that do not
 //! exist and columns a known table does not have.
 
 use super::{RETENTION_DAYS, Severity, datetime_literal};
@@ -33,7 +32,6 @@ pub(super) fn check(text: &str, script: &Script, now: DateTime<Utc>, split_auto:
     }
     time_generated(script, schema, &mut out);
     stale_datetimes(text, script, now, &mut out);
-    no_time_filter(script, &mut out);
     tables(script, schema, &mut out);
     columns(script, schema, &mut out);
     out
@@ -115,41 +113,6 @@ fn stale_datetimes(text: &str, script: &Script, now: DateTime<Utc>, out: &mut Ve
             });
         }
     });
-}
-
-/// No `Timestamp`, `TimeGenerated`, `ago()` or `between` anywhere: the run's timespan is the
-/// only bound.
-fn no_time_filter(script: &Script, out: &mut Vec<Hit>) {
-    let mut has_time = false;
-    walk::each_expr(script, &mut |e| match e {
-        Expr::Name { name, .. } => {
-            has_time |= matches!(unquoted(name), "Timestamp" | "TimeGenerated")
-        }
-        Expr::Binary { op, .. } => has_time |= op.contains("between"),
-        Expr::Call { callee, .. } => {
-            has_time |= matches!(&**callee, Expr::Name { name, .. } if name == "ago")
-        }
-        _ => {}
-    });
-    let Some(first) = script.statements.first() else { return };
-    if !has_time {
-        out.push(Hit {
-            offset: statement_start(first),
-            severity: Severity::Info,
-            code: "no-time-filter",
-            message: "no time filter (no Timestamp, TimeGenerated, ago() or between): the window \
-                      comes from the run's timespan"
-                .to_string(),
-        });
-    }
-}
-
-fn statement_start(s: &crate::kql::syntax::tree::Statement) -> usize {
-    use crate::kql::syntax::tree::Statement;
-    match s {
-        Statement::Let { span, .. } | Statement::Directive { span, .. } => span.start,
-        Statement::Query(e) => e.span().start,
-    }
 }
 
 /// Tables that are not in the schema: an error when a real one is a near miss (a typo the
