@@ -320,8 +320,8 @@ impl Columns<'_, '_> {
             severity: Severity::Warning,
             code: "unknown-column",
             message: format!(
-                "'{name}' is not a column of {} (schema of {}) nor made earlier in the \
-                 query{hint}; the service adds columns over time, so it may be new",
+                "'{name}' is not a column of {} nor made earlier in the query{hint} (hunt's \
+                 schema, of {}, may lack a newer column)",
                 self.table, self.extracted
             ),
         });

@@ -166,6 +166,10 @@ fn validate_points_at_each_seeded_defect() {
     write("pipe.kql", "DeviceEvents\n| where Timestamp > ago(1h)\n| \n");
     write("let.kql", "let n = 5\nDeviceEvents | take n\n");
     write("rule.yaml", "id: 1\nname: r\nquery: |\n  DeviceEvents\n  | where\n  | take 5\n");
+    // Against the shipped schema: a misspelt table, a misspelt column, a Sentinel table.
+    write("table.kql", "// c\nDeviceProcesEvents\n| where FileName == 'x'\n");
+    write("column.kql", "DeviceProcessEvents\n| where ProcessComandLine has '-enc'\n");
+    write("signin.kql", "SigninLogs\n| where ResultType != 0\n");
     let run = hunt_cmd().arg("validate").arg(dir.path()).output().unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert_eq!(run.status.code(), Some(1), "{stdout}");
@@ -187,6 +191,28 @@ fn validate_points_at_each_seeded_defect() {
     assert!(has(&format!("{}:3:1: error: trailing '|'", p("pipe.kql"))), "{stdout}");
     assert!(has(&format!("{}:2:1: error: expected ';' after", p("let.kql"))), "{stdout}");
     assert!(has(&format!("{}:6:3: error: 'where' needs a predicate", p("rule.yaml"))), "{stdout}");
+    assert!(
+        has(&format!(
+            "{}:2:1: error: unknown table 'DeviceProcesEvents' — did you mean 'DeviceProcessEvents'?",
+            p("table.kql")
+        )),
+        "{stdout}"
+    );
+    assert!(
+        has(&format!(
+            "{}:2:9: warning: 'ProcessComandLine' is not a column of DeviceProcessEvents",
+            p("column.kql")
+        )),
+        "{stdout}"
+    );
+    assert!(has("did you mean 'ProcessCommandLine'?"), "{stdout}");
+    assert!(
+        has(&format!(
+            "{}:1:1: warning: 'SigninLogs' is not a Defender XDR advanced-hunting table",
+            p("signin.kql")
+        )),
+        "{stdout}"
+    );
 }
 
 #[test]
