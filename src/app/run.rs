@@ -62,6 +62,31 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
             Job { query: Arc::new(q), window }
         })
         .collect();
+    // The service keeps 30 days: say so once for --timespan, once per query for lookbacks.
+    if let Some(w) = fixed_window.filter(|_| !args.incremental)
+        && let Some(oldest) = crate::lint::beyond_retention(&w, now)
+    {
+        eprintln!(
+            "warning: --timespan starts at {}, but the service keeps {} days: only data from \
+             {} on exists",
+            w.start.format("%Y-%m-%dT%H:%M:%SZ"),
+            crate::lint::RETENTION_DAYS,
+            oldest.format("%Y-%m-%dT%H:%M:%SZ")
+        );
+    } else if fixed_window.is_none() && !args.incremental {
+        for job in &jobs {
+            if crate::lint::beyond_retention(&job.window, now).is_some() {
+                eprintln!(
+                    "warning: {}: lookback {} reaches past the {} days the service keeps: only \
+                     the last {} days have data",
+                    job.query.id,
+                    crate::timespan::format_duration(job.window.end - job.window.start),
+                    crate::lint::RETENTION_DAYS,
+                    crate::lint::RETENTION_DAYS
+                );
+            }
+        }
+    }
     // Incremental: each tenant's windows come from its state, once it is signed in.
     let plan = if args.incremental { Plan::Incremental { now } } else { Plan::Fixed };
 

@@ -99,6 +99,16 @@ pub const KNOWN_EXTRA_KEYS: [&str; 17] = [
     "triggerThreshold",
 ];
 
+/// Where `window` reaches back past what the service keeps ([`RETENTION_DAYS`] before `now`):
+/// the first instant that has data, for a warning that only that much exists.
+pub fn beyond_retention(
+    window: &crate::timespan::Window,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let oldest = now - chrono::Duration::days(RETENTION_DAYS);
+    (window.start < oldest).then_some(oldest)
+}
+
 /// Maps a (line, col) in the KQL text to the file: `kql_at` is (file line where the KQL starts,
 /// indent added to each line), `(1, 0)` for a `.kql` file whose text is the whole file.
 fn to_file_pos(kql_at: (usize, usize), line: usize, col: usize) -> (usize, usize) {
@@ -214,6 +224,23 @@ pub fn lint_text(
                 message: format!("`schedule`: {e}"),
             });
         }
+        if let Some(lookback) = q.lookback
+            && lookback > chrono::Duration::days(RETENTION_DAYS)
+        {
+            let (line, col) = key_position(file_text, "lookback").unwrap_or((1, 1));
+            out.push(Finding {
+                path: path.to_path_buf(),
+                line,
+                col,
+                severity: Severity::Warning,
+                code: "lookback-retention",
+                message: format!(
+                    "`lookback` of {} days reaches past the {RETENTION_DAYS} days the service \
+                     keeps: only the last {RETENTION_DAYS} days have data",
+                    lookback.num_days()
+                ),
+            });
+        }
         for key in q.extra.keys() {
             if KNOWN_EXTRA_KEYS.contains(&key.as_str()) {
                 continue;
@@ -321,7 +348,7 @@ pub fn exit_code(findings: &[Finding]) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{Duration, TimeZone};
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()
@@ -500,6 +527,23 @@ mod tests {
         assert_eq!(exit_code(&f), 1);
         assert!(f[0].to_string().ends_with(&format!("a.kql:3:4: error: {}", f[0].message)));
         assert_eq!(exit_code(&lint_paths(&[d.join("d.kql")], now())), 0);
+
+        // A lookback past the service's 30 days.
+        write(
+            d,
+            "f.kql",
+            "// ---\n// id: f\n// lookback: 45d\n// ---\nDeviceEvents | where Timestamp > ago(45d)\n",
+        );
+        let f = lint_paths(&[d.join("f.kql")], now());
+        assert_eq!(
+            f.iter().map(|f| (f.line, f.col, f.severity, f.code)).collect::<Vec<_>>(),
+            [(3, 4, Severity::Warning, "lookback-retention")]
+        );
+        assert!(f[0].message.contains("45 days reaches past the 30 days"), "{}", f[0].message);
+        let w = crate::timespan::Window { start: now() - Duration::days(31), end: now() };
+        assert_eq!(beyond_retention(&w, now()), Some(now() - Duration::days(30)));
+        let w = crate::timespan::Window { start: now() - Duration::days(30), end: now() };
+        assert_eq!(beyond_retention(&w, now()), None);
 
         // A disabled query is noted where it says so, and not checked.
         write(

@@ -324,3 +324,28 @@ fn ad_hoc_kql_from_the_command_line_and_from_stdin() {
     assert_eq!(run.code, 1, "{run:?}");
     assert!(run.stderr.contains("error: query adhoc"), "{run:?}");
 }
+
+/// A window reaching past the service's 30 days is run, with a warning that only 30 days of
+/// data exist: once for `--timespan`, once per query for a lookback.
+#[test]
+fn a_window_past_the_services_30_days_is_a_warning() {
+    let env = TestEnv::new();
+    env.query("long.kql", "// ---\n// lookback: 45d\n// ---\nAlertInfo | take 1\n");
+    env.query("short.kql", "// ---\n// lookback: 1d\n// ---\nAlertInfo | take 1\n");
+    let run = env.hunt(&["run", "queries", "--print", "csv"], &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let warnings: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("warning:")).collect();
+    assert_eq!(
+        warnings,
+        [
+            "warning: long: lookback 45d reaches past the 30 days the service keeps: only the last 30 days have data"
+        ],
+        "{run:?}"
+    );
+    let run = env.hunt(&["run", "queries", "--print", "csv", "--timespan", "P45D"], &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let warnings: Vec<&str> = run.stderr.lines().filter(|l| l.starts_with("warning:")).collect();
+    assert_eq!(warnings.len(), 1, "{run:?}");
+    assert!(warnings[0].starts_with("warning: --timespan starts at "), "{run:?}");
+    assert!(warnings[0].contains("the service keeps 30 days: only data from "), "{run:?}");
+}
