@@ -6,6 +6,7 @@
 mod auth;
 mod chaos;
 mod delta;
+mod deploy;
 mod engines;
 mod hostile;
 mod incremental;

@@ -4,7 +4,8 @@
 #   - Azurite, the Azure Storage emulator (npm), for object-store output;
 #   - a Python venv with DuckDB, pyarrow, deltalake (delta-rs), Polars and pyspark (PyPI), the
 #     engines that read hunt's Hive-partitioned Parquet and Delta tables back, and
-#     prometheus-client, whose parser reads hunt schedule's /metrics;
+#     prometheus-client, whose parser reads hunt schedule's /metrics, and pandas, which the
+#     README's reading example uses;
 #   - Kusto.Language, Microsoft's KQL parser compiled to JavaScript (npm
 #     @kusto/language-service-next, MIT), under target/test-tools/kusto/, the oracle the KQL parser's
 #     differential test holds hunt's parser against (run through tests/tools/kusto-syntax.js);
@@ -18,7 +19,7 @@ mkdir -p "$dir"
 
 AZURITE=3.37.0
 KUSTO_LS=12.4.1
-PY_PKGS=(duckdb==1.5.6 pyarrow==26.0.1 deltalake==1.6.6 polars==2.1.0 pyspark==4.3.0 prometheus-client==0.26.0)
+PY_PKGS=(duckdb==1.5.6 pyarrow==26.0.1 deltalake==1.6.6 polars==2.1.0 pyspark==4.3.0 prometheus-client==0.26.0 pandas==3.1.1)
 
 if [ "$(cat "$dir/azurite.version" 2>/dev/null)" != "$AZURITE" ]; then
   echo "installing azurite $AZURITE (npm)"
@@ -53,4 +54,4 @@ if [ "$(java_major 2>/dev/null || echo 0)" -lt 17 ] 2>/dev/null || ! command -v 
   DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq openjdk-17-jre-headless >/dev/null
 fi
 echo "java $(java_major)"
-"$dir/venv/bin/python" -c 'import importlib.metadata, duckdb, pyarrow, deltalake, polars, pyspark, prometheus_client; print("readers: duckdb", duckdb.__version__, "pyarrow", pyarrow.__version__, "deltalake", deltalake.__version__, "polars", polars.__version__, "pyspark", pyspark.__version__, "prometheus-client", importlib.metadata.version("prometheus-client"))'
+"$dir/venv/bin/python" -c 'import importlib.metadata, duckdb, pyarrow, deltalake, polars, pyspark, prometheus_client, pandas; print("readers: duckdb", duckdb.__version__, "pandas", pandas.__version__, "pyarrow", pyarrow.__version__, "deltalake", deltalake.__version__, "polars", polars.__version__, "pyspark", pyspark.__version__, "prometheus-client", importlib.metadata.version("prometheus-client"))'
