@@ -62,6 +62,9 @@ pub enum Command {
     /// Show the scheduler's state: watermarks, last runs, failures, next fires.
     #[command(after_help = STATUS_HELP)]
     Status(StatusArgs),
+    /// List the runs the scheduler recorded (window, status, rows, files, request-ids,
+    /// duration), newest first: of one query or of all.
+    History(HistoryArgs),
     /// Check query files without calling any API: `path:line:col: severity: message`.
     #[command(after_help = VALIDATE_HELP)]
     Validate(ValidateArgs),
@@ -176,11 +179,36 @@ pub struct ScheduleArgs {
 /// `hunt status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// Query files or folders (for next fire times).
-    #[arg(default_value = "queries")]
+    /// Query files or folders, for next fire times. Default: the queries the daemon recorded in
+    /// its state (what it really runs), else queries/.
     pub paths: Vec<PathBuf>,
 
-    /// The state of `hunt schedule --emulator` rather than of AZURE_TENANT_ID.
+    /// The state of `hunt schedule --emulator`. Default: AZURE_TENANT_ID's state, else the one
+    /// schedule state in the state folder.
+    #[arg(long)]
+    pub emulator: bool,
+
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Which tenants of hunt.toml.
+    #[command(flatten)]
+    pub select: TenantArgs,
+}
+
+/// `hunt history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this query's runs.
+    pub query: Option<String>,
+
+    /// How many runs, newest first.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+
+    /// The state of `hunt schedule --emulator`. Default: AZURE_TENANT_ID's state, else the one
+    /// schedule state in the state folder.
     #[arg(long)]
     pub emulator: bool,
 

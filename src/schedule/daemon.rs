@@ -5,6 +5,7 @@
 //! window has landed, and sleeps until the next fire. On shutdown it stops taking work, lets
 //! in-flight windows finish within a grace period, and returns.
 
+use super::heartbeat::ScheduledQuery;
 use super::planner::{self, Step, Timing};
 use super::state::{RunRecord, RunStatus, StateStore};
 use crate::clock::Clock;
@@ -143,7 +144,9 @@ impl Daemon {
         self
     }
 
-    fn load(&self) -> BTreeMap<String, Scheduled> {
+    /// Loads the library and records it, with this process, as the state's daemon (started at
+    /// `started`), for `hunt status`.
+    fn load(&self, started: DateTime<Utc>) -> BTreeMap<String, Scheduled> {
         let loaded = library::load(&self.opts.paths);
         for e in &loaded.errors {
             tracing::error!("{e}");
@@ -159,6 +162,17 @@ impl Daemon {
             }
         }
         tracing::info!(queries = scheduled.len(), "library loaded");
+        let record: Vec<ScheduledQuery> = scheduled
+            .values()
+            .map(|s| ScheduledQuery {
+                id: s.query.id.clone(),
+                schedule: s.query.schedule.clone().unwrap_or_default(),
+                source: s.query.source.display().to_string(),
+            })
+            .collect();
+        if let Err(e) = self.state.record_daemon(started, &record) {
+            tracing::warn!("{e}");
+        }
         scheduled
     }
 
@@ -309,7 +323,8 @@ impl Daemon {
         let mut busy: HashSet<String> = HashSet::new();
         let mut tasks: HashMap<String, tokio::task::AbortHandle> = HashMap::new();
         let mut failing: HashMap<String, Failing> = HashMap::new();
-        let mut library = self.load();
+        let started = self.clock.now();
+        let mut library = self.load(started);
         let mut print = fingerprint(&self.opts.paths);
         let mut next_reload = tokio::time::Instant::now() + self.opts.reload_every;
         loop {
@@ -319,7 +334,7 @@ impl Daemon {
             if tokio::time::Instant::now() >= next_reload {
                 let now_print = fingerprint(&self.opts.paths);
                 if now_print != print {
-                    library = self.load();
+                    library = self.load(started);
                     print = now_print;
                     // An edited query is tried again at once.
                     failing.retain(|id, f| library.get(id).is_some_and(|s| s.query.kql == f.kql));
@@ -374,6 +389,9 @@ impl Daemon {
             tracing::warn!(query = %id, "abandoned at shutdown: the window runs again next time");
             task.abort();
             summary.abandoned += 1;
+        }
+        if let Err(e) = self.state.record_daemon_stopped(self.clock.now()) {
+            tracing::warn!("{e}");
         }
         summary
     }

@@ -66,6 +66,16 @@ const MIGRATIONS: &[&str] = &[
          reason TEXT NOT NULL
      );
      CREATE INDEX gaps_by_query ON gaps (query_id, id);",
+    // 2: the daemon that writes the file (see `heartbeat`): its process, start, clean stop and
+    // the queries it schedules, so `hunt status` tells whether it runs and what it runs.
+    "CREATE TABLE daemon (
+         id INTEGER PRIMARY KEY CHECK (id = 1),
+         pid INTEGER NOT NULL,
+         process_start INTEGER,
+         started_ns INTEGER NOT NULL,
+         stopped_ns INTEGER,
+         queries TEXT NOT NULL
+     );",
 ];
 
 /// The schema version this hunt writes.
@@ -293,7 +303,7 @@ pub struct StateStore {
 
 /// `Result::map_err` to a [`StateError`] naming the file, sorting SQLite's "not a database" and
 /// "corrupt" answers and undecodable values into [`StateError::Corrupt`].
-trait Ctx<T> {
+pub(super) trait Ctx<T> {
     fn ctx(self, path: &Path, what: &str) -> Result<T, StateError>;
 }
 
@@ -319,7 +329,7 @@ impl<T> Ctx<T> for rusqlite::Result<T> {
     }
 }
 
-fn from_ns(ns: i64) -> DateTime<Utc> {
+pub(super) fn from_ns(ns: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_nanos(ns)
 }
 
@@ -489,13 +499,13 @@ impl StateStore {
         &self.path
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(super) fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock left no transaction open (a dropped transaction
         // rolls back), so the connection is still good.
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn writer(&self) -> Result<MutexGuard<'_, Connection>, StateError> {
+    pub(super) fn writer(&self) -> Result<MutexGuard<'_, Connection>, StateError> {
         if self.read_only {
             return Err(StateError::ReadOnly { path: self.path.clone() });
         }

@@ -1,6 +1,7 @@
 //! `hunt status`: each query's coverage, last run, failures and next fire time, as a table for
 //! people or one JSON document for scripts.
 
+use super::heartbeat::{DaemonRecord, Liveness};
 use super::state::{QueryState, RunRecord, RunStatus};
 use crate::timespan::format_datetime;
 use chrono::{DateTime, Utc};
@@ -21,14 +22,53 @@ use std::io::{self, Write};
 /// incomplete, and a `gap:` line per span skipped for good. `json` writes one document instead:
 /// `{"queries": [{"id", "covered_until", "next_fire", "last_run", "consecutive_failures",
 /// "total_runs", "total_rows", "gaps"}]}`, instants in RFC 3339 UTC.
+///
+/// `daemon`, the state's daemon record, gives a first line (`daemon: running (pid …, since …)`,
+/// `not running (stopped …)`, `not running: pid … ended without stopping`, or `daemon: never
+/// ran on this state`) and a `daemon` object in JSON.
 pub fn render_status(
     states: &[QueryState],
+    daemon: Option<&DaemonRecord>,
     next_fires: &BTreeMap<String, Option<DateTime<Utc>>>,
     out: &mut impl Write,
     json: bool,
 ) -> io::Result<()> {
     let rows = merge(states, next_fires);
-    if json { write_json(&rows, out) } else { write_table(&rows, out) }
+    if json {
+        write_json(&rows, daemon, out)
+    } else {
+        writeln!(out, "daemon: {}", daemon_line(daemon))?;
+        write_table(&rows, out)
+    }
+}
+
+/// Whether the daemon runs, in words.
+fn daemon_line(daemon: Option<&DaemonRecord>) -> String {
+    let Some(d) = daemon else { return "never ran on this state".to_owned() };
+    match d.liveness() {
+        Liveness::Running => {
+            format!("running (pid {}, since {})", d.pid, format_datetime(d.started))
+        }
+        Liveness::Stopped => format!(
+            "not running (stopped {}; it ran from {})",
+            d.stopped.map(format_datetime).unwrap_or_default(),
+            format_datetime(d.started)
+        ),
+        Liveness::Died => format!(
+            "not running: pid {} (started {}) ended without stopping (killed, or the machine \
+             restarted)",
+            d.pid,
+            format_datetime(d.started)
+        ),
+    }
+}
+
+fn liveness_word(l: Liveness) -> &'static str {
+    match l {
+        Liveness::Running => "running",
+        Liveness::Stopped => "stopped",
+        Liveness::Died => "died",
+    }
 }
 
 /// One line of the status: a query's state (if any) and its next fire time (if known).
@@ -57,8 +97,9 @@ fn or_dash(t: Option<DateTime<Utc>>) -> String {
 }
 
 fn write_table(lines: &[Line<'_>], out: &mut impl Write) -> io::Result<()> {
-    let header = ["QUERY", "COVERED UNTIL", "LAST RUN", "ROWS", "FAILURES", "NEXT FIRE"];
-    let cells: Vec<[String; 6]> = lines
+    let header =
+        ["QUERY", "COVERED UNTIL", "LAST RUN", "ROWS", "TOTAL ROWS", "FAILURES", "NEXT FIRE"];
+    let cells: Vec<[String; 7]> = lines
         .iter()
         .map(|l| {
             let s = l.state;
@@ -70,6 +111,9 @@ fn write_table(lines: &[Line<'_>], out: &mut impl Write) -> io::Result<()> {
                 l.id.to_owned(),
                 or_dash(s.and_then(|s| s.watermark)),
                 last,
+                s.and_then(|s| s.last_run.as_ref())
+                    .map(|r| r.rows.to_string())
+                    .unwrap_or_else(|| "-".to_owned()),
                 s.map(|s| s.total_rows.to_string()).unwrap_or_else(|| "-".to_owned()),
                 s.map(|s| s.consecutive_failures.to_string()).unwrap_or_else(|| "-".to_owned()),
                 or_dash(l.next_fire),
@@ -82,12 +126,12 @@ fn write_table(lines: &[Line<'_>], out: &mut impl Write) -> io::Result<()> {
             *w = (*w).max(c.chars().count());
         }
     }
-    let line = |out: &mut dyn Write, row: [&str; 6]| -> io::Result<()> {
-        let [w0, w1, w2, w3, w4, _] = widths;
+    let line = |out: &mut dyn Write, row: [&str; 7]| -> io::Result<()> {
+        let [w0, w1, w2, w3, w4, w5, _] = widths;
         writeln!(
             out,
-            "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}  {:>w4$}  {}",
-            row[0], row[1], row[2], row[3], row[4], row[5]
+            "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}  {:>w4$}  {:>w5$}  {}",
+            row[0], row[1], row[2], row[3], row[4], row[5], row[6]
         )
     };
     line(out, header)?;
@@ -147,7 +191,11 @@ fn run_json(r: &RunRecord) -> serde_json::Value {
     })
 }
 
-fn write_json(lines: &[Line<'_>], out: &mut impl Write) -> io::Result<()> {
+fn write_json(
+    lines: &[Line<'_>],
+    daemon: Option<&DaemonRecord>,
+    out: &mut impl Write,
+) -> io::Result<()> {
     let queries: Vec<_> = lines
         .iter()
         .map(|l| {
@@ -168,8 +216,77 @@ fn write_json(lines: &[Line<'_>], out: &mut impl Write) -> io::Result<()> {
             })
         })
         .collect();
-    serde_json::to_writer_pretty(&mut *out, &json!({ "queries": queries }))?;
+    let daemon = daemon.map(|d| {
+        json!({
+            "state": liveness_word(d.liveness()),
+            "pid": d.pid,
+            "started": format_datetime(d.started),
+            "stopped": d.stopped.map(format_datetime),
+        })
+    });
+    serde_json::to_writer_pretty(&mut *out, &json!({ "daemon": daemon, "queries": queries }))?;
     writeln!(out)
+}
+
+/// Writes `runs` (newest first) as a table (STARTED, QUERY, WINDOW, STATUS, ROWS, FILES,
+/// SECONDS, REQUEST-IDS, then an `error:` line under each failed or incomplete run) or as one
+/// JSON document `{"runs": [{"query", "window", "status", "rows", "files", "request_ids",
+/// "started", "seconds", "error"}]}`.
+pub fn render_history(runs: &[RunRecord], out: &mut impl Write, json: bool) -> io::Result<()> {
+    if json {
+        let runs: Vec<_> = runs
+            .iter()
+            .map(|r| {
+                let mut v = run_json(r);
+                v["query"] = r.query_id.clone().into();
+                v
+            })
+            .collect();
+        serde_json::to_writer(&mut *out, &json!({ "runs": runs }))?;
+        return writeln!(out);
+    }
+    if runs.is_empty() {
+        return writeln!(out, "(no runs recorded)");
+    }
+    let header =
+        ["STARTED", "QUERY", "WINDOW", "STATUS", "ROWS", "FILES", "SECONDS", "REQUEST-IDS"];
+    let cells: Vec<[String; 8]> = runs
+        .iter()
+        .map(|r| {
+            [
+                format_datetime(r.started),
+                r.query_id.clone(),
+                r.window.to_string(),
+                r.status.to_string(),
+                r.rows.to_string(),
+                r.files.len().to_string(),
+                format!("{:.1}", r.seconds),
+                r.request_ids.join(","),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |out: &mut dyn Write, row: [&str; 8]| -> io::Result<()> {
+        let [w0, w1, w2, w3, w4, w5, w6, _] = widths;
+        writeln!(
+            out,
+            "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {:>w4$}  {:>w5$}  {:>w6$}  {}",
+            row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7]
+        )
+    };
+    line(out, header)?;
+    for (row, run) in cells.iter().zip(runs) {
+        line(out, row.each_ref().map(String::as_str))?;
+        if let Some(e) = run.error.as_deref().filter(|_| run.status != RunStatus::Ok) {
+            writeln!(out, "  {}: {e}", run.status)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -241,17 +358,23 @@ mod tests {
     #[test]
     fn the_table_shows_each_query_and_lists_failures_and_gaps() {
         let mut out = Vec::new();
-        render_status(&states(), &fires(), &mut out, false).unwrap();
+        render_status(&states(), None, &fires(), &mut out, false).unwrap();
         let text = String::from_utf8(out).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(text.lines().next(), Some("daemon: never ran on this state"), "{text}");
+        let lines: Vec<&str> = text.lines().skip(1).collect();
         assert!(lines[0].starts_with("QUERY"), "{text}");
-        for h in ["COVERED UNTIL", "LAST RUN", "ROWS", "FAILURES", "NEXT FIRE"] {
+        for h in ["COVERED UNTIL", "LAST RUN", "ROWS", "TOTAL ROWS", "FAILURES", "NEXT FIRE"] {
             assert!(lines[0].contains(h), "{text}");
         }
         let row = |id: &str| *lines.iter().find(|l| l.starts_with(id)).unwrap();
         let beacons = row("beacons ");
         assert!(beacons.contains("2026-11-22T10:00:00Z/2026-11-22T10:15:00Z failed"), "{text}");
-        assert!(beacons.contains(" 120 ") && beacons.contains(" 3 "), "{text}");
+        // ROWS is the last window's, TOTAL ROWS all runs'.
+        let rows = lines[0].find("ROWS").unwrap();
+        let total = lines[0].find("TOTAL ROWS").unwrap();
+        assert_eq!(beacons[rows..total].trim(), "7", "{text}");
+        assert!(beacons[total..].trim_start().starts_with("120 "), "{text}");
+        assert!(beacons.contains(" 3 "), "{text}");
         assert!(beacons.ends_with("2026-11-22T10:30:00Z"), "{text}");
         assert!(row("encoded-powershell").contains("2026-11-22T10:15:00Z"), "{text}");
         assert!(row("new-query").ends_with("2026-11-22T11:00:00Z"), "{text}");
@@ -276,11 +399,12 @@ mod tests {
     #[test]
     fn the_json_form_holds_the_same() {
         let mut out = Vec::new();
-        render_status(&states(), &fires(), &mut out, true).unwrap();
+        render_status(&states(), None, &fires(), &mut out, true).unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
         let queries = doc["queries"].as_array().unwrap();
         let ids: Vec<_> = queries.iter().map(|q| q["id"].as_str().unwrap()).collect();
         assert_eq!(ids, ["beacons", "disabled", "encoded-powershell", "new-query", "removed"]);
+        assert!(doc["daemon"].is_null(), "{doc}");
         let b = &queries[0];
         assert_eq!(b["covered_until"], "2026-11-22T10:00:00Z");
         assert_eq!(b["next_fire"], "2026-11-22T10:30:00Z");
@@ -297,12 +421,37 @@ mod tests {
     }
 
     #[test]
+    fn history_lists_runs_newest_first_with_their_errors() {
+        let runs: Vec<RunRecord> = states().into_iter().filter_map(|s| s.last_run).collect();
+        let mut out = Vec::new();
+        render_history(&runs, &mut out, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for h in ["STARTED", "QUERY", "WINDOW", "STATUS", "ROWS", "FILES", "SECONDS", "REQUEST-IDS"]
+        {
+            assert!(lines[0].contains(h), "{text}");
+        }
+        assert!(lines[1].contains(" failed ") && lines[1].ends_with("req-9"), "{text}");
+        assert_eq!(lines[2], "  failed: BadRequest: syntax error", "{text}");
+        assert!(lines[3].contains(" ok ") && lines[3].contains(" 2.5 "), "{text}");
+        let mut out = Vec::new();
+        render_history(&runs, &mut out, true).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(doc["runs"][0]["status"], "failed");
+        assert_eq!(doc["runs"][0]["rows"], 7);
+        assert_eq!(doc["runs"][0]["request_ids"][0], "req-9");
+        let mut out = Vec::new();
+        render_history(&[], &mut out, false).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "(no runs recorded)\n");
+    }
+
+    #[test]
     fn nothing_to_show_says_so() {
         let mut out = Vec::new();
-        render_status(&[], &BTreeMap::new(), &mut out, false).unwrap();
+        render_status(&[], None, &BTreeMap::new(), &mut out, false).unwrap();
         assert!(String::from_utf8(out).unwrap().contains("(no queries)"));
         let mut out = Vec::new();
-        render_status(&[], &BTreeMap::new(), &mut out, true).unwrap();
+        render_status(&[], None, &BTreeMap::new(), &mut out, true).unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(doc["queries"], serde_json::json!([]));
     }

@@ -121,3 +121,98 @@ fn a_first_window_with_a_failed_half_runs_again_from_its_start_and_lands_each_ro
     assert_eq!(ok[0].window.start, runs[0].window.start, "the first window did not move");
     assert!(ok[0].window.end >= runs[0].window.end);
 }
+
+/// After `hunt schedule --emulator`, plain `hunt status` in the same folder (no tenant in the
+/// environment) finds its state, says whether the daemon runs, shows the queries the daemon runs
+/// (here from `lib/`, not `./queries`) with the last window's rows and the total; `hunt history`
+/// lists the runs. A clean stop and a `kill -9` read differently.
+#[test]
+fn status_and_history_tell_the_truth_about_a_real_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::write(
+        lib.join("tick.kql"),
+        "// ---\n// schedule: \"*/2 * * * * *\"\n// lookback: 1h\n// ---\nAlertInfo | take 1\n",
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    let hunt = |args: &[&str]| {
+        let out = crate::util::hunt_cmd()
+            .current_dir(dir.path())
+            .env("HUNT_STATE_DIR", &state)
+            .args(args)
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    // Before any schedule: said plainly, not a demand for AZURE_TENANT_ID.
+    let (code, _, stderr) = hunt(&["status"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("no schedule state in"), "{stderr}");
+    assert!(!stderr.contains("AZURE_TENANT_ID is not set"), "{stderr}");
+
+    let spawn = || {
+        crate::util::hunt_cmd()
+            .current_dir(dir.path())
+            .env("HUNT_STATE_DIR", &state)
+            .args(["schedule", "lib", "--emulator", "--out", "out"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut daemon = spawn();
+    let runs = || {
+        let (_, stdout, _) = hunt(&["history", "--json"]);
+        serde_json::from_str::<serde_json::Value>(&stdout)
+            .ok()
+            .and_then(|v| v["runs"].as_array().map(Vec::len))
+            .unwrap_or(0)
+    };
+    wait_until("two runs recorded", Duration::from_secs(60), || runs() >= 2);
+    let (code, stdout, stderr) = hunt(&["status"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let first = stdout.lines().next().unwrap_or_default();
+    assert!(first.starts_with(&format!("daemon: running (pid {}", daemon.id())), "{stdout}");
+    let row = stdout.lines().find(|l| l.starts_with("tick ")).expect("the daemon's query");
+    // The next fire comes from the daemon's record (lib/), though ./queries does not exist.
+    assert!(row.trim_end().ends_with('Z'), "{stdout}");
+    let (_, json, _) = hunt(&["status", "--emulator", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["daemon"]["state"], "running", "{v}");
+    assert_eq!(v["daemon"]["pid"], daemon.id(), "{v}");
+    let (code, history, _) = hunt(&["history", "tick", "--limit", "1"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(history.lines().count(), 2, "a header and one run: {history}");
+    assert!(history.lines().nth(1).unwrap().contains(" tick ") && history.contains(" ok "));
+
+    assert_eq!(sigterm(&mut daemon), 0);
+    let (_, stdout, _) = hunt(&["status"]);
+    assert!(stdout.starts_with("daemon: not running (stopped "), "{stdout}");
+    // ROWS is the last window's, TOTAL ROWS every run's, as history records them.
+    let (_, json, _) = hunt(&["history", "--json", "--limit", "1000"]);
+    let all: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let all = all["runs"].as_array().unwrap();
+    let sum: u64 = all.iter().map(|r| r["rows"].as_u64().unwrap()).sum();
+    assert!(sum >= 1, "the first window (an hour) found an alert: {json}");
+    let header = stdout.lines().nth(1).unwrap();
+    let row = stdout.lines().find(|l| l.starts_with("tick ")).unwrap();
+    let (rows, total) = (header.find("ROWS").unwrap(), header.find("TOTAL ROWS").unwrap());
+    let failures = header.find("FAILURES").unwrap();
+    assert_eq!(row[rows..total].trim(), all[0]["rows"].to_string(), "{stdout}");
+    assert_eq!(row[total..failures].trim(), sum.to_string(), "{stdout}");
+
+    // Killed: not running, and said so differently.
+    let mut daemon = spawn();
+    let pid = daemon.id();
+    wait_until("the restarted daemon", Duration::from_secs(60), || {
+        hunt(&["status"]).1.starts_with(&format!("daemon: running (pid {pid}"))
+    });
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    let (_, stdout, _) = hunt(&["status"]);
+    assert!(stdout.starts_with(&format!("daemon: not running: pid {pid} (started ")), "{stdout}");
+    assert!(stdout.contains("ended without stopping"), "{stdout}");
+}
