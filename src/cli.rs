@@ -268,6 +268,15 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+
+    /// Plan from the watermarks of `hunt schedule --emulator`'s state. Default: AZURE_TENANT_ID's
+    /// state, else the one schedule state in the state folder, else each query's lookback.
+    #[arg(long)]
+    pub emulator: bool,
+
+    /// Which tenants of hunt.toml (each planned from its own state).
+    #[command(flatten)]
+    pub select: TenantArgs,
 }
 
 /// `hunt den …`.
@@ -321,6 +330,11 @@ pub struct QuotaArgs {
     /// Tenant id; default AZURE_TENANT_ID (or, with [[tenant]] tables, every selected tenant).
     #[arg(long, value_name = "ID", conflicts_with_all = ["tenants", "shard"])]
     pub tenant_id: Option<String>,
+
+    /// The built-in emulator's budgets. Each `--emulator` process keeps its own in memory (no
+    /// ledger is shared), so this shows the limits and says so.
+    #[arg(long, conflicts_with = "tenant_id")]
+    pub emulator: bool,
 
     /// Print as JSON.
     #[arg(long)]

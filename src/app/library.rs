@@ -13,7 +13,8 @@ use crate::timespan::{self, Window, format_duration};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use std::io::Write as _;
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::process::ExitCode;
 
 /// The paths as the user gave them, for a message.
@@ -134,17 +135,14 @@ pub(super) fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     Ok(if loaded.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// The schedule state of `AZURE_TENANT_ID`, if there is one.
-fn schedule_state() -> Option<StateStore> {
-    let tenant = std::env::var("AZURE_TENANT_ID").ok()?;
-    let path = super::tenants::state_file("schedule", None, false, &tenant, "sqlite");
-    StateStore::open_read_only(&path).ok()
-}
-
 pub(super) fn plan(args: PlanArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let at = match &args.at {
         Some(t) => timespan::parse_datetime(t).with_context(|| format!("--at {t}"))?,
-        None => TokioClock::new().now(),
+        // To the second: the plan's times are read by people.
+        None => {
+            let now = TokioClock::new().now();
+            DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
+        }
     };
     let span = timespan::parse_duration(&args.span).context("--for")?;
     super::check_paths(&args.paths)?;
@@ -152,9 +150,59 @@ pub(super) fn plan(args: PlanArgs, config: &Config) -> anyhow::Result<ExitCode> 
     for e in &loaded.errors {
         eprintln!("error: {e}");
     }
+    // The schedule states to plan from (one per selected tenant); none found: lookbacks only.
+    let sources = match super::status::sources(&args.select, args.emulator, config) {
+        Ok(s) => s,
+        Err(e) if !config.multi_tenant() => {
+            eprintln!("note: {e:#}; each query plans from its lookback");
+            Vec::new()
+        }
+        Err(e) => return Err(e),
+    };
+    let several = sources.len() > 1;
+    let mut docs = Vec::new();
+    let mut out = std::io::stdout().lock();
+    let plans: Vec<(Option<String>, Option<std::path::PathBuf>)> = if sources.is_empty() {
+        vec![(None, None)]
+    } else {
+        sources.into_iter().map(|s| (s.name, Some(s.path))).collect()
+    };
+    for (i, (name, path)) in plans.into_iter().enumerate() {
+        let watermarks = match &path {
+            Some(p) => StateStore::open_read_only(p)
+                .with_context(|| format!("cannot read {}", p.display()))?
+                .watermarks()?,
+            None => Default::default(),
+        };
+        let doc = plan_one(&loaded, &watermarks, at, span, config, args.format, &mut out, i > 0)?;
+        if let Some(mut doc) = doc {
+            doc["name"] = name.clone().into();
+            doc["state"] = path.map(|p| p.display().to_string()).into();
+            docs.push(doc);
+        }
+    }
+    if args.format == Format::Json {
+        let v = if several { json!({ "tenants": docs }) } else { docs.remove(0) };
+        writeln!(out, "{v}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The plan of one tenant from its `watermarks`: the table written to `out` (after a blank
+/// line when `gap`), or the JSON document returned.
+#[allow(clippy::too_many_arguments)]
+fn plan_one(
+    loaded: &library::Loaded,
+    watermarks: &BTreeMap<String, DateTime<Utc>>,
+    at: DateTime<Utc>,
+    span: chrono::Duration,
+    config: &Config,
+    format: Format,
+    out: &mut impl Write,
+    gap: bool,
+) -> anyhow::Result<Option<serde_json::Value>> {
     // Every fire in [at, at + span) and the window the scheduler's planner gives it, from the
-    // watermarks of the schedule state when there is one.
-    let watermarks = schedule_state().and_then(|s| s.watermarks().ok()).unwrap_or_default();
+    // watermarks of the schedule state.
     let mut fires: Vec<(DateTime<Utc>, &Query, Window)> = Vec::new();
     for q in loaded.queries.iter().filter(|q| q.enabled) {
         let Some(cron) = q.schedule.as_deref().and_then(|s| Cron::parse(s).ok()) else {
@@ -181,18 +229,22 @@ pub(super) fn plan(args: PlanArgs, config: &Config) -> anyhow::Result<ExitCode> 
     }
     fires.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
     let per_hour = f64::from(config.quota.calls_per_hour) * span.num_seconds() as f64 / 3600.0;
-    let mut out = std::io::stdout().lock();
-    match args.format {
+    let allowed = per_hour.floor() as u64;
+    match format {
         Format::Json => {
             let items: Vec<_> = fires
                 .iter()
                 .map(|(t, q, w)| json!({"query": q.id, "fires_at": timespan::format_datetime(*t), "window": w.to_string(), "calls": 1}))
                 .collect();
-            let v = json!({"at": timespan::format_datetime(at), "for": format_duration(span), "fires": items,
-                           "calls": fires.len(), "calls_allowed": per_hour.floor()});
-            writeln!(out, "{v}")?;
+            return Ok(Some(
+                json!({"at": timespan::format_datetime(at), "for": format_duration(span), "fires": items,
+                           "calls": fires.len(), "calls_allowed": allowed}),
+            ));
         }
         Format::Table => {
+            if gap {
+                writeln!(out)?;
+            }
             let w = fires.iter().map(|(_, q, _)| q.id.len()).max().unwrap_or(5).max(5);
             writeln!(out, "{:<20}  {:<w$}  WINDOW", "FIRES AT", "QUERY")?;
             for (t, q, win) in &fires {
@@ -208,9 +260,9 @@ pub(super) fn plan(args: PlanArgs, config: &Config) -> anyhow::Result<ExitCode> 
                 format_duration(span),
                 timespan::format_datetime(at),
                 fires.len(),
-                per_hour.floor()
+                allowed
             )?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(None)
 }

@@ -18,6 +18,9 @@ use std::process::ExitCode;
 type Wanted = (Option<String>, Result<String, String>, Limits);
 
 pub(super) fn show_quota(args: QuotaArgs, config: Config) -> anyhow::Result<ExitCode> {
+    if args.emulator {
+        return show_emulated(&args, &config);
+    }
     let wanted: Vec<Wanted> = if let Some(id) = &args.tenant_id {
         vec![(None, Ok(id.clone()), config.quota.clone())]
     } else if config.multi_tenant() {
@@ -113,4 +116,27 @@ fn write_usage(
         writeln!(out, "  paused by a 429 for   {:>7.1}s", (until - now) as f64 / 1000.0)?;
     }
     Ok(())
+}
+
+/// `hunt quota --emulator`: the built-in emulator's budgets. Each `--emulator` process starts its
+/// own emulator and governor in memory, so no ledger outlives or is shared between them.
+fn show_emulated(args: &QuotaArgs, config: &Config) -> anyhow::Result<ExitCode> {
+    let note = "each `--emulator` process keeps its own quota ledger in memory, so there is no \
+                shared ledger to read: these are the budgets every such run starts with";
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let v = json!({ "tenant": crate::emulator::TENANT_ID, "emulated": true,
+                        "limits": config.quota, "usage": null, "note": note });
+        writeln!(out, "{v}")?;
+    } else {
+        let l = &config.quota;
+        let mins = |ms: i64| format!("{:.1} min", ms as f64 / 60_000.0);
+        writeln!(out, "built-in emulator (tenant {})", crate::emulator::TENANT_ID)?;
+        writeln!(out, "  calls a minute        {:>8}", l.calls_per_minute)?;
+        writeln!(out, "  calls an hour         {:>8}", l.calls_per_hour)?;
+        writeln!(out, "  execution an hour     {:>12}", mins(l.exec_per_hour_ms()))?;
+        writeln!(out, "  execution a day       {:>12}", mins(l.exec_per_day_ms()))?;
+        writeln!(out, "note: {note}")?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

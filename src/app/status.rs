@@ -19,14 +19,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// One schedule state to show: the tenant's name (with `[[tenant]]` tables) and its file.
-struct Source {
-    name: Option<String>,
-    path: PathBuf,
+pub(super) struct Source {
+    /// The `[[tenant]]`'s name.
+    pub name: Option<String>,
+    /// Its state file.
+    pub path: PathBuf,
 }
 
 /// The state files the command shows: every selected `[[tenant]]`'s; else the emulator's with
 /// `--emulator`; else AZURE_TENANT_ID's; else the only schedule state in the state folder.
-fn sources(
+pub(super) fn sources(
     select_args: &TenantArgs,
     emulator: bool,
     config: &Config,

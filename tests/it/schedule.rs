@@ -204,6 +204,31 @@ fn status_and_history_tell_the_truth_about_a_real_daemon() {
     assert_eq!(row[rows..total].trim(), all[0]["rows"].to_string(), "{stdout}");
     assert_eq!(row[total..failures].trim(), sum.to_string(), "{stdout}");
 
+    // hunt plan starts each window at the daemon's watermark (--emulator, or found by itself).
+    let (_, json, _) = hunt(&["status", "--json"]);
+    let covered =
+        serde_json::from_str::<serde_json::Value>(&json).unwrap()["queries"][0]["covered_until"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    for args in [
+        &["plan", "lib", "--format", "json", "--for", "10s", "--emulator"][..],
+        &["plan", "lib", "--format", "json", "--for", "10s"][..],
+    ] {
+        let (code, plan, stderr) = hunt(args);
+        assert_eq!(code, Some(0), "{stderr}");
+        let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
+        let window = plan["fires"][0]["window"].as_str().unwrap();
+        assert!(window.starts_with(&format!("{covered}/")), "{args:?}: {plan} vs {covered}");
+        assert!(plan["calls_allowed"].is_u64(), "{plan}");
+        assert!(!plan["at"].as_str().unwrap().contains('.'), "to the second: {plan}");
+    }
+    // hunt quota --emulator explains that each --emulator process has its own ledger.
+    let (code, quota, _) = hunt(&["quota", "--emulator"]);
+    assert_eq!(code, Some(0));
+    assert!(quota.contains("calls a minute              45"), "{quota}");
+    assert!(quota.contains("keeps its own quota ledger in memory"), "{quota}");
+
     // Killed: not running, and said so differently.
     let mut daemon = spawn();
     let pid = daemon.id();
