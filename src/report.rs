@@ -32,6 +32,15 @@ impl Progress {
         Progress { bar }
     }
 
+    /// What a wait for quota does to the bar: its line shows while the wait lasts
+    /// ([`crate::quota::Governor::on_wait`]).
+    pub fn wait_listener(&self) -> crate::quota::WaitListener {
+        let bar = self.bar.clone();
+        std::sync::Arc::new(move |line: Option<&str>| {
+            bar.set_message(line.map(str::to_owned).unwrap_or_default());
+        })
+    }
+
     /// Marks one job done.
     pub fn done(&self, outcome: &Outcome) {
         let status = if outcome.is_ok() { "ok" } else { "FAILED" };

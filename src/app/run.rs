@@ -219,6 +219,8 @@ async fn run_tenant(
         })
         .await?;
     let governor = target.governor(&tenant_id, clock);
+    // A wait for quota shows on the progress line while it lasts.
+    governor.on_wait(progress.wait_listener());
     let tenant = target.name.clone();
     let mut executor = match &dest {
         Some(dest) => Executor::new(target.api(client), governor, Arc::clone(dest), opts),

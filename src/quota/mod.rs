@@ -111,7 +111,14 @@ pub struct Governor {
     owner: Option<Owner>,
     /// The last wait reported, so a caller that wakes early does not say it again.
     told: Mutex<Option<Wait>>,
+    /// Told each wait's line when it starts, and `None` when a call goes out after one (a
+    /// progress line on a terminal).
+    listener: Mutex<Option<WaitListener>>,
 }
+
+/// Called with the line of a wait that starts ([`describe_wait`]), and with `None` when a call
+/// goes out after it.
+pub type WaitListener = Arc<dyn Fn(Option<&str>) + Send + Sync>;
 
 /// The longest 429 pause recorded in the ledger.
 pub const MAX_PAUSE: Duration = Duration::from_millis(ledger::MAX_PAUSE_MS as u64);
@@ -217,6 +224,7 @@ impl Governor {
             changed: Notify::new(),
             owner,
             told: Mutex::new(None),
+            listener: Mutex::new(None),
         })
     }
 
@@ -249,6 +257,15 @@ impl Governor {
         }
     }
 
+    /// Tells `listener` each wait as it starts and when it is over (see [`WaitListener`]).
+    pub fn on_wait(&self, listener: WaitListener) {
+        *self.listener.lock().unwrap_or_else(|p| p.into_inner()) = Some(listener);
+    }
+
+    fn listener(&self) -> Option<WaitListener> {
+        self.listener.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// Says why a call waits and until when, once per distinct wait: a warning when it is
     /// long, else at info level.
     fn tell_wait(&self, wait: Wait, usage: &Usage, now: i64) {
@@ -260,6 +277,9 @@ impl Governor {
             *told = Some(wait);
         }
         let text = describe_wait(wait, usage, &self.limits, now);
+        if let Some(listen) = self.listener() {
+            listen(Some(&text));
+        }
         if wait.retry_at - now >= LOUD_WAIT_MS {
             tracing::warn!("{text}");
         } else {
@@ -314,6 +334,13 @@ impl Governor {
                 Ok(ticket)
             }) {
                 Ok(ticket) => {
+                    // A wait was told: it is over.
+                    let waited = self.told.lock().unwrap_or_else(|p| p.into_inner()).take();
+                    if waited.is_some()
+                        && let Some(listen) = self.listener()
+                    {
+                        listen(None);
+                    }
                     return Ok(Permit { governor: Arc::clone(self), ticket: Some(ticket) });
                 }
                 Err((wait, usage)) => {

@@ -349,3 +349,37 @@ fn a_window_past_the_services_30_days_is_a_warning() {
     assert!(warnings[0].starts_with("warning: --timespan starts at "), "{run:?}");
     assert!(warnings[0].contains("the service keeps 30 days: only data from "), "{run:?}");
 }
+
+/// On a terminal, the progress line says why hunt waits and until when (here a 429 with
+/// `Retry-After: 3`), while the wait lasts. Run under `script`, which gives hunt a
+/// pseudo-terminal for its output.
+#[test]
+fn a_wait_shows_on_the_progress_line_of_a_terminal() {
+    use hunt::emulator::Fault;
+    let env = TestEnv::new();
+    env.query("q.kql", "AlertInfo | take 1");
+    env.emu.push_faults([Fault::Throttle { retry_after: Some(3.0) }]);
+    let hunt = env!("CARGO_BIN_EXE_hunt");
+    let line = format!("{hunt} run queries --out out --timespan {WINDOW}");
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"]).current_dir(env.path("."));
+    for (k, _) in
+        std::env::vars().filter(|(k, _)| k.starts_with("AZURE_") || k.starts_with("HUNT_"))
+    {
+        cmd.env_remove(k);
+    }
+    cmd.envs(env.emu.env()).env("HUNT_STATE_DIR", env.path("state")).env("TERM", "xterm");
+    let out = cmd.output().expect("script (util-linux) runs hunt on a pseudo-terminal");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("waiting for quota: paused after the service's 429 (Retry-After); resumes "),
+        "{text}"
+    );
+    assert!(text.contains("1 query: 1 ok"), "{text}");
+    // Not on a pipe: the same run without a terminal draws no bar.
+    env.emu.push_faults([Fault::Throttle { retry_after: Some(1.0) }]);
+    let run = env.hunt(&["run", "queries", "--out", "out", "--timespan", WINDOW], &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stderr.contains("waiting for quota"), "{run:?}");
+}
