@@ -39,6 +39,9 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
         reload_every: reload,
         grace,
         concurrency: opts.concurrency,
+        // The status line per run goes to stdout; when the log (stderr) is the same terminal,
+        // the run's log event would repeat it.
+        runs_shown: std::io::stdout().is_terminal() && std::io::stderr().is_terminal(),
         ..DaemonOptions::default()
     };
     let retry = config.run.tenant_retry;

@@ -34,6 +34,9 @@ pub struct DaemonOptions {
     pub horizon: chrono::Duration,
     /// Windows in flight at once.
     pub concurrency: usize,
+    /// Each run is shown to a person already (a status line on the terminal the log goes to):
+    /// its log event is then at debug level, so it is not shown twice.
+    pub runs_shown: bool,
 }
 
 impl Default for DaemonOptions {
@@ -44,6 +47,7 @@ impl Default for DaemonOptions {
             grace: Duration::from_secs(30),
             horizon: chrono::Duration::days(30),
             concurrency: 3,
+            runs_shown: false,
         }
     }
 }
@@ -252,11 +256,22 @@ impl Daemon {
             tracing::error!(query = %run.query_id, window = %run.window, "cannot record the run: {e}");
             return false;
         }
-        tracing::info!(
-            query = %run.query_id, window = %run.window, status = ?run.status, rows = run.rows,
-            files = run.files.len(), seconds = run.seconds, error = run.error.as_deref().unwrap_or(""),
-            "run"
-        );
+        // One spelling of a status everywhere (`ok`, as in --json and the state). When a line
+        // per run goes to the terminal the log is on, the event is debug: each run shows once.
+        macro_rules! run_event {
+            ($level:ident) => {
+                tracing::$level!(
+                    query = %run.query_id, window = %run.window, status = %run.status,
+                    rows = run.rows, files = run.files.len(), seconds = run.seconds,
+                    error = run.error.as_deref().unwrap_or(""), "run"
+                )
+            };
+        }
+        if self.opts.runs_shown {
+            run_event!(debug);
+        } else {
+            run_event!(info);
+        }
         (self.on_run)(&run, outcome);
         landed
     }

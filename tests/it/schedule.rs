@@ -241,3 +241,40 @@ fn status_and_history_tell_the_truth_about_a_real_daemon() {
     assert!(stdout.starts_with(&format!("daemon: not running: pid {pid} (started ")), "{stdout}");
     assert!(stdout.contains("ended without stopping"), "{stdout}");
 }
+
+/// On a terminal each run shows once (its status line, not also its log event), and logs spell
+/// a status as `--json` and the state do (`ok`).
+#[test]
+fn on_a_terminal_each_run_shows_once() {
+    let env = TestEnv::new();
+    env.query(
+        "t.kql",
+        "// ---\n// schedule: \"*/1 * * * * *\"\n// lookback: 10s\n// ---\nAlertInfo | take 1\n",
+    );
+    let hunt = env!("CARGO_BIN_EXE_hunt");
+    // The daemon runs for 4 s under a pseudo-terminal, then gets SIGTERM from `timeout`.
+    let line = format!("timeout -s TERM 4 {hunt} schedule queries --out out");
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"]).current_dir(env.path("."));
+    for (k, _) in
+        std::env::vars().filter(|(k, _)| k.starts_with("AZURE_") || k.starts_with("HUNT_"))
+    {
+        cmd.env_remove(k);
+    }
+    cmd.envs(env.emu.env()).env("HUNT_STATE_DIR", env.path("state")).env("TERM", "xterm");
+    let out = cmd.output().expect("script (util-linux) gives hunt a pseudo-terminal");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let status_lines =
+        text.lines().filter(|l| l.contains(" t 2026-") && l.contains(" ok ")).count();
+    assert!(status_lines >= 2, "{text}");
+    assert!(!text.contains("run query=t"), "a run's log event repeats its line: {text}");
+    // Piped, the log has the event, spelled `status=ok`.
+    let log = env.path("log.txt");
+    let mut daemon = env.spawn_logged(&["schedule", "queries", "--out", "out2"], &[], &log);
+    wait_until("a run in the log", Duration::from_secs(30), || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("run query=t"))
+    });
+    assert_eq!(sigterm(&mut daemon), 0);
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("status=ok") && !log.contains("status=Ok"), "{log}");
+}
