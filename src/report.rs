@@ -247,7 +247,7 @@ pub fn write_errors(
                 "error: {who}query {} ({}), window {}: {e}",
                 o.job.query.id,
                 o.job.query.source.display(),
-                o.job.window.to_graph()
+                o.job.window
             )?;
         }
     }

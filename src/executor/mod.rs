@@ -114,7 +114,15 @@ impl Outcome {
     /// Why the job (or part of it) failed or is incomplete, as one line for people; `None`
     /// when it landed whole.
     pub fn error(&self) -> Option<String> {
-        let mut texts: Vec<String> = self.failures.iter().map(ToString::to_string).collect();
+        // The job's window is named by whoever prints this; a part of it is named here.
+        let mut texts: Vec<String> = self
+            .failures
+            .iter()
+            .map(|f| match f.window == self.job.window {
+                true => f.failure.to_string(),
+                false => format!("part {}: {}", f.window, f.failure),
+            })
+            .collect();
         if !self.incomplete.is_empty() {
             texts.push(format!(
                 "{} window(s) returned the row cap ({} rows) and could not be split further: \

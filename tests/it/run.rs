@@ -233,6 +233,10 @@ fn a_syntax_error_among_good_queries_fails_alone_without_a_call() {
         "{run:?}"
     );
     assert!(run.stdout.contains("4 queries: 2 ok, 2 failed"), "{run:?}");
+    // The window is named once, in its short form.
+    let line = run.stderr.lines().find(|l| l.starts_with("error: query b_bad")).unwrap();
+    assert_eq!(line.matches("2026-11-20T00:00:00").count(), 1, "{line}");
+    assert!(line.contains(&format!("window {WINDOW}: not sent")), "{line}");
     assert!(run.stdout.contains("windows not landed, by kind: invalid 2"), "{run:?}");
     assert!(!parquet_files(&env.out().join("a_good")).is_empty());
     assert!(!parquet_files(&env.out().join("c_good")).is_empty());
