@@ -281,7 +281,18 @@ pub(super) type Resolve = Arc<dyn Fn() -> Result<Settings, String> + Send + Sync
 fn tuned(mut settings: Settings, limits: &Limits, config: &Config) -> Result<Settings, String> {
     super::tune(&mut settings, limits, config);
     for w in &settings.warnings {
-        eprintln!("warning: {w}");
+        warn_once(w);
     }
     Ok(settings)
+}
+
+/// Prints `warning: {text}` unless this process printed the same warning already (one
+/// `hunt.toml` read for fifty tenants warns about its permissions once).
+fn warn_once(text: &str) {
+    static SHOWN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let mut shown = SHOWN.lock().unwrap_or_else(|p| p.into_inner());
+    if !shown.iter().any(|s| s == text) {
+        eprintln!("warning: {text}");
+        shown.push(text.to_owned());
+    }
 }

@@ -101,8 +101,8 @@ impl TenantConfig {
         let name = self.name();
         let credential = if let Some(s) = &self.client_secret {
             if let Some(w) = file.and_then(|f| {
-                let what = format!("hunt.toml (it holds tenant {name:?}'s client_secret)");
-                crate::graph::loose_permissions(f, &what)
+                // One wording for every tenant, so that the file is warned about once.
+                crate::graph::loose_permissions(f, "hunt.toml (it holds a client_secret)")
             }) {
                 warnings.push(w);
             }

@@ -437,3 +437,31 @@ fn a_tenants_own_out_can_be_an_object_store() {
     assert_eq!(keys.len(), 1, "{keys:?}");
     assert!(keys[0].starts_with("lake/alerts/tenant=a/date=2026-11-20/"), "{keys:?}");
 }
+
+/// A hunt.toml others can read that holds two tenants' inline secrets is warned about once, not
+/// once per tenant.
+#[cfg(unix)]
+#[test]
+fn a_readable_hunt_toml_is_warned_about_once_for_all_tenants() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (a, b) = (tenant("a", 45), tenant("b", 45));
+    let env = serving(&[a.clone(), b.clone()]);
+    let url = env.emu.url();
+    let inline = |name: &str, t: &EmulatorTenant| {
+        format!(
+            "[[tenant]]\nname = \"{name}\"\ntenant_id = \"{}\"\nclient_id = \"{}\"\n\
+             client_secret = \"{}\"\nallow_inline_secret = true\nauthority_host = \"{url}\"\n\
+             graph_url = \"{url}\"\n",
+            t.tenant_id, t.client_id, t.client_secret
+        )
+    };
+    let toml = env.path("hunt.toml");
+    std::fs::write(&toml, format!("{}{}", inline("a", &a), inline("b", &b))).unwrap();
+    std::fs::set_permissions(&toml, std::fs::Permissions::from_mode(0o644)).unwrap();
+    env.query("q.kql", "AlertInfo | take 1");
+    let run = env.hunt(&["run", "queries", "--out", "out", "--timespan", WINDOW], &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let warnings: Vec<&str> = run.stderr.lines().filter(|l| l.contains("chmod 600")).collect();
+    assert_eq!(warnings.len(), 1, "{run:?}");
+    assert!(!run.stderr.contains(&a.client_secret), "the secret is never printed: {run:?}");
+}
