@@ -24,14 +24,22 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// How to sign in to Graph. Default: the first present of AZURE_CLIENT_SECRET,
+    /// AZURE_CLIENT_CERTIFICATE_PATH, AZURE_FEDERATED_TOKEN_FILE, then the Azure CLI's
+    /// signed-in account (`az login`); a managed identity only when chosen.
+    #[arg(long, global = true, value_enum, env = "HUNT_AUTH", value_name = "KIND")]
+    pub auth: Option<crate::graph::auth::AuthKind>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
 
 const AFTER_HELP: &str = "\
-Sign-in uses an app registration with the ThreatHunting.Read.All application permission:
-  AZURE_TENANT_ID, AZURE_CLIENT_ID, and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH;
+Sign-in (--auth): an app registration with the ThreatHunting.Read.All application permission
+  (AZURE_TENANT_ID, AZURE_CLIENT_ID, and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH),
+  workload identity (AZURE_FEDERATED_TOKEN_FILE, AKS and GitHub OIDC), a managed identity
+  (--auth managed-identity), or you, signed in with `az login` (delegated permissions);
   AZURE_AUTHORITY_HOST and HUNT_GRAPH_URL for national clouds.
 Many tenants: [[tenant]] tables in hunt.toml (name, tenant_id or tenant_id_env, client_id or
   client_id_env, client_secret_env or certificate, out, [tenant.quota]); all run side by side,

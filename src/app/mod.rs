@@ -39,11 +39,25 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
+/// `--auth` (or `HUNT_AUTH`), as the command line gave it.
+static AUTH: std::sync::OnceLock<Option<crate::graph::auth::AuthKind>> = std::sync::OnceLock::new();
+
+/// The environment as sign-in reads it: the process's variables, with `HUNT_AUTH` from `--auth`.
+fn environment(k: &str) -> Option<String> {
+    if k == "HUNT_AUTH"
+        && let Some(Some(kind)) = AUTH.get()
+    {
+        return Some(kind.as_str().to_owned());
+    }
+    std::env::var(k).ok()
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // A daemon's runs are worth logging by default; one-off commands stay quiet.
     let daemon = matches!(cli.command, Command::Schedule(_));
     init_logging(cli.verbose, cli.log_format, daemon);
+    let _ = AUTH.set(cli.auth);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -123,7 +137,7 @@ async fn connect(emulator: bool, config: &Config) -> anyhow::Result<(Settings, O
         let var = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
         (Settings::from_env(var)?, Some(emu))
     } else {
-        (Settings::from_env(|k| std::env::var(k).ok())?, None)
+        (Settings::from_env(environment)?, None)
     };
     tune(&mut settings, &config.quota, config);
     for w in &settings.warnings {

@@ -5,6 +5,7 @@
 //! its own budgets in the quota judge.
 
 pub mod data;
+mod identity;
 pub mod incidents;
 pub mod kql;
 mod listing;
@@ -26,6 +27,10 @@ use std::time::Duration;
 
 /// The tenant id the emulator answers to by default.
 pub const TENANT_ID: &str = "00000000-0000-0000-0000-0000000e0001";
+/// The issuer of federated tokens the emulator trusts by default (workload identity).
+pub const FEDERATED_ISSUER: &str = "https://oidc.hunt-emulator.test";
+/// The managed-identity endpoint's `IDENTITY_HEADER` by default.
+pub const IDENTITY_HEADER: &str = "hunt-emulator-identity-header";
 /// The app (client) id the emulator answers to by default.
 pub const CLIENT_ID: &str = "00000000-0000-0000-0000-0000000c0001";
 /// The client secret the emulator accepts by default (a well-known test value, like Azurite's).
@@ -42,6 +47,14 @@ pub struct EmulatorConfig {
     pub client_secret: String,
     /// DER certificate whose key may sign client assertions, if any.
     pub client_cert_der: Option<Vec<u8>>,
+    /// The issuer whose tokens are trusted as federated credentials of every app served
+    /// (workload identity): assertions with this `iss` and the audience
+    /// `api://AzureADTokenExchange` sign in.
+    pub federated_issuer: String,
+    /// The `IDENTITY_HEADER` secret of the managed-identity endpoint at `/msi/token` (App
+    /// Service, Container Apps); the metadata endpoint at `/metadata/identity/oauth2/token`
+    /// needs `Metadata: true`. Both issue tokens of the default tenant.
+    pub identity_header: String,
     /// Lifetime of issued tokens.
     pub token_lifetime: Duration,
     /// Synthetic events per hour per table.
@@ -110,6 +123,8 @@ impl Default for EmulatorConfig {
             client_id: CLIENT_ID.into(),
             client_secret: CLIENT_SECRET.into(),
             client_cert_der: None,
+            federated_issuer: FEDERATED_ISSUER.into(),
+            identity_header: IDENTITY_HEADER.into(),
             token_lifetime: Duration::from_secs(3599),
             events_per_hour: 360,
             results_first: false,
@@ -151,6 +166,12 @@ pub struct Stats {
     pub faults_injected: u64,
     /// Most execution milliseconds spent in any sliding hour so far.
     pub max_exec_hour_ms: i64,
+    /// Sign-ins with a federated token (workload identity).
+    pub federated_sign_ins: u64,
+    /// Distinct federated tokens seen (a rotated token file shows as a new one).
+    pub federated_tokens_distinct: u64,
+    /// Tokens issued by the managed-identity endpoints.
+    pub managed_identity_tokens: u64,
 }
 
 pub(crate) struct State {
@@ -159,6 +180,8 @@ pub(crate) struct State {
     /// Issued tokens: when each stops working, and the account it was issued to.
     tokens: Mutex<HashMap<String, (tokio::time::Instant, usize)>>,
     tokens_issued: AtomicU64,
+    federated: Mutex<(u64, std::collections::HashSet<String>)>,
+    managed_identity_tokens: AtomicU64,
     hunting_calls: AtomicU64,
     unauthorized: AtomicU64,
     throttled: AtomicU64,
@@ -189,6 +212,9 @@ impl State {
                 .filter_map(|a| a.quota.lock().ok().map(|q| q.max_exec_in_any_window(3_600_000)))
                 .max()
                 .unwrap_or_default(),
+            federated_sign_ins: self.federated.lock().map_or(0, |f| f.0),
+            federated_tokens_distinct: self.federated.lock().map_or(0, |f| f.1.len() as u64),
+            managed_identity_tokens: self.managed_identity_tokens.load(Ordering::Relaxed),
         }
     }
 
@@ -231,6 +257,8 @@ impl Emulator {
             addr: listener.local_addr()?,
             tokens: Mutex::new(HashMap::new()),
             tokens_issued: AtomicU64::new(0),
+            federated: Mutex::new((0, Default::default())),
+            managed_identity_tokens: AtomicU64::new(0),
             hunting_calls: AtomicU64::new(0),
             unauthorized: AtomicU64::new(0),
             canned,

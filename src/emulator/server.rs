@@ -30,6 +30,8 @@ pub(super) fn router(state: Shared) -> axum::Router {
     use axum::routing::{get, post};
     axum::Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(token))
+        .route("/metadata/identity/oauth2/token", get(super::identity::imds_token))
+        .route("/msi/token", get(super::identity::app_service_token))
         .route("/{version}/security/runHuntingQuery", post(run_hunting_query))
         .route("/{version}/security/incidents", get(super::listing::list_incidents))
         .route("/{version}/security/incidents/{id}", get(super::listing::get_incident))
@@ -136,6 +138,10 @@ async fn token(
                 "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app.",
             );
         }
+    } else if !assertion.is_empty() && super::identity::is_federated(assertion) {
+        if let Err(why) = super::identity::verify_federated(&state, assertion, now) {
+            return entra_error(now, StatusCode::UNAUTHORIZED, "invalid_client", 700211, &why);
+        }
     } else if !assertion.is_empty() {
         let audience = format!("{}/{tenant}/oauth2/v2.0/token", state.base_url());
         if let Err(why) = verify_assertion(cfg, &account.client_id, assertion, &audience, now) {
@@ -156,14 +162,20 @@ async fn token(
             "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
         );
     }
+    let (access, secs) = mint(&state, index);
+    Json(json!({ "token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": access })).into_response()
+}
+
+/// A new access token for the tenant at `index`, and its lifetime in seconds.
+pub(super) fn mint(state: &Shared, index: usize) -> (String, u64) {
+    let cfg = &state.config;
     let access = format!("emu.{}", uuid::Uuid::new_v4().simple());
     let expiry = Instant::now() + cfg.actual_token_lifetime.unwrap_or(cfg.token_lifetime);
     if let Ok(mut tokens) = state.tokens.lock() {
         tokens.insert(access.clone(), (expiry, index));
     }
     state.tokens_issued.fetch_add(1, Ordering::Relaxed);
-    let secs = cfg.token_lifetime.as_secs_f64();
-    Json(json!({ "token_type": "Bearer", "expires_in": secs.round() as u64, "ext_expires_in": secs.round() as u64, "access_token": access })).into_response()
+    (access, cfg.token_lifetime.as_secs_f64().round() as u64)
 }
 
 /// Checks a client assertion the way Entra does at `now`: structure, claims, and the signature

@@ -45,13 +45,73 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// How the app proves who it is.
+/// How hunt proves who it is.
 #[derive(Clone, Debug)]
 pub enum Credential {
     /// `AZURE_CLIENT_SECRET`.
     Secret(Secret),
     /// `AZURE_CLIENT_CERTIFICATE_PATH`: an RSA private key and its certificate in one PEM file.
     Certificate(Certificate),
+    /// Workload identity federation: the JWT in this file (`AZURE_FEDERATED_TOKEN_FILE`) is the
+    /// client assertion, read again for every token.
+    FederatedToken(PathBuf),
+    /// A managed identity (of `AZURE_CLIENT_ID` when user-assigned).
+    ManagedIdentity {
+        /// Where to ask.
+        endpoint: super::identity::ManagedIdentityEndpoint,
+        /// A user-assigned identity's client id.
+        client_id: Option<String>,
+    },
+    /// The Azure CLI's signed-in account, through this program.
+    AzureCli(String),
+}
+
+impl Credential {
+    /// Its kind, as `--auth` names it.
+    pub fn kind(&self) -> AuthKind {
+        match self {
+            Credential::Secret(_) => AuthKind::Secret,
+            Credential::Certificate(_) => AuthKind::Certificate,
+            Credential::FederatedToken(_) => AuthKind::WorkloadIdentity,
+            Credential::ManagedIdentity { .. } => AuthKind::ManagedIdentity,
+            Credential::AzureCli(_) => AuthKind::AzureCli,
+        }
+    }
+}
+
+/// A way of signing in, as `--auth` (or `HUNT_AUTH`) chooses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthKind {
+    /// An app registration's client secret (`AZURE_CLIENT_SECRET`).
+    Secret,
+    /// An app registration's certificate (`AZURE_CLIENT_CERTIFICATE_PATH`).
+    Certificate,
+    /// Workload identity federation (`AZURE_FEDERATED_TOKEN_FILE`, AKS and GitHub OIDC).
+    WorkloadIdentity,
+    /// The platform's managed identity (App Service/Container Apps' `IDENTITY_ENDPOINT`, else
+    /// the instance-metadata endpoint); only when chosen.
+    ManagedIdentity,
+    /// The person signed in with `az login`.
+    AzureCli,
+}
+
+impl AuthKind {
+    /// Its name, as `--auth` takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthKind::Secret => "secret",
+            AuthKind::Certificate => "certificate",
+            AuthKind::WorkloadIdentity => "workload-identity",
+            AuthKind::ManagedIdentity => "managed-identity",
+            AuthKind::AzureCli => "azure-cli",
+        }
+    }
+
+    /// Whether a token of this kind acts for a person (delegated permissions, `scp`) rather
+    /// than for an app (`roles`).
+    pub fn is_delegated(self) -> bool {
+        self == AuthKind::AzureCli
+    }
 }
 
 /// An RSA key and the thumbprints of its certificate, ready to sign client assertions.
@@ -180,6 +240,15 @@ pub enum AuthError {
         /// What was wrong.
         message: String,
     },
+    /// A token source other than the token endpoint failed (the Azure CLI, a managed-identity
+    /// endpoint, a federated token file).
+    #[error("sign-in with the {source_kind} failed: {message}")]
+    Source {
+        /// `Azure CLI`, `managed identity`, `workload identity`.
+        source_kind: &'static str,
+        /// What went wrong (never a token).
+        message: String,
+    },
     /// The certificate file could not be used.
     #[error("certificate {}: {message}", path.display())]
     Certificate {
@@ -292,6 +361,31 @@ impl TokenSource {
     }
 
     async fn fetch(&self) -> Result<(Secret, Duration), AuthError> {
+        // The Graph root, as the resource of the sources that take one.
+        let resource = self.config.scope.trim_end_matches("/.default");
+        let now = self.clock.now().timestamp();
+        match &self.config.credential {
+            Credential::ManagedIdentity { endpoint, client_id } => {
+                return super::identity::managed_identity_token(
+                    &self.http,
+                    endpoint,
+                    resource,
+                    client_id.as_deref(),
+                    now,
+                )
+                .await;
+            }
+            Credential::AzureCli(program) => {
+                return super::identity::azure_cli_token(
+                    program,
+                    resource,
+                    &self.config.tenant_id,
+                    now,
+                )
+                .await;
+            }
+            _ => {}
+        }
         let url = self.config.token_url();
         let mut form: Vec<(&str, String)> = vec![
             ("grant_type", "client_credentials".into()),
@@ -310,6 +404,16 @@ impl TokenSource {
                     c.assertion(&self.config.client_id, &url, self.clock.now())?,
                 ));
             }
+            Credential::FederatedToken(path) => {
+                // Read at every request: the platform rotates the file.
+                let jwt = super::identity::read_federated_token(path)?;
+                form.push((
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+                ));
+                form.push(("client_assertion", jwt.expose().to_owned()));
+            }
+            Credential::ManagedIdentity { .. } | Credential::AzureCli(_) => {}
         }
         let transport = |e: reqwest::Error| AuthError::Transport {
             url: url.clone(),

@@ -6,13 +6,14 @@
 
 pub mod auth;
 pub mod error;
+pub mod identity;
 pub mod peer;
 pub mod pool;
 pub mod retry;
 
 use crate::clock::Clock;
 use crate::timespan::Window;
-use auth::{AuthConfig, AuthError, Certificate, Credential, Secret, TokenSource};
+use auth::{AuthConfig, AuthError, AuthKind, Certificate, Credential, Secret, TokenSource};
 use error::ServiceError;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -23,6 +24,9 @@ use tokio::time::Instant;
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.microsoft.com";
 /// The default authority host.
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
+/// The instance-metadata service, reached over plain HTTP on a link-local address (as Azure
+/// documents it); `IMDS_ENDPOINT` overrides it.
+pub const IMDS_ROOT: &str = "http://169.254.169.254";
 
 /// A configuration problem found before any call was made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,41 +92,125 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET` or
-    /// `AZURE_CLIENT_CERTIFICATE_PATH`, `AZURE_AUTHORITY_HOST` and `HUNT_GRAPH_URL` through `var`.
+    /// Reads the sign-in from the Azure SDK's variables through `var`: `AZURE_TENANT_ID`,
+    /// `AZURE_CLIENT_ID`, and a credential: `AZURE_CLIENT_SECRET`, `AZURE_CLIENT_CERTIFICATE_PATH`,
+    /// `AZURE_FEDERATED_TOKEN_FILE` (workload identity), a managed identity
+    /// (`IDENTITY_ENDPOINT` + `IDENTITY_HEADER`, else `IMDS_ENDPOINT` or the metadata address),
+    /// or the Azure CLI (`HUNT_AZ`, else `az`). `HUNT_AUTH` chooses one by its
+    /// [`AuthKind`] name; without it the first present of secret, certificate, federated token
+    /// file, then the Azure CLI when it is installed (never a managed identity: probing the
+    /// metadata address off Azure is a surprise and a wait). Also `AZURE_AUTHORITY_HOST` and
+    /// `HUNT_GRAPH_URL`.
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
         let get = |name: &str| var(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let required = |name: &str| {
+        let kind = match get("HUNT_AUTH") {
+            Some(k) => Some(<AuthKind as clap::ValueEnum>::from_str(&k, true).map_err(|_| {
+                ConfigError(format!(
+                    "HUNT_AUTH (--auth) {k:?} is not a way to sign in: secret, certificate, \
+                     workload-identity, managed-identity or azure-cli"
+                ))
+            })?),
+            None => None,
+        };
+        let required = |name: &str, why: &str| {
             get(name).ok_or_else(|| {
                 ConfigError(format!(
-                    "{name} is not set. hunt signs in as an app registration: set AZURE_TENANT_ID, \
-                     AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH), \
-                     or try it without a tenant with --emulator"
+                    "{name} is not set{why}. hunt signs in as an app registration (AZURE_TENANT_ID, \
+                     AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH), \
+                     with workload identity (AZURE_FEDERATED_TOKEN_FILE), a managed identity \
+                     (--auth managed-identity) or as you with the Azure CLI (`az login`, --auth \
+                     azure-cli); or try it without a tenant with --emulator"
                 ))
             })
         };
-        let tenant_id = required("AZURE_TENANT_ID")?;
+        let chosen = kind.or_else(|| {
+            if get("AZURE_CLIENT_SECRET").is_some() {
+                Some(AuthKind::Secret)
+            } else if get("AZURE_CLIENT_CERTIFICATE_PATH").is_some() {
+                Some(AuthKind::Certificate)
+            } else if get("AZURE_FEDERATED_TOKEN_FILE").is_some() {
+                Some(AuthKind::WorkloadIdentity)
+            } else {
+                None
+            }
+        });
+        let az = identity::az(&|k: &str| get(k));
+        // No credential in the environment: the Azure CLI's signed-in person, when there is one.
+        let (chosen, cli_tenant) = match chosen {
+            Some(k) => (k, None),
+            None => match identity::azure_cli_tenant(&|k: &str| get(k)) {
+                Ok(t) => (AuthKind::AzureCli, Some(t)),
+                Err(_) if get("AZURE_TENANT_ID").is_none() => {
+                    return Err(required("AZURE_TENANT_ID", "")
+                        .err()
+                        .unwrap_or_else(|| ConfigError("no credential".into())));
+                }
+                Err(_) => {
+                    return Err(ConfigError(
+                        "neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH nor \
+                         AZURE_FEDERATED_TOKEN_FILE is set, and the Azure CLI is not signed in: \
+                         set one, run `az login`, or choose --auth managed-identity"
+                            .into(),
+                    ));
+                }
+            },
+        };
+        let tenant_id = match (get("AZURE_TENANT_ID"), chosen) {
+            (Some(t), _) => t,
+            (None, AuthKind::AzureCli) => match cli_tenant {
+                Some(t) => t,
+                None => identity::azure_cli_tenant(&|k: &str| get(k)).map_err(|e| {
+                    ConfigError(format!(
+                        "AZURE_TENANT_ID is not set and the Azure CLI's tenant is unknown: {e}"
+                    ))
+                })?,
+            },
+            (None, _) => required("AZURE_TENANT_ID", "")?,
+        };
         if !tenant_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
             return Err(ConfigError(format!(
                 "AZURE_TENANT_ID {tenant_id:?} is not a tenant id (a GUID) or domain name"
             )));
         }
-        let client_id = required("AZURE_CLIENT_ID")?;
         let mut warnings = Vec::new();
-        let credential = match (get("AZURE_CLIENT_SECRET"), get("AZURE_CLIENT_CERTIFICATE_PATH")) {
-            (Some(s), _) => Credential::Secret(Secret::new(s)),
-            (None, Some(p)) => {
+        let (client_id, credential) = match chosen {
+            AuthKind::Secret => {
+                let secret = required("AZURE_CLIENT_SECRET", " (--auth secret)")?;
+                (required("AZURE_CLIENT_ID", "")?, Credential::Secret(Secret::new(secret)))
+            }
+            AuthKind::Certificate => {
+                let p = required("AZURE_CLIENT_CERTIFICATE_PATH", " (--auth certificate)")?;
                 let path = std::path::Path::new(&p);
                 let cert =
                     Certificate::from_pem_file(path).map_err(|e| ConfigError(e.to_string()))?;
                 warnings.extend(loose_permissions(path, "AZURE_CLIENT_CERTIFICATE_PATH"));
-                Credential::Certificate(cert)
+                (required("AZURE_CLIENT_ID", "")?, Credential::Certificate(cert))
             }
-            (None, None) => {
-                return Err(ConfigError(
-                    "neither AZURE_CLIENT_SECRET nor AZURE_CLIENT_CERTIFICATE_PATH is set".into(),
-                ));
+            AuthKind::WorkloadIdentity => {
+                let file = required("AZURE_FEDERATED_TOKEN_FILE", " (--auth workload-identity)")?;
+                (required("AZURE_CLIENT_ID", "")?, Credential::FederatedToken(file.into()))
             }
+            AuthKind::ManagedIdentity => {
+                let endpoint = match (get("IDENTITY_ENDPOINT"), get("IDENTITY_HEADER")) {
+                    (Some(endpoint), Some(header)) => {
+                        let endpoint = checked_root("IDENTITY_ENDPOINT", &endpoint)?;
+                        identity::ManagedIdentityEndpoint::AppService {
+                            endpoint,
+                            header: Secret::new(header),
+                        }
+                    }
+                    _ => identity::ManagedIdentityEndpoint::Imds {
+                        root: checked_root_plain(
+                            "IMDS_ENDPOINT",
+                            &get("IMDS_ENDPOINT").unwrap_or_else(|| IMDS_ROOT.into()),
+                        )?,
+                    },
+                };
+                let client_id = get("AZURE_CLIENT_ID");
+                let shown = client_id.clone().unwrap_or_else(|| "system-assigned".into());
+                (shown, Credential::ManagedIdentity { endpoint, client_id })
+            }
+            AuthKind::AzureCli => ("azure-cli".to_owned(), Credential::AzureCli(az)),
         };
         let graph_url = checked_root(
             "HUNT_GRAPH_URL",
@@ -203,6 +291,14 @@ pub fn checked_root(name: &str, value: &str) -> Result<String, ConfigError> {
         return Err(ConfigError(format!("{name} {value:?} must not have a query or fragment")));
     }
     Ok(value.trim_end_matches('/').to_owned())
+}
+
+/// [`checked_root`] for the instance-metadata service, which Azure serves over plain HTTP on
+/// the link-local address 169.254.169.254 (never routed off the machine's host): that address,
+/// loopback (tests), or https.
+fn checked_root_plain(name: &str, value: &str) -> Result<String, ConfigError> {
+    let link_local = value.trim_end_matches('/') == IMDS_ROOT;
+    if link_local { Ok(IMDS_ROOT.to_owned()) } else { checked_root(name, value) }
 }
 
 /// Whether `url`'s host is this machine (`localhost`, 127.0.0.0/8, `::1`): the one place plain
@@ -519,9 +615,11 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    /// `pairs` as the environment, with no Azure CLI (whatever this machine has installed).
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
+        let mut map: HashMap<String, String> =
             pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        map.entry("HUNT_AZ".into()).or_insert_with(|| "/nonexistent/az".into());
         move |k| map.get(k).cloned()
     }
 
@@ -639,6 +737,58 @@ mod tests {
             assert!(cert_settings(mode).2.warnings.is_empty(), "{mode:o}");
         }
         assert_eq!(loose_permissions(std::path::Path::new("/nonexistent"), "x"), None);
+    }
+
+    #[test]
+    fn the_sign_in_source_is_chosen_in_order_or_by_hunt_auth() {
+        let kind = |pairs: &[(&str, &str)]| {
+            Settings::from_env(env(pairs)).map(|s| s.auth.credential.kind())
+        };
+        assert_eq!(kind(&BASE), Ok(AuthKind::Secret));
+        let mut pairs = BASE[..2].to_vec();
+        pairs.push((
+            "AZURE_FEDERATED_TOKEN_FILE",
+            "/var/run/secrets/azure/tokens/azure-identity-token",
+        ));
+        assert_eq!(kind(&pairs), Ok(AuthKind::WorkloadIdentity));
+        // A secret wins over a federated token file, unless HUNT_AUTH says otherwise.
+        let mut both = BASE.to_vec();
+        both.push(pairs[2]);
+        assert_eq!(kind(&both), Ok(AuthKind::Secret));
+        both.push(("HUNT_AUTH", "workload-identity"));
+        assert_eq!(kind(&both), Ok(AuthKind::WorkloadIdentity));
+        // A managed identity only when chosen: the metadata address by default, else the
+        // App Service endpoint; never plain http elsewhere.
+        let mi = |extra: &[(&str, &str)]| {
+            let mut p = vec![BASE[0], ("HUNT_AUTH", "managed-identity")];
+            p.extend_from_slice(extra);
+            Settings::from_env(env(&p)).map(|s| s.auth.credential)
+        };
+        assert!(matches!(
+            mi(&[]),
+            Ok(Credential::ManagedIdentity { endpoint: identity::ManagedIdentityEndpoint::Imds { ref root }, client_id: None }) if root == IMDS_ROOT
+        ));
+        assert!(matches!(
+            mi(&[
+                ("IDENTITY_ENDPOINT", "http://localhost:42356/msi/token"),
+                ("IDENTITY_HEADER", "h")
+            ]),
+            Ok(Credential::ManagedIdentity {
+                endpoint: identity::ManagedIdentityEndpoint::AppService { .. },
+                ..
+            })
+        ));
+        let e = mi(&[("IMDS_ENDPOINT", "http://10.0.0.1")]).unwrap_err().to_string();
+        assert!(e.contains("plain http"), "{e}");
+        let mut bad = BASE.to_vec();
+        bad.push(("HUNT_AUTH", "password"));
+        let e = Settings::from_env(env(&bad)).unwrap_err().to_string();
+        assert!(e.contains("\"password\" is not a way to sign in"), "{e}");
+        // Chosen but missing: which variable, for which kind.
+        let e = Settings::from_env(env(&[BASE[0], BASE[1], ("HUNT_AUTH", "secret")]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("AZURE_CLIENT_SECRET is not set (--auth secret)"), "{e}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod delta;
 mod deploy;
 mod engines;
 mod hostile;
+mod identity;
 mod incremental;
 mod kql_oracle;
 mod lake;
