@@ -70,6 +70,10 @@ pub enum Command {
     /// Show the scheduler's state: watermarks, last runs, failures, next fires.
     #[command(after_help = STATUS_HELP)]
     Status(StatusArgs),
+    /// Show who hunt signs in as: the source (--auth), tenant, app or person, token expiry, and
+    /// the permissions the token carries against what each command needs (exit 1 if one is
+    /// missing).
+    Auth(AuthArgs),
     /// List the runs the scheduler recorded (window, status, rows, files, request-ids,
     /// duration), newest first: of one query or of all.
     History(HistoryArgs),
@@ -217,6 +221,22 @@ pub struct HistoryArgs {
 
     /// The state of `hunt schedule --emulator`. Default: AZURE_TENANT_ID's state, else the one
     /// schedule state in the state folder.
+    #[arg(long)]
+    pub emulator: bool,
+
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Which tenants of hunt.toml.
+    #[command(flatten)]
+    pub select: TenantArgs,
+}
+
+/// `hunt auth`.
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    /// Sign in to the built-in emulator.
     #[arg(long)]
     pub emulator: bool,
 

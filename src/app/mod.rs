@@ -2,6 +2,7 @@
 //! report, DEN sync, and the emulator. Everything here speaks `anyhow`; exit codes are decided
 //! here.
 
+mod auth;
 mod den;
 mod emulator;
 mod incremental;
@@ -72,6 +73,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Schedule(args) => schedule::schedule(args, config).await,
             Command::Status(args) => status::status(args, &config),
             Command::History(args) => status::history(args, &config),
+            Command::Auth(args) => auth::auth(args, config).await,
             Command::Validate(args) => library::validate(args),
             Command::List(args) => library::list(args),
             Command::Plan(args) => library::plan(args, &config),

@@ -55,6 +55,8 @@ pub struct EmulatorConfig {
     /// Service, Container Apps); the metadata endpoint at `/metadata/identity/oauth2/token`
     /// needs `Metadata: true`. Both issue tokens of the default tenant.
     pub identity_header: String,
+    /// The application permissions its tokens carry (`roles`).
+    pub roles: Vec<String>,
     /// Lifetime of issued tokens.
     pub token_lifetime: Duration,
     /// Synthetic events per hour per table.
@@ -125,6 +127,13 @@ impl Default for EmulatorConfig {
             client_cert_der: None,
             federated_issuer: FEDERATED_ISSUER.into(),
             identity_header: IDENTITY_HEADER.into(),
+            roles: [
+                "ThreatHunting.Read.All",
+                "SecurityIncident.Read.All",
+                "SecurityAlert.Read.All",
+            ]
+            .map(String::from)
+            .to_vec(),
             token_lifetime: Duration::from_secs(3599),
             events_per_hour: 360,
             results_first: false,

@@ -169,13 +169,27 @@ async fn token(
 /// A new access token for the tenant at `index`, and its lifetime in seconds.
 pub(super) fn mint(state: &Shared, index: usize) -> (String, u64) {
     let cfg = &state.config;
-    let access = format!("emu.{}", uuid::Uuid::new_v4().simple());
+    // Shaped like Entra's: a JWT whose claims say the tenant, the app, the expiry and the
+    // permissions granted (`roles`), and whose signature part is `emu` and 32 hex digits.
+    let account = &state.accounts[index].tenant;
+    let secs = cfg.token_lifetime.as_secs_f64().round() as u64;
+    let exp = state.clock.now().timestamp() + secs as i64;
+    let enc = |v: Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let access = format!(
+        "{}.{}.emu{}",
+        enc(json!({ "typ": "JWT", "alg": "none" })),
+        enc(json!({
+            "aud": state.base_url(), "iss": format!("https://sts.windows.net/{}/", account.tenant_id),
+            "tid": account.tenant_id, "appid": account.client_id, "exp": exp, "roles": cfg.roles,
+        })),
+        uuid::Uuid::new_v4().simple()
+    );
     let expiry = Instant::now() + cfg.actual_token_lifetime.unwrap_or(cfg.token_lifetime);
     if let Ok(mut tokens) = state.tokens.lock() {
         tokens.insert(access.clone(), (expiry, index));
     }
     state.tokens_issued.fetch_add(1, Ordering::Relaxed);
-    (access, cfg.token_lifetime.as_secs_f64().round() as u64)
+    (access, secs)
 }
 
 /// Checks a client assertion the way Entra does at `now`: structure, claims, and the signature
@@ -346,6 +360,13 @@ async fn hunting_call(
         Ok(i) => i,
         Err(resp) => return (None, *resp),
     };
+    // As Graph: a token without the permission is refused with 403.
+    if !state.config.roles.iter().any(|r| r == "ThreatHunting.Read.All") {
+        let message = "Insufficient privileges to complete the operation.";
+        let resp =
+            graph_error(state.clock.now(), StatusCode::FORBIDDEN, "Forbidden", message, crid);
+        return (Some(index), resp);
+    }
     let account = &state.accounts[index];
     let limits = account.tenant.limits.clone();
     let admitted = match &limits {

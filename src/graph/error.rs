@@ -75,6 +75,14 @@ impl fmt::Display for ServiceError {
         } else {
             write!(f, ": {}", self.message)?;
         }
+        if self.status == 403 {
+            write!(
+                f,
+                " (the token lacks a permission: hunting needs ThreatHunting.Read.All, DEN sync \
+                 SecurityIncident.Read.All and SecurityAlert.Read.All; `hunt auth` shows what it \
+                 carries)"
+            )?;
+        }
         match (&self.request_id, &self.client_request_id) {
             (Some(r), Some(c)) => write!(f, " [request-id {r}, client-request-id {c}]"),
             (Some(r), None) => write!(f, " [request-id {r}]"),

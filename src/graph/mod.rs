@@ -5,6 +5,7 @@
 //! raw response body (plus its request-id) comes out.
 
 pub mod auth;
+pub mod claims;
 pub mod error;
 pub mod identity;
 pub mod peer;
@@ -386,6 +387,16 @@ impl GraphClient {
     /// Gets a token now, so that bad credentials are reported before any query runs.
     pub async fn sign_in(&self) -> Result<(), AuthError> {
         self.tokens.token().await.map(drop)
+    }
+
+    /// The access token in use (for `hunt auth` to read its claims; never printed).
+    pub async fn access_token(&self) -> Result<Secret, AuthError> {
+        self.tokens.token().await
+    }
+
+    /// Where and as whom it signs in.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// `POST {root}/v1.0/security/runHuntingQuery` with `query` and an explicit `START/END`

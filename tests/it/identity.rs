@@ -154,3 +154,55 @@ fn the_azure_cli_signs_in_as_the_person_and_says_when_it_cannot() {
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("Azure CLI") && run.stderr.contains("az login"), "{run:?}");
 }
+
+/// `hunt auth` names the source and the permissions the token carries against what each command
+/// needs; a missing one is marked with its consent step (exit 1), and a hunting call then gets a
+/// 403 that names the permissions.
+#[test]
+fn hunt_auth_shows_the_source_and_the_missing_permission() {
+    let env = TestEnv::new();
+    let run = env.hunt(&["auth"], &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("source       secret"), "{run:?}");
+    assert!(run.stdout.contains(&format!("tenant       {}", hunt::emulator::TENANT_ID)), "{run:?}");
+    assert!(
+        run.stdout.contains("app 00000000-0000-0000-0000-0000000c0001 (application permissions)"),
+        "{run:?}"
+    );
+    let ok = run.stdout.lines().filter(|l| l.trim_end().ends_with(" ok")).count();
+    assert_eq!(ok, 3, "{run:?}");
+    // Each source says its name.
+    let file = env.path("token.jwt");
+    std::fs::write(&file, federated_jwt(hunt::emulator::FEDERATED_ISSUER, "x")).unwrap();
+    let vars = [NO_SECRET, ("AZURE_FEDERATED_TOKEN_FILE", file.to_str().unwrap())];
+    let run = env.hunt(&["auth", "--json"], &vars);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["source"], "workload-identity", "{v}");
+    assert_eq!(v["token"]["roles"][0], "ThreatHunting.Read.All", "{v}");
+    let url = env.emu.url();
+    let imds = [NO_SECRET, ("IMDS_ENDPOINT", url.as_str())];
+    let run = env.hunt(&["auth", "--json", "--auth", "managed-identity"], &imds);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(v["source"], "managed-identity", "{v}");
+    assert!(!run.stdout.contains(".emu"), "the token is never printed: {run:?}");
+
+    // An app without SecurityAlert.Read.All nor ThreatHunting.Read.All.
+    let env = TestEnv::with(hunt::emulator::EmulatorConfig {
+        roles: vec!["SecurityIncident.Read.All".into()],
+        ..Default::default()
+    });
+    let run = env.hunt(&["auth"], &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stdout.contains("MISSING: add the application permission ThreatHunting.Read.All (Microsoft Graph) to the app registration and grant admin consent"),
+        "{run:?}"
+    );
+    env.query("a.kql", "AlertInfo | take 1");
+    let run = env.hunt(&["run", "queries", "--timespan", WINDOW, "--print", "csv"], &[]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("HTTP 403 Forbidden") && run.stderr.contains("ThreatHunting.Read.All"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("`hunt auth`"), "{run:?}");
+}

@@ -22,16 +22,16 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// An access token the emulator issues: `emu.` and 32 hex digits.
+/// An access token the emulator issues: a JWT whose signature part is `emu` and 32 hex digits.
 fn find_token(hay: &[u8]) -> Option<String> {
     let mut from = 0;
-    while let Some(i) = find(&hay[from..], b"emu.") {
-        let at = from + i;
-        let rest = &hay[at + 4..];
+    while let Some(i) = find(&hay[from..], b".emu") {
+        let at = from + i + 1;
+        let rest = &hay[at + 3..];
         if rest.len() >= 32 && rest[..32].iter().all(u8::is_ascii_hexdigit) {
-            return Some(String::from_utf8_lossy(&hay[at..at + 36]).into_owned());
+            return Some(String::from_utf8_lossy(&hay[at..at + 35]).into_owned());
         }
-        from = at + 1;
+        from = at;
     }
     None
 }
@@ -518,4 +518,15 @@ fn a_private_key_others_can_read_gets_one_warning_line() {
             assert!(lines.is_empty(), "{run:?}");
         }
     }
+}
+
+/// The token finder the checks above rely on finds the emulator's tokens.
+#[test]
+fn the_token_finder_finds_an_emulator_token() {
+    let hay = format!(
+        "noise eyJhbGciOiJub25lIn0.eyJ0aWQiOiJ0In0.emu{} noise",
+        "0123456789abcdef".repeat(2)
+    );
+    assert_eq!(find_token(hay.as_bytes()).as_deref(), Some(&hay[42..77]));
+    assert!(find_token(b"the .emulator is not a token").is_none());
 }
