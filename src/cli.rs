@@ -74,6 +74,12 @@ pub enum Command {
     /// the permissions the token carries against what each command needs (exit 1 if one is
     /// missing).
     Auth(AuthArgs),
+    /// Sign in as yourself with a device code (AZURE_TENANT_ID, and AZURE_CLIENT_ID of an app
+    /// registration that allows public client flows, with delegated ThreatHunting.Read.All);
+    /// later runs use it until `hunt logout`.
+    Login,
+    /// Remove the sign-in `hunt login` kept for AZURE_TENANT_ID (or every one).
+    Logout,
     /// List the runs the scheduler recorded (window, status, rows, files, request-ids,
     /// duration), newest first: of one query or of all.
     History(HistoryArgs),

@@ -42,6 +42,16 @@ pub enum SyncDir {
 
 /// [`write_atomic`], choosing whether the folder is synced after the rename.
 pub fn write_atomic_with(path: &Path, bytes: &[u8], sync: SyncDir) -> io::Result<()> {
+    write(path, bytes, sync, false)
+}
+
+/// [`write_atomic`] for a file holding a secret (a cached sign-in): on unix it is created
+/// readable and writable by its owner only (mode 0600) before a byte is written.
+pub fn write_atomic_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write(path, bytes, SyncDir::Yes, true)
+}
+
+fn write(path: &Path, bytes: &[u8], sync: SyncDir, private: bool) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -57,7 +67,16 @@ pub fn write_atomic_with(path: &Path, bytes: &[u8], sync: SyncDir) -> io::Result
     // A name already taken (a file left by an earlier process with the same PID) is skipped.
     let (tmp, mut f) = loop {
         let tmp = temp_path(dir, &name);
-        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        if private {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        #[cfg(not(unix))]
+        let _ = private;
+        match options.open(&tmp) {
             Ok(f) => break (tmp, f),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),

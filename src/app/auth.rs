@@ -109,3 +109,71 @@ pub(super) async fn auth(args: AuthArgs, config: Config) -> anyhow::Result<ExitC
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `hunt login`: a person's device-code sign-in, kept in the state folder (mode 0600).
+pub(super) async fn login() -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
+    let var =
+        |k: &str| super::environment(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let tenant = var("AZURE_TENANT_ID")
+        .context("AZURE_TENANT_ID is not set: hunt login signs you in to that tenant")?;
+    let client = var("AZURE_CLIENT_ID").context(
+        "AZURE_CLIENT_ID is not set: name an app registration that allows public client flows \
+         and has the delegated permission ThreatHunting.Read.All",
+    )?;
+    let authority = crate::graph::checked_root(
+        "AZURE_AUTHORITY_HOST",
+        &var("AZURE_AUTHORITY_HOST").unwrap_or_else(|| crate::graph::DEFAULT_AUTHORITY_HOST.into()),
+    )?;
+    let graph = crate::graph::checked_root(
+        "HUNT_GRAPH_URL",
+        &var("HUNT_GRAPH_URL").unwrap_or_else(|| crate::graph::DEFAULT_GRAPH_URL.into()),
+    )?;
+    let path = crate::graph::login::cache_path(&super::state_dir(), &tenant);
+    let http = crate::graph::http_client(std::time::Duration::from_secs(60))?;
+    let user = crate::graph::login::device_code_login(
+        &http,
+        &authority,
+        &tenant,
+        &client,
+        &format!("{graph}/.default"),
+        &path,
+        |message| eprintln!("{message}"),
+    )
+    .await?;
+    println!(
+        "signed in as {} (tenant {tenant}); kept in {} (mode 0600) until `hunt logout`",
+        user.as_deref().unwrap_or("you"),
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hunt logout`: removes the kept sign-in of AZURE_TENANT_ID, or every one.
+pub(super) fn logout() -> anyhow::Result<ExitCode> {
+    let dir = super::state_dir();
+    let files: Vec<std::path::PathBuf> = match super::environment("AZURE_TENANT_ID") {
+        Some(t) if !t.trim().is_empty() => vec![crate::graph::login::cache_path(&dir, t.trim())],
+        _ => std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with("login-") && n.ends_with(".json"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let mut removed = 0;
+    for f in files.iter().filter(|f| f.exists()) {
+        std::fs::remove_file(f)?;
+        println!("removed {}", f.display());
+        removed += 1;
+    }
+    if removed == 0 {
+        println!("no `hunt login` sign-in to remove in {}", dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

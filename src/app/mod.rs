@@ -44,7 +44,7 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 static AUTH: std::sync::OnceLock<Option<crate::graph::auth::AuthKind>> = std::sync::OnceLock::new();
 
 /// The environment as sign-in reads it: the process's variables, with `HUNT_AUTH` from `--auth`.
-fn environment(k: &str) -> Option<String> {
+pub(super) fn environment(k: &str) -> Option<String> {
     if k == "HUNT_AUTH"
         && let Some(Some(kind)) = AUTH.get()
     {
@@ -74,6 +74,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Status(args) => status::status(args, &config),
             Command::History(args) => status::history(args, &config),
             Command::Auth(args) => auth::auth(args, config).await,
+            Command::Login => auth::login().await,
+            Command::Logout => auth::logout(),
             Command::Validate(args) => library::validate(args),
             Command::List(args) => library::list(args),
             Command::Plan(args) => library::plan(args, &config),

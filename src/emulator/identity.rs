@@ -5,7 +5,7 @@
 //! metadata service's `GET /metadata/identity/oauth2/token` (`Metadata: true`) and App Service's
 //! `GET /msi/token` (`X-IDENTITY-HEADER`), both issuing tokens of the default tenant.
 
-use super::server::{Shared, mint};
+use super::server::{Shared, entra_error, mint};
 use axum::Json;
 use axum::extract::{Query, State as AxState};
 use axum::http::{HeaderMap, StatusCode};
@@ -71,7 +71,7 @@ fn mi_error(status: StatusCode, error: &str, text: &str) -> Response {
 
 /// A token answer of a managed-identity endpoint (numbers as strings, as Azure sends them).
 fn mi_token(state: &Shared, resource: &str) -> Response {
-    let (access, secs) = mint(state, 0);
+    let (access, secs) = mint(state, 0, false);
     state.managed_identity_tokens.fetch_add(1, Ordering::Relaxed);
     let on = crate::clock::Clock::now(&state.clock).timestamp() + secs as i64;
     Json(json!({
@@ -127,6 +127,100 @@ pub(super) async fn app_service_token(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "Required query variable 'resource' is missing",
+        ),
+    }
+}
+
+/// `POST /{tenant}/oauth2/v2.0/devicecode`: a device code whose polls follow `device_flow`.
+pub(super) async fn device_code(
+    AxState(state): AxState<Shared>,
+    axum::extract::Path(tenant): axum::extract::Path<String>,
+    axum::Form(form): axum::Form<HashMap<String, String>>,
+) -> Response {
+    let now = crate::clock::Clock::now(&state.clock);
+    let Some(account) = state.accounts.iter().find(|a| a.tenant.tenant_id == tenant) else {
+        return entra_error(
+            now,
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            90002,
+            "Tenant not found.",
+        );
+    };
+    if form.get("client_id").map(String::as_str) != Some(account.tenant.client_id.as_str()) {
+        let text = "Application not found in the directory.";
+        return entra_error(now, StatusCode::BAD_REQUEST, "unauthorized_client", 700016, text);
+    }
+    let code = uuid::Uuid::new_v4().simple().to_string();
+    let user_code = code[..8].to_ascii_uppercase();
+    if let Ok(mut codes) = state.device_codes.lock() {
+        codes.insert(code.clone(), state.config.device_flow.iter().cloned().collect());
+    }
+    let uri = format!("{}/devicelogin", state.base_url());
+    Json(json!({
+        "device_code": code,
+        "user_code": user_code,
+        "verification_uri": uri,
+        "expires_in": 900,
+        "interval": 1,
+        "message": format!("To sign in, use a web browser to open the page {uri} and enter the code {user_code} to authenticate."),
+    }))
+    .into_response()
+}
+
+/// The device-code grant: the next step of the code's script.
+pub(super) fn device_code_grant(state: &Shared, index: usize, device_code: &str) -> Response {
+    let now = crate::clock::Clock::now(&state.clock);
+    let step = state
+        .device_codes
+        .lock()
+        .ok()
+        .and_then(|mut codes| codes.get_mut(device_code).map(|s| s.pop_front()));
+    let error = |code: &str, aadsts: u32, text: &str| {
+        entra_error(now, StatusCode::BAD_REQUEST, code, aadsts, text)
+    };
+    match step.as_ref().map(|s| s.as_deref()) {
+        None => error("invalid_grant", 70000, "The provided device code is not valid."),
+        Some(Some("ok")) => tokens_for_person(state, index),
+        Some(Some("authorization_pending")) => error(
+            "authorization_pending",
+            70016,
+            "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+        ),
+        Some(Some("slow_down")) => error("slow_down", 70016, "Polling too often: slow down."),
+        Some(Some("authorization_declined")) => {
+            error("authorization_declined", 70015, "The user declined the sign-in.")
+        }
+        // The script ran out, or says so: the code expired.
+        _ => error("expired_token", 70020, "This device code has expired."),
+    }
+}
+
+/// A person's access token and a new refresh token.
+fn tokens_for_person(state: &Shared, index: usize) -> Response {
+    let (access, secs) = mint(state, index, true);
+    let refresh = format!("emurt.{}", uuid::Uuid::new_v4().simple());
+    if let Ok(mut tokens) = state.refresh_tokens.lock() {
+        tokens.insert(refresh.clone(), index);
+    }
+    Json(json!({
+        "token_type": "Bearer", "expires_in": secs, "access_token": access,
+        "refresh_token": refresh, "scope": state.config.roles.join(" "),
+    }))
+    .into_response()
+}
+
+/// The refresh-token grant: a used refresh token is spent (rotated), as Entra may do.
+pub(super) fn refresh_grant(state: &Shared, index: usize, refresh: &str) -> Response {
+    let known = state.refresh_tokens.lock().ok().and_then(|mut t| t.remove(refresh));
+    match known {
+        Some(i) if i == index => tokens_for_person(state, index),
+        _ => entra_error(
+            crate::clock::Clock::now(&state.clock),
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            700082,
+            "The refresh token has expired or was revoked. Sign in again with `hunt login`.",
         ),
     }
 }

@@ -55,8 +55,12 @@ pub struct EmulatorConfig {
     /// Service, Container Apps); the metadata endpoint at `/metadata/identity/oauth2/token`
     /// needs `Metadata: true`. Both issue tokens of the default tenant.
     pub identity_header: String,
-    /// The application permissions its tokens carry (`roles`).
+    /// The application permissions its tokens carry (`roles`; `scp` for a person's).
     pub roles: Vec<String>,
+    /// How the person answers a device-code sign-in, one step per poll of the token endpoint:
+    /// `authorization_pending`, `slow_down`, `expired_token`, `authorization_declined`, or `ok`
+    /// (signed in: tokens for `hunter@contoso.com` with a refresh token).
+    pub device_flow: Vec<String>,
     /// Lifetime of issued tokens.
     pub token_lifetime: Duration,
     /// Synthetic events per hour per table.
@@ -134,6 +138,7 @@ impl Default for EmulatorConfig {
             ]
             .map(String::from)
             .to_vec(),
+            device_flow: vec!["authorization_pending".into(), "ok".into()],
             token_lifetime: Duration::from_secs(3599),
             events_per_hour: 360,
             results_first: false,
@@ -190,6 +195,10 @@ pub(crate) struct State {
     tokens: Mutex<HashMap<String, (tokio::time::Instant, usize)>>,
     tokens_issued: AtomicU64,
     federated: Mutex<(u64, std::collections::HashSet<String>)>,
+    /// Device codes handed out, with the steps left of their script.
+    device_codes: Mutex<HashMap<String, VecDeque<String>>>,
+    /// Refresh tokens that work, and the account each belongs to (a used one stops working).
+    refresh_tokens: Mutex<HashMap<String, usize>>,
     managed_identity_tokens: AtomicU64,
     hunting_calls: AtomicU64,
     unauthorized: AtomicU64,
@@ -227,7 +236,7 @@ impl State {
         }
     }
 
-    fn base_url(&self) -> String {
+    pub(super) fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
 }
@@ -267,6 +276,8 @@ impl Emulator {
             tokens: Mutex::new(HashMap::new()),
             tokens_issued: AtomicU64::new(0),
             federated: Mutex::new((0, Default::default())),
+            device_codes: Mutex::new(HashMap::new()),
+            refresh_tokens: Mutex::new(HashMap::new()),
             managed_identity_tokens: AtomicU64::new(0),
             hunting_calls: AtomicU64::new(0),
             unauthorized: AtomicU64::new(0),

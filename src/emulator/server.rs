@@ -30,6 +30,7 @@ pub(super) fn router(state: Shared) -> axum::Router {
     use axum::routing::{get, post};
     axum::Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(token))
+        .route("/{tenant}/oauth2/v2.0/devicecode", post(super::identity::device_code))
         .route("/metadata/identity/oauth2/token", get(super::identity::imds_token))
         .route("/msi/token", get(super::identity::app_service_token))
         .route("/{version}/security/runHuntingQuery", post(run_hunting_query))
@@ -57,7 +58,7 @@ async fn stats(AxState(state): AxState<Shared>) -> Json<super::Stats> {
 }
 
 /// Entra's error envelope, stamped `now`.
-fn entra_error(
+pub(super) fn entra_error(
     now: DateTime<Utc>,
     status: StatusCode,
     error: &str,
@@ -96,6 +97,15 @@ async fn token(
         );
     };
     let account = &state.accounts[index].tenant;
+    match field("grant_type") {
+        "urn:ietf:params:oauth:grant-type:device_code" => {
+            return super::identity::device_code_grant(&state, index, field("device_code"));
+        }
+        "refresh_token" => {
+            return super::identity::refresh_grant(&state, index, field("refresh_token"));
+        }
+        _ => {}
+    }
     if field("grant_type") != "client_credentials" {
         return entra_error(
             now,
@@ -162,12 +172,13 @@ async fn token(
             "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
         );
     }
-    let (access, secs) = mint(&state, index);
+    let (access, secs) = mint(&state, index, false);
     Json(json!({ "token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": access })).into_response()
 }
 
 /// A new access token for the tenant at `index`, and its lifetime in seconds.
-pub(super) fn mint(state: &Shared, index: usize) -> (String, u64) {
+/// `delegated`: a person's token (`upn`, `scp`) rather than an app's (`roles`).
+pub(super) fn mint(state: &Shared, index: usize, delegated: bool) -> (String, u64) {
     let cfg = &state.config;
     // Shaped like Entra's: a JWT whose claims say the tenant, the app, the expiry and the
     // permissions granted (`roles`), and whose signature part is `emu` and 32 hex digits.
@@ -178,10 +189,18 @@ pub(super) fn mint(state: &Shared, index: usize) -> (String, u64) {
     let access = format!(
         "{}.{}.emu{}",
         enc(json!({ "typ": "JWT", "alg": "none" })),
-        enc(json!({
-            "aud": state.base_url(), "iss": format!("https://sts.windows.net/{}/", account.tenant_id),
-            "tid": account.tenant_id, "appid": account.client_id, "exp": exp, "roles": cfg.roles,
-        })),
+        enc(if delegated {
+            json!({
+                "aud": state.base_url(), "iss": format!("https://sts.windows.net/{}/", account.tenant_id),
+                "tid": account.tenant_id, "appid": account.client_id, "exp": exp,
+                "upn": "hunter@contoso.com", "scp": cfg.roles.join(" "),
+            })
+        } else {
+            json!({
+                "aud": state.base_url(), "iss": format!("https://sts.windows.net/{}/", account.tenant_id),
+                "tid": account.tenant_id, "appid": account.client_id, "exp": exp, "roles": cfg.roles,
+            })
+        }),
         uuid::Uuid::new_v4().simple()
     );
     let expiry = Instant::now() + cfg.actual_token_lifetime.unwrap_or(cfg.token_lifetime);

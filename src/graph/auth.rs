@@ -64,6 +64,8 @@ pub enum Credential {
     },
     /// The Azure CLI's signed-in account, through this program.
     AzureCli(String),
+    /// A person's sign-in kept by `hunt login` (device code), in this file.
+    CachedLogin(PathBuf),
 }
 
 impl Credential {
@@ -75,6 +77,7 @@ impl Credential {
             Credential::FederatedToken(_) => AuthKind::WorkloadIdentity,
             Credential::ManagedIdentity { .. } => AuthKind::ManagedIdentity,
             Credential::AzureCli(_) => AuthKind::AzureCli,
+            Credential::CachedLogin(_) => AuthKind::DeviceCode,
         }
     }
 }
@@ -93,6 +96,8 @@ pub enum AuthKind {
     ManagedIdentity,
     /// The person signed in with `az login`.
     AzureCli,
+    /// The person signed in with `hunt login` (device code), kept in the state folder.
+    DeviceCode,
 }
 
 impl AuthKind {
@@ -104,13 +109,14 @@ impl AuthKind {
             AuthKind::WorkloadIdentity => "workload-identity",
             AuthKind::ManagedIdentity => "managed-identity",
             AuthKind::AzureCli => "azure-cli",
+            AuthKind::DeviceCode => "device-code",
         }
     }
 
     /// Whether a token of this kind acts for a person (delegated permissions, `scp`) rather
     /// than for an app (`roles`).
     pub fn is_delegated(self) -> bool {
-        self == AuthKind::AzureCli
+        matches!(self, AuthKind::AzureCli | AuthKind::DeviceCode)
     }
 }
 
@@ -375,6 +381,15 @@ impl TokenSource {
                 )
                 .await;
             }
+            Credential::CachedLogin(path) => {
+                return super::login::refresh(
+                    &self.http,
+                    &self.config.authority_host,
+                    &self.config.scope,
+                    path,
+                )
+                .await;
+            }
             Credential::AzureCli(program) => {
                 return super::identity::azure_cli_token(
                     program,
@@ -413,7 +428,9 @@ impl TokenSource {
                 ));
                 form.push(("client_assertion", jwt.expose().to_owned()));
             }
-            Credential::ManagedIdentity { .. } | Credential::AzureCli(_) => {}
+            Credential::ManagedIdentity { .. }
+            | Credential::AzureCli(_)
+            | Credential::CachedLogin(_) => {}
         }
         let transport = |e: reqwest::Error| AuthError::Transport {
             url: url.clone(),

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod claims;
 pub mod error;
 pub mod identity;
+pub mod login;
 pub mod peer;
 pub mod pool;
 pub mod retry;
@@ -108,7 +109,7 @@ impl Settings {
             Some(k) => Some(<AuthKind as clap::ValueEnum>::from_str(&k, true).map_err(|_| {
                 ConfigError(format!(
                     "HUNT_AUTH (--auth) {k:?} is not a way to sign in: secret, certificate, \
-                     workload-identity, managed-identity or azure-cli"
+                     workload-identity, managed-identity, azure-cli or device-code"
                 ))
             })?),
             None => None,
@@ -136,6 +137,12 @@ impl Settings {
             }
         });
         let az = identity::az(&|k: &str| get(k));
+        // A person's `hunt login` for this tenant, when there is one.
+        let state_dir = crate::quota::store::default_state_dir(|k| get(k));
+        let cached = get("AZURE_TENANT_ID")
+            .map(|t| login::cache_path(&state_dir, &t))
+            .filter(|p| p.exists());
+        let chosen = chosen.or(cached.as_ref().map(|_| AuthKind::DeviceCode));
         // No credential in the environment: the Azure CLI's signed-in person, when there is one.
         let (chosen, cli_tenant) = match chosen {
             Some(k) => (k, None),
@@ -212,6 +219,18 @@ impl Settings {
                 (shown, Credential::ManagedIdentity { endpoint, client_id })
             }
             AuthKind::AzureCli => ("azure-cli".to_owned(), Credential::AzureCli(az)),
+            AuthKind::DeviceCode => {
+                let path = login::cache_path(&state_dir, &tenant_id);
+                if !path.exists() {
+                    return Err(ConfigError(format!(
+                        "no `hunt login` sign-in for tenant {tenant_id} ({} is missing): run \
+                         `hunt login`",
+                        path.display()
+                    )));
+                }
+                let client = login::read(&path).map_err(|e| ConfigError(e.to_string()))?.client_id;
+                (client, Credential::CachedLogin(path))
+            }
         };
         let graph_url = checked_root(
             "HUNT_GRAPH_URL",

@@ -206,3 +206,59 @@ fn hunt_auth_shows_the_source_and_the_missing_permission() {
     );
     assert!(run.stderr.contains("`hunt auth`"), "{run:?}");
 }
+
+/// `hunt login` runs the device-code flow (pending, slow down, success), keeps the refresh
+/// token 0600 in the state folder, and later runs sign in with it as the person, rotating it;
+/// an expired code and a declined sign-in say so; `hunt logout` removes it.
+#[test]
+fn hunt_login_keeps_a_persons_sign_in_until_logout() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let steps = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let env = TestEnv::with(hunt::emulator::EmulatorConfig {
+        device_flow: steps(&["authorization_pending", "slow_down", "ok"]),
+        ..Default::default()
+    });
+    env.query("a.kql", "AlertInfo | take 1");
+    let run = env.hunt(&["login"], &[NO_SECRET]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stderr.contains("/devicelogin and enter the code "), "{run:?}");
+    assert!(run.stdout.contains("signed in as hunter@contoso.com"), "{run:?}");
+    let cache = std::fs::read_dir(env.path("state"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("login-"))
+        .expect("the kept sign-in");
+    let mode = std::fs::metadata(&cache).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let kept = std::fs::read_to_string(&cache).unwrap();
+    assert!(!run.stdout.contains("emurt.") && !run.stderr.contains("emurt."), "{run:?}");
+    // A run with no secret signs in as the person with it, and the refresh token rotates.
+    let run = env.hunt(&["run", "queries", "--out", "out", "--timespan", WINDOW], &[NO_SECRET]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!parquet_files(&env.out()).is_empty());
+    assert_ne!(std::fs::read_to_string(&cache).unwrap(), kept, "the rotated refresh token is kept");
+    let run = env.hunt(&["auth"], &[NO_SECRET]);
+    assert!(run.stdout.contains("source       device-code"), "{run:?}");
+    assert!(run.stdout.contains("user hunter@contoso.com (delegated permissions)"), "{run:?}");
+    // logout removes it; the next run says what to do.
+    let run = env.hunt(&["logout"], &[]);
+    assert!(run.stdout.starts_with("removed "), "{run:?}");
+    assert!(!cache.exists());
+    let run =
+        env.hunt(&["run", "queries", "--timespan", WINDOW, "--auth", "device-code"], &[NO_SECRET]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("run `hunt login`"), "{run:?}");
+
+    for (script, words) in [
+        (steps(&["authorization_pending", "expired_token"]), "device code expired"),
+        (steps(&["authorization_declined"]), "declined"),
+    ] {
+        let env = TestEnv::with(hunt::emulator::EmulatorConfig {
+            device_flow: script,
+            ..Default::default()
+        });
+        let run = env.hunt(&["login"], &[NO_SECRET]);
+        assert_eq!(run.code, 2, "{run:?}");
+        assert!(run.stderr.contains(words), "{run:?}");
+    }
+}
