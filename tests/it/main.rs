@@ -6,6 +6,7 @@
 mod auth;
 mod chaos;
 mod delta;
+mod emulator_corpus;
 mod engines;
 mod hostile;
 mod incremental;

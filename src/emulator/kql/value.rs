@@ -7,9 +7,39 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
-use super::parser::{BinOp, StrOp};
 use super::{format_datetime, format_timespan, parse_timespan};
 use crate::emulator::data::Cell;
+
+/// Binary operators: comparisons, string predicates and arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BinOp {
+    Eq,
+    Ne,
+    EqCi,
+    NeCi,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// A string predicate: which, case-sensitive, negated.
+    Str(StrOp, bool, bool),
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+}
+
+/// String predicates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StrOp {
+    Has,
+    HasPrefix,
+    HasSuffix,
+    Contains,
+    StartsWith,
+    EndsWith,
+}
 
 /// A service type name (`String`, `Int64`, …).
 pub(crate) type Ty = &'static str;
