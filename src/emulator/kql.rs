@@ -287,3 +287,5 @@ pub fn parse_timespan(text: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_let;

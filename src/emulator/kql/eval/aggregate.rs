@@ -131,10 +131,10 @@ pub(crate) fn summarize(rows: Rows, by: &[(B, Ty)], aggs: &[BAgg]) -> Vec<Vec<Ce
         .collect()
 }
 
-impl Binder<'_, '_> {
+impl<'a> Binder<'_, 'a> {
     /// Binds one aggregate item of `summarize` (`[Name =] f(args)`): its state, argument, type
     /// and output name.
-    pub(crate) fn agg(&self, item: &Expr, schema: &Schema) -> Result<(BAgg, String), KqlError> {
+    pub(crate) fn agg(&self, item: &'a Expr, schema: &Schema) -> Result<(BAgg, String), KqlError> {
         let (alias, e) = split_alias(item);
         let Expr::Call { callee, args, .. } = e else {
             return Err(self.error("expected an aggregation function call, like count()"));

@@ -4,8 +4,9 @@
 //! name.
 
 use std::borrow::Cow;
-use std::cell::Cell as Counter;
+use std::cell::{Cell as Counter, RefCell};
 
+use super::env::Binding;
 use super::scalar::{B, ListOp};
 use super::{Eval, Schema, functions};
 use crate::emulator::kql::literal::{self, CONSTRUCTORS, name_text};
@@ -26,11 +27,13 @@ pub(crate) struct Binder<'e, 'a> {
     /// The operator's name, for errors (`'where' operator: …`).
     pub op: String,
     depth: Counter<usize>,
+    /// The parameters of the user functions being inlined, bound to their arguments.
+    params: RefCell<Vec<(String, B, Ty)>>,
 }
 
 impl<'e, 'a> Binder<'e, 'a> {
     pub(crate) fn new(ev: &'e Eval<'a>, op: &str) -> Self {
-        Binder { ev, op: op.to_owned(), depth: Counter::new(0) }
+        Binder { ev, op: op.to_owned(), depth: Counter::new(0), params: RefCell::new(Vec::new()) }
     }
 
     pub(crate) fn error(&self, what: impl std::fmt::Display) -> KqlError {
@@ -51,7 +54,7 @@ impl<'e, 'a> Binder<'e, 'a> {
     }
 
     /// Binds `e` against `schema`, folding constant subexpressions.
-    pub(crate) fn bind(&self, e: &Expr, schema: &Schema) -> Result<(B, Ty), KqlError> {
+    pub(crate) fn bind(&self, e: &'a Expr, schema: &Schema) -> Result<(B, Ty), KqlError> {
         let nodes = self.ev.nodes.get() + 1;
         self.ev.nodes.set(nodes);
         let depth = self.depth.get() + 1;
@@ -68,22 +71,32 @@ impl<'e, 'a> Binder<'e, 'a> {
         Ok((b, ty))
     }
 
-    pub(crate) fn bind_all(&self, exprs: &[&Expr], schema: &Schema) -> Result<Vec<B>, KqlError> {
+    pub(crate) fn bind_all(&self, exprs: &[&'a Expr], schema: &Schema) -> Result<Vec<B>, KqlError> {
         exprs.iter().map(|e| self.bind(e, schema).map(|b| b.0)).collect()
     }
 
-    fn bind_inner(&self, e: &Expr, schema: &Schema) -> Result<(B, Ty), KqlError> {
+    fn bind_inner(&self, e: &'a Expr, schema: &Schema) -> Result<(B, Ty), KqlError> {
         let src = self.ev.src;
-        let boxed = |e: &Expr| self.bind(e, schema).map(|(b, t)| (Box::new(b), t));
+        let boxed = |e: &'a Expr| self.bind(e, schema).map(|(b, t)| (Box::new(b), t));
         Ok(match e {
             Expr::Name { name, .. } => {
                 let name = name_text(name);
-                let i = schema
-                    .iter()
-                    .position(|(n, _)| *n == name)
-                    .ok_or_else(|| self.unresolved(&name))?;
-                let ty = schema[i].1;
-                (B::Col(i, ty == SPAN), ty)
+                if let Some((_, b, ty)) = self.params.borrow().iter().rev().find(|p| p.0 == name) {
+                    return Ok((b.clone(), ty));
+                }
+                if let Some(i) = schema.iter().position(|(n, _)| *n == name) {
+                    let ty = schema[i].1;
+                    return Ok((B::Col(i, ty == SPAN), ty));
+                }
+                match self.ev.lookup(&name) {
+                    Some(Binding::Scalar(v, ty)) => (B::Const(v), ty),
+                    Some(_) => {
+                        return Err(self.error(format!(
+                            "'{name}' is a table or function, not a scalar (use toscalar())"
+                        )));
+                    }
+                    None => return Err(self.unresolved(&name)),
+                }
             }
             Expr::Literal { kind, span } => {
                 let (v, ty) = literal::literal(src, *kind, span.start, span.end)?;
@@ -130,12 +143,12 @@ impl<'e, 'a> Binder<'e, 'a> {
     fn binary(
         &self,
         op: &str,
-        whole: &Expr,
-        lhs: &Expr,
-        rhs: &Expr,
+        whole: &'a Expr,
+        lhs: &'a Expr,
+        rhs: &'a Expr,
         schema: &Schema,
     ) -> Result<(B, Ty), KqlError> {
-        let boxed = |e: &Expr| self.bind(e, schema).map(|(b, t)| (Box::new(b), t));
+        let boxed = |e: &'a Expr| self.bind(e, schema).map(|(b, t)| (Box::new(b), t));
         if op == "and" || op == "or" {
             let terms = chain(whole, op);
             let bound = self.bind_all(&terms, schema)?;
@@ -156,12 +169,20 @@ impl<'e, 'a> Binder<'e, 'a> {
             return Ok((B::Bin(cmp, boxed(lhs)?.0, boxed(rhs)?.0), BOOL));
         }
         if let Some(list) = list_op(op) {
-            let items: Vec<&Expr> = match rhs {
+            let items: Vec<&'a Expr> = match rhs {
                 Expr::List { items, .. } => items.iter().collect(),
                 one => vec![one],
             };
             let a = boxed(lhs)?.0;
-            return Ok((B::List(a, self.bind_all(&items, schema)?, list), BOOL));
+            let mut bound = Vec::with_capacity(items.len());
+            for item in items {
+                bound.push(if self.ev.is_tabular(item) {
+                    B::Const(self.column_values(item)?)
+                } else {
+                    self.bind(item, schema)?.0
+                });
+            }
+            return Ok((B::List(a, bound, list), BOOL));
         }
         match op {
             "between" | "!between" | "notbetween" => {
@@ -191,8 +212,8 @@ impl<'e, 'a> Binder<'e, 'a> {
 
     fn call(
         &self,
-        callee: &Expr,
-        args: &[Expr],
+        callee: &'a Expr,
+        args: &'a [Expr],
         span: crate::kql::syntax::tree::Span,
         schema: &Schema,
     ) -> Result<(B, Ty), KqlError> {
@@ -208,8 +229,78 @@ impl<'e, 'a> Binder<'e, 'a> {
             let (v, ty) = literal::constructor(self.ev.src, name, text, span.start, span.end)?;
             return Ok((B::Const(v), ty));
         }
+        if name == "toscalar" {
+            let [arg] = args else { return Err(self.error("toscalar() takes one argument")) };
+            return self.to_scalar(arg);
+        }
         let bound = args.iter().map(|a| self.bind(a, schema)).collect::<Result<Vec<_>, _>>()?;
+        if let Some(Binding::Function(params, body, _)) = self.ev.lookup(name) {
+            return self.inline(name, params, body, bound);
+        }
         functions::bind(name, bound, self.ev.ctx.now).map_err(|m| self.error(m))
+    }
+
+    /// A call of a user scalar function: its body's value with the parameters standing for
+    /// the bound arguments (or their defaults).
+    fn inline(
+        &self,
+        name: &str,
+        params: &'a [crate::kql::syntax::tree::Param],
+        body: &'a [crate::kql::syntax::tree::Statement],
+        args: Vec<(B, Ty)>,
+    ) -> Result<(B, Ty), KqlError> {
+        use crate::kql::syntax::tree::Statement;
+        let [Statement::Query(value)] = body else {
+            return Err(self.error(format!(
+                "the function '{name}' is not supported as a scalar function (only a body of one \
+                 expression is)"
+            )));
+        };
+        if args.len() > params.len() {
+            return Err(self.error(format!("function '{name}': too many arguments")));
+        }
+        let mut frame = Vec::new();
+        let mut args = args.into_iter();
+        for p in params {
+            let (b, ty) = match (args.next(), &p.default) {
+                (Some(a), _) => a,
+                (None, Some(d)) => self.bind(d, &Vec::new())?,
+                (None, None) => {
+                    return Err(self.error(format!("function '{name}': missing argument")));
+                }
+            };
+            frame.push((name_text(&p.name).into_owned(), b, ty));
+        }
+        let mark = self.params.borrow().len();
+        self.params.borrow_mut().extend(frame);
+        // Names in the body that are not parameters resolve against the caller's row.
+        let r = self.bind(value, &Vec::new());
+        self.params.borrow_mut().truncate(mark);
+        r
+    }
+
+    /// `toscalar(T)`: the first column of the first row of a table, evaluated now.
+    fn to_scalar(&self, e: &'a Expr) -> Result<(B, Ty), KqlError> {
+        let t = self.ev.tabular(e)?;
+        let ty = t.schema.first().map_or(STRING, |c| c.1);
+        let mut rows = t.rows;
+        let v = match rows.next().and_then(|r| r.into_iter().next()) {
+            Some(c) => crate::emulator::kql::value::cell_value(&c, ty).owned(),
+            None => V::Null,
+        };
+        Ok((B::Const(v), ty))
+    }
+
+    /// The values of the first column of table `e`, as a dynamic array (for `in (T)`).
+    fn column_values(&self, e: &'a Expr) -> Result<V<'static>, KqlError> {
+        let t = self.ev.tabular(e)?;
+        let ty = t.schema.first().map_or(STRING, |c| c.1);
+        let values = t
+            .rows
+            .filter_map(|r| r.into_iter().next())
+            .map(|c| crate::emulator::kql::value::cell_value(&c, ty).to_json())
+            .collect();
+        Ok(V::Dyn(Cow::Owned(serde_json::Value::Array(values))))
     }
 }
 

@@ -9,18 +9,21 @@
 
 mod aggregate;
 mod bind;
+mod env;
 mod functions;
 mod scalar;
 mod tabular;
 
-use std::cell::Cell as Counter;
+use std::cell::{Cell as Counter, RefCell};
+use std::rc::Rc;
 
 use super::literal::name_text;
 use super::value::{Ty, intern};
 use super::{Context, KqlError, ResultSet, unsupported};
 use crate::emulator::data::{self, Cell};
 use crate::kql::Token;
-use crate::kql::syntax::tree::{Expr, Operator, Script, Span, Statement};
+use crate::kql::syntax::tree::{Expr, Operator, Script, Span};
+use env::{Binding, Scope};
 use tabular::{Stage, apply, narrow};
 
 pub(crate) type Rows = Box<dyn Iterator<Item = Vec<Cell>> + Send>;
@@ -40,12 +43,14 @@ pub(crate) struct Eval<'a> {
     pub ctx: &'a Context,
     /// Expression nodes bound so far (bounded by `bind::MAX_NODES`).
     pub nodes: Counter<usize>,
+    /// The `let` bindings visible now.
+    env: RefCell<Scope<'a>>,
 }
 
 impl<'a> Eval<'a> {
     fn new(src: &'a str, ctx: &'a Context) -> Self {
         let toks = crate::kql::lex(src).code().copied().collect();
-        Eval { src, toks, ctx, nodes: Counter::new(0) }
+        Eval { src, toks, ctx, nodes: Counter::new(0), env: RefCell::new(Rc::new(Vec::new())) }
     }
 
     /// The text of `span`.
@@ -60,8 +65,23 @@ impl<'a> Eval<'a> {
     }
 
     /// Evaluates a tabular expression.
-    fn tabular(&self, e: &Expr) -> Result<Table, KqlError> {
+    pub(crate) fn tabular(&self, e: &'a Expr) -> Result<Table, KqlError> {
         match e {
+            Expr::Call { callee, args, .. } => match (callee.as_ref(), args.as_slice()) {
+                (Expr::Name { name, .. }, [inner]) if name == "materialize" => self.tabular(inner),
+                (Expr::Name { name, .. }, _) => match self.lookup(&name_text(name)) {
+                    Some(Binding::Function(params, body, scope)) => {
+                        self.call_function(name, params, body, &scope, args, None)
+                    }
+                    _ => Err(KqlError {
+                        message: format!(
+                            "'' operator: Failed to resolve table or function named '{}'",
+                            name_text(name)
+                        ),
+                    }),
+                },
+                _ => Err(KqlError { message: "'' operator: expected a table".into() }),
+            },
             Expr::Name { .. } => self.pipe(e, &[]),
             Expr::Pipe { source: Some(source), operators, .. } => self.pipe(source, operators),
             Expr::Pipe { source: None, operators, .. } => {
@@ -83,9 +103,14 @@ impl<'a> Eval<'a> {
 
     /// `source | operators…`: a table of the synthetic data is generated only inside the
     /// window and the bounds of leading `Timestamp` predicates.
-    fn pipe(&self, source: &Expr, operators: &[Operator]) -> Result<Table, KqlError> {
-        let (generated, mut schema, rows) = match source {
-            Expr::Name { name, .. } => {
+    fn pipe(&self, source: &'a Expr, operators: &'a [Operator]) -> Result<Table, KqlError> {
+        let bound = match source {
+            Expr::Name { name, .. } => self.bound_table(&name_text(name)).transpose()?,
+            _ => None,
+        };
+        let (mut base, mut schema) = match (bound, source) {
+            (Some(t), _) => (Base::Rows(t.rows), t.schema),
+            (None, Expr::Name { name, .. }) => {
                 let table = name_text(name);
                 let def = data::table(&table).ok_or_else(|| KqlError {
                     message: format!(
@@ -94,19 +119,31 @@ impl<'a> Eval<'a> {
                 })?;
                 let schema =
                     def.columns.iter().map(|(n, t)| ((*n).to_owned(), intern(t))).collect();
-                (Some(def.name), schema, None)
+                (Base::Generated(def.name), schema)
             }
-            other => {
+            (None, other) => {
                 let t = self.tabular(other)?;
-                (None, t.schema, Some(t.rows))
+                (Base::Rows(t.rows), t.schema)
             }
         };
         let mut stages = Vec::with_capacity(operators.len());
         for op in operators {
+            if op.name == "invoke" {
+                let input = Table { schema, rows: self.realize(base, std::mem::take(&mut stages)) };
+                let t = self.invoke(op, input)?;
+                (base, schema) = (Base::Rows(t.rows), t.schema);
+                continue;
+            }
             stages.push(self.bind_op(op, &mut schema)?);
         }
-        let mut rows: Rows = match (generated, rows) {
-            (Some(table), _) => {
+        Ok(Table { rows: self.realize(base, stages), schema })
+    }
+
+    /// The rows of `base` through `stages`; generated data only inside the window, narrowed
+    /// by the leading `Timestamp` predicates.
+    fn realize(&self, base: Base, stages: Vec<Stage>) -> Rows {
+        let mut rows: Rows = match base {
+            Base::Generated(table) => {
                 let mut window = self.ctx.window;
                 for stage in &stages {
                     match stage {
@@ -121,37 +158,54 @@ impl<'a> Eval<'a> {
                     Box::new(std::iter::empty())
                 }
             }
-            (None, Some(rows)) => rows,
-            (None, None) => Box::new(std::iter::empty()),
+            Base::Rows(rows) => rows,
         };
         for stage in stages {
             rows = apply(stage, rows);
         }
-        Ok(Table { schema, rows })
+        rows
+    }
+
+    /// `| invoke f(args)`: the function called with the table so far as its first argument.
+    fn invoke(&self, op: &'a Operator, input: Table) -> Result<Table, KqlError> {
+        let call = tabular::clause(op, None).first();
+        let Some(Expr::Call { callee, args, .. }) = call else {
+            return Err(KqlError { message: "'invoke' operator: expected a function call".into() });
+        };
+        let Expr::Name { name, .. } = callee.as_ref() else {
+            return Err(KqlError { message: "'invoke' operator: expected a function call".into() });
+        };
+        match self.lookup(&name_text(name)) {
+            Some(Binding::Function(params, body, scope)) => {
+                self.call_function(name, params, body, &scope, args, Some(input))
+            }
+            _ => Err(KqlError {
+                message: format!("'invoke' operator: Unknown function: '{}'", name_text(name)),
+            }),
+        }
     }
 }
 
+/// Where a pipe's rows come from.
+enum Base {
+    /// A table of the synthetic data, generated when the window is known.
+    Generated(&'static str),
+    /// Rows already flowing.
+    Rows(Rows),
+}
+
 /// Evaluates `script` (parsed from `src`) over the synthetic data.
-pub(crate) fn run(src: &str, script: &Script, ctx: &Context) -> Result<ResultSet, KqlError> {
+pub(crate) fn run<'a>(
+    src: &'a str,
+    script: &'a Script,
+    ctx: &'a Context,
+) -> Result<ResultSet, KqlError> {
     let ev = Eval::new(src, ctx);
-    let mut result = None;
-    for st in &script.statements {
-        match st {
-            Statement::Let { .. } => return Err(unsupported("let", "statement")),
-            Statement::Directive { keyword, .. } => return Err(unsupported(keyword, "statement")),
-            Statement::Query(e) => {
-                if result.is_some() {
-                    return Err(KqlError {
-                        message: "A query with more than one result table is not supported by \
-                                  the hunt emulator"
-                            .into(),
-                    });
-                }
-                result = Some(ev.tabular(e)?);
-            }
-        }
-    }
-    let table = result.ok_or_else(|| super::syntax_error(src, src.len(), ""))?;
+    let table = ev.statements(&script.statements)?.ok_or_else(|| KqlError {
+        message: "Syntax error: the query has no tabular expression to run (only 'let' or \
+                  'set' statements)"
+            .into(),
+    })?;
     Ok(ResultSet {
         columns: table.schema.into_iter().map(|(n, t)| (n, t.to_owned())).collect(),
         rows: table.rows,

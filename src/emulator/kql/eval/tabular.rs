@@ -66,7 +66,7 @@ pub(crate) fn glob(pattern: &str, name: &str) -> bool {
     }
 }
 
-impl Eval<'_> {
+impl<'a> Eval<'a> {
     /// The columns of `schema` that name list `items` (names or `Device*` wildcards) selects,
     /// in schema order, each item required to match something.
     fn select(
@@ -97,7 +97,7 @@ impl Eval<'_> {
     }
 
     /// Binds one operator, updating `schema`.
-    pub(crate) fn bind_op(&self, op: &Operator, schema: &mut Schema) -> Result<Stage, KqlError> {
+    pub(crate) fn bind_op(&self, op: &'a Operator, schema: &mut Schema) -> Result<Stage, KqlError> {
         let b = Binder::new(self, &op.name);
         let main = clause(op, None);
         let stage = match op.name.as_str() {
@@ -214,8 +214,8 @@ impl Eval<'_> {
     /// A constant, non-negative row count (`take N`, `top N`).
     fn count_arg(
         &self,
-        b: &Binder<'_, '_>,
-        e: Option<&Expr>,
+        b: &Binder<'_, 'a>,
+        e: Option<&'a Expr>,
         schema: &Schema,
     ) -> Result<usize, KqlError> {
         let bound = match e {
@@ -232,8 +232,8 @@ impl Eval<'_> {
     /// when ascending unless `nulls last`), read from the words after each key.
     fn sort_keys(
         &self,
-        b: &Binder<'_, '_>,
-        items: &[Expr],
+        b: &Binder<'_, 'a>,
+        items: &'a [Expr],
         schema: &Schema,
     ) -> Result<Vec<(B, bool, bool)>, KqlError> {
         items
