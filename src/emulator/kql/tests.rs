@@ -384,8 +384,8 @@ fn comments_front_matter_and_semicolons() {
 #[test]
 fn error_messages() {
     assert_eq!(
-        err("DeviceInfo | take 1"),
-        "'' operator: Failed to resolve table or column expression named 'DeviceInfo'"
+        err("NoSuchTable | take 1"),
+        "'' operator: Failed to resolve table or column expression named 'NoSuchTable'"
     );
     assert_eq!(
         err("deviceprocessevents"),

@@ -81,7 +81,9 @@ impl<'a> Eval<'a> {
                 match binder.bind(e, &Vec::new())? {
                     (super::scalar::B::Const(v), ty) => Binding::Scalar(v, ty),
                     _ => {
-                        return Err(binder.error(format!("the value of '{name}' is not a constant")));
+                        return Err(
+                            binder.error(format!("the value of '{name}' is not a constant"))
+                        );
                     }
                 }
             }

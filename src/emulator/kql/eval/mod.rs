@@ -145,7 +145,9 @@ impl<'a> Eval<'a> {
         let mut rows: Rows = match base {
             Base::Generated(table) => {
                 let mut window = self.ctx.window;
-                for stage in &stages {
+                // Narrowing reads column 0 as the Timestamp: inventory tables have none.
+                let timed = data::table(table).is_some_and(|d| d.columns[0].0 == "Timestamp");
+                for stage in stages.iter().take_while(|_| timed) {
                     match stage {
                         Stage::Filter(b) => narrow(b, &mut window),
                         _ => break,

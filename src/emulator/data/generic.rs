@@ -1,0 +1,217 @@
+//! The tables of the shipped Defender XDR schema (`schema.tsv`, from the documentation's
+//! table pages) that have no hand-written generator: real column names and types, with values
+//! drawn from the same entities as the hand-written tables (devices, accounts, processes,
+//! IPs), so that joins on `DeviceId`, `DeviceName`, `AccountSid`, `SHA256`, … find matches, and
+//! `ActionType` from each table's real enumeration where hunting queries filter on it.
+
+use serde_json::json;
+
+use super::{
+    Cell, Col, R, REMOTE_IPS, REMOTE_URLS, SENDERS, TICKS_PER_HOUR, TableSpec, guid, init_cmd,
+    init_created, init_id, object_id, parent_file, parent_id, report_id, s, str_seed, upn,
+};
+
+/// `table \t column \t type` for every table of the schema.
+const SCHEMA: &str = include_str!("schema.tsv");
+
+/// Real `ActionType` values of the tables hunting queries filter on.
+fn action_types(table: &str) -> &'static [&'static str] {
+    match table {
+        "DeviceEvents" => &[
+            "AntivirusDetection",
+            "PowerShellCommand",
+            "ScheduledTaskCreated",
+            "NamedPipeEvent",
+            "LdapSearch",
+            "UsbDriveMounted",
+            "ProcessCreatedUsingWmiQuery",
+            "AsrLsassCredentialTheftBlocked",
+            "UserAccountAddedToLocalGroup",
+            "OpenProcessApiCall",
+            "DnsQueryResponse",
+            "BrowserLaunchedToOpenUrl",
+            "AntivirusScanCompleted",
+            "TamperingAttempt",
+            "ExploitGuardNonMicrosoftSignedBlocked",
+        ],
+        "DeviceFileEvents" => &["FileCreated", "FileModified", "FileRenamed", "FileDeleted"],
+        "DeviceRegistryEvents" => &[
+            "RegistryValueSet",
+            "RegistryKeyCreated",
+            "RegistryKeyDeleted",
+            "RegistryValueDeleted",
+        ],
+        "DeviceImageLoadEvents" => &["ImageLoaded"],
+        "CloudAppEvents" => &[
+            "FileDownloaded",
+            "FileUploaded",
+            "New-InboxRule",
+            "Set-InboxRule",
+            "MailItemsAccessed",
+            "FileSyncDownloadedFull",
+            "FileAccessed",
+            "Add member to role.",
+            "Consent to application.",
+        ],
+        "IdentityDirectoryEvents" => &[
+            "Group Membership changed",
+            "Account Password changed",
+            "Directory Services replication",
+            "SAM Account Name changed",
+        ],
+        "IdentityQueryEvents" => &["LDAP query", "SAMR query", "DNS query"],
+        "EmailPostDeliveryEvents" => &["Phish ZAP", "Malware ZAP", "Moved to quarantine"],
+        "UrlClickEvents" => &["ClickAllowed", "ClickBlocked", "UrlScanInProgress"],
+        "DeviceNetworkInfo" => &["NetworkConfigurationChanged"],
+        _ => &["Unknown"],
+    }
+}
+
+const CVES: &[&str] =
+    &["CVE-2021-44228", "CVE-2023-23397", "CVE-2024-21412", "CVE-2022-30190", "CVE-2021-34527"];
+const SOFTWARE: &[(&str, &str, &str)] = &[
+    ("microsoft", "exchange_server", "15.2.1118.7"),
+    ("google", "chrome", "131.0.6778.86"),
+    ("microsoft", "windows_10", "10.0.19045.3930"),
+    ("oracle", "jre", "8.0.3810.9"),
+    ("7-zip", "7-zip", "23.1.0.0"),
+];
+const COUNTRIES: &[(&str, &str)] =
+    &[("US", "Seattle"), ("GB", "London"), ("DE", "Berlin"), ("JP", "Tokyo"), ("NL", "Amsterdam")];
+const APPS: &[&str] =
+    &["Microsoft Exchange Online", "Microsoft SharePoint Online", "Microsoft Teams", "Office 365"];
+const URLS: &[&str] = &[
+    "https://contoso.sharepoint.com/sites/finance/Shared%20Documents/Q3.xlsx",
+    "http://198.51.100.7/payload.bin",
+    "https://login.microsoftonline-secure.com/oauth2/authorize",
+    "https://raw.githubusercontent.com/example/tools/main/run.ps1",
+];
+
+type Gen = Box<dyn Fn(&R) -> Cell + Send + Sync>;
+
+/// Specs of the schema's tables not in `known`.
+pub(super) fn specs(known: &[&str]) -> Vec<TableSpec> {
+    let mut out: Vec<TableSpec> = Vec::new();
+    for line in SCHEMA.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        let mut fields = line.split('\t');
+        let (Some(table), Some(col), Some(ty)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        if known.contains(&table) {
+            continue;
+        }
+        if out.last().is_none_or(|t| t.name != table) {
+            out.push(TableSpec { name: table, cols: Vec::new() });
+        }
+        if let Some(spec) = out.last_mut() {
+            spec.cols.push(Col { name: col, ty, f: generator(table, col, ty) });
+        }
+    }
+    out
+}
+
+/// The generator of `table.col` of type `ty`.
+fn generator(table: &'static str, col: &'static str, ty: &'static str) -> Gen {
+    let salt = str_seed(col);
+    if let Some(g) = by_name(table, col, ty) {
+        return g;
+    }
+    match ty {
+        "DateTime" => {
+            Box::new(move |r| Cell::Time(r.ts - (r.h(salt) % (24 * TICKS_PER_HOUR as u64)) as i64))
+        }
+        "Int64" | "Int32" => Box::new(move |r| Cell::Int((r.h(salt) % 100) as i64)),
+        "Boolean" => Box::new(move |r| Cell::Bool(r.h(salt).is_multiple_of(4))),
+        "Double" => Box::new(move |r| Cell::Real((r.h(salt) % 1000) as f64 / 10.0)),
+        "Dynamic" => Box::new(|_| Cell::Dyn(json!({}))),
+        _ if col.ends_with("Id") => {
+            // A small pool per column, so values repeat and joins on them match.
+            Box::new(move |r| Cell::Str(guid(salt ^ (r.h(salt) % 16))))
+        }
+        _ => Box::new(move |r| Cell::Str(format!("{col}{}", r.h(salt) % 8))),
+    }
+}
+
+fn by_name(table: &'static str, col: &str, ty: &'static str) -> Option<Gen> {
+    let string = ty == "String";
+    let int = matches!(ty, "Int32" | "Int64");
+    let g: Gen = match col {
+        "Timestamp" if ty == "DateTime" => Box::new(|r| Cell::Time(r.ts)),
+        "DeviceId" if string => Box::new(|r| s(r.dev_id)),
+        "DeviceName" | "TargetDeviceName" | "DestinationDeviceName" if string => {
+            Box::new(|r| s(r.device().name))
+        }
+        "OSPlatform" if string => Box::new(|r| s(r.device().os)),
+        "LocalIP" | "IPAddress" | "DeviceIp" if string => Box::new(|r| s(r.device().ip)),
+        "RemoteIP" | "DestinationIPAddress" | "FileOriginIP" if string => {
+            Box::new(|r| s(r.pick(70, REMOTE_IPS)))
+        }
+        "RemoteUrl" if string => Box::new(|r| s(r.pick(71, REMOTE_URLS))),
+        "Url" | "FileOriginUrl" | "UrlLocation" if string => Box::new(|r| s(r.pick(72, URLS))),
+        "UrlDomain" if string => Box::new(|r| {
+            let url = r.pick(72, URLS);
+            s(url.split('/').nth(2).unwrap_or(url))
+        }),
+        "ActionType" if string => {
+            let actions = action_types(table);
+            Box::new(move |r| s(r.pick(73, actions)))
+        }
+        "AccountName" | "TargetAccountDisplayName" if string => Box::new(|r| s(r.acct.name)),
+        "AccountDomain" if string => Box::new(|r| s(r.acct.domain)),
+        "AccountSid" if string => Box::new(|r| Cell::Str(r.ids.sid.clone())),
+        "AccountUpn" | "RecipientEmailAddress" | "UserId" if string => Box::new(|r| upn(r.acct)),
+        "AccountObjectId" if string => Box::new(|r| object_id(r.ids)),
+        "AccountDisplayName" if string => Box::new(|r| s(r.acct.display)),
+        "FileName" if string => Box::new(|r| s(r.p.file)),
+        "FolderPath" if string => Box::new(|r| Cell::Str(r.hp.path.clone())),
+        "SHA1" if string => Box::new(|r| Cell::Str(r.hp.sha1.clone())),
+        "SHA256" if string => Box::new(|r| Cell::Str(r.hp.sha256.clone())),
+        "MD5" if string => Box::new(|r| Cell::Str(r.hp.md5.clone())),
+        "FileSize" if int => Box::new(|r| Cell::Int(r.p.size)),
+        "ProcessCommandLine" if string => Box::new(|r| s(r.pick(12, r.p.cmds))),
+        "InitiatingProcessFileName" if string => Box::new(|r| s(r.ip.file)),
+        "InitiatingProcessFolderPath" if string => Box::new(|r| Cell::Str(r.hip.path.clone())),
+        "InitiatingProcessCommandLine" if string => Box::new(init_cmd),
+        "InitiatingProcessSHA1" if string => Box::new(|r| Cell::Str(r.hip.sha1.clone())),
+        "InitiatingProcessSHA256" if string => Box::new(|r| Cell::Str(r.hip.sha256.clone())),
+        "InitiatingProcessMD5" if string => Box::new(|r| Cell::Str(r.hip.md5.clone())),
+        "InitiatingProcessAccountName" if string => Box::new(|r| s(r.iacct.name)),
+        "InitiatingProcessAccountDomain" if string => Box::new(|r| s(r.iacct.domain)),
+        "InitiatingProcessAccountSid" if string => Box::new(|r| Cell::Str(r.iids.sid.clone())),
+        "InitiatingProcessAccountUpn" if string => Box::new(|r| upn(r.iacct)),
+        "InitiatingProcessAccountObjectId" if string => Box::new(|r| object_id(r.iids)),
+        "InitiatingProcessId" if int => Box::new(init_id),
+        "InitiatingProcessParentId" if int => Box::new(parent_id),
+        "InitiatingProcessParentFileName" if string => Box::new(parent_file),
+        "InitiatingProcessCreationTime" if ty == "DateTime" => Box::new(init_created),
+        "ReportId" if int => Box::new(report_id),
+        "SenderFromAddress" | "SenderMailFromAddress" if string => {
+            Box::new(|r| s(r.pick(62, SENDERS).0))
+        }
+        "NetworkMessageId" if string => Box::new(|r| Cell::Str(guid(r.h(60) % 32))),
+        "Country" | "CountryCode" if string => Box::new(|r| s(r.pick(74, COUNTRIES).0)),
+        "City" if string => Box::new(|r| s(r.pick(74, COUNTRIES).1)),
+        "Application" if string => Box::new(|r| s(r.pick(75, APPS))),
+        "CveId" if string => Box::new(|r| s(r.pick(76, CVES))),
+        "VulnerabilitySeverityLevel" if string => {
+            Box::new(|r| s(r.pick(77, &["Critical", "High", "Medium", "Low"])))
+        }
+        "SoftwareVendor" if string => Box::new(|r| s(r.pick(78, SOFTWARE).0)),
+        "SoftwareName" if string => Box::new(|r| s(r.pick(78, SOFTWARE).1)),
+        "SoftwareVersion" if string => Box::new(|r| s(r.pick(78, SOFTWARE).2)),
+        "AccountType" if string => Box::new(|r| s(r.pick(79, &["Regular", "Admin", "Guest"]))),
+        "LogonType" if string => {
+            Box::new(|r| s(r.pick(80, &["Interactive", "Network", "RemoteInteractive"])))
+        }
+        "Protocol" if string => Box::new(|r| s(r.pick(81, &["Tcp", "Udp", "Kerberos", "Ntlm"]))),
+        "RemotePort" | "LocalPort" | "DestinationPort" if int => {
+            Box::new(|r| Cell::Int(r.pick(82, &[443i64, 80, 445, 3389, 53, 135])))
+        }
+        "IsExternalUser" | "IsCompliant" | "IsManaged" | "ErrorCode" if int => {
+            Box::new(|r| Cell::Int(i64::from(r.h(83).is_multiple_of(5))))
+        }
+        _ => return None,
+    };
+    Some(g)
+}
