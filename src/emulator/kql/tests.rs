@@ -430,15 +430,14 @@ fn error_messages() {
         "AlertInfo | take 1 | extend d = datetime(2026-13-01)",
         "'datetime(2026-13-01)' on line [1,33]",
     );
-    let join = err("AlertInfo | join kind=inner (AlertEvidence) on AlertId");
+    let series = err("AlertInfo | make-series count() on Timestamp step 1h");
     assert!(
-        join.starts_with(
-            "'join' operator is not supported by the hunt emulator (supported: where, project"
+        series.starts_with(
+            "'make-series' operator is not supported by the hunt emulator (supported: where, project"
         ),
-        "{join}"
+        "{series}"
     );
     assert!(err("AlertInfo | mv-expand x").starts_with("'mv-expand' operator is not supported"));
-    assert!(err("union AlertInfo, EmailEvents").starts_with("'union' operator is not supported"));
     assert!(
         err("AlertInfo | where Title like 'x'").starts_with("'like' operator is not supported")
     );

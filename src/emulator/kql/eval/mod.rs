@@ -9,9 +9,11 @@
 
 mod aggregate;
 mod bind;
+mod combine;
 mod env;
 mod functions;
 mod scalar;
+mod sources;
 mod tabular;
 
 use std::cell::{Cell as Counter, RefCell};
@@ -85,13 +87,18 @@ impl<'a> Eval<'a> {
             Expr::Name { .. } => self.pipe(e, &[]),
             Expr::Pipe { source: Some(source), operators, .. } => self.pipe(source, operators),
             Expr::Pipe { source: None, operators, .. } => {
-                let name = operators.first().map_or("", |o| o.name.as_str());
-                Err(unsupported(name, "operator"))
+                let Some((first, rest)) = operators.split_first() else {
+                    return Err(unsupported("", "operator"));
+                };
+                let t = match first.name.as_str() {
+                    "union" => self.union(first, None)?,
+                    "print" => self.print(first)?,
+                    "range" => self.range(first)?,
+                    other => return Err(unsupported(other, "operator")),
+                };
+                self.pipe_from(Base::Rows(t.rows), t.schema, rest)
             }
-            Expr::Opaque { span } => {
-                let word = self.text(*span).split(['(', ' ']).next().unwrap_or("").to_owned();
-                Err(unsupported(&word, "operator"))
-            }
+            Expr::Opaque { span } => self.table_literal(*span),
             _ => Err(KqlError {
                 message: format!(
                     "'' operator: '{}' is not a tabular expression",
@@ -108,7 +115,7 @@ impl<'a> Eval<'a> {
             Expr::Name { name, .. } => self.bound_table(&name_text(name)).transpose()?,
             _ => None,
         };
-        let (mut base, mut schema) = match (bound, source) {
+        let (base, schema) = match (bound, source) {
             (Some(t), _) => (Base::Rows(t.rows), t.schema),
             (None, Expr::Name { name, .. }) => {
                 let table = name_text(name);
@@ -126,11 +133,25 @@ impl<'a> Eval<'a> {
                 (Base::Rows(t.rows), t.schema)
             }
         };
+        self.pipe_from(base, schema, operators)
+    }
+
+    /// The operators of a pipe over `base` (with `schema`).
+    fn pipe_from(
+        &self,
+        mut base: Base,
+        mut schema: Schema,
+        operators: &'a [Operator],
+    ) -> Result<Table, KqlError> {
         let mut stages = Vec::with_capacity(operators.len());
         for op in operators {
-            if op.name == "invoke" {
+            if op.name == "invoke" || op.name == "union" {
                 let input = Table { schema, rows: self.realize(base, std::mem::take(&mut stages)) };
-                let t = self.invoke(op, input)?;
+                let t = if op.name == "union" {
+                    self.union(op, Some(input))?
+                } else {
+                    self.invoke(op, input)?
+                };
                 (base, schema) = (Base::Rows(t.rows), t.schema);
                 continue;
             }

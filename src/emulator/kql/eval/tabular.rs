@@ -22,6 +22,7 @@ pub(crate) enum Stage {
     Count,
     Summarize { by: Vec<(B, Ty)>, aggs: Vec<BAgg> },
     Sort(Vec<(B, bool, bool)>, Option<usize>),
+    Join(super::combine::Join),
 }
 
 /// A fresh name not in `schema`: `base`, else `base1`, `base2`, …
@@ -206,6 +207,7 @@ impl<'a> Eval<'a> {
                 let n = self.count_arg(&b, main.first(), schema)?;
                 Stage::Sort(self.sort_keys(&b, clause(op, Some("by")), schema)?, Some(n))
             }
+            "join" | "lookup" => Stage::Join(self.bind_join(op, schema)?),
             other => return Err(unsupported(other, "operator")),
         };
         Ok(stage)
@@ -297,6 +299,7 @@ pub(crate) fn apply(stage: Stage, rows: Rows) -> Rows {
         Stage::Sort(keys, limit) => {
             Box::new(std::iter::once_with(move || sort(rows, &keys, limit)).flatten())
         }
+        Stage::Join(j) => Box::new(std::iter::once_with(move || j.run(rows)).flatten()),
     }
 }
 
