@@ -95,8 +95,8 @@ fn parse_error(src: &str, offset: usize, what: &str) -> KqlError {
 
 /// The operators the emulator evaluates, as listed in its refusals.
 pub const SUPPORTED_OPERATORS: &str = "let, where, project, project-away, project-rename, \
-     extend, take, limit, count, summarize (count, countif, dcount, min, max, sum, avg) [by], \
-     distinct, order by, sort by, top, join, lookup, union, invoke, datatable, print, range";
+     extend, take, limit, count, summarize [by], distinct, order by, sort by, top, join, lookup, \
+     union, invoke, datatable, print, range, render";
 
 const TICKS_PER_DAY: i64 = 864_000_000_000;
 
@@ -287,6 +287,8 @@ pub fn parse_timespan(text: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fns;
 #[cfg(test)]
 mod tests_let;
 #[cfg(test)]

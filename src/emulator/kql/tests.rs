@@ -433,7 +433,7 @@ fn error_messages() {
     let series = err("AlertInfo | make-series count() on Timestamp step 1h");
     assert!(
         series.starts_with(
-            "'make-series' operator is not supported by the hunt emulator (supported: where, project"
+            "'make-series' operator is not supported by the hunt emulator (supported: let, where"
         ),
         "{series}"
     );
@@ -442,8 +442,8 @@ fn error_messages() {
         err("AlertInfo | where Title like 'x'").starts_with("'like' operator is not supported")
     );
     assert_eq!(
-        err("AlertInfo | summarize make_set(Title)"),
-        "'summarize' operator: Unknown aggregation function: 'make_set'"
+        err("AlertInfo | summarize percentilesw_array(Title)"),
+        "'summarize' operator: Unknown aggregation function: 'percentilesw_array'"
     );
     assert_eq!(
         err("AlertInfo | where Title + 1 == 2"),

@@ -14,6 +14,7 @@ use crate::emulator::kql::value::{
     BinOp, DYN, INT, LONG, REAL, SPAN, Ty, V, arith, compare, to_cell,
 };
 use crate::kql::syntax::tree::Expr;
+use serde_json::Value;
 
 /// An aggregate's running state.
 #[derive(Debug, Clone)]
@@ -25,6 +26,14 @@ enum AggState {
     Max(V<'static>),
     Sum(V<'static>),
     Avg(f64, i64),
+    /// `make_set`: the values in first-seen order, the keys seen, the cap.
+    MakeSet(Vec<Value>, HashSet<Key>, usize),
+    /// `make_list`: the values, the cap.
+    MakeList(Vec<Value>, usize),
+    /// `take_any`: the first non-null value.
+    Any(V<'static>),
+    /// `arg_max`/`arg_min`: the best value so far and the outputs of its row.
+    Arg(V<'static>, Vec<Cell>, bool),
 }
 
 /// Replaces `best` by `v` when `v` is not null and `better(v vs best)`.
@@ -34,12 +43,15 @@ fn keep_best(best: &mut V<'static>, v: V<'_>, better: fn(Ordering) -> bool) {
     }
 }
 
-/// A bound aggregate: function, argument, output type.
+/// A bound aggregate: its state, argument, predicate (`…if`), the outputs of `arg_max`, and
+/// the types of its output columns.
 #[derive(Debug, Clone)]
 pub(crate) struct BAgg {
     init: AggState,
     arg: Option<B>,
-    pub(crate) ty: Ty,
+    pred: Option<B>,
+    outputs: Vec<(B, Ty)>,
+    pub(crate) types: Vec<Ty>,
 }
 
 /// A hashable image of a cell, for grouping.
@@ -67,8 +79,13 @@ pub(crate) fn key_of(c: &Cell) -> Key {
 }
 
 impl AggState {
-    fn add(&mut self, arg: Option<&B>, row: &[Cell]) {
-        let v = || arg.map_or(V::Null, |a| a.eval(row).norm());
+    fn add(&mut self, agg: &BAgg, row: &[Cell]) {
+        if let Some(p) = &agg.pred
+            && !p.truthy(row)
+        {
+            return;
+        }
+        let v = || agg.arg.as_ref().map_or(V::Null, |a| a.eval(row).norm());
         match self {
             AggState::Count(n) => *n += 1,
             AggState::CountIf(n) => *n += i64::from(matches!(v(), V::Bool(true))),
@@ -91,17 +108,72 @@ impl AggState {
                 V::Real(x) => (*sum, *n) = (*sum + x, *n + 1),
                 _ => {}
             },
+            AggState::MakeSet(items, seen, cap) => {
+                let v = agg.arg.as_ref().map_or(V::Null, |a| a.eval(row));
+                for item in spread(v) {
+                    if items.len() < *cap && seen.insert(key_of(&Cell::Dyn(item.clone()))) {
+                        items.push(item);
+                    }
+                }
+            }
+            AggState::MakeList(items, cap) => {
+                let v = agg.arg.as_ref().map_or(V::Null, |a| a.eval(row));
+                for item in spread(v) {
+                    if items.len() < *cap {
+                        items.push(item);
+                    }
+                }
+            }
+            AggState::Any(best) => {
+                if best.is_null() {
+                    *best = v().owned();
+                }
+            }
+            AggState::Arg(best, cells, max) => {
+                let v = v();
+                let better = if *max { Ordering::is_gt } else { Ordering::is_lt };
+                if !v.is_null() && (best.is_null() || compare(&v, best).is_some_and(better)) {
+                    *best = v.owned();
+                    *cells = agg.outputs.iter().map(|(e, ty)| to_cell(e.eval(row), ty)).collect();
+                }
+            }
         }
     }
 
-    fn finish(self, ty: Ty) -> Cell {
-        match self {
+    fn finish(self, types: &[Ty], out: &mut Vec<Cell>) {
+        let ty = types.first().copied().unwrap_or(DYN);
+        let cell = match self {
             AggState::Count(n) | AggState::CountIf(n) => Cell::Int(n),
             AggState::DCount(set) => Cell::Int(set.len() as i64),
-            AggState::Min(v) | AggState::Max(v) | AggState::Sum(v) => to_cell(v, ty),
+            AggState::Min(v) | AggState::Max(v) | AggState::Sum(v) | AggState::Any(v) => {
+                to_cell(v, ty)
+            }
             AggState::Avg(_, 0) => Cell::Null,
             AggState::Avg(sum, n) => Cell::Real(sum / n as f64),
-        }
+            AggState::MakeSet(items, ..) | AggState::MakeList(items, _) => {
+                Cell::Dyn(Value::Array(items))
+            }
+            AggState::Arg(best, cells, _) => {
+                out.push(to_cell(best, ty));
+                let n = types.len() - 1;
+                out.extend(cells.into_iter().chain(std::iter::repeat(Cell::Null)).take(n));
+                return;
+            }
+        };
+        out.push(cell);
+    }
+}
+
+/// The elements of a value for `make_set`/`make_list`: an array's items, else the value.
+fn spread(v: V<'_>) -> Vec<Value> {
+    match v {
+        V::Dyn(d) => match d.as_ref() {
+            Value::Array(items) => items.clone(),
+            Value::Null => Vec::new(),
+            other => vec![other.clone()],
+        },
+        v if v.is_null() => Vec::new(),
+        v => vec![v.to_json()],
     }
 }
 
@@ -116,7 +188,7 @@ pub(crate) fn summarize(rows: Rows, by: &[(B, Ty)], aggs: &[BAgg]) -> Vec<Vec<Ce
             groups.len() - 1
         });
         for (state, agg) in groups[g].1.iter_mut().zip(aggs) {
-            state.add(agg.arg.as_ref(), &row);
+            state.add(agg, &row);
         }
     }
     if by.is_empty() && groups.is_empty() {
@@ -125,16 +197,23 @@ pub(crate) fn summarize(rows: Rows, by: &[(B, Ty)], aggs: &[BAgg]) -> Vec<Vec<Ce
     groups
         .into_iter()
         .map(|(mut cells, states)| {
-            cells.extend(states.into_iter().zip(aggs).map(|(s, a)| s.finish(a.ty)));
+            for (state, agg) in states.into_iter().zip(aggs) {
+                state.finish(&agg.types, &mut cells);
+            }
             cells
         })
         .collect()
 }
 
 impl<'a> Binder<'_, 'a> {
-    /// Binds one aggregate item of `summarize` (`[Name =] f(args)`): its state, argument, type
-    /// and output name.
-    pub(crate) fn agg(&self, item: &'a Expr, schema: &Schema) -> Result<(BAgg, String), KqlError> {
+    /// Binds one aggregate item of `summarize` (`[Name =] f(args)`): its state, arguments and
+    /// output columns (one, or several for `arg_max`). `by` are the names of the group keys.
+    pub(crate) fn agg(
+        &self,
+        item: &'a Expr,
+        schema: &Schema,
+        by: &[String],
+    ) -> Result<(BAgg, Vec<(String, Ty)>), KqlError> {
         let (alias, e) = split_alias(item);
         let Expr::Call { callee, args, .. } = e else {
             return Err(self.error("expected an aggregation function call, like count()"));
@@ -143,42 +222,135 @@ impl<'a> Binder<'_, 'a> {
             return Err(self.error("expected an aggregation function call, like count()"));
         };
         let f = name.as_str();
-        let want = if f == "count" { 0 } else { 1 };
-        if args.len() != want {
-            let known = ["count", "countif", "dcount", "min", "max", "sum", "avg"].contains(&f);
-            return Err(if known {
-                self.error(format!("function '{f}' expects {want} argument(s), got {}", args.len()))
-            } else {
-                self.error(format!("Unknown aggregation function: '{f}'"))
-            });
+        let Some((min, max)) = arity(f) else {
+            return Err(self.error(format!("Unknown aggregation function: '{f}'")));
+        };
+        if !(min..=max).contains(&args.len()) {
+            return Err(self.error(format!(
+                "function '{f}' expects {min}..{max} argument(s), got {}",
+                args.len()
+            )));
         }
-        let arg = args.first().map(|a| self.bind(a, schema)).transpose()?;
+        let arg = match args.first() {
+            Some(a) if !matches!(a, Expr::Wildcard { .. }) => Some(self.bind(a, schema)?),
+            _ => None,
+        };
         let arg_ty = arg.as_ref().map_or(LONG, |a| a.1);
         let col = match args.first() {
             Some(Expr::Name { name, .. }) => name_text(name).into_owned(),
             _ => String::new(),
         };
+        let cap = |i: usize| -> Result<usize, KqlError> {
+            match args.get(i) {
+                None => Ok(1_048_576),
+                Some(e) => match self.bind(e, schema)?.0 {
+                    B::Const(V::Int(n)) if n >= 0 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+                    _ => Err(self.error(format!("the limit of '{f}' must be a constant"))),
+                },
+            }
+        };
+        let pred = |i: usize| -> Result<Option<B>, KqlError> {
+            args.get(i).map(|e| self.bind(e, schema).map(|b| b.0)).transpose()
+        };
+        let sum_ty = || match arg_ty {
+            INT | LONG => Ok(LONG),
+            REAL => Ok(REAL),
+            SPAN => Ok(SPAN),
+            _ => Err(self.error(format!("{f}() of {arg_ty} is not supported"))),
+        };
+        let mut p = None;
+        let mut outputs = Vec::new();
+        let mut columns = Vec::new();
         let (init, ty, default) = match f {
             "count" => (AggState::Count(0), LONG, "count_".to_owned()),
             "countif" => (AggState::CountIf(0), LONG, "countif_".to_owned()),
-            "dcount" => (AggState::DCount(HashSet::new()), LONG, format!("dcount_{col}")),
+            "dcount" | "count_distinct" => {
+                (AggState::DCount(HashSet::new()), LONG, format!("{f}_{col}"))
+            }
+            "dcountif" => {
+                p = pred(1)?;
+                (AggState::DCount(HashSet::new()), LONG, format!("dcountif_{col}"))
+            }
             "min" => (AggState::Min(V::Null), arg_ty, format!("min_{col}")),
             "max" => (AggState::Max(V::Null), arg_ty, format!("max_{col}")),
-            "sum" => {
-                let ty = match arg_ty {
-                    INT | LONG => LONG,
-                    REAL => REAL,
-                    SPAN => SPAN,
-                    _ => return Err(self.error(format!("sum() of {arg_ty} is not supported"))),
-                };
-                (AggState::Sum(V::Null), ty, format!("sum_{col}"))
+            "minif" | "maxif" => {
+                p = pred(1)?;
+                let init =
+                    if f == "minif" { AggState::Min(V::Null) } else { AggState::Max(V::Null) };
+                (init, arg_ty, format!("{f}_{col}"))
+            }
+            "sum" => (AggState::Sum(V::Null), sum_ty()?, format!("sum_{col}")),
+            "sumif" => {
+                p = pred(1)?;
+                (AggState::Sum(V::Null), sum_ty()?, format!("sumif_{col}"))
             }
             "avg" => (AggState::Avg(0.0, 0), REAL, format!("avg_{col}")),
+            "avgif" => {
+                p = pred(1)?;
+                (AggState::Avg(0.0, 0), REAL, format!("avgif_{col}"))
+            }
+            "take_any" | "any" => (AggState::Any(V::Null), arg_ty, format!("{f}_{col}")),
+            "make_set" | "makeset" => (
+                AggState::MakeSet(Vec::new(), HashSet::new(), cap(1)?),
+                DYN,
+                format!("make_set_{col}"),
+            ),
+            "make_list" | "makelist" => {
+                (AggState::MakeList(Vec::new(), cap(1)?), DYN, format!("make_list_{col}"))
+            }
+            "make_set_if" => {
+                p = pred(1)?;
+                let init = AggState::MakeSet(Vec::new(), HashSet::new(), cap(2)?);
+                (init, DYN, format!("make_set_if_{col}"))
+            }
+            "make_list_if" => {
+                p = pred(1)?;
+                (AggState::MakeList(Vec::new(), cap(2)?), DYN, format!("make_list_if_{col}"))
+            }
+            "arg_max" | "arg_min" => {
+                let best = if col.is_empty() { format!("{f}_") } else { col.clone() };
+                for extra in &args[1..] {
+                    if matches!(extra, Expr::Wildcard { .. }) {
+                        for (i, (n, t)) in schema.iter().enumerate() {
+                            if *n != best && !by.contains(n) {
+                                outputs.push((B::Col(i, false), *t));
+                                columns.push((n.clone(), *t));
+                            }
+                        }
+                        continue;
+                    }
+                    let (alias, e) = split_alias(extra);
+                    let (b, t) = self.bind(e, schema)?;
+                    let name = alias.unwrap_or_else(|| match e {
+                        Expr::Name { name, .. } => name_text(name).into_owned(),
+                        _ => format!("{f}_{}", columns.len() + 1),
+                    });
+                    outputs.push((b, t));
+                    columns.push((name, t));
+                }
+                (AggState::Arg(V::Null, Vec::new(), f == "arg_max"), arg_ty, best)
+            }
             _ => return Err(self.error(format!("Unknown aggregation function: '{f}'"))),
         };
-        let name = alias.unwrap_or(default);
-        Ok((BAgg { init, arg: arg.map(|a| a.0), ty }, name))
+        let first = alias.unwrap_or(default);
+        columns.insert(0, (first, ty));
+        let types = columns.iter().map(|c| c.1).collect();
+        Ok((BAgg { init, arg: arg.map(|a| a.0), pred: p, outputs, types }, columns))
     }
+}
+
+/// The argument counts of the aggregation functions.
+fn arity(f: &str) -> Option<(usize, usize)> {
+    Some(match f {
+        "count" => (0, 0),
+        "countif" | "dcount" | "count_distinct" | "min" | "max" | "sum" | "avg" | "take_any"
+        | "any" => (1, 1),
+        "dcountif" | "minif" | "maxif" | "sumif" | "avgif" => (2, 2),
+        "make_set" | "makeset" | "make_list" | "makelist" => (1, 2),
+        "make_set_if" | "make_list_if" => (2, 3),
+        "arg_max" | "arg_min" => (2, 64),
+        _ => return None,
+    })
 }
 
 /// `Name = expr` as `(Some(Name), expr)`, anything else as `(None, item)`.

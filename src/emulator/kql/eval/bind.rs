@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::cell::{Cell as Counter, RefCell};
 
+use super::builtins::{self, Builtin};
 use super::env::Binding;
 use super::scalar::{B, ListOp};
 use super::{Eval, Schema, functions};
@@ -205,6 +206,15 @@ impl<'e, 'a> Binder<'e, 'a> {
                     .ok_or_else(|| self.error(format!("Cannot apply '{op}' to {lt} and {rt}")))?;
                 Ok((B::Bin(bop, a, b), ty))
             }
+            "matches regex" => {
+                let (a, _) = self.bind(lhs, schema)?;
+                let pattern = match self.bind(rhs, schema)?.0 {
+                    B::Const(v) => v.text().into_owned(),
+                    _ => return Err(self.error("'matches regex' needs a constant pattern")),
+                };
+                let re = builtins::regex(&pattern).map_err(|m| self.error(m))?;
+                Ok((B::Builtin(Builtin::Matches(re), vec![a]), BOOL))
+            }
             "=" => Err(self.error("an assignment '=' is not allowed here")),
             other => Err(unsupported(other, "operator")),
         }
@@ -233,11 +243,48 @@ impl<'e, 'a> Binder<'e, 'a> {
             let [arg] = args else { return Err(self.error("toscalar() takes one argument")) };
             return self.to_scalar(arg);
         }
+        // A trailing `typeof(t)` (extract, extractjson, …) converts the result to `t`.
+        let (args, convert) = match args.split_last() {
+            Some((Expr::Call { callee, args: targs, .. }, rest)) if matches!(callee.as_ref(), Expr::Name { name, .. } if name == "typeof") =>
+            {
+                let text = targs.first().map_or("", |t| self.ev.text(t.span()));
+                let ty = super::sources::type_of(text)
+                    .ok_or_else(|| self.error(format!("unknown type '{text}'")))?;
+                (rest, Some(ty))
+            }
+            _ => (args, None),
+        };
         let bound = args.iter().map(|a| self.bind(a, schema)).collect::<Result<Vec<_>, _>>()?;
+        let (b, ty) = self.function(name, bound, schema)?;
+        Ok(match convert {
+            Some(t) => (B::Builtin(Builtin::Convert(t), vec![b]), t),
+            None => (b, ty),
+        })
+    }
+
+    /// A call of `name` on bound arguments: a user function, `ingestion_time()`, or a
+    /// built-in.
+    fn function(
+        &self,
+        name: &str,
+        bound: Vec<(B, Ty)>,
+        schema: &Schema,
+    ) -> Result<(B, Ty), KqlError> {
         if let Some(Binding::Function(params, body, _)) = self.ev.lookup(name) {
             return self.inline(name, params, body, bound);
         }
-        functions::bind(name, bound, self.ev.ctx.now).map_err(|m| self.error(m))
+        if name == "ingestion_time" && bound.is_empty() {
+            // The emulator's rows are ingested as they happen.
+            return Ok(match schema.iter().position(|(n, t)| n == "Timestamp" && *t == TIME) {
+                Some(i) => (B::Col(i, false), TIME),
+                None => (B::Const(V::Null), TIME),
+            });
+        }
+        match builtins::bind(name, &bound) {
+            Some(Ok((f, ty))) => Ok((B::Builtin(f, bound.into_iter().map(|b| b.0).collect()), ty)),
+            Some(Err(m)) => Err(self.error(m)),
+            None => functions::bind(name, bound, self.ev.ctx.now).map_err(|m| self.error(m)),
+        }
     }
 
     /// A call of a user scalar function: its body's value with the parameters standing for

@@ -9,6 +9,7 @@
 
 mod aggregate;
 mod bind;
+mod builtins;
 mod combine;
 mod env;
 mod functions;
@@ -145,6 +146,11 @@ impl<'a> Eval<'a> {
     ) -> Result<Table, KqlError> {
         let mut stages = Vec::with_capacity(operators.len());
         for op in operators {
+            // The API returns a query's rows whatever chart `render` asks for; `as` names the
+            // table for the service's client, which changes nothing here.
+            if op.name == "render" || op.name == "as" {
+                continue;
+            }
             if op.name == "invoke" || op.name == "union" {
                 let input = Table { schema, rows: self.realize(base, std::mem::take(&mut stages)) };
                 let t = if op.name == "union" {

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
+use super::builtins::Builtin;
 use super::functions::{Func, call};
 use crate::emulator::data::Cell;
 use crate::emulator::kql::parse_timespan;
@@ -34,6 +35,7 @@ pub(crate) enum B {
     List(Box<B>, Vec<B>, ListOp),
     Between(Box<B>, Box<B>, Box<B>, bool),
     Func(Func, Vec<B>),
+    Builtin(Builtin, Vec<B>),
     Member(Box<B>, Box<B>),
 }
 
@@ -48,6 +50,7 @@ impl B {
             B::List(a, l, _) => a.has_col() || l.iter().any(B::has_col),
             B::Between(a, b, c, _) => a.has_col() || b.has_col() || c.has_col(),
             B::Func(f, args) => !f.is_pure() || args.iter().any(B::has_col),
+            B::Builtin(_, args) => args.iter().any(B::has_col),
         }
     }
 
@@ -90,6 +93,7 @@ impl B {
                 }
             }
             B::Func(f, args) => call(f, args, row),
+            B::Builtin(f, args) => super::builtins::call(f, args, row),
             B::Member(base, key) => {
                 crate::emulator::kql::value::member(base.eval(row), key.eval(row).norm())
             }

@@ -192,9 +192,12 @@ impl<'a> Eval<'a> {
                     bys.push((be, ty));
                 }
                 let mut aggs = Vec::new();
+                let by_names: Vec<String> = out.iter().map(|c| c.0.clone()).collect();
                 for item in main {
-                    let (bagg, name) = b.agg(item, schema)?;
-                    out.push((unique(&out, &name), bagg.ty));
+                    let (bagg, columns) = b.agg(item, schema, &by_names)?;
+                    for (name, ty) in columns {
+                        out.push((unique(&out, &name), ty));
+                    }
                     aggs.push(bagg);
                 }
                 *schema = out;

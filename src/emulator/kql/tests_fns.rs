@@ -1,0 +1,144 @@
+//! Tests of the scalar functions and aggregations hunting queries call, on small tables with
+//! hand-computed answers.
+
+use super::parse_datetime;
+use super::tests::{err, run};
+use crate::emulator::data::Cell;
+
+fn s(v: &str) -> Cell {
+    Cell::Str(v.into())
+}
+
+/// The single cell of `print x = <expr>`.
+fn eval(expr: &str) -> Cell {
+    let rows = run(&format!("print x = {expr}")).1;
+    assert_eq!(rows.len(), 1, "{expr}");
+    rows[0][0].clone()
+}
+
+#[test]
+fn string_and_regex_functions() {
+    assert_eq!(eval("extract(@'(\\d+)\\.(\\d+)', 2, 'v 10.25 x')"), s("25"));
+    assert_eq!(eval("extract('z(\\\\d)', 1, 'abc')"), Cell::Null);
+    assert_eq!(eval("extract(@'port=(\\d+)', 1, 'port=443', typeof(long))"), Cell::Int(443));
+    assert_eq!(eval("split('a,b,,c', ',')"), Cell::Dyn(serde_json::json!(["a", "b", "", "c"])));
+    assert_eq!(eval("split('a,b,c', ',', 1)"), Cell::Dyn(serde_json::json!(["b"])));
+    assert_eq!(eval("substring('abcdef', 2, 3)"), s("cde"));
+    assert_eq!(eval("substring('zoë', 1)"), s("oë"));
+    assert_eq!(eval("indexof('hello world', 'o')"), Cell::Int(4));
+    assert_eq!(eval("indexof('hello', 'z')"), Cell::Int(-1));
+    assert_eq!(eval("replace_string('a-b-c', '-', '+')"), s("a+b+c"));
+    assert_eq!(
+        eval("replace_regex('user=bob;id=7', @'(\\w+)=(\\w+)', @'\\2:\\1')"),
+        s("bob:user;7:id")
+    );
+    assert_eq!(eval("trim(@'\\s+', '  x y  ')"), s("x y"));
+    assert_eq!(eval("trim_start('a', 'aabca')"), s("bca"));
+    assert_eq!(eval("strcat_delim('-', 'a', 1, true)"), s("a-1-true"));
+    assert_eq!(eval("countof('abcabc', 'bc')"), Cell::Int(2));
+    assert_eq!(eval("'cmd.exe /c whoami' matches regex @'^cmd\\.exe\\s'"), Cell::Bool(true));
+    assert_eq!(eval("'powershell' matches regex 'cmd'"), Cell::Bool(false));
+    assert_eq!(eval("base64_decode_tostring('aGVsbG8=')"), s("hello"));
+    assert_eq!(
+        eval("hash_sha256('abc')"),
+        s("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    );
+    assert_eq!(eval("coalesce('', 'b', 'c')"), s("b"));
+    assert_eq!(eval("case(1 > 2, 'a', 2 > 1, 'b', 'c')"), s("b"));
+    assert!(err("print x = extract('(', 1, 'a')").contains("invalid regular expression"));
+}
+
+#[test]
+fn dynamic_datetime_ip_and_bits() {
+    assert_eq!(eval("pack_array(1, 'a', true)"), Cell::Dyn(serde_json::json!([1, "a", true])));
+    assert_eq!(
+        eval("bag_pack('k', 1, 'v', 'x')"),
+        Cell::Dyn(serde_json::json!({"k": 1, "v": "x"}))
+    );
+    assert_eq!(eval("set_has_element(dynamic(['a', 'b']), 'b')"), Cell::Bool(true));
+    assert_eq!(eval("array_index_of(dynamic([3, 4]), 4)"), Cell::Int(1));
+    assert_eq!(eval("extractjson('$.a.b[1]', '{\"a\":{\"b\":[5,6]}}', typeof(int))"), Cell::Int(6));
+    assert_eq!(eval("extractjson('$.name', dynamic({\"name\": \"x\"}))"), s("x"));
+    assert_eq!(
+        eval("parse_url('https://h.example:8443/p/q?a=1#f')"),
+        Cell::Dyn(serde_json::json!({"Scheme": "https", "Host": "h.example", "Port": "8443",
+            "Path": "/p/q", "Username": "", "Password": "", "Query Parameters": {"a": "1"},
+            "Fragment": "f"}))
+    );
+    let t = |text: &str| Cell::Time(parse_datetime(text).unwrap());
+    assert_eq!(eval("startofday(datetime(2026-11-20 13:14))"), t("2026-11-20"));
+    assert_eq!(eval("startofday(datetime(2026-11-20 13:14), -1)"), t("2026-11-19"));
+    assert_eq!(eval("startofweek(datetime(2026-11-20))"), t("2026-11-15"));
+    assert_eq!(eval("startofmonth(datetime(2026-11-20))"), t("2026-11-01"));
+    assert_eq!(
+        eval("datetime_diff('day', datetime(2026-11-20), datetime(2026-11-01 23:00))"),
+        Cell::Int(19)
+    );
+    assert_eq!(
+        eval("datetime_diff('month', datetime(2026-11-20), datetime(2025-12-31))"),
+        Cell::Int(11)
+    );
+    assert_eq!(eval("datetime_add('month', 1, datetime(2026-01-31))"), t("2026-02-28"));
+    assert_eq!(
+        eval("format_datetime(datetime(2026-11-20 07:08:09), 'yyyy-MM-dd HH:mm:ss')"),
+        s("2026-11-20 07:08:09")
+    );
+    assert_eq!(eval("hourofday(datetime(2026-11-20 07:08))"), Cell::Int(7));
+    assert_eq!(eval("dayofweek(datetime(2026-11-20))"), s("5.00:00:00"));
+    assert_eq!(eval("ipv4_is_private('10.1.2.3')"), Cell::Bool(true));
+    assert_eq!(eval("ipv4_is_private('52.96.165.18')"), Cell::Bool(false));
+    assert_eq!(eval("ipv4_is_in_range('192.168.1.7', '192.168.1.0/24')"), Cell::Bool(true));
+    assert_eq!(eval("binary_and(12, 10)"), Cell::Int(8));
+    assert_eq!(eval("binary_shift_left(1, 4)"), Cell::Int(16));
+    assert_eq!(eval("round(2.345, 2)"), Cell::Real(2.35));
+    assert_eq!(eval("max_of(3, 9, 4)"), Cell::Int(9));
+}
+
+const T: &str = "let T = datatable(g: string, v: long, t: datetime) \
+    ['a', 3, datetime(2026-11-20 01:00), 'a', 1, datetime(2026-11-20 03:00), \
+     'b', 5, datetime(2026-11-20 02:00), 'a', 3, datetime(2026-11-20 02:00), 'b', long(null), datetime(2026-11-20 04:00)];";
+
+#[test]
+fn aggregations() {
+    let q = format!(
+        "{T} T | summarize set = make_set(v), list = make_list(v), n = dcountif(v, v > 1), \
+         s = sumif(v, g == 'a'), any = take_any(g), c = count_distinct(v) by g"
+    );
+    let (cols, rows) = run(&q);
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["g", "set", "list", "n", "s", "any", "c"]);
+    assert_eq!(cols[1].1, "Dynamic");
+    assert_eq!(
+        rows[0][1..],
+        [
+            Cell::Dyn(serde_json::json!([3, 1])),
+            Cell::Dyn(serde_json::json!([3, 1, 3])),
+            Cell::Int(1),
+            Cell::Int(7),
+            s("a"),
+            Cell::Int(2),
+        ]
+    );
+    assert_eq!(
+        rows[1][1..4],
+        [Cell::Dyn(serde_json::json!([5])), Cell::Dyn(serde_json::json!([5])), Cell::Int(1)]
+    );
+    assert_eq!(rows[1][4], Cell::Null, "sumif with no row kept is null");
+    // arg_max: the row of the largest v per group (first such row on ties), with *.
+    let (cols, rows) = run(&format!("{T} T | summarize arg_max(v, *) by g"));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["g", "v", "t"]);
+    let t = |h: i64| Cell::Time(parse_datetime("2026-11-20").unwrap() + h * 36_000_000_000);
+    assert_eq!(rows, vec![vec![s("a"), Cell::Int(3), t(1)], vec![s("b"), Cell::Int(5), t(2)]]);
+    let (cols, rows) = run(&format!("{T} T | summarize arg_min(t, v) by g"));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["g", "t", "v"]);
+    assert_eq!(rows, vec![vec![s("a"), t(1), Cell::Int(3)], vec![s("b"), t(2), Cell::Int(5)]]);
+    assert_eq!(
+        run(&format!("{T} T | summarize make_set(g, 1)")).1,
+        vec![vec![Cell::Dyn(serde_json::json!(["a"]))]]
+    );
+    assert!(
+        err(&format!("{T} T | summarize percentilesw(v)")).contains("Unknown aggregation function")
+    );
+}
