@@ -437,7 +437,10 @@ fn error_messages() {
         ),
         "{series}"
     );
-    assert!(err("AlertInfo | mv-expand x").starts_with("'mv-expand' operator is not supported"));
+    assert!(
+        err("AlertInfo | mv-apply x = y on (take 1)")
+            .starts_with("'mv-apply' operator is not supported")
+    );
     assert!(
         err("AlertInfo | where Title like 'x'").starts_with("'like' operator is not supported")
     );

@@ -104,3 +104,49 @@ fn lookup_and_union() {
     assert_eq!(rows.len(), 8);
     assert_eq!(run("union AlertInfo, EmailEvents | where isnotempty(AlertId) or isnotempty(NetworkMessageId) | count").1, vec![vec![i(2 * 24 * 60)]]);
 }
+
+#[test]
+fn keep_reorder_mv_expand_and_parse() {
+    let t = "datatable(a: long, b: string, c: dynamic) [1, 'x=1;y=2', dynamic(['p', 'q']), 2, 'junk', dynamic({'k': 'v', 'l': 'w'})]";
+    let (cols, _) = run(&format!("{t} | project-reorder c, b"));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["c", "b", "a"]);
+    let (cols, _) = run(&format!("{t} | project-keep c, a"));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["a", "c"]);
+    // Arrays expand to their items, bags to one-entry bags; with_itemindex counts them.
+    let (cols, rows) = run(&format!("{t} | mv-expand with_itemindex = i c | project a, c, i"));
+    assert_eq!(cols[1], ("c".into(), "Dynamic".into()));
+    let d = |v: serde_json::Value| Cell::Dyn(v);
+    assert_eq!(
+        rows,
+        vec![
+            vec![i(1), d(serde_json::json!("p")), i(0)],
+            vec![i(1), d(serde_json::json!("q")), i(1)],
+            vec![i(2), d(serde_json::json!({"k": "v"})), i(0)],
+            vec![i(2), d(serde_json::json!({"l": "w"})), i(1)],
+        ]
+    );
+    let (cols, rows) = run(
+        "print n = dynamic([1, 2, 3]), m = dynamic(['a']) | mv-expand n to typeof(long), m limit 2",
+    );
+    assert_eq!(cols[0], ("n".into(), "Int64".into()));
+    assert_eq!(
+        rows,
+        vec![vec![i(1), d(serde_json::json!("a"))], vec![i(2), d(serde_json::Value::Null)]]
+    );
+    // parse: simple patterns, typed columns, no match → nulls; parse-where drops those rows.
+    let (cols, rows) = run(&format!("{t} | parse b with 'x=' X:long ';y=' Y | project a, X, Y"));
+    assert_eq!(cols[1], ("X".into(), "Int64".into()));
+    assert_eq!(rows, vec![vec![i(1), i(1), s("2")], vec![i(2), Cell::Null, Cell::Null]]);
+    let (_, rows) = run(&format!("{t} | parse-where b with * '=' V ';' * | project V"));
+    assert_eq!(rows, vec![vec![s("1")]]);
+    let (_, rows) = run(&format!("{t} | parse kind=regex b with @'y=' Y:long | project Y"));
+    assert_eq!(
+        rows,
+        vec![vec![Cell::Null], vec![Cell::Null]],
+        "a regex pattern is anchored at the start"
+    );
+    let (_, rows) = run(&format!("{t} | parse kind=regex b with @'\\w=\\d;y=' Y:long | project Y"));
+    assert_eq!(rows[0], vec![i(2)]);
+}

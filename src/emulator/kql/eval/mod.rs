@@ -13,6 +13,7 @@ mod builtins;
 mod combine;
 mod env;
 mod functions;
+mod reshape;
 mod scalar;
 mod sources;
 mod tabular;

@@ -23,6 +23,8 @@ pub(crate) enum Stage {
     Summarize { by: Vec<(B, Ty)>, aggs: Vec<BAgg> },
     Sort(Vec<(B, bool, bool)>, Option<usize>),
     Join(super::combine::Join),
+    MvExpand(super::reshape::MvExpand),
+    Parse(super::reshape::Parse),
 }
 
 /// A fresh name not in `schema`: `base`, else `base1`, `base2`, …
@@ -70,7 +72,7 @@ pub(crate) fn glob(pattern: &str, name: &str) -> bool {
 impl<'a> Eval<'a> {
     /// The columns of `schema` that name list `items` (names or `Device*` wildcards) selects,
     /// in schema order, each item required to match something.
-    fn select(
+    pub(crate) fn select(
         &self,
         b: &Binder<'_, '_>,
         items: &[Expr],
@@ -211,6 +213,9 @@ impl<'a> Eval<'a> {
                 Stage::Sort(self.sort_keys(&b, clause(op, Some("by")), schema)?, Some(n))
             }
             "join" | "lookup" => Stage::Join(self.bind_join(op, schema)?),
+            "project-keep" | "project-reorder" => self.bind_keep_reorder(&b, op, schema)?,
+            "mv-expand" | "mvexpand" => Stage::MvExpand(self.bind_mv_expand(&b, op, schema)?),
+            "parse" | "parse-where" => Stage::Parse(self.bind_parse(&b, op, schema)?),
             other => return Err(unsupported(other, "operator")),
         };
         Ok(stage)
@@ -303,6 +308,8 @@ pub(crate) fn apply(stage: Stage, rows: Rows) -> Rows {
             Box::new(std::iter::once_with(move || sort(rows, &keys, limit)).flatten())
         }
         Stage::Join(j) => Box::new(std::iter::once_with(move || j.run(rows)).flatten()),
+        Stage::MvExpand(m) => m.apply(rows),
+        Stage::Parse(p) => p.apply(rows),
     }
 }
 
