@@ -438,8 +438,8 @@ fn error_messages() {
         "{series}"
     );
     assert!(
-        err("AlertInfo | mv-apply x = y on (take 1)")
-            .starts_with("'mv-apply' operator is not supported")
+        err("AlertInfo | evaluate bag_unpack(Title)")
+            .starts_with("'evaluate' operator is not supported")
     );
     assert!(
         err("AlertInfo | where Title like 'x'").starts_with("'like' operator is not supported")

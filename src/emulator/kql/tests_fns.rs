@@ -142,3 +142,12 @@ fn aggregations() {
         err(&format!("{T} T | summarize percentilesw(v)")).contains("Unknown aggregation function")
     );
 }
+
+#[test]
+fn command_lines_and_bytes() {
+    assert_eq!(
+        eval(r#"parse_command_line(@'"C:\Program Files\x.exe" -a "b c" d', 'windows')"#),
+        Cell::Dyn(serde_json::json!([r"C:\Program Files\x.exe", "-a", "b c", "d"]))
+    );
+    assert_eq!(eval("base64_decode_toarray('AQID')"), Cell::Dyn(serde_json::json!([1, 2, 3])));
+}

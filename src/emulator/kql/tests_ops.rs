@@ -150,3 +150,20 @@ fn keep_reorder_mv_expand_and_parse() {
     let (_, rows) = run(&format!("{t} | parse kind=regex b with @'\\w=\\d;y=' Y:long | project Y"));
     assert_eq!(rows[0], vec![i(2)]);
 }
+
+#[test]
+fn mv_apply_and_file_profile() {
+    let t = "datatable(id: long, objs: dynamic) [1, dynamic([{'Name': 'Name', 'Value': 'r1'}, {'Name': 'X', 'Value': 'no'}]), 2, dynamic([{'Name': 'X', 'Value': 'no'}])]";
+    let (cols, rows) = run(&format!(
+        "{t} | mv-apply p = objs on (where p.Name == 'Name' | extend Rule = tostring(p.Value)) | project id, Rule"
+    ));
+    assert_eq!(cols[1], ("Rule".into(), "String".into()));
+    assert_eq!(rows, vec![vec![i(1), s("r1")]]);
+    let (cols, rows) = run(
+        "datatable(SHA1: string) ['abc', ''] | invoke FileProfile(SHA1, 1000) | project SHA1, ProfileAvailability, GlobalPrevalence",
+    );
+    assert_eq!(cols[2], ("GlobalPrevalence".into(), "Int64".into()));
+    assert_eq!(rows[0][1], s("Available"));
+    assert!(matches!(rows[0][2], Cell::Int(_)));
+    assert_eq!(rows[1][1..], [s("Error"), Cell::Null]);
+}

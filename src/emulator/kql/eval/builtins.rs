@@ -41,7 +41,9 @@ pub(crate) enum Builtin {
     ExtractJson,
     ParseUrl,
     Base64Decode,
+    Base64DecodeArray,
     Base64Encode,
+    ParseCommandLine,
     HashSha256,
     PackArray,
     BagPack,
@@ -140,6 +142,8 @@ pub(crate) fn bind(name: &str, args: &[(B, Ty)]) -> Option<Result<(Builtin, Ty),
         "base64_decode_tostring" | "base64_decodestring" => {
             arity(1, 1, Builtin::Base64Decode, STRING)
         }
+        "base64_decode_toarray" => arity(1, 1, Builtin::Base64DecodeArray, DYN),
+        "parse_command_line" => arity(2, 2, Builtin::ParseCommandLine, DYN),
         "base64_encode_tostring" | "base64_encodestring" => {
             arity(1, 1, Builtin::Base64Encode, STRING)
         }
@@ -397,6 +401,16 @@ pub(crate) fn call<'a>(f: &'a Builtin, args: &'a [B], row: &'a [Cell]) -> V<'a> 
                 Err(_) => V::Null,
             }
         }
+        Builtin::Base64DecodeArray => {
+            use base64::Engine;
+            match base64::engine::general_purpose::STANDARD.decode(arg(0).text().trim()) {
+                Ok(bytes) => dynv(Value::Array(bytes.into_iter().map(Value::from).collect())),
+                Err(_) => V::Null,
+            }
+        }
+        Builtin::ParseCommandLine => dynv(Value::Array(
+            command_line(&arg(0).text()).into_iter().map(Value::String).collect(),
+        )),
         Builtin::Base64Encode => {
             use base64::Engine;
             s(base64::engine::general_purpose::STANDARD.encode(arg(0).text().as_bytes()))
@@ -757,4 +771,40 @@ fn format_dt(t: i64, fmt: &str) -> String {
         i += n;
     }
     if fmt.is_empty() { iso } else { out }
+}
+
+/// A Windows command line split into arguments (`CommandLineToArgvW` rules: whitespace
+/// separates, double quotes group, `\"` is a quote).
+fn command_line(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let (mut quoted, mut any) = (false, false);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'"') => {
+                chars.next();
+                cur.push('"');
+                any = true;
+            }
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    out.push(std::mem::take(&mut cur));
+                    any = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        out.push(cur);
+    }
+    out
 }

@@ -139,7 +139,7 @@ impl<'a> Eval<'a> {
     }
 
     /// The operators of a pipe over `base` (with `schema`).
-    fn pipe_from(
+    pub(crate) fn pipe_from(
         &self,
         mut base: Base,
         mut schema: Schema,
@@ -152,12 +152,12 @@ impl<'a> Eval<'a> {
             if op.name == "render" || op.name == "as" {
                 continue;
             }
-            if op.name == "invoke" || op.name == "union" {
+            if matches!(op.name.as_str(), "invoke" | "union" | "mv-apply" | "mvapply") {
                 let input = Table { schema, rows: self.realize(base, std::mem::take(&mut stages)) };
-                let t = if op.name == "union" {
-                    self.union(op, Some(input))?
-                } else {
-                    self.invoke(op, input)?
+                let t = match op.name.as_str() {
+                    "union" => self.union(op, Some(input))?,
+                    "invoke" => self.invoke(op, input)?,
+                    _ => self.mv_apply(op, input)?,
                 };
                 (base, schema) = (Base::Rows(t.rows), t.schema);
                 continue;
@@ -209,6 +209,7 @@ impl<'a> Eval<'a> {
             Some(Binding::Function(params, body, scope)) => {
                 self.call_function(name, params, body, &scope, args, Some(input))
             }
+            None if name == "FileProfile" => self.file_profile(args, input),
             _ => Err(KqlError {
                 message: format!("'invoke' operator: Unknown function: '{}'", name_text(name)),
             }),
@@ -217,7 +218,7 @@ impl<'a> Eval<'a> {
 }
 
 /// Where a pipe's rows come from.
-enum Base {
+pub(crate) enum Base {
     /// A table of the synthetic data, generated when the window is known.
     Generated(&'static str),
     /// Rows already flowing.
