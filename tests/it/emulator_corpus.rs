@@ -31,6 +31,7 @@ fn corpus_queries_on_the_emulator() {
     // P1D at the emulator's default density.
     let ctx = Context { window: (start, start + day), now: start + day, events_per_hour: 360 };
     let (mut ran, mut with_rows) = (0, 0);
+    let mut empty = Vec::new();
     let mut reasons: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let started = Instant::now();
     let mut slowest = (0.0f64, String::new());
@@ -41,6 +42,8 @@ fn corpus_queries_on_the_emulator() {
                 ran += 1;
                 if set.rows.take(100_000).count() > 0 {
                     with_rows += 1;
+                } else {
+                    empty.push(q.id.clone());
                 }
             }
             Err(e) => reasons.entry(reason(&e.message)).or_default().push(q.id.clone()),
@@ -57,6 +60,7 @@ fn corpus_queries_on_the_emulator() {
         slowest.0,
         slowest.1
     );
+    println!("  ran without rows: {}", empty.join(", "));
     let mut by_count: Vec<_> = reasons.into_iter().collect();
     by_count.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
     for (reason, ids) in &by_count {

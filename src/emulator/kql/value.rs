@@ -231,6 +231,9 @@ pub(crate) fn compare(a: &V<'_>, b: &V<'_>) -> Option<Ordering> {
         (V::Time(x), V::Time(y)) | (V::Span(x), V::Span(y)) => Some(x.cmp(y)),
         (V::Str(x), V::Str(y)) => Some(x.cmp(y)),
         (V::Bool(x), V::Bool(y)) => Some(x.cmp(y)),
+        // Kusto compares a bool with a number as 0 or 1 (`IsLocalAdmin == 0`).
+        (V::Bool(x), V::Int(y)) => Some(i64::from(*x).cmp(y)),
+        (V::Int(x), V::Bool(y)) => Some(x.cmp(&i64::from(*y))),
         (V::Dyn(x), V::Dyn(y)) => (x == y).then_some(Ordering::Equal),
         _ => None,
     }

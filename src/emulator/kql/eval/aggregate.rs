@@ -262,7 +262,17 @@ impl<'a> Binder<'_, 'a> {
         let mut outputs = Vec::new();
         let mut columns = Vec::new();
         let (init, ty, default) = match f {
-            "count" => (AggState::Count(0), LONG, "count_".to_owned()),
+            "count" if args.is_empty() => (AggState::Count(0), LONG, "count_".to_owned()),
+            // count(x): the rows where x is not null.
+            "count" => {
+                p = match &arg {
+                    Some((b, _)) => {
+                        Some(B::Func(super::functions::Func::IsNull(true), vec![b.clone()]))
+                    }
+                    None => None,
+                };
+                (AggState::Count(0), LONG, format!("count_{col}"))
+            }
             "countif" => (AggState::CountIf(0), LONG, "countif_".to_owned()),
             "dcount" | "count_distinct" => {
                 (AggState::DCount(HashSet::new()), LONG, format!("{f}_{col}"))
@@ -342,7 +352,7 @@ impl<'a> Binder<'_, 'a> {
 /// The argument counts of the aggregation functions.
 fn arity(f: &str) -> Option<(usize, usize)> {
     Some(match f {
-        "count" => (0, 0),
+        "count" => (0, 1),
         "countif" | "dcount" | "count_distinct" | "min" | "max" | "sum" | "avg" | "take_any"
         | "any" => (1, 1),
         "dcountif" | "minif" | "maxif" | "sumif" | "avgif" => (2, 2),
