@@ -50,6 +50,9 @@ pub const TICKS_PER_HOUR: i64 = 3600 * TICKS_PER_SECOND;
 /// `[0, MAX_TICKS]`, so arithmetic never overflows).
 pub const MAX_TICKS: i64 = 253_402_300_800 * TICKS_PER_SECOND;
 
+/// The rows of a table without a `Timestamp` (an inventory), in any window.
+const INVENTORY_ROWS: i64 = 40;
+
 /// The tables the emulator serves.
 pub fn tables() -> &'static [TableDef] {
     static DEFS: OnceLock<Vec<TableDef>> = OnceLock::new();
@@ -88,6 +91,15 @@ pub fn rows(
     events_per_hour: u32,
 ) -> Option<Box<dyn Iterator<Item = Vec<Cell>> + Send>> {
     let spec = specs().iter().find(|t| t.name == table)?;
+    if !spec.cols.iter().any(|c| c.name == "Timestamp") {
+        // An inventory or knowledge-base table (DeviceTvm…): a fixed set of rows, the same in
+        // every window, as a snapshot is.
+        let seed = table_seed(spec.name);
+        return Some(Box::new((0..INVENTORY_ROWS).map(move |k| {
+            let r = R::new(seed, k, 0);
+            spec.cols.iter().map(|c| (c.f)(&r)).collect()
+        })));
+    }
     let start = start.clamp(0, MAX_TICKS);
     let end = end.clamp(0, MAX_TICKS);
     let Some(period) = period(events_per_hour) else {
@@ -659,18 +671,23 @@ fn c(name: &'static str, ty: &'static str, f: Gen) -> Col {
 fn specs() -> &'static [TableSpec] {
     static SPECS: OnceLock<Vec<TableSpec>> = OnceLock::new();
     SPECS.get_or_init(|| {
-        let mut specs = vec![
-            device_process_events(),
-            device_network_events(),
-            device_logon_events(),
-            alert_info(),
-            email_events(),
-            identity_logon_events(),
-        ];
+        let mut specs = hand_written();
         let known: Vec<&str> = specs.iter().map(|t| t.name).collect();
         specs.extend(generic::specs(&known));
         specs
     })
+}
+
+/// The tables with generators of their own.
+fn hand_written() -> Vec<TableSpec> {
+    vec![
+        device_process_events(),
+        device_network_events(),
+        device_logon_events(),
+        alert_info(),
+        email_events(),
+        identity_logon_events(),
+    ]
 }
 
 fn head(cols: &mut Vec<Col>, actions: Gen) {

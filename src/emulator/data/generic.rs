@@ -4,6 +4,9 @@
 //! IPs), so that joins on `DeviceId`, `DeviceName`, `AccountSid`, `SHA256`, … find matches, and
 //! `ActionType` from each table's real enumeration where hunting queries filter on it.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde_json::json;
 
 use super::{
@@ -89,8 +92,39 @@ const URLS: &[&str] = &[
 
 type Gen = Box<dyn Fn(&R) -> Cell + Send + Sync>;
 
+/// A column generator of a hand-written table, shared by the tables that borrow it.
+type Shared = Arc<dyn Fn(&R) -> Cell + Send + Sync>;
+
+/// The hand-written tables whose rows a schema table's rows line up with (row `k` of the
+/// table takes these columns from row `k` of its anchor, so `AlertEvidence.AlertId` joins
+/// `AlertInfo.AlertId` and `EmailUrlInfo.NetworkMessageId` joins `EmailEvents`).
+fn anchors(table: &str) -> &'static [&'static str] {
+    if table.starts_with("Email") || table.starts_with("UrlClick") {
+        &["EmailEvents"]
+    } else if table.starts_with("Alert") {
+        &["AlertInfo", "DeviceProcessEvents"]
+    } else if table.starts_with("Device") {
+        &["DeviceProcessEvents", "DeviceNetworkEvents", "DeviceLogonEvents"]
+    } else if table.starts_with("Identity")
+        || table.starts_with("AAD")
+        || table.starts_with("EntraId")
+    {
+        &["IdentityLogonEvents"]
+    } else {
+        &[]
+    }
+}
+
 /// Specs of the schema's tables not in `known`.
 pub(super) fn specs(known: &[&str]) -> Vec<TableSpec> {
+    // The hand-written tables again, their generators shared by name.
+    let mut borrowed: HashMap<(&'static str, &'static str), (&'static str, Shared)> =
+        HashMap::new();
+    for spec in super::hand_written() {
+        for col in spec.cols {
+            borrowed.insert((spec.name, col.name), (col.ty, Arc::from(col.f)));
+        }
+    }
     let mut out: Vec<TableSpec> = Vec::new();
     for line in SCHEMA.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
         let mut fields = line.split('\t');
@@ -104,8 +138,19 @@ pub(super) fn specs(known: &[&str]) -> Vec<TableSpec> {
         if out.last().is_none_or(|t| t.name != table) {
             out.push(TableSpec { name: table, cols: Vec::new() });
         }
+        let anchored = anchors(table).iter().find_map(|a| {
+            borrowed.get(&(*a, col)).filter(|(t, _)| *t == ty).map(|(_, f)| (*a, Arc::clone(f)))
+        });
+        let f: Gen = match anchored {
+            // Timestamps and actions stay the table's own.
+            Some((anchor, f)) if col != "Timestamp" && col != "ActionType" => {
+                let seed = super::table_seed(anchor);
+                Box::new(move |r: &R| f(&R::new(seed, r.k, r.ts)))
+            }
+            _ => generator(table, col, ty),
+        };
         if let Some(spec) = out.last_mut() {
-            spec.cols.push(Col { name: col, ty, f: generator(table, col, ty) });
+            spec.cols.push(Col { name: col, ty, f });
         }
     }
     out
@@ -200,6 +245,20 @@ fn by_name(table: &'static str, col: &str, ty: &'static str) -> Option<Gen> {
         "SoftwareVendor" if string => Box::new(|r| s(r.pick(78, SOFTWARE).0)),
         "SoftwareName" if string => Box::new(|r| s(r.pick(78, SOFTWARE).1)),
         "SoftwareVersion" if string => Box::new(|r| s(r.pick(78, SOFTWARE).2)),
+        "OnPremSid" if string => Box::new(|r| Cell::Str(r.ids.sid.clone())),
+        "Department" if string => {
+            Box::new(|r| s(r.pick(84, &["Finance", "HR", "Engineering", "Service Desk", "Sales"])))
+        }
+        "JobTitle" if string => {
+            Box::new(|r| s(r.pick(85, &["Analyst", "Engineer", "Manager", "Administrator"])))
+        }
+        "EntityType" if string => Box::new(|r| {
+            s(r.pick(
+                86,
+                &["User", "Machine", "File", "Process", "Ip", "Url", "Mailbox", "MailMessage"],
+            ))
+        }),
+        "EvidenceRole" if string => Box::new(|r| s(r.pick(87, &["Impacted", "Related"]))),
         "AccountType" if string => Box::new(|r| s(r.pick(79, &["Regular", "Admin", "Guest"]))),
         "LogonType" if string => {
             Box::new(|r| s(r.pick(80, &["Interactive", "Network", "RemoteInteractive"])))

@@ -89,4 +89,9 @@ fn schema_tables_are_served_with_real_columns() {
     let a = names("DeviceEvents | distinct DeviceName");
     let b = names("DeviceProcessEvents | distinct DeviceName");
     assert!(!a.is_empty() && a == b, "{a:?} vs {b:?}");
+    // Row k of AlertEvidence is evidence of alert k of AlertInfo; emails' ids line up too.
+    let n = count("AlertEvidence | join kind=inner AlertInfo on AlertId");
+    assert_eq!(n, count("AlertEvidence"));
+    let n = count("EmailUrlInfo | join kind=inner (EmailEvents) on NetworkMessageId");
+    assert_eq!(n, count("EmailUrlInfo"));
 }

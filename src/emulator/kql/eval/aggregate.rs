@@ -265,12 +265,9 @@ impl<'a> Binder<'_, 'a> {
             "count" if args.is_empty() => (AggState::Count(0), LONG, "count_".to_owned()),
             // count(x): the rows where x is not null.
             "count" => {
-                p = match &arg {
-                    Some((b, _)) => {
-                        Some(B::Func(super::functions::Func::IsNull(true), vec![b.clone()]))
-                    }
-                    None => None,
-                };
+                p = arg
+                    .as_ref()
+                    .map(|(b, _)| B::Func(super::functions::Func::IsNull(true), vec![b.clone()]));
                 (AggState::Count(0), LONG, format!("count_{col}"))
             }
             "countif" => (AggState::CountIf(0), LONG, "countif_".to_owned()),
