@@ -22,6 +22,8 @@ fn action_types(table: &str) -> &'static [&'static str] {
     match table {
         "DeviceEvents" => &[
             "AntivirusDetection",
+            "ProcessPrimaryTokenModified",
+            "ScreenshotTaken",
             "PowerShellCommand",
             "ScheduledTaskCreated",
             "NamedPipeEvent",
@@ -88,6 +90,7 @@ const URLS: &[&str] = &[
     "http://198.51.100.7/payload.bin",
     "https://login.microsoftonline-secure.com/oauth2/authorize",
     "https://raw.githubusercontent.com/example/tools/main/run.ps1",
+    "file://10.1.4.42/share/Invoice%204521.lnk",
 ];
 
 type Gen = Box<dyn Fn(&R) -> Cell + Send + Sync>;
@@ -258,6 +261,47 @@ fn by_name(table: &'static str, col: &str, ty: &'static str) -> Option<Gen> {
                 &["User", "Machine", "File", "Process", "Ip", "Url", "Mailbox", "MailMessage"],
             ))
         }),
+        "ActivityType" if string => {
+            Box::new(|r| s(r.pick(88, &["Added Account", "Removed Account", "Password change"])))
+        }
+        "ScanStatus" if string => {
+            Box::new(|r| s(r.pick(89, &["Completed", "Cancelled", "Failed"])))
+        }
+        "AccessRights" if int => {
+            Box::new(|r| Cell::Int(r.pick(90, &[0x1f_ffff_i64, 0x1010, 0x1410])))
+        }
+        "ConfigurationSubcategory" if string => {
+            Box::new(|r| s(r.pick(91, &["Antivirus", "Firewall", "BitLocker", "Accounts"])))
+        }
+        "ConfigurationCategory" if string => {
+            Box::new(|r| s(r.pick(92, &["Security controls", "Accounts", "Network", "OS"])))
+        }
+        "ConfigurationName" if string => Box::new(|r| {
+            s(r.pick(
+                93,
+                &[
+                    "Turn on real-time protection",
+                    "Update Microsoft Defender Antivirus definitions",
+                    "Turn on Windows Firewall",
+                ],
+            ))
+        }),
+        "RawEventData" => Box::new(move |r| {
+            let app = r.pick(
+                94,
+                &["00000003-0000-0000-c000-000000000000", "d3590ed6-52b3-4102-aeff-aad2292ab01c"],
+            );
+            let v = json!({"AppId": app, "ClientIP": r.device().ip, "UserId": r.acct.upn});
+            if ty == "Dynamic" { Cell::Dyn(v) } else { Cell::Str(v.to_string()) }
+        }),
+        "ActivityObjects" => Box::new(move |r| {
+            let rule = r.pick(95, &["...", "Move to RSS", "Forward to external", "."]);
+            let v = json!([{"Name": "Name", "Value": rule}, {"Name": "MoveToFolder", "Value": "RSS Feeds"}]);
+            if ty == "Dynamic" { Cell::Dyn(v) } else { Cell::Str(v.to_string()) }
+        }),
+        "DeliveryAction" if string => {
+            Box::new(|r| s(r.pick(96, &["Delivered", "Junked", "Blocked"])))
+        }
         "EvidenceRole" if string => Box::new(|r| s(r.pick(87, &["Impacted", "Related"]))),
         "AccountType" if string => Box::new(|r| s(r.pick(79, &["Regular", "Admin", "Guest"]))),
         "LogonType" if string => {

@@ -44,6 +44,7 @@ fn string_and_regex_functions() {
         s("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     );
     assert_eq!(eval("coalesce('', 'b', 'c')"), s("b"));
+    assert_eq!(eval("notempty('x')"), Cell::Bool(true));
     assert_eq!(eval("case(1 > 2, 'a', 2 > 1, 'b', 'c')"), s("b"));
     assert!(err("print x = extract('(', 1, 'a')").contains("invalid regular expression"));
 }
@@ -150,4 +151,7 @@ fn command_lines_and_bytes() {
         Cell::Dyn(serde_json::json!([r"C:\Program Files\x.exe", "-a", "b c", "d"]))
     );
     assert_eq!(eval("base64_decode_toarray('AQID')"), Cell::Dyn(serde_json::json!([1, 2, 3])));
+    assert_eq!(eval("make_string(dynamic([104, 105]), 33)"), s("hi!"));
+    // RE2's octal escapes: `\0` is NUL (UTF-16 text decoded byte by byte has them).
+    assert_eq!(eval("replace(@'\0', '', make_string(dynamic([104, 0, 105, 0])))"), s("hi"));
 }

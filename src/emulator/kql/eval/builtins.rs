@@ -44,6 +44,7 @@ pub(crate) enum Builtin {
     Base64DecodeArray,
     Base64Encode,
     ParseCommandLine,
+    MakeString,
     HashSha256,
     PackArray,
     BagPack,
@@ -89,7 +90,11 @@ pub(crate) enum BitOp {
 
 /// Compiles a KQL (RE2-style) regular expression.
 pub(crate) fn regex(pattern: &str) -> Result<Regex, String> {
-    Regex::new(pattern).map_err(|e| format!("invalid regular expression '{pattern}': {e}"))
+    // RE2, which Kusto uses, reads `\0` and `\123` as octal character codes.
+    Regex::builder()
+        .syntax(regex_automata::util::syntax::Config::new().octal(true))
+        .build(pattern)
+        .map_err(|e| format!("invalid regular expression '{pattern}': {e}"))
 }
 
 /// The constant text of argument `i`, for the arguments that must be constants (patterns).
@@ -144,6 +149,7 @@ pub(crate) fn bind(name: &str, args: &[(B, Ty)]) -> Option<Result<(Builtin, Ty),
         }
         "base64_decode_toarray" => arity(1, 1, Builtin::Base64DecodeArray, DYN),
         "parse_command_line" => arity(2, 2, Builtin::ParseCommandLine, DYN),
+        "make_string" => arity(1, 64, Builtin::MakeString, STRING),
         "base64_encode_tostring" | "base64_encodestring" => {
             arity(1, 1, Builtin::Base64Encode, STRING)
         }
@@ -411,6 +417,28 @@ pub(crate) fn call<'a>(f: &'a Builtin, args: &'a [B], row: &'a [Cell]) -> V<'a> 
         Builtin::ParseCommandLine => dynv(Value::Array(
             command_line(&arg(0).text()).into_iter().map(Value::String).collect(),
         )),
+        Builtin::MakeString => {
+            // Code points, given one by one or as arrays of them.
+            let mut out = String::new();
+            for a in args {
+                let v = a.eval(row);
+                let points: Vec<i64> = match v {
+                    V::Dyn(d) => match d.as_ref() {
+                        Value::Array(items) => items.iter().filter_map(Value::as_i64).collect(),
+                        other => other.as_i64().into_iter().collect(),
+                    },
+                    V::Int(i) => vec![i],
+                    _ => Vec::new(),
+                };
+                for p in points {
+                    match u32::try_from(p).ok().and_then(char::from_u32) {
+                        Some(c) => out.push(c),
+                        None => return V::Null,
+                    }
+                }
+            }
+            s(out)
+        }
         Builtin::Base64Encode => {
             use base64::Engine;
             s(base64::engine::general_purpose::STANDARD.encode(arg(0).text().as_bytes()))

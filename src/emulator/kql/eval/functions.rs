@@ -54,8 +54,9 @@ pub(crate) fn bind(name: &str, args: Vec<(B, Ty)>, now: i64) -> Result<(B, Ty), 
     let (f, ty) = match name {
         "ago" => (arity(1, 1).map(|_| Func::Ago(now))?, TIME),
         "now" => (arity(0, 1).map(|_| Func::Now(now))?, TIME),
-        "isempty" | "isnotempty" => {
-            (arity(1, 1).map(|_| Func::IsEmpty(name == "isnotempty"))?, BOOL)
+        // `notempty` is the legacy spelling of `isnotempty`.
+        "isempty" | "isnotempty" | "notempty" => {
+            (arity(1, 1).map(|_| Func::IsEmpty(name != "isempty"))?, BOOL)
         }
         "isnull" | "isnotnull" => (arity(1, 1).map(|_| Func::IsNull(name == "isnotnull"))?, BOOL),
         "not" => {
