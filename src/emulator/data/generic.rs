@@ -24,6 +24,7 @@ fn action_types(table: &str) -> &'static [&'static str] {
             "AntivirusDetection",
             "ProcessPrimaryTokenModified",
             "ScreenshotTaken",
+            "UserAccountCreated",
             "PowerShellCommand",
             "ScheduledTaskCreated",
             "NamedPipeEvent",
@@ -144,9 +145,10 @@ pub(super) fn specs(known: &[&str]) -> Vec<TableSpec> {
         let anchored = anchors(table).iter().find_map(|a| {
             borrowed.get(&(*a, col)).filter(|(t, _)| *t == ty).map(|(_, f)| (*a, Arc::clone(f)))
         });
-        let f: Gen = match anchored {
+        let f: Gen = match (own(table, col, ty), anchored) {
+            (Some(f), _) => f,
             // Timestamps and actions stay the table's own.
-            Some((anchor, f)) if col != "Timestamp" && col != "ActionType" => {
+            (None, Some((anchor, f))) if col != "Timestamp" && col != "ActionType" => {
                 let seed = super::table_seed(anchor);
                 Box::new(move |r: &R| f(&R::new(seed, r.k, r.ts)))
             }
@@ -157,6 +159,43 @@ pub(super) fn specs(known: &[&str]) -> Vec<TableSpec> {
         }
     }
     out
+}
+
+/// Files that file events touch: documents (some in folders named as sensitive), archives,
+/// scripts and a control-panel item.
+const FILES: &[&str] = &[
+    "Q3 report.docx",
+    "budget 2027.xlsx",
+    "Invoice 4521.pdf",
+    "board deck.pptx",
+    "customers.zip",
+    "update.ps1",
+    "evil.cpl",
+    "notes.txt",
+    "Program.cs",
+];
+const FOLDERS: &[&str] =
+    &["Documents\\Confidential", "Documents\\Projects", "Desktop\\Restricted", "Downloads"];
+const DLLS: &[&str] = &["comsvcs.dll", "amsi.dll", "evil.cpl", "kernel32.dll", "dbghelp.dll"];
+
+/// Generators that belong to one table only (file events touch files, not executables).
+fn own(table: &str, col: &str, ty: &str) -> Option<Gen> {
+    if ty != "String" {
+        return None;
+    }
+    let g: Gen = match (table, col) {
+        ("DeviceFileEvents", "FileName") => Box::new(|r| s(r.pick(97, FILES))),
+        ("DeviceFileEvents", "FolderPath") => Box::new(|r| {
+            let user = r.acct.name;
+            Cell::Str(format!("C:\\Users\\{user}\\{}\\{}", r.pick(98, FOLDERS), r.pick(97, FILES)))
+        }),
+        ("DeviceImageLoadEvents", "FileName") => Box::new(|r| s(r.pick(99, DLLS))),
+        ("DeviceImageLoadEvents", "FolderPath") => {
+            Box::new(|r| Cell::Str(format!("C:\\Windows\\System32\\{}", r.pick(99, DLLS))))
+        }
+        _ => return None,
+    };
+    Some(g)
 }
 
 /// The generator of `table.col` of type `ty`.
