@@ -438,8 +438,8 @@ fn error_messages() {
         "{series}"
     );
     assert!(
-        err("AlertInfo | evaluate bag_unpack(Title)")
-            .starts_with("'evaluate' operator is not supported")
+        err("AlertInfo | top-nested 3 of Title by count()")
+            .starts_with("'top-nested' operator is not supported")
     );
     assert!(
         err("AlertInfo | where Title like 'x'").starts_with("'like' operator is not supported")

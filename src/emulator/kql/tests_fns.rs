@@ -155,3 +155,32 @@ fn command_lines_and_bytes() {
     // RE2's octal escapes: `\0` is NUL (UTF-16 text decoded byte by byte has them).
     assert_eq!(eval("replace(@'\0', '', make_string(dynamic([104, 0, 105, 0])))"), s("hi"));
 }
+
+#[test]
+fn percentiles_and_bags() {
+    // Nearest rank over 1..10: p50 → rank 5, p95 → rank 10, p0 → the smallest.
+    let (cols, rows) = run(
+        "range x from 1 to 10 step 1 | summarize percentiles(x, 0, 50, 95), p = percentile(x, 30)",
+    );
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["percentile_x_0", "percentile_x_50", "percentile_x_95", "p"]);
+    assert_eq!(rows, vec![vec![Cell::Int(1), Cell::Int(5), Cell::Int(10), Cell::Int(3)]]);
+    let (_, rows) = run(
+        "datatable(b: dynamic) [dynamic({'a': 1}), dynamic({'a': 2, 'b': 3})] | summarize make_bag(b)",
+    );
+    assert_eq!(rows, vec![vec![Cell::Dyn(serde_json::json!({"a": 1, "b": 3}))]]);
+    let (cols, rows) = run(
+        "datatable(id: long, b: dynamic) [1, dynamic({'a': 1}), 2, dynamic({'c': 'x', 'a': 2})] | evaluate bag_unpack(b)",
+    );
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["id", "a", "c"]);
+    assert_eq!(rows[0], vec![Cell::Int(1), Cell::Dyn(serde_json::json!(1)), Cell::Null]);
+    assert_eq!(
+        rows[1],
+        vec![Cell::Int(2), Cell::Dyn(serde_json::json!(2)), Cell::Dyn(serde_json::json!("x"))]
+    );
+    assert!(
+        err("print x = 1 | evaluate autocluster()")
+            .contains("'evaluate autocluster' plugin is not supported")
+    );
+}

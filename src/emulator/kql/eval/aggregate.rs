@@ -34,6 +34,10 @@ enum AggState {
     Any(V<'static>),
     /// `arg_max`/`arg_min`: the best value so far and the outputs of its row.
     Arg(V<'static>, Vec<Cell>, bool),
+    /// `percentile(s)`: the values, and the percentages asked for.
+    Values(Vec<V<'static>>, Vec<f64>),
+    /// `make_bag`: the merged property bag, and its cap.
+    Bag(serde_json::Map<String, Value>, usize),
 }
 
 /// Replaces `best` by `v` when `v` is not null and `better(v vs best)`.
@@ -129,6 +133,23 @@ impl AggState {
                     *best = v().owned();
                 }
             }
+            AggState::Values(values, _) => {
+                let v = v();
+                if !v.is_null() {
+                    values.push(v.owned());
+                }
+            }
+            AggState::Bag(bag, cap) => {
+                if let Some(V::Dyn(d)) = agg.arg.as_ref().map(|a| a.eval(row))
+                    && let Value::Object(m) = d.as_ref()
+                {
+                    for (k, v) in m {
+                        if bag.len() < *cap && !bag.contains_key(k) {
+                            bag.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+            }
             AggState::Arg(best, cells, max) => {
                 let v = v();
                 let better = if *max { Ordering::is_gt } else { Ordering::is_lt };
@@ -152,6 +173,18 @@ impl AggState {
             AggState::Avg(sum, n) => Cell::Real(sum / n as f64),
             AggState::MakeSet(items, ..) | AggState::MakeList(items, _) => {
                 Cell::Dyn(Value::Array(items))
+            }
+            AggState::Bag(bag, _) => Cell::Dyn(Value::Object(bag)),
+            AggState::Values(mut values, percents) => {
+                // Nearest rank: the value at rank ceil(p/100 * n), the smallest for p = 0.
+                values.sort_by(|a, b| compare(a, b).unwrap_or(Ordering::Equal));
+                for p in percents {
+                    let n = values.len();
+                    let rank = ((p / 100.0) * n as f64).ceil() as usize;
+                    let v = values.get(rank.clamp(1, n.max(1)) - 1).cloned().unwrap_or(V::Null);
+                    out.push(to_cell(v, ty));
+                }
+                return;
             }
             AggState::Arg(best, cells, _) => {
                 out.push(to_cell(best, ty));
@@ -314,6 +347,33 @@ impl<'a> Binder<'_, 'a> {
                 p = pred(1)?;
                 (AggState::MakeList(Vec::new(), cap(2)?), DYN, format!("make_list_if_{col}"))
             }
+            "make_bag" => {
+                (AggState::Bag(serde_json::Map::new(), cap(1)?), DYN, format!("make_bag_{col}"))
+            }
+            "percentile" | "percentiles" => {
+                let mut percents = Vec::new();
+                for e in &args[1..] {
+                    match self.bind(e, schema)?.0 {
+                        B::Const(V::Int(p)) => percents.push(p as f64),
+                        B::Const(V::Real(p)) => percents.push(p),
+                        _ => {
+                            return Err(
+                                self.error(format!("the percentages of '{f}' must be constants"))
+                            );
+                        }
+                    }
+                }
+                if percents.iter().any(|p| !(0.0..=100.0).contains(p)) {
+                    return Err(self.error("a percentage must be between 0 and 100"));
+                }
+                let label =
+                    |p: f64| format!("percentile_{col}_{}", p.to_string().replace('.', "_"));
+                let first = label(percents[0]);
+                for p in &percents[1..] {
+                    columns.push((label(*p), arg_ty));
+                }
+                (AggState::Values(Vec::new(), percents), arg_ty, first)
+            }
             "arg_max" | "arg_min" => {
                 let best = if col.is_empty() { format!("{f}_") } else { col.clone() };
                 for extra in &args[1..] {
@@ -355,7 +415,9 @@ fn arity(f: &str) -> Option<(usize, usize)> {
         "dcountif" | "minif" | "maxif" | "sumif" | "avgif" => (2, 2),
         "make_set" | "makeset" | "make_list" | "makelist" => (1, 2),
         "make_set_if" | "make_list_if" => (2, 3),
-        "arg_max" | "arg_min" => (2, 64),
+        "arg_max" | "arg_min" | "percentiles" => (2, 64),
+        "percentile" => (2, 2),
+        "make_bag" => (1, 2),
         _ => return None,
     })
 }

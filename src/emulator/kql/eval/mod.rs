@@ -152,11 +152,13 @@ impl<'a> Eval<'a> {
             if op.name == "render" || op.name == "as" {
                 continue;
             }
-            if matches!(op.name.as_str(), "invoke" | "union" | "mv-apply" | "mvapply") {
+            if matches!(op.name.as_str(), "invoke" | "union" | "mv-apply" | "mvapply" | "evaluate")
+            {
                 let input = Table { schema, rows: self.realize(base, std::mem::take(&mut stages)) };
                 let t = match op.name.as_str() {
                     "union" => self.union(op, Some(input))?,
                     "invoke" => self.invoke(op, input)?,
+                    "evaluate" => self.evaluate(op, input)?,
                     _ => self.mv_apply(op, input)?,
                 };
                 (base, schema) = (Base::Rows(t.rows), t.schema);

@@ -409,3 +409,72 @@ fn profile_field(name: &str, key: &str, now: i64) -> Cell {
         _ => Cell::Null,
     }
 }
+
+impl<'a> Eval<'a> {
+    /// `evaluate bag_unpack(column [, prefix])`: the keys of a dynamic column become columns
+    /// (in first-seen order), the column itself goes. The rows are read first: the output's
+    /// columns depend on them.
+    pub(crate) fn evaluate(
+        &self,
+        op: &'a Operator,
+        input: super::Table,
+    ) -> Result<super::Table, KqlError> {
+        let b = Binder::new(self, "evaluate");
+        let call = clause(op, None).first();
+        let Some(Expr::Call { callee, args, .. }) = call else {
+            return Err(b.error("expected a plugin call"));
+        };
+        let name = match callee.as_ref() {
+            Expr::Name { name, .. } => name.as_str(),
+            _ => "",
+        };
+        if name != "bag_unpack" {
+            return Err(crate::emulator::kql::unsupported(&format!("evaluate {name}"), "plugin"));
+        }
+        let col = match args.first() {
+            Some(Expr::Name { name, .. }) => name_text(name).into_owned(),
+            _ => return Err(b.error("bag_unpack needs a column")),
+        };
+        let prefix = match args.get(1) {
+            Some(e) => match b.bind(e, &Vec::new())?.0 {
+                B::Const(v) => v.text().into_owned(),
+                _ => return Err(b.error("the prefix must be a constant")),
+            },
+            None => String::new(),
+        };
+        let at =
+            input.schema.iter().position(|(n, _)| *n == col).ok_or_else(|| b.unresolved(&col))?;
+        let rows: Vec<Vec<Cell>> = input.rows.collect();
+        let mut keys: Vec<String> = Vec::new();
+        for r in &rows {
+            if let Some(Cell::Dyn(Value::Object(m))) = r.get(at) {
+                for k in m.keys() {
+                    if !keys.contains(k) {
+                        keys.push(k.clone());
+                    }
+                }
+            }
+        }
+        let mut schema: Schema = input.schema.clone();
+        schema.remove(at);
+        for k in &keys {
+            schema.push((super::tabular::unique(&schema, &format!("{prefix}{k}")), DYN));
+        }
+        let out: Vec<Vec<Cell>> = rows
+            .into_iter()
+            .map(|mut r| {
+                let bag = r.remove(at);
+                for k in &keys {
+                    r.push(match &bag {
+                        Cell::Dyn(Value::Object(m)) => {
+                            m.get(k).cloned().map_or(Cell::Null, Cell::Dyn)
+                        }
+                        _ => Cell::Null,
+                    });
+                }
+                r
+            })
+            .collect();
+        Ok(super::Table { schema, rows: Box::new(out.into_iter()) })
+    }
+}
