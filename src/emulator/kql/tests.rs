@@ -430,10 +430,10 @@ fn error_messages() {
         "AlertInfo | take 1 | extend d = datetime(2026-13-01)",
         "'datetime(2026-13-01)' on line [1,33]",
     );
-    let series = err("AlertInfo | make-series count() on Timestamp step 1h");
+    let series = err("AlertInfo | sample 3");
     assert!(
         series.starts_with(
-            "'make-series' operator is not supported by the hunt emulator (supported: let, where"
+            "'sample' operator is not supported by the hunt emulator (supported: let, where"
         ),
         "{series}"
     );

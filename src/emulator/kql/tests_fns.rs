@@ -184,3 +184,32 @@ fn percentiles_and_bags() {
             .contains("'evaluate autocluster' plugin is not supported")
     );
 }
+
+#[test]
+fn make_series() {
+    // Hours 0..4 from 00:00; a: v at 01:00 (3), 02:00 (3), 03:00 (1); b: 02:00 (5), 04:00 (null).
+    let q = format!(
+        "{T} T | make-series n = count(), s = sum(v) default = -1 on t \
+         from datetime(2026-11-20) to datetime(2026-11-20 05:00) step 1h by g"
+    );
+    let (cols, rows) = run(&q);
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["g", "n", "s", "t"]);
+    assert!(cols[1..].iter().all(|c| c.1 == "Dynamic"));
+    let j = |v: serde_json::Value| Cell::Dyn(v);
+    assert_eq!(
+        rows[0][..3],
+        [s("a"), j(serde_json::json!([0, 1, 1, 1, 0])), j(serde_json::json!([-1, 3, 3, 1, -1]))]
+    );
+    assert_eq!(rows[1][..2], [s("b"), j(serde_json::json!([0, 0, 1, 0, 1]))]);
+    assert_eq!(
+        rows[0][3],
+        j(serde_json::json!([
+            "2026-11-20T00:00:00Z",
+            "2026-11-20T01:00:00Z",
+            "2026-11-20T02:00:00Z",
+            "2026-11-20T03:00:00Z",
+            "2026-11-20T04:00:00Z"
+        ]))
+    );
+}

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 /// An aggregate's running state.
 #[derive(Debug, Clone)]
-enum AggState {
+pub(crate) enum AggState {
     Count(i64),
     CountIf(i64),
     DCount(HashSet<Key>),
@@ -83,7 +83,7 @@ pub(crate) fn key_of(c: &Cell) -> Key {
 }
 
 impl AggState {
-    fn add(&mut self, agg: &BAgg, row: &[Cell]) {
+    pub(crate) fn add(&mut self, agg: &BAgg, row: &[Cell]) {
         if let Some(p) = &agg.pred
             && !p.truthy(row)
         {
@@ -161,7 +161,7 @@ impl AggState {
         }
     }
 
-    fn finish(self, types: &[Ty], out: &mut Vec<Cell>) {
+    pub(crate) fn finish(self, types: &[Ty], out: &mut Vec<Cell>) {
         let ty = types.first().copied().unwrap_or(DYN);
         let cell = match self {
             AggState::Count(n) | AggState::CountIf(n) => Cell::Int(n),
@@ -207,6 +207,13 @@ fn spread(v: V<'_>) -> Vec<Value> {
         },
         v if v.is_null() => Vec::new(),
         v => vec![v.to_json()],
+    }
+}
+
+impl BAgg {
+    /// A fresh running state.
+    pub(crate) fn start(&self) -> AggState {
+        self.init.clone()
     }
 }
 

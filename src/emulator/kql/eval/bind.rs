@@ -215,6 +215,11 @@ impl<'e, 'a> Binder<'e, 'a> {
                 let re = builtins::regex(&pattern).map_err(|m| self.error(m))?;
                 Ok((B::Builtin(Builtin::Matches(re), vec![a]), BOOL))
             }
+            "=" if matches!(lhs, Expr::List { .. }) => {
+                // The call's own refusal first (`series_decompose_anomalies`), if any.
+                self.bind(rhs, schema)?;
+                Err(unsupported("(a, b, …) = …", "assignment of several columns"))
+            }
             "=" => Err(self.error("an assignment '=' is not allowed here")),
             other => Err(unsupported(other, "operator")),
         }

@@ -15,6 +15,7 @@ mod env;
 mod functions;
 mod reshape;
 mod scalar;
+mod series;
 mod sources;
 mod tabular;
 

@@ -25,6 +25,7 @@ pub(crate) enum Stage {
     Join(super::combine::Join),
     MvExpand(super::reshape::MvExpand),
     Parse(super::reshape::Parse),
+    Series(super::series::MakeSeries),
 }
 
 /// A fresh name not in `schema`: `base`, else `base1`, `base2`, …
@@ -216,6 +217,7 @@ impl<'a> Eval<'a> {
             "project-keep" | "project-reorder" => self.bind_keep_reorder(&b, op, schema)?,
             "mv-expand" | "mvexpand" => Stage::MvExpand(self.bind_mv_expand(&b, op, schema)?),
             "parse" | "parse-where" => Stage::Parse(self.bind_parse(&b, op, schema)?),
+            "make-series" => Stage::Series(self.bind_make_series(&b, op, schema)?),
             other => return Err(unsupported(other, "operator")),
         };
         Ok(stage)
@@ -310,6 +312,7 @@ pub(crate) fn apply(stage: Stage, rows: Rows) -> Rows {
         Stage::Join(j) => Box::new(std::iter::once_with(move || j.run(rows)).flatten()),
         Stage::MvExpand(m) => m.apply(rows),
         Stage::Parse(p) => p.apply(rows),
+        Stage::Series(m) => Box::new(std::iter::once_with(move || m.run(rows)).flatten()),
     }
 }
 
