@@ -72,6 +72,11 @@ pub fn table(name: &str) -> Option<&'static TableDef> {
     tables().iter().find(|t| t.name == name)
 }
 
+/// The ids of the devices rows are drawn from (`DeviceId` of every device table).
+pub fn device_ids() -> &'static [String] {
+    &cache().device_ids
+}
+
 /// The event period in ticks at `events_per_hour` (`None` when the density is 0).
 pub fn period(events_per_hour: u32) -> Option<i64> {
     (events_per_hour > 0).then(|| (TICKS_PER_HOUR / i64::from(events_per_hour)).max(1))

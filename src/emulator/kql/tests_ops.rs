@@ -167,3 +167,29 @@ fn mv_apply_and_file_profile() {
     assert!(matches!(rows[0][2], Cell::Int(_)));
     assert_eq!(rows[1][1..], [s("Error"), Cell::Null]);
 }
+
+#[test]
+fn search_and_seen_by() {
+    let lets = "let A = datatable(k: string, n: long) ['cmd run', 1, 'other', 2]; \
+                let B = datatable(k: string, m: string) ['x', 'cmd'];";
+    // A term is looked for in every string column, the table named in $table.
+    let (cols, rows) = run(&format!("{lets} search in (A, B) 'cmd'"));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["$table", "k", "n", "m"]);
+    assert_eq!(
+        rows,
+        vec![
+            vec![s("A"), s("cmd run"), i(1), Cell::Null],
+            vec![s("B"), s("x"), Cell::Null, s("cmd")]
+        ]
+    );
+    // A predicate on a column only A has matches nothing in B.
+    let (_, rows) = run(&format!("{lets} search in (A, B) n > 1"));
+    assert_eq!(rows, vec![vec![s("A"), s("other"), i(2), Cell::Null]]);
+    let (cols, rows) = run(
+        "datatable(DeviceId: string) [ 'd1' ] | invoke SeenBy() | mv-expand SeenBy | extend Seen = tostring(SeenBy.DeviceId)",
+    );
+    assert_eq!(cols.last().unwrap().0, "Seen");
+    assert_eq!(rows.len(), 2);
+    assert!(matches!(&rows[0][2], Cell::Str(id) if id.len() == 40));
+}

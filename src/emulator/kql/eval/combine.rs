@@ -4,12 +4,17 @@
 use std::collections::HashMap;
 
 use super::aggregate::{Key, key_of};
+use super::bind::Binder;
+use super::scalar::B;
 use super::tabular::{clause, glob, unique};
 use super::{Eval, Rows, Schema, Table};
 use crate::emulator::data::{self, Cell};
+use crate::emulator::kql::literal::literal;
 use crate::emulator::kql::literal::name_text;
 use crate::emulator::kql::value::STRING;
+use crate::emulator::kql::value::{BinOp, StrOp};
 use crate::emulator::kql::{KqlError, op_error};
+use crate::kql::syntax::tree::LiteralKind;
 use crate::kql::syntax::tree::{Expr, Operator};
 
 /// The kinds of join.
@@ -167,45 +172,68 @@ impl<'a> Eval<'a> {
                 other => parts.push((String::new(), self.tabular(other)?)),
             }
         }
-        let mut schema: Schema = Vec::new();
-        if let Some(c) = &source_col {
-            schema.push((c.clone(), STRING));
-        }
-        for (_, t) in &parts {
-            for (n, ty) in &t.schema {
-                if !schema.iter().any(|(x, _)| x == n) {
-                    schema.push((n.clone(), *ty));
+        Ok(merge(parts, source_col, inner))
+    }
+
+    /// `search [in (T, …)] predicate`: the rows of each table (all tables without `in`, the
+    /// piped-in one after `|`) that match, with their table in `$table`. A string alone is a
+    /// term looked for (`has`) in every string column; a predicate naming a column a table
+    /// lacks matches nothing there.
+    pub(crate) fn search(&self, op: &'a Operator, first: Option<Table>) -> Result<Table, KqlError> {
+        let b = Binder::new(self, "search");
+        let pred = clause(op, None).first().ok_or_else(|| b.error("needs a predicate"))?;
+        let mut sources: Vec<(String, Table)> = Vec::new();
+        match (first, clause(op, Some("in"))) {
+            (Some(t), _) => sources.push((String::new(), t)),
+            (None, []) => {
+                for def in data::tables() {
+                    sources.push((def.name.to_owned(), self.tabular_named(def.name)?));
+                }
+            }
+            (None, items) => {
+                for item in items {
+                    let pattern = match item {
+                        Expr::Name { name, .. } => name_text(name).into_owned(),
+                        Expr::Wildcard { span } => self.text(*span).to_owned(),
+                        _ => return Err(b.error("expected table names after 'in'")),
+                    };
+                    if self.bound_table(&pattern).is_some() || !pattern.contains('*') {
+                        sources.push((pattern.clone(), self.tabular_named(&pattern)?));
+                        continue;
+                    }
+                    for def in data::tables().iter().filter(|d| glob(&pattern, d.name)) {
+                        sources.push((def.name.to_owned(), self.tabular_named(def.name)?));
+                    }
                 }
             }
         }
-        if inner {
-            schema.retain(|(n, _)| {
-                source_col.as_deref() == Some(n.as_str())
-                    || parts.iter().all(|(_, t)| t.schema.iter().any(|(x, _)| x == n))
-            });
-        }
-        let out_schema = schema.clone();
-        let mut rows: Rows = Box::new(std::iter::empty());
-        for (label, t) in parts {
-            // Where each output column comes from in this part's rows.
-            let from: Vec<Option<usize>> =
-                out_schema.iter().map(|(n, _)| t.schema.iter().position(|(x, _)| x == n)).collect();
-            let types = out_schema.clone();
-            let with_source = source_col.is_some();
-            let part = t.rows.map(move |r| {
-                let mut out: Vec<Cell> = Vec::with_capacity(types.len());
-                for (i, slot) in from.iter().enumerate() {
-                    out.push(match slot {
-                        Some(j) => r.get(*j).cloned().unwrap_or(Cell::Null),
-                        None if with_source && i == 0 => Cell::Str(label.clone()),
-                        None => Cell::Null,
-                    });
+        let mut parts = Vec::new();
+        for (label, t) in sources {
+            let filter = match pred {
+                Expr::Literal { kind: LiteralKind::String, span } => {
+                    let (term, _) = literal(self.src, LiteralKind::String, span.start, span.end)?;
+                    let cols = t.schema.iter().enumerate().filter(|(_, c)| c.1 == STRING);
+                    B::Or(
+                        cols.map(|(i, _)| {
+                            let op = BinOp::Str(StrOp::Has, false, false);
+                            B::Bin(op, Box::new(B::Col(i, false)), Box::new(B::Const(term.clone())))
+                        })
+                        .collect(),
+                    )
                 }
-                out
-            });
-            rows = Box::new(rows.chain(part));
+                _ => match b.bind(pred, &t.schema) {
+                    Ok((f, _)) => f,
+                    // Its columns stay in the output; none of its rows match.
+                    Err(e) if e.message.contains("Failed to resolve scalar") => {
+                        B::Const(crate::emulator::kql::value::V::Bool(false))
+                    }
+                    Err(e) => return Err(e),
+                },
+            };
+            let rows = super::tabular::apply(super::tabular::Stage::Filter(filter), t.rows);
+            parts.push((label, Table { schema: t.schema, rows }));
         }
-        Ok(Table { schema: out_schema, rows })
+        Ok(merge(parts, Some("$table".to_owned()), false))
     }
 
     /// A table by name (a `let` binding or a table of the data).
@@ -296,4 +324,48 @@ impl Join {
         }
         out
     }
+}
+
+/// Tables one after the other, columns matched by name (all of them, or with `inner` only
+/// those every table has), with each row's table in `source_col` if asked.
+fn merge(parts: Vec<(String, Table)>, source_col: Option<String>, inner: bool) -> Table {
+    let mut schema: Schema = Vec::new();
+    if let Some(c) = &source_col {
+        schema.push((c.clone(), STRING));
+    }
+    for (_, t) in &parts {
+        for (n, ty) in &t.schema {
+            if !schema.iter().any(|(x, _)| x == n) {
+                schema.push((n.clone(), *ty));
+            }
+        }
+    }
+    if inner {
+        schema.retain(|(n, _)| {
+            source_col.as_deref() == Some(n.as_str())
+                || parts.iter().all(|(_, t)| t.schema.iter().any(|(x, _)| x == n))
+        });
+    }
+    let out_schema = schema.clone();
+    let mut rows: Rows = Box::new(std::iter::empty());
+    for (label, t) in parts {
+        // Where each output column comes from in this part's rows.
+        let from: Vec<Option<usize>> =
+            out_schema.iter().map(|(n, _)| t.schema.iter().position(|(x, _)| x == n)).collect();
+        let types = out_schema.clone();
+        let with_source = source_col.is_some();
+        let part = t.rows.map(move |r| {
+            let mut out: Vec<Cell> = Vec::with_capacity(types.len());
+            for (i, slot) in from.iter().enumerate() {
+                out.push(match slot {
+                    Some(j) => r.get(*j).cloned().unwrap_or(Cell::Null),
+                    None if with_source && i == 0 => Cell::Str(label.clone()),
+                    None => Cell::Null,
+                });
+            }
+            out
+        });
+        rows = Box::new(rows.chain(part));
+    }
+    Table { schema: out_schema, rows }
 }

@@ -95,6 +95,7 @@ impl<'a> Eval<'a> {
                 };
                 let t = match first.name.as_str() {
                     "union" => self.union(first, None)?,
+                    "search" => self.search(first, None)?,
                     "print" => self.print(first)?,
                     "range" => self.range(first)?,
                     other => return Err(unsupported(other, "operator")),
@@ -160,6 +161,7 @@ impl<'a> Eval<'a> {
                     "union" => self.union(op, Some(input))?,
                     "invoke" => self.invoke(op, input)?,
                     "evaluate" => self.evaluate(op, input)?,
+                    "search" => self.search(op, Some(input))?,
                     _ => self.mv_apply(op, input)?,
                 };
                 (base, schema) = (Base::Rows(t.rows), t.schema);
@@ -213,6 +215,7 @@ impl<'a> Eval<'a> {
                 self.call_function(name, params, body, &scope, args, Some(input))
             }
             None if name == "FileProfile" => self.file_profile(args, input),
+            None if name == "SeenBy" => self.seen_by(input),
             _ => Err(KqlError {
                 message: format!("'invoke' operator: Unknown function: '{}'", name_text(name)),
             }),

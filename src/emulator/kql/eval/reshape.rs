@@ -260,6 +260,40 @@ impl<'a> Eval<'a> {
         Ok(super::Table { schema: input.schema, rows: Box::new(rows) })
     }
 
+    /// `invoke SeenBy()`: the onboarded devices that saw each device, as a `SeenBy` array of
+    /// `{DeviceId, LastEncountered}` (two devices, a pure function of the row's `DeviceId`).
+    pub(crate) fn seen_by(&self, mut input: super::Table) -> Result<super::Table, KqlError> {
+        let b = Binder::new(self, "invoke");
+        let k = input
+            .schema
+            .iter()
+            .position(|(n, _)| n == "DeviceId")
+            .ok_or_else(|| b.unresolved("DeviceId"))?;
+        input.schema.push((super::tabular::unique(&input.schema, "SeenBy"), DYN));
+        let now = self.ctx.now;
+        let rows = input.rows.map(move |mut row| {
+            let ids = crate::emulator::data::device_ids();
+            let id = match row.get(k) {
+                Some(Cell::Str(s)) => s.clone(),
+                _ => String::new(),
+            };
+            let h = id.bytes().fold(7u64, |h, c| h.wrapping_mul(31).wrapping_add(u64::from(c)));
+            let seen: Vec<Value> = (0..2u64)
+                .map(|i| {
+                    let other = &ids[((h + i) % ids.len() as u64) as usize];
+                    let when = now - ((h >> 8) % 86_400 + i * 3600) as i64 * 10_000_000;
+                    serde_json::json!({
+                        "DeviceId": other,
+                        "LastEncountered": crate::emulator::kql::format_datetime(when),
+                    })
+                })
+                .collect();
+            row.push(Cell::Dyn(Value::Array(seen)));
+            row
+        });
+        Ok(super::Table { schema: input.schema, rows: Box::new(rows) })
+    }
+
     /// The code tokens starting in `start..end`.
     fn tokens_between(&self, start: usize, end: usize) -> &[crate::kql::Token<'a>] {
         let i = self.toks.partition_point(|t| t.pos.offset < start);
