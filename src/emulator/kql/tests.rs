@@ -460,6 +460,9 @@ fn garbage_never_panics() {
         "DeviceProcessEvents | where ProcessCommandLine has 'x' and (FileName in~ ('a', \"b\") or not(ProcessId > 5)) | project A = FileName, Timestamp | summarize count() by A | top 3 by count_",
         "EmailEvents | extend d = dynamic({\"a\":[1,{\"b\":null}]}), t = datetime(2026-11-20 10:00:00.1234567) - 1h | order by t asc nulls first | take 2",
         "IdentityLogonEvents | where AdditionalFields.Geo['City'] =~ @'seattle' | project-away AdditionalFields | count",
+        "let T = datatable(a: long, b: string) [1, 'x=1', 2, 'y']; let f = (n: long) { T | where a > n }; f(0) | join kind=leftouter (T | extend c = split(b, '=')) on a | mv-expand c | parse b with 'x=' v: long | summarize arg_max(a, *), make_set(c, 3) by b",
+        "range t from datetime(2026-11-20) to datetime(2026-11-21) step 1h | extend s = startofday(t, -1), d = datetime_diff('hour', t, ago(1d)) | make-series n = count() default = 0 on t from datetime(2026-11-20) to datetime(2026-11-21) step 2h | mv-expand n to typeof(long)",
+        "print x = extract(@'(\\d+)', 1, 'a12'), y = replace_regex('aaa', 'a', 'b'), z = format_datetime(now(), 'yyyy-MM-dd'), w = percentile_tdigest(1, 2) | union (search in (AlertInfo) 'High' | take 1 | evaluate bag_unpack(AttackTechniques))",
     ];
     let ctx = Context { window: (t0(), t0() + TICKS_PER_HOUR), ..ctx() };
     let mut state: u64 = 0x1234_5678;

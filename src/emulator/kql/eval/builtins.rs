@@ -499,6 +499,9 @@ pub(crate) fn call<'a>(f: &'a Builtin, args: &'a [B], row: &'a [Cell]) -> V<'a> 
         Builtin::StartOf(unit) => {
             let V::Time(t) = arg(0) else { return V::Null };
             let offset = int(1).unwrap_or(0);
+            if offset.abs() > 1_000_000 {
+                return V::Null;
+            }
             let days = t.div_euclid(DAY);
             let (y, m, _) = crate::decode::civil_from_days(days);
             let start = match unit {
@@ -724,13 +727,14 @@ fn datetime_diff(part: &str, a: i64, b: i64) -> Option<i64> {
         "quarter" => (ya * 4 + (ma - 1) / 3) - (yb * 4 + (mb - 1) / 3),
         "month" => (ya * 12 + ma) - (yb * 12 + mb),
         "week" => (a.div_euclid(DAY) + 4).div_euclid(7) - (b.div_euclid(DAY) + 4).div_euclid(7),
+        _ if ya.abs() > 1_000_000 || yb.abs() > 1_000_000 => return None,
         "day" => unit(DAY),
         "hour" => unit(36_000_000_000),
         "minute" => unit(600_000_000),
         "second" => unit(10_000_000),
         "millisecond" => unit(10_000),
         "microsecond" => unit(10),
-        "nanosecond" => (a - b).checked_mul(100)?,
+        "nanosecond" => a.checked_sub(b)?.checked_mul(100)?,
         _ => return None,
     })
 }

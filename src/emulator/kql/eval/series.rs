@@ -127,10 +127,12 @@ impl MakeSeries {
             if s <= 0 || a < b || compare(v, &hi).is_some_and(|o| o.is_ge()) {
                 return None;
             }
-            Some((a - b) / s)
+            Some(a.saturating_sub(b) / s)
         };
         let steps = match (number(&lo), number(&hi), number(&self.step)) {
-            (Some(a), Some(b), Some(s)) if s > 0 && b > a => ((b - a + s - 1) / s).min(MAX_STEPS),
+            (Some(a), Some(b), Some(s)) if s > 0 && b > a => {
+                (b.saturating_sub(a).saturating_add(s - 1) / s).min(MAX_STEPS)
+            }
             _ => return Vec::new(),
         };
         let mut groups: HashMap<Vec<Key>, usize> = HashMap::new();

@@ -73,7 +73,7 @@ impl<'a> Eval<'a> {
         if schema.is_empty() || toks.get(i + 1).map(|t| t.text) != Some("[") {
             return Err(bad());
         }
-        let values = &toks[i + 2..toks.len().saturating_sub(1)];
+        let values = toks.get(i + 2..toks.len().saturating_sub(1)).unwrap_or(&[]);
         let mut cells = Vec::new();
         let mut depth = 0usize;
         let mut start = 0;
