@@ -213,3 +213,24 @@ fn make_series() {
         ]))
     );
 }
+
+#[test]
+fn serialize_row_number_and_prev() {
+    let (cols, rows) = run(
+        "range x from 10 to 40 step 10 | serialize n = row_number() | extend p = prev(x), q = prev(x, 2, -1), r = row_number(0)",
+    );
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["x", "n", "p", "q", "r"]);
+    let i = Cell::Int;
+    assert_eq!(
+        rows,
+        vec![
+            vec![i(10), i(1), Cell::Null, i(-1), i(0)],
+            vec![i(20), i(2), i(10), i(-1), i(1)],
+            vec![i(30), i(3), i(20), i(10), i(2)],
+            vec![i(40), i(4), i(30), i(20), i(3)],
+        ]
+    );
+    assert!(err("range x from 1 to 3 step 1 | where row_number() > 1").contains("not supported"));
+    assert!(err("range x from 1 to 3 step 1 | extend n = next(x)").contains("not supported"));
+}

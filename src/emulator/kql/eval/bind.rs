@@ -244,6 +244,9 @@ impl<'e, 'a> Binder<'e, 'a> {
             let (v, ty) = literal::constructor(self.ev.src, name, text, span.start, span.end)?;
             return Ok((B::Const(v), ty));
         }
+        if matches!(name, "row_number" | "prev" | "next") {
+            return self.window(name, args, schema);
+        }
         if name == "toscalar" {
             let [arg] = args else { return Err(self.error("toscalar() takes one argument")) };
             return self.to_scalar(arg);
@@ -290,6 +293,42 @@ impl<'e, 'a> Binder<'e, 'a> {
             Some(Err(m)) => Err(self.error(m)),
             None => functions::bind(name, bound, self.ev.ctx.now).map_err(|m| self.error(m)),
         }
+    }
+
+    /// `row_number([start])` and `prev(expr [, n [, default]])`: evaluated once per row, in
+    /// order, so only in `extend`, `project` and `serialize`. `next` would need rows not yet
+    /// read, and is refused.
+    fn window(&self, name: &str, args: &'a [Expr], schema: &Schema) -> Result<(B, Ty), KqlError> {
+        if !matches!(self.op.as_str(), "extend" | "project" | "serialize") || name == "next" {
+            return Err(unsupported(&format!("{name}() in '{}'", self.op), "function"));
+        }
+        let constant = |i: usize, or: i64| -> Result<i64, KqlError> {
+            match args.get(i).map(|e| self.bind(e, schema)).transpose()? {
+                None => Ok(or),
+                Some((B::Const(V::Int(n)), _)) => Ok(n),
+                _ => {
+                    Err(self.error(format!("the arguments of {name}() must be constant integers")))
+                }
+            }
+        };
+        if name == "row_number" {
+            if args.len() > 1 {
+                return Err(unsupported("row_number() with a restart condition", "function"));
+            }
+            return Ok((B::RowNumber(std::cell::Cell::new(constant(0, 1)?)), LONG));
+        }
+        let Some(first) = args.first() else {
+            return Err(self.error("prev() needs an expression"));
+        };
+        let (e, ty) = self.bind(first, schema)?;
+        let n = usize::try_from(constant(1, 1)?).ok().filter(|n| (1..=10_000).contains(n));
+        let n = n.ok_or_else(|| self.error("prev()'s offset must be between 1 and 10000"))?;
+        let default = match args.get(2) {
+            Some(d) => self.bind(d, schema)?.0,
+            None => B::Const(V::Null),
+        };
+        let state = std::cell::RefCell::new(std::collections::VecDeque::new());
+        Ok((B::Prev(Box::new(e), n, Box::new(default), state), ty))
     }
 
     /// A call of a user scalar function: its body's value with the parameters standing for

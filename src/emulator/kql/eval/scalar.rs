@@ -37,6 +37,10 @@ pub(crate) enum B {
     Func(Func, Vec<B>),
     Builtin(Builtin, Vec<B>),
     Member(Box<B>, Box<B>),
+    /// `row_number([start])` in a serialized stream: the next number on each evaluation.
+    RowNumber(std::cell::Cell<i64>),
+    /// `prev(expr, n, default)`: the value `expr` had `n` rows before (the last `n` kept).
+    Prev(Box<B>, usize, Box<B>, std::cell::RefCell<std::collections::VecDeque<V<'static>>>),
 }
 
 impl B {
@@ -51,6 +55,7 @@ impl B {
             B::Between(a, b, c, _) => a.has_col() || b.has_col() || c.has_col(),
             B::Func(f, args) => !f.is_pure() || args.iter().any(B::has_col),
             B::Builtin(_, args) => args.iter().any(B::has_col),
+            B::RowNumber(_) | B::Prev(..) => true,
         }
     }
 
@@ -94,6 +99,22 @@ impl B {
             }
             B::Func(f, args) => call(f, args, row),
             B::Builtin(f, args) => super::builtins::call(f, args, row),
+            B::RowNumber(next) => {
+                let n = next.get();
+                next.set(n.saturating_add(1));
+                V::Int(n)
+            }
+            B::Prev(e, n, default, seen) => {
+                let now = e.eval(row).norm().owned();
+                let mut seen = seen.borrow_mut();
+                let out = if seen.len() == *n {
+                    seen.pop_front().unwrap_or(V::Null)
+                } else {
+                    default.eval(row).norm().owned()
+                };
+                seen.push_back(now);
+                out
+            }
             B::Member(base, key) => {
                 crate::emulator::kql::value::member(base.eval(row), key.eval(row).norm())
             }

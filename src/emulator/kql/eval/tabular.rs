@@ -157,7 +157,7 @@ impl<'a> Eval<'a> {
                 }
                 Stage::Project((0..schema.len()).map(|i| (B::Col(i, false), schema[i].1)).collect())
             }
-            "extend" => {
+            "extend" | "serialize" => {
                 let mut out = Vec::new();
                 for item in main {
                     let (alias, e) = split_alias(item);
