@@ -180,6 +180,17 @@ const DLLS: &[&str] = &["comsvcs.dll", "amsi.dll", "evil.cpl", "kernel32.dll", "
 
 /// Generators that belong to one table only (file events touch files, not executables).
 fn own(table: &str, col: &str, ty: &str) -> Option<Gen> {
+    if (table, col, ty) == ("IdentityDirectoryEvents", "AdditionalFields", "Dynamic") {
+        // Group membership changes name the group added to or removed from, and the target.
+        return Some(Box::new(|r| {
+            let group = r.pick(
+                100,
+                &["Domain Admins", "Enterprise Admins", "Backup Operators", "Finance Team"],
+            );
+            let key = if r.h(101).is_multiple_of(2) { "TO.GROUP" } else { "FROM.GROUP" };
+            Cell::Dyn(json!({ key: group, "TARGET_OBJECT.USER": r.iacct.name }))
+        }));
+    }
     if ty != "String" {
         return None;
     }
