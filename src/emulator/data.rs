@@ -97,11 +97,12 @@ pub fn rows(
 ) -> Option<Box<dyn Iterator<Item = Vec<Cell>> + Send>> {
     let spec = specs().iter().find(|t| t.name == table)?;
     if !spec.cols.iter().any(|c| c.name == "Timestamp") {
-        // An inventory or knowledge-base table (DeviceTvm…): a fixed set of rows, the same in
-        // every window, as a snapshot is.
+        // An inventory or knowledge-base table (DeviceTvm…): a fixed set of rows, as a
+        // snapshot taken at the window's end is (its dates are recent).
         let seed = table_seed(spec.name);
+        let at = end.clamp(0, MAX_TICKS);
         return Some(Box::new((0..INVENTORY_ROWS).map(move |k| {
-            let r = R::new(seed, k, 0);
+            let r = R::new(seed, k, at);
             spec.cols.iter().map(|c| (c.f)(&r)).collect()
         })));
     }
