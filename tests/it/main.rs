@@ -6,11 +6,12 @@
 mod auth;
 mod chaos;
 mod delta;
-mod emulator_corpus;
 mod engines;
 mod hostile;
 mod incremental;
 mod kql_oracle;
+// The emulator over the corpus of real queries (kept apart from the list's neighbours).
+mod emulator_corpus;
 mod lake;
 mod ledger;
 mod library;
