@@ -10,12 +10,16 @@ use serde_json::{Map, Value, json};
 
 use super::scalar::B;
 use crate::emulator::data::Cell;
+use crate::emulator::kql::parse_datetime;
 use crate::emulator::kql::value::{
     BOOL, DYN, INT, LONG, REAL, SPAN, STRING, TIME, Ty, V, compare, eq_ci,
 };
-use crate::emulator::kql::{format_datetime, parse_datetime};
 
-const DAY: i64 = 864_000_000_000;
+mod calendar;
+mod text;
+
+use calendar::{DAY, civil, civil_add_days, datetime_add, datetime_diff, format_dt};
+use text::{command_line, expand, in_prefix, ipv4, json_path, parse_url};
 
 /// A function of this module, with what was prepared when it was bound (a compiled regex).
 #[derive(Debug, Clone)]
@@ -190,11 +194,6 @@ fn s(v: String) -> V<'static> {
 
 fn dynv(v: Value) -> V<'static> {
     V::Dyn(Cow::Owned(v))
-}
-
-/// Ticks of a calendar date.
-fn civil(y: i64, m: i64, d: i64) -> i64 {
-    crate::decode::days_from_civil(y, m, d) * DAY
 }
 
 /// Evaluates `f` on `args` for `row`.
@@ -629,214 +628,4 @@ pub(crate) fn convert(v: V<'_>, ty: &Ty) -> V<'static> {
         },
         _ => v.owned(),
     }
-}
-
-fn civil_add_days(t: i64, days: i64) -> i64 {
-    t.saturating_add(days.saturating_mul(DAY))
-}
-
-/// `$.a.b[0]` on a JSON document.
-fn json_path<'v>(doc: &'v Value, path: &str) -> Option<&'v Value> {
-    let mut cur = doc;
-    let rest = path.trim().strip_prefix('$')?;
-    let mut chars = rest.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '.' => {
-                let mut key = String::new();
-                while let Some(&n) = chars.peek() {
-                    if n == '.' || n == '[' {
-                        break;
-                    }
-                    key.push(n);
-                    chars.next();
-                }
-                cur = cur.get(&key)?;
-            }
-            '[' => {
-                let mut inner = String::new();
-                for n in chars.by_ref() {
-                    if n == ']' {
-                        break;
-                    }
-                    inner.push(n);
-                }
-                let inner = inner.trim();
-                cur = match inner.parse::<usize>() {
-                    Ok(i) => cur.get(i)?,
-                    Err(_) => cur.get(inner.trim_matches(|c| c == '\'' || c == '"'))?,
-                };
-            }
-            _ => return None,
-        }
-    }
-    Some(cur)
-}
-
-/// `parse_url`: the parts of a URL as a property bag, as Kusto names them.
-fn parse_url(url: &str) -> V<'static> {
-    let Ok(u) = url::Url::parse(url) else { return V::Null };
-    let params: Map<String, Value> =
-        u.query_pairs().map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect();
-    dynv(json!({
-        "Scheme": u.scheme(),
-        "Host": u.host_str().unwrap_or(""),
-        "Port": u.port().map_or(String::new(), |p| p.to_string()),
-        "Path": u.path(),
-        "Username": u.username(),
-        "Password": u.password().unwrap_or(""),
-        "Query Parameters": params,
-        "Fragment": u.fragment().unwrap_or(""),
-    }))
-}
-
-fn ipv4(text: &str) -> Option<u32> {
-    text.trim().parse::<std::net::Ipv4Addr>().ok().map(u32::from)
-}
-
-fn in_prefix(ip: u32, net: u32, bits: u32) -> bool {
-    let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
-    ip & mask == net & mask
-}
-
-/// `$0`…`$9` and `\0`…`\9` in a `replace_regex` rewrite.
-fn expand(rewrite: &str, caps: &regex_automata::util::captures::Captures, text: &str) -> String {
-    let mut out = String::new();
-    let mut chars = rewrite.chars().peekable();
-    while let Some(c) = chars.next() {
-        if (c == '$' || c == '\\')
-            && let Some(d) = chars.peek().and_then(|d| d.to_digit(10))
-        {
-            chars.next();
-            if let Some(sp) = caps.get_group(d as usize) {
-                out.push_str(&text[sp.start..sp.end]);
-            }
-            continue;
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn datetime_diff(part: &str, a: i64, b: i64) -> Option<i64> {
-    let (ya, ma, _) = crate::decode::civil_from_days(a.div_euclid(DAY));
-    let (yb, mb, _) = crate::decode::civil_from_days(b.div_euclid(DAY));
-    let unit = |u: i64| a.div_euclid(u) - b.div_euclid(u);
-    Some(match part.to_ascii_lowercase().as_str() {
-        "year" => ya - yb,
-        "quarter" => (ya * 4 + (ma - 1) / 3) - (yb * 4 + (mb - 1) / 3),
-        "month" => (ya * 12 + ma) - (yb * 12 + mb),
-        "week" => (a.div_euclid(DAY) + 4).div_euclid(7) - (b.div_euclid(DAY) + 4).div_euclid(7),
-        _ if ya.abs() > 1_000_000 || yb.abs() > 1_000_000 => return None,
-        "day" => unit(DAY),
-        "hour" => unit(36_000_000_000),
-        "minute" => unit(600_000_000),
-        "second" => unit(10_000_000),
-        "millisecond" => unit(10_000),
-        "microsecond" => unit(10),
-        "nanosecond" => a.checked_sub(b)?.checked_mul(100)?,
-        _ => return None,
-    })
-}
-
-fn datetime_add(part: &str, n: i64, t: i64) -> Option<i64> {
-    let step = match part.to_ascii_lowercase().as_str() {
-        "year" => return datetime_add("month", n.checked_mul(12)?, t),
-        "quarter" => return datetime_add("month", n.checked_mul(3)?, t),
-        "month" => {
-            let days = t.div_euclid(DAY);
-            let (y, m, d) = crate::decode::civil_from_days(days);
-            let total = y * 12 + (m - 1) + n;
-            let (ny, nm) = (total.div_euclid(12), total.rem_euclid(12) + 1);
-            let last = crate::decode::days_from_civil(ny + (nm == 12) as i64, nm % 12 + 1, 1)
-                - crate::decode::days_from_civil(ny, nm, 1);
-            return Some(civil(ny, nm, d.min(last)) + t.rem_euclid(DAY));
-        }
-        "week" => 7 * DAY,
-        "day" => DAY,
-        "hour" => 36_000_000_000,
-        "minute" => 600_000_000,
-        "second" => 10_000_000,
-        "millisecond" => 10_000,
-        "microsecond" => 10,
-        _ => return None,
-    };
-    t.checked_add(n.checked_mul(step)?)
-}
-
-/// `format_datetime` with the .NET-style specifiers hunting queries use (`yyyy-MM-dd HH:mm:ss`).
-fn format_dt(t: i64, fmt: &str) -> String {
-    let iso = format_datetime(t);
-    let (y, mo, d) = crate::decode::civil_from_days(t.div_euclid(DAY));
-    let rem = t.rem_euclid(DAY);
-    let (h, mi, sec, frac) =
-        (rem / 36_000_000_000, rem / 600_000_000 % 60, rem / 10_000_000 % 60, rem % 10_000_000);
-    let mut out = String::new();
-    let chars: Vec<char> = fmt.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let mut n = 1;
-        while i + n < chars.len() && chars[i + n] == c {
-            n += 1;
-        }
-        let piece = match (c, n) {
-            ('y', 4) => format!("{y:04}"),
-            ('y', 2) => format!("{:02}", y % 100),
-            ('M', 2) => format!("{mo:02}"),
-            ('M', 1) => mo.to_string(),
-            ('d', 2) => format!("{d:02}"),
-            ('d', 1) => d.to_string(),
-            ('H', 2) => format!("{h:02}"),
-            ('H', 1) => h.to_string(),
-            ('h', 2) => format!("{:02}", (h + 11) % 12 + 1),
-            ('h', 1) => ((h + 11) % 12 + 1).to_string(),
-            ('m', 2) => format!("{mi:02}"),
-            ('m', 1) => mi.to_string(),
-            ('s', 2) => format!("{sec:02}"),
-            ('s', 1) => sec.to_string(),
-            ('f', k) if k <= 7 => format!("{frac:07}")[..k].to_owned(),
-            ('t', 2) => (if h < 12 { "AM" } else { "PM" }).to_owned(),
-            _ => chars[i..i + n].iter().collect(),
-        };
-        out.push_str(&piece);
-        i += n;
-    }
-    if fmt.is_empty() { iso } else { out }
-}
-
-/// A Windows command line split into arguments (`CommandLineToArgvW` rules: whitespace
-/// separates, double quotes group, `\"` is a quote).
-fn command_line(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let (mut quoted, mut any) = (false, false);
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' if chars.peek() == Some(&'"') => {
-                chars.next();
-                cur.push('"');
-                any = true;
-            }
-            '"' => {
-                quoted = !quoted;
-                any = true;
-            }
-            c if c.is_whitespace() && !quoted => {
-                if any {
-                    out.push(std::mem::take(&mut cur));
-                    any = false;
-                }
-            }
-            c => {
-                cur.push(c);
-                any = true;
-            }
-        }
-    }
-    if any {
-        out.push(cur);
-    }
-    out
 }
