@@ -10,7 +10,7 @@ use hunt::emulator::kql::{Context, execute, parse_datetime};
 
 /// Queries that must run (of 79), and of those with rows: raised as the emulator learns more.
 const FLOOR_RUN: usize = 53;
-const FLOOR_ROWS: usize = 30;
+const FLOOR_ROWS: usize = 31;
 
 /// A refusal's reason without what varies from query to query (the list of what is supported).
 fn reason(message: &str) -> String {

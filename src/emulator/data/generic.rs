@@ -200,6 +200,20 @@ fn own(table: &str, col: &str, ty: &str) -> Option<Gen> {
             let user = r.acct.name;
             Cell::Str(format!("C:\\Users\\{user}\\{}\\{}", r.pick(98, FOLDERS), r.pick(97, FILES)))
         }),
+        // Archivers and sync clients write files too, not only the usual parents.
+        ("DeviceFileEvents", "InitiatingProcessFileName") => Box::new(|r| {
+            s(r.pick(
+                102,
+                &[
+                    "explorer.exe",
+                    "7z.exe",
+                    "WinRAR.exe",
+                    "OneDrive.exe",
+                    "chrome.exe",
+                    "powershell.exe",
+                ],
+            ))
+        }),
         ("DeviceImageLoadEvents", "FileName") => Box::new(|r| s(r.pick(99, DLLS))),
         ("DeviceImageLoadEvents", "FolderPath") => {
             Box::new(|r| Cell::Str(format!("C:\\Windows\\System32\\{}", r.pick(99, DLLS))))
