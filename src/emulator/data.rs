@@ -12,6 +12,8 @@ use std::sync::OnceLock;
 
 use serde_json::json;
 
+mod generic;
+
 /// A cell value with its type, serialised by the server the way the service does.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
@@ -48,6 +50,9 @@ pub const TICKS_PER_HOUR: i64 = 3600 * TICKS_PER_SECOND;
 /// `[0, MAX_TICKS]`, so arithmetic never overflows).
 pub const MAX_TICKS: i64 = 253_402_300_800 * TICKS_PER_SECOND;
 
+/// The rows of a table without a `Timestamp` (an inventory), in any window.
+const INVENTORY_ROWS: i64 = 40;
+
 /// The tables the emulator serves.
 pub fn tables() -> &'static [TableDef] {
     static DEFS: OnceLock<Vec<TableDef>> = OnceLock::new();
@@ -65,6 +70,11 @@ pub fn tables() -> &'static [TableDef] {
 /// The definition of `table` (case-sensitive, like Kusto), if the emulator serves it.
 pub fn table(name: &str) -> Option<&'static TableDef> {
     tables().iter().find(|t| t.name == name)
+}
+
+/// The ids of the devices rows are drawn from (`DeviceId` of every device table).
+pub fn device_ids() -> &'static [String] {
+    &cache().device_ids
 }
 
 /// The event period in ticks at `events_per_hour` (`None` when the density is 0).
@@ -86,6 +96,16 @@ pub fn rows(
     events_per_hour: u32,
 ) -> Option<Box<dyn Iterator<Item = Vec<Cell>> + Send>> {
     let spec = specs().iter().find(|t| t.name == table)?;
+    if !spec.cols.iter().any(|c| c.name == "Timestamp") {
+        // An inventory or knowledge-base table (DeviceTvm…): a fixed set of rows, as a
+        // snapshot taken at the window's end is (its dates are recent).
+        let seed = table_seed(spec.name);
+        let at = end.clamp(0, MAX_TICKS);
+        return Some(Box::new((0..INVENTORY_ROWS).map(move |k| {
+            let r = R::new(seed, k, at);
+            spec.cols.iter().map(|c| (c.f)(&r)).collect()
+        })));
+    }
     let start = start.clamp(0, MAX_TICKS);
     let end = end.clamp(0, MAX_TICKS);
     let Some(period) = period(events_per_hour) else {
@@ -635,7 +655,7 @@ type Gen = fn(&R) -> Cell;
 struct Col {
     name: &'static str,
     ty: &'static str,
-    f: Gen,
+    f: Box<dyn Fn(&R) -> Cell + Send + Sync>,
 }
 
 struct TableSpec {
@@ -651,21 +671,29 @@ const BOOL: &str = "Boolean";
 const DYN: &str = "Dynamic";
 
 fn c(name: &'static str, ty: &'static str, f: Gen) -> Col {
-    Col { name, ty, f }
+    Col { name, ty, f: Box::new(f) }
 }
 
 fn specs() -> &'static [TableSpec] {
     static SPECS: OnceLock<Vec<TableSpec>> = OnceLock::new();
     SPECS.get_or_init(|| {
-        vec![
-            device_process_events(),
-            device_network_events(),
-            device_logon_events(),
-            alert_info(),
-            email_events(),
-            identity_logon_events(),
-        ]
+        let mut specs = hand_written();
+        let known: Vec<&str> = specs.iter().map(|t| t.name).collect();
+        specs.extend(generic::specs(&known));
+        specs
     })
+}
+
+/// The tables with generators of their own.
+fn hand_written() -> Vec<TableSpec> {
+    vec![
+        device_process_events(),
+        device_network_events(),
+        device_logon_events(),
+        alert_info(),
+        email_events(),
+        identity_logon_events(),
+    ]
 }
 
 fn head(cols: &mut Vec<Col>, actions: Gen) {
@@ -1229,12 +1257,17 @@ mod tests {
             assert!(names.contains(&want), "{want} missing");
         }
         for t in tables() {
-            assert_eq!(t.columns[0], ("Timestamp", "DateTime"), "{}", t.name);
+            // The hand-written tables start with their Timestamp (the schema's other tables
+            // as documented: inventory tables have none, a few have it later).
+            if names[..6].contains(&t.name) {
+                assert_eq!(t.columns[0], ("Timestamp", "DateTime"), "{}", t.name);
+            }
             let mut seen = std::collections::HashSet::new();
             for (name, ty) in &t.columns {
                 assert!(seen.insert(*name), "{}: duplicate column {name}", t.name);
                 assert!(
-                    ["String", "DateTime", "Int64", "Int32", "Boolean", "Dynamic"].contains(ty),
+                    ["String", "DateTime", "Int64", "Int32", "Boolean", "Dynamic", "Double"]
+                        .contains(ty),
                     "{}.{name}: {ty}",
                     t.name
                 );
@@ -1249,7 +1282,8 @@ mod tests {
         let dne = table("DeviceNetworkEvents").unwrap();
         assert!(dne.columns.contains(&("RemotePort", "Int32")));
         assert!(table("deviceprocessevents").is_none());
-        assert!(rows("DeviceInfo", 0, 1, 1).is_none());
+        assert!(rows("NoSuchTable", 0, 1, 1).is_none());
+        assert!(tables().len() >= 65, "every table of the schema: {}", tables().len());
     }
 
     #[test]
@@ -1265,7 +1299,7 @@ mod tests {
                         Cell::Int(_) => *ty == "Int64" || *ty == "Int32",
                         Cell::Bool(_) => *ty == "Boolean",
                         Cell::Dyn(_) => *ty == "Dynamic",
-                        Cell::Real(_) => false,
+                        Cell::Real(_) => *ty == "Double",
                     };
                     assert!(ok, "{}.{name} ({ty}) = {cell:?}", t.name);
                 }

@@ -1,6 +1,7 @@
-//! The emulator's KQL: a lexer, parser and evaluator for the subset hunt's tests and examples
-//! use, over the synthetic tables of `data`. Anything it does not understand is refused with a
-//! Kusto-style message, which the server returns as 400 `BadRequest`.
+//! The emulator's KQL: queries are parsed by hunt's one KQL parser ([`crate::kql::syntax`])
+//! and the tree is evaluated over the synthetic tables of `data`. Anything it does not
+//! evaluate is refused with a Kusto-style message naming the construct, which the server
+//! returns as 400 `BadRequest`: it never answers a query it did not evaluate.
 //!
 //! Supported: a table name as the source, then `where`/`filter`, `project`, `project-away`,
 //! `project-rename`, `extend`, `take`/`limit`, `count`, `summarize … [by …]` (count, countif,
@@ -8,13 +9,11 @@
 //! `timespan` window always applies, and leading `Timestamp` predicates narrow the generated
 //! range further, so nothing outside them is ever produced.
 //!
-//! The work is split into [`lexer`] (tokens with positions), [`parser`] (syntax tree) and
-//! [`eval`] (name binding, typing and the lazy row pipeline), with [`value`] holding the
-//! operators' semantics on values.
+//! The work is split into [`literal`] (the values of literals), [`eval`] (name binding, typing
+//! and the lazy row pipeline) and [`value`] (the operators' semantics on values).
 
 mod eval;
-mod lexer;
-mod parser;
+mod literal;
 mod value;
 
 use super::data::Cell;
@@ -47,17 +46,58 @@ pub struct Context {
     pub events_per_hour: u32,
 }
 
-/// Parses and evaluates `query`.
+/// Parses and evaluates `query`. Parsing and binding run on a thread with a large stack: a
+/// syntax tree thousands of levels deep (`a and a and …`) is built, bound and dropped there,
+/// and only the bound, shallow plan comes back.
 pub fn execute(query: &str, ctx: &Context) -> Result<ResultSet, KqlError> {
-    let tokens = lexer::lex(query)?;
-    let ast = parser::parse(query, &tokens)?;
-    eval::run(query, &ast, ctx)
+    let work = || {
+        let parsed = crate::kql::syntax::parse(query);
+        let Some(script) = parsed.script else {
+            let e = parsed.errors.into_iter().next();
+            return Err(match e {
+                Some(e) => parse_error(query, e.offset, &e.message),
+                None => syntax_error(query, query.len(), ""),
+            });
+        };
+        eval::run(query, &script, ctx)
+    };
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new().stack_size(EVAL_STACK).spawn_scoped(scope, work) {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(KqlError {
+                    message: "internal error: the emulator failed on this query".into(),
+                })
+            }),
+            Err(e) => {
+                Err(KqlError { message: format!("cannot start the emulator's evaluator: {e}") })
+            }
+        }
+    })
+}
+
+/// The stack of the thread that parses and binds a query.
+const EVAL_STACK: usize = 64 << 20;
+
+/// A parse error, Kusto-style, with the parser's explanation: `Syntax error: Query could not
+/// be parsed at '<token>' on line [L,C]: <what>`.
+fn parse_error(src: &str, offset: usize, what: &str) -> KqlError {
+    let lexed = crate::kql::lex(src);
+    let token = lexed
+        .code()
+        .find(|t| t.end() > offset)
+        .filter(|t| t.pos.offset <= offset)
+        .map_or(String::new(), |t| t.text.chars().take(64).collect());
+    let mut e = syntax_error(src, offset, &token);
+    e.message.push_str(": ");
+    e.message.push_str(what);
+    e
 }
 
 /// The operators the emulator evaluates, as listed in its refusals.
-pub const SUPPORTED_OPERATORS: &str = "where, project, project-away, project-rename, extend, \
-     take, limit, count, summarize (count, countif, dcount, min, max, sum, avg) [by], distinct, \
-     order by, sort by, top";
+pub const SUPPORTED_OPERATORS: &str = "let, where, project, project-away, project-keep, \
+     project-rename, project-reorder, extend, take, limit, count, summarize [by], distinct, \
+     order by, sort by, top, join, lookup, union, mv-expand, mv-apply, parse, parse-where, \
+     make-series, search, serialize, invoke, evaluate bag_unpack, datatable, print, range, render";
 
 const TICKS_PER_DAY: i64 = 864_000_000_000;
 
@@ -210,7 +250,7 @@ pub fn format_timespan(ticks: i64) -> String {
 /// (`1d`, `1.5h`, `30m`), in ticks.
 pub fn parse_timespan(text: &str) -> Option<i64> {
     let t = text.trim().trim_matches(|c| c == '"' || c == '\'').trim();
-    if let Some(v) = lexer::parse_span_literal(t) {
+    if let Some(v) = literal::parse_span_literal(t) {
         return Some(v);
     }
     let (neg, t) = match t.strip_prefix('-') {
@@ -248,3 +288,9 @@ pub fn parse_timespan(text: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_fns;
+#[cfg(test)]
+mod tests_let;
+#[cfg(test)]
+mod tests_ops;

@@ -12,6 +12,8 @@ mod hostile;
 mod identity;
 mod incremental;
 mod kql_oracle;
+// The emulator over the corpus of real queries (kept apart from the list's neighbours).
+mod emulator_corpus;
 mod lake;
 mod ledger;
 mod library;

@@ -7,9 +7,39 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
-use super::parser::{BinOp, StrOp};
 use super::{format_datetime, format_timespan, parse_timespan};
 use crate::emulator::data::Cell;
+
+/// Binary operators: comparisons, string predicates and arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BinOp {
+    Eq,
+    Ne,
+    EqCi,
+    NeCi,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// A string predicate: which, case-sensitive, negated.
+    Str(StrOp, bool, bool),
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+}
+
+/// String predicates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StrOp {
+    Has,
+    HasPrefix,
+    HasSuffix,
+    Contains,
+    StartsWith,
+    EndsWith,
+}
 
 /// A service type name (`String`, `Int64`, …).
 pub(crate) type Ty = &'static str;
@@ -201,6 +231,9 @@ pub(crate) fn compare(a: &V<'_>, b: &V<'_>) -> Option<Ordering> {
         (V::Time(x), V::Time(y)) | (V::Span(x), V::Span(y)) => Some(x.cmp(y)),
         (V::Str(x), V::Str(y)) => Some(x.cmp(y)),
         (V::Bool(x), V::Bool(y)) => Some(x.cmp(y)),
+        // Kusto compares a bool with a number as 0 or 1 (`IsLocalAdmin == 0`).
+        (V::Bool(x), V::Int(y)) => Some(i64::from(*x).cmp(y)),
+        (V::Int(x), V::Bool(y)) => Some(x.cmp(&i64::from(*y))),
         (V::Dyn(x), V::Dyn(y)) => (x == y).then_some(Ordering::Equal),
         _ => None,
     }

@@ -1,0 +1,441 @@
+//! `summarize`: the aggregation functions (their binding, default output names and running
+//! state) and the grouping of rows by their `by` values.
+
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+
+use super::bind::Binder;
+use super::scalar::B;
+use super::{Rows, Schema};
+use crate::emulator::data::Cell;
+use crate::emulator::kql::KqlError;
+use crate::emulator::kql::literal::name_text;
+use crate::emulator::kql::value::{
+    BinOp, DYN, INT, LONG, REAL, SPAN, Ty, V, arith, compare, to_cell,
+};
+use crate::kql::syntax::tree::Expr;
+use serde_json::Value;
+
+/// An aggregate's running state.
+#[derive(Debug, Clone)]
+pub(crate) enum AggState {
+    Count(i64),
+    CountIf(i64),
+    DCount(HashSet<Key>),
+    Min(V<'static>),
+    Max(V<'static>),
+    Sum(V<'static>),
+    Avg(f64, i64),
+    /// `make_set`: the values in first-seen order, the keys seen, the cap.
+    MakeSet(Vec<Value>, HashSet<Key>, usize),
+    /// `make_list`: the values, the cap.
+    MakeList(Vec<Value>, usize),
+    /// `take_any`: the first non-null value.
+    Any(V<'static>),
+    /// `arg_max`/`arg_min`: the best value so far and the outputs of its row.
+    Arg(V<'static>, Vec<Cell>, bool),
+    /// `percentile(s)`: the values, and the percentages asked for.
+    Values(Vec<V<'static>>, Vec<f64>),
+    /// `make_bag`: the merged property bag, and its cap.
+    Bag(serde_json::Map<String, Value>, usize),
+}
+
+/// Replaces `best` by `v` when `v` is not null and `better(v vs best)`.
+fn keep_best(best: &mut V<'static>, v: V<'_>, better: fn(Ordering) -> bool) {
+    if !v.is_null() && (best.is_null() || compare(&v, best).is_some_and(better)) {
+        *best = v.owned();
+    }
+}
+
+/// A bound aggregate: its state, argument, predicate (`…if`), the outputs of `arg_max`, and
+/// the types of its output columns.
+#[derive(Debug, Clone)]
+pub(crate) struct BAgg {
+    init: AggState,
+    arg: Option<B>,
+    pred: Option<B>,
+    outputs: Vec<(B, Ty)>,
+    pub(crate) types: Vec<Ty>,
+}
+
+/// A hashable image of a cell, for grouping.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Key {
+    Null,
+    Str(String),
+    Int(i64),
+    Real(u64),
+    Bool(bool),
+    Time(i64),
+    Dyn(String),
+}
+
+pub(crate) fn key_of(c: &Cell) -> Key {
+    match c {
+        Cell::Null => Key::Null,
+        Cell::Str(s) => Key::Str(s.clone()),
+        Cell::Int(v) => Key::Int(*v),
+        Cell::Real(v) => Key::Real(v.to_bits()),
+        Cell::Bool(v) => Key::Bool(*v),
+        Cell::Time(v) => Key::Time(*v),
+        Cell::Dyn(v) => Key::Dyn(v.to_string()),
+    }
+}
+
+impl AggState {
+    pub(crate) fn add(&mut self, agg: &BAgg, row: &[Cell]) {
+        if let Some(p) = &agg.pred
+            && !p.truthy(row)
+        {
+            return;
+        }
+        let v = || agg.arg.as_ref().map_or(V::Null, |a| a.eval(row).norm());
+        match self {
+            AggState::Count(n) => *n += 1,
+            AggState::CountIf(n) => *n += i64::from(matches!(v(), V::Bool(true))),
+            AggState::DCount(set) => {
+                let v = v();
+                if !v.is_null() {
+                    set.insert(key_of(&to_cell(v, DYN)));
+                }
+            }
+            AggState::Min(m) => keep_best(m, v(), Ordering::is_lt),
+            AggState::Max(m) => keep_best(m, v(), Ordering::is_gt),
+            AggState::Sum(s) => {
+                let v = v();
+                if !v.is_null() {
+                    *s = if s.is_null() { v.owned() } else { arith(BinOp::Add, s, &v) };
+                }
+            }
+            AggState::Avg(sum, n) => match v() {
+                V::Int(x) => (*sum, *n) = (*sum + x as f64, *n + 1),
+                V::Real(x) => (*sum, *n) = (*sum + x, *n + 1),
+                _ => {}
+            },
+            AggState::MakeSet(items, seen, cap) => {
+                let v = agg.arg.as_ref().map_or(V::Null, |a| a.eval(row));
+                for item in spread(v) {
+                    if items.len() < *cap && seen.insert(key_of(&Cell::Dyn(item.clone()))) {
+                        items.push(item);
+                    }
+                }
+            }
+            AggState::MakeList(items, cap) => {
+                let v = agg.arg.as_ref().map_or(V::Null, |a| a.eval(row));
+                for item in spread(v) {
+                    if items.len() < *cap {
+                        items.push(item);
+                    }
+                }
+            }
+            AggState::Any(best) => {
+                if best.is_null() {
+                    *best = v().owned();
+                }
+            }
+            AggState::Values(values, _) => {
+                let v = v();
+                if !v.is_null() {
+                    values.push(v.owned());
+                }
+            }
+            AggState::Bag(bag, cap) => {
+                if let Some(V::Dyn(d)) = agg.arg.as_ref().map(|a| a.eval(row))
+                    && let Value::Object(m) = d.as_ref()
+                {
+                    for (k, v) in m {
+                        if bag.len() < *cap && !bag.contains_key(k) {
+                            bag.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+            }
+            AggState::Arg(best, cells, max) => {
+                let v = v();
+                let better = if *max { Ordering::is_gt } else { Ordering::is_lt };
+                if !v.is_null() && (best.is_null() || compare(&v, best).is_some_and(better)) {
+                    *best = v.owned();
+                    *cells = agg.outputs.iter().map(|(e, ty)| to_cell(e.eval(row), ty)).collect();
+                }
+            }
+        }
+    }
+
+    pub(crate) fn finish(self, types: &[Ty], out: &mut Vec<Cell>) {
+        let ty = types.first().copied().unwrap_or(DYN);
+        let cell = match self {
+            AggState::Count(n) | AggState::CountIf(n) => Cell::Int(n),
+            AggState::DCount(set) => Cell::Int(set.len() as i64),
+            AggState::Min(v) | AggState::Max(v) | AggState::Sum(v) | AggState::Any(v) => {
+                to_cell(v, ty)
+            }
+            AggState::Avg(_, 0) => Cell::Null,
+            AggState::Avg(sum, n) => Cell::Real(sum / n as f64),
+            AggState::MakeSet(items, ..) | AggState::MakeList(items, _) => {
+                Cell::Dyn(Value::Array(items))
+            }
+            AggState::Bag(bag, _) => Cell::Dyn(Value::Object(bag)),
+            AggState::Values(mut values, percents) => {
+                // Nearest rank: the value at rank ceil(p/100 * n), the smallest for p = 0.
+                values.sort_by(|a, b| compare(a, b).unwrap_or(Ordering::Equal));
+                for p in percents {
+                    let n = values.len();
+                    let rank = ((p / 100.0) * n as f64).ceil() as usize;
+                    let v = values.get(rank.clamp(1, n.max(1)) - 1).cloned().unwrap_or(V::Null);
+                    out.push(to_cell(v, ty));
+                }
+                return;
+            }
+            AggState::Arg(best, cells, _) => {
+                out.push(to_cell(best, ty));
+                let n = types.len() - 1;
+                out.extend(cells.into_iter().chain(std::iter::repeat(Cell::Null)).take(n));
+                return;
+            }
+        };
+        out.push(cell);
+    }
+}
+
+/// The elements of a value for `make_set`/`make_list`: an array's items, else the value.
+fn spread(v: V<'_>) -> Vec<Value> {
+    match v {
+        V::Dyn(d) => match d.as_ref() {
+            Value::Array(items) => items.clone(),
+            Value::Null => Vec::new(),
+            other => vec![other.clone()],
+        },
+        v if v.is_null() => Vec::new(),
+        v => vec![v.to_json()],
+    }
+}
+
+impl BAgg {
+    /// A fresh running state.
+    pub(crate) fn start(&self) -> AggState {
+        self.init.clone()
+    }
+}
+
+pub(crate) fn summarize(rows: Rows, by: &[(B, Ty)], aggs: &[BAgg]) -> Vec<Vec<Cell>> {
+    let mut index: HashMap<Vec<Key>, usize> = HashMap::new();
+    let mut groups: Vec<(Vec<Cell>, Vec<AggState>)> = Vec::new();
+    for row in rows {
+        let cells: Vec<Cell> = by.iter().map(|(e, ty)| to_cell(e.eval(&row), ty)).collect();
+        let key: Vec<Key> = cells.iter().map(key_of).collect();
+        let g = *index.entry(key).or_insert_with(|| {
+            groups.push((cells, aggs.iter().map(|a| a.init.clone()).collect()));
+            groups.len() - 1
+        });
+        for (state, agg) in groups[g].1.iter_mut().zip(aggs) {
+            state.add(agg, &row);
+        }
+    }
+    if by.is_empty() && groups.is_empty() {
+        groups.push((Vec::new(), aggs.iter().map(|a| a.init.clone()).collect()));
+    }
+    groups
+        .into_iter()
+        .map(|(mut cells, states)| {
+            for (state, agg) in states.into_iter().zip(aggs) {
+                state.finish(&agg.types, &mut cells);
+            }
+            cells
+        })
+        .collect()
+}
+
+impl<'a> Binder<'_, 'a> {
+    /// Binds one aggregate item of `summarize` (`[Name =] f(args)`): its state, arguments and
+    /// output columns (one, or several for `arg_max`). `by` are the names of the group keys.
+    pub(crate) fn agg(
+        &self,
+        item: &'a Expr,
+        schema: &Schema,
+        by: &[String],
+    ) -> Result<(BAgg, Vec<(String, Ty)>), KqlError> {
+        let (alias, e) = split_alias(item);
+        let Expr::Call { callee, args, .. } = e else {
+            return Err(self.error("expected an aggregation function call, like count()"));
+        };
+        let Expr::Name { name, .. } = callee.as_ref() else {
+            return Err(self.error("expected an aggregation function call, like count()"));
+        };
+        let f = name.as_str();
+        let Some((min, max)) = arity(f) else {
+            return Err(self.error(format!("Unknown aggregation function: '{f}'")));
+        };
+        if !(min..=max).contains(&args.len()) {
+            return Err(self.error(format!(
+                "function '{f}' expects {min}..{max} argument(s), got {}",
+                args.len()
+            )));
+        }
+        let arg = match args.first() {
+            Some(a) if !matches!(a, Expr::Wildcard { .. }) => Some(self.bind(a, schema)?),
+            _ => None,
+        };
+        let arg_ty = arg.as_ref().map_or(LONG, |a| a.1);
+        let col = match args.first() {
+            Some(Expr::Name { name, .. }) => name_text(name).into_owned(),
+            _ => String::new(),
+        };
+        let cap = |i: usize| -> Result<usize, KqlError> {
+            match args.get(i) {
+                None => Ok(1_048_576),
+                Some(e) => match self.bind(e, schema)?.0 {
+                    B::Const(V::Int(n)) if n >= 0 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+                    _ => Err(self.error(format!("the limit of '{f}' must be a constant"))),
+                },
+            }
+        };
+        let pred = |i: usize| -> Result<Option<B>, KqlError> {
+            args.get(i).map(|e| self.bind(e, schema).map(|b| b.0)).transpose()
+        };
+        let sum_ty = || match arg_ty {
+            INT | LONG => Ok(LONG),
+            REAL => Ok(REAL),
+            SPAN => Ok(SPAN),
+            _ => Err(self.error(format!("{f}() of {arg_ty} is not supported"))),
+        };
+        let mut p = None;
+        let mut outputs = Vec::new();
+        let mut columns = Vec::new();
+        let (init, ty, default) = match f {
+            "count" if args.is_empty() => (AggState::Count(0), LONG, "count_".to_owned()),
+            // count(x): the rows where x is not null.
+            "count" => {
+                p = arg
+                    .as_ref()
+                    .map(|(b, _)| B::Func(super::functions::Func::IsNull(true), vec![b.clone()]));
+                (AggState::Count(0), LONG, format!("count_{col}"))
+            }
+            "countif" => (AggState::CountIf(0), LONG, "countif_".to_owned()),
+            "dcount" | "count_distinct" => {
+                (AggState::DCount(HashSet::new()), LONG, format!("{f}_{col}"))
+            }
+            "dcountif" => {
+                p = pred(1)?;
+                (AggState::DCount(HashSet::new()), LONG, format!("dcountif_{col}"))
+            }
+            "min" => (AggState::Min(V::Null), arg_ty, format!("min_{col}")),
+            "max" => (AggState::Max(V::Null), arg_ty, format!("max_{col}")),
+            "minif" | "maxif" => {
+                p = pred(1)?;
+                let init =
+                    if f == "minif" { AggState::Min(V::Null) } else { AggState::Max(V::Null) };
+                (init, arg_ty, format!("{f}_{col}"))
+            }
+            "sum" => (AggState::Sum(V::Null), sum_ty()?, format!("sum_{col}")),
+            "sumif" => {
+                p = pred(1)?;
+                (AggState::Sum(V::Null), sum_ty()?, format!("sumif_{col}"))
+            }
+            "avg" => (AggState::Avg(0.0, 0), REAL, format!("avg_{col}")),
+            "avgif" => {
+                p = pred(1)?;
+                (AggState::Avg(0.0, 0), REAL, format!("avgif_{col}"))
+            }
+            "take_any" | "any" => (AggState::Any(V::Null), arg_ty, format!("{f}_{col}")),
+            "make_set" | "makeset" => (
+                AggState::MakeSet(Vec::new(), HashSet::new(), cap(1)?),
+                DYN,
+                format!("make_set_{col}"),
+            ),
+            "make_list" | "makelist" => {
+                (AggState::MakeList(Vec::new(), cap(1)?), DYN, format!("make_list_{col}"))
+            }
+            "make_set_if" => {
+                p = pred(1)?;
+                let init = AggState::MakeSet(Vec::new(), HashSet::new(), cap(2)?);
+                (init, DYN, format!("make_set_if_{col}"))
+            }
+            "make_list_if" => {
+                p = pred(1)?;
+                (AggState::MakeList(Vec::new(), cap(2)?), DYN, format!("make_list_if_{col}"))
+            }
+            "make_bag" => {
+                (AggState::Bag(serde_json::Map::new(), cap(1)?), DYN, format!("make_bag_{col}"))
+            }
+            "percentile" | "percentiles" => {
+                let mut percents = Vec::new();
+                for e in &args[1..] {
+                    match self.bind(e, schema)?.0 {
+                        B::Const(V::Int(p)) => percents.push(p as f64),
+                        B::Const(V::Real(p)) => percents.push(p),
+                        _ => {
+                            return Err(
+                                self.error(format!("the percentages of '{f}' must be constants"))
+                            );
+                        }
+                    }
+                }
+                if percents.iter().any(|p| !(0.0..=100.0).contains(p)) {
+                    return Err(self.error("a percentage must be between 0 and 100"));
+                }
+                let label =
+                    |p: f64| format!("percentile_{col}_{}", p.to_string().replace('.', "_"));
+                let first = label(percents[0]);
+                for p in &percents[1..] {
+                    columns.push((label(*p), arg_ty));
+                }
+                (AggState::Values(Vec::new(), percents), arg_ty, first)
+            }
+            "arg_max" | "arg_min" => {
+                let best = if col.is_empty() { format!("{f}_") } else { col.clone() };
+                for extra in &args[1..] {
+                    if matches!(extra, Expr::Wildcard { .. }) {
+                        for (i, (n, t)) in schema.iter().enumerate() {
+                            if *n != best && !by.contains(n) {
+                                outputs.push((B::Col(i, false), *t));
+                                columns.push((n.clone(), *t));
+                            }
+                        }
+                        continue;
+                    }
+                    let (alias, e) = split_alias(extra);
+                    let (b, t) = self.bind(e, schema)?;
+                    let name = alias.unwrap_or_else(|| match e {
+                        Expr::Name { name, .. } => name_text(name).into_owned(),
+                        _ => format!("{f}_{}", columns.len() + 1),
+                    });
+                    outputs.push((b, t));
+                    columns.push((name, t));
+                }
+                (AggState::Arg(V::Null, Vec::new(), f == "arg_max"), arg_ty, best)
+            }
+            _ => return Err(self.error(format!("Unknown aggregation function: '{f}'"))),
+        };
+        let first = alias.unwrap_or(default);
+        columns.insert(0, (first, ty));
+        let types = columns.iter().map(|c| c.1).collect();
+        Ok((BAgg { init, arg: arg.map(|a| a.0), pred: p, outputs, types }, columns))
+    }
+}
+
+/// The argument counts of the aggregation functions.
+fn arity(f: &str) -> Option<(usize, usize)> {
+    Some(match f {
+        "count" => (0, 1),
+        "countif" | "dcount" | "count_distinct" | "min" | "max" | "sum" | "avg" | "take_any"
+        | "any" => (1, 1),
+        "dcountif" | "minif" | "maxif" | "sumif" | "avgif" => (2, 2),
+        "make_set" | "makeset" | "make_list" | "makelist" => (1, 2),
+        "make_set_if" | "make_list_if" => (2, 3),
+        "arg_max" | "arg_min" | "percentiles" => (2, 64),
+        "percentile" => (2, 2),
+        "make_bag" => (1, 2),
+        _ => return None,
+    })
+}
+
+/// `Name = expr` as `(Some(Name), expr)`, anything else as `(None, item)`.
+pub(crate) fn split_alias(item: &Expr) -> (Option<String>, &Expr) {
+    match item {
+        Expr::Binary { op, lhs, rhs, .. } if op == "=" => match lhs.as_ref() {
+            Expr::Name { name, .. } => (Some(name_text(name).into_owned()), rhs),
+            _ => (None, item),
+        },
+        _ => (None, item),
+    }
+}

@@ -1,0 +1,371 @@
+//! Operators that combine tables: `join` (every kind, `innerunique` by default, on common
+//! columns or `$left.a == $right.b`) and `union` (outer or inner, `withsource`, wildcards).
+
+use std::collections::HashMap;
+
+use super::aggregate::{Key, key_of};
+use super::bind::Binder;
+use super::scalar::B;
+use super::tabular::{clause, glob, unique};
+use super::{Eval, Rows, Schema, Table};
+use crate::emulator::data::{self, Cell};
+use crate::emulator::kql::literal::literal;
+use crate::emulator::kql::literal::name_text;
+use crate::emulator::kql::value::STRING;
+use crate::emulator::kql::value::{BinOp, StrOp};
+use crate::emulator::kql::{KqlError, op_error};
+use crate::kql::syntax::tree::LiteralKind;
+use crate::kql::syntax::tree::{Expr, Operator};
+
+/// The kinds of join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    InnerUnique,
+    Inner,
+    LeftOuter,
+    RightOuter,
+    FullOuter,
+    LeftSemi,
+    LeftAnti,
+    RightSemi,
+    RightAnti,
+}
+
+fn kind(name: &str) -> Option<Kind> {
+    Some(match name {
+        "innerunique" => Kind::InnerUnique,
+        "inner" => Kind::Inner,
+        "leftouter" => Kind::LeftOuter,
+        "rightouter" => Kind::RightOuter,
+        "fullouter" | "outer" => Kind::FullOuter,
+        "leftsemi" => Kind::LeftSemi,
+        "leftanti" | "anti" | "leftantisemi" => Kind::LeftAnti,
+        "rightsemi" => Kind::RightSemi,
+        "rightanti" | "rightantisemi" => Kind::RightAnti,
+        _ => return None,
+    })
+}
+
+/// A bound join: the right table, the key columns on each side, and the output layout.
+pub(crate) struct Join {
+    kind: Kind,
+    right: Table,
+    left_keys: Vec<usize>,
+    right_keys: Vec<usize>,
+    left_width: usize,
+    /// The right columns that appear in the output (`lookup` leaves out its keys).
+    right_keep: Vec<usize>,
+}
+
+impl<'a> Eval<'a> {
+    /// The option `name` of `op` as written (`kind=inner` → `inner`).
+    fn option(&self, op: &Operator, name: &str) -> Option<&'a str> {
+        op.options.iter().find(|(n, _)| n == name).map(|(_, v)| self.text(v.span()))
+    }
+
+    /// Binds `| join …` against the left `schema`, which becomes the output's.
+    pub(crate) fn bind_join(
+        &self,
+        op: &'a Operator,
+        schema: &mut Schema,
+    ) -> Result<Join, KqlError> {
+        let lookup = op.name == "lookup";
+        let err = |m: String| op_error(&op.name, m);
+        let kind = match self.option(op, "kind") {
+            None if lookup => Kind::LeftOuter,
+            None => Kind::InnerUnique,
+            Some(k) => kind(k).ok_or_else(|| err(format!("unknown join kind '{k}'")))?,
+        };
+        let right_expr =
+            clause(op, None).first().ok_or_else(|| err("needs a right table".into()))?;
+        let right = self.tabular(right_expr)?;
+        let (mut left_keys, mut right_keys) = (Vec::new(), Vec::new());
+        let find = |s: &Schema, n: &str, side: &str| {
+            s.iter().position(|(c, _)| c == n).ok_or_else(|| {
+                err(format!("Failed to resolve column '{n}' on the {side} side of the join"))
+            })
+        };
+        let mut conditions: Vec<&Expr> = clause(op, Some("on")).iter().collect();
+        if conditions.is_empty() {
+            return Err(err("needs 'on' with the columns to match".into()));
+        }
+        while let Some(c) = conditions.pop() {
+            match c {
+                Expr::Name { name, .. } => {
+                    let n = name_text(name);
+                    left_keys.push(find(schema, &n, "left")?);
+                    right_keys.push(find(&right.schema, &n, "right")?);
+                }
+                Expr::Binary { op, lhs, rhs, .. } if op == "and" => {
+                    conditions.push(lhs);
+                    conditions.push(rhs);
+                }
+                Expr::Binary { op, lhs, rhs, .. } if op == "==" => {
+                    let side = |e: &Expr| match e {
+                        Expr::Member { target, name, .. } => match target.as_ref() {
+                            Expr::Name { name: t, .. } if t == "$left" || t == "$right" => {
+                                Some((t == "$left", name_text(name).into_owned()))
+                            }
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    let (Some(a), Some(b)) = (side(lhs), side(rhs)) else {
+                        return Err(err("only $left.column == $right.column conditions are \
+                                        supported by the hunt emulator"
+                            .into()));
+                    };
+                    let ((_, l), (_, r)) = if a.0 { (a, b) } else { (b, a) };
+                    left_keys.push(find(schema, &l, "left")?);
+                    right_keys.push(find(&right.schema, &r, "right")?);
+                }
+                other => {
+                    return Err(err(format!(
+                        "the condition '{}' is not supported by the hunt emulator",
+                        self.text(other.span())
+                    )));
+                }
+            }
+        }
+        let left_width = schema.len();
+        let right_keep: Vec<usize> =
+            (0..right.schema.len()).filter(|i| !(lookup && right_keys.contains(i))).collect();
+        match kind {
+            Kind::LeftSemi | Kind::LeftAnti => {}
+            Kind::RightSemi | Kind::RightAnti => *schema = right.schema.clone(),
+            _ => {
+                for &i in &right_keep {
+                    let (n, ty) = &right.schema[i];
+                    let name = unique(schema, n);
+                    schema.push((name, *ty));
+                }
+            }
+        }
+        Ok(Join { kind, right, left_keys, right_keys, left_width, right_keep })
+    }
+
+    /// `union [kind=…] [withsource=C] T, …` over `first` (the piped-in table, if any).
+    pub(crate) fn union(&self, op: &'a Operator, first: Option<Table>) -> Result<Table, KqlError> {
+        let err = |m: String| op_error("union", m);
+        let inner = match self.option(op, "kind") {
+            None | Some("outer") => false,
+            Some("inner") => true,
+            Some(k) => return Err(err(format!("unknown union kind '{k}'"))),
+        };
+        let source_col = self.option(op, "withsource").map(|s| name_text(s).into_owned());
+        let mut parts: Vec<(String, Table)> = Vec::new();
+        if let Some(t) = first {
+            parts.push((String::new(), t));
+        }
+        for item in clause(op, None) {
+            match item {
+                Expr::Wildcard { span } => {
+                    let pattern = self.text(*span);
+                    for def in data::tables().iter().filter(|d| glob(pattern, d.name)) {
+                        let t = self.tabular_named(def.name)?;
+                        parts.push((def.name.to_owned(), t));
+                    }
+                }
+                Expr::Name { name, .. } => {
+                    parts.push((name_text(name).into_owned(), self.tabular(item)?));
+                }
+                other => parts.push((String::new(), self.tabular(other)?)),
+            }
+        }
+        Ok(merge(parts, source_col, inner))
+    }
+
+    /// `search [in (T, …)] predicate`: the rows of each table (all tables without `in`, the
+    /// piped-in one after `|`) that match, with their table in `$table`. A string alone is a
+    /// term looked for (`has`) in every string column; a predicate naming a column a table
+    /// lacks matches nothing there.
+    pub(crate) fn search(&self, op: &'a Operator, first: Option<Table>) -> Result<Table, KqlError> {
+        let b = Binder::new(self, "search");
+        let pred = clause(op, None).first().ok_or_else(|| b.error("needs a predicate"))?;
+        let mut sources: Vec<(String, Table)> = Vec::new();
+        match (first, clause(op, Some("in"))) {
+            (Some(t), _) => sources.push((String::new(), t)),
+            (None, []) => {
+                for def in data::tables() {
+                    sources.push((def.name.to_owned(), self.tabular_named(def.name)?));
+                }
+            }
+            (None, items) => {
+                for item in items {
+                    let pattern = match item {
+                        Expr::Name { name, .. } => name_text(name).into_owned(),
+                        Expr::Wildcard { span } => self.text(*span).to_owned(),
+                        _ => return Err(b.error("expected table names after 'in'")),
+                    };
+                    if self.bound_table(&pattern).is_some() || !pattern.contains('*') {
+                        sources.push((pattern.clone(), self.tabular_named(&pattern)?));
+                        continue;
+                    }
+                    for def in data::tables().iter().filter(|d| glob(&pattern, d.name)) {
+                        sources.push((def.name.to_owned(), self.tabular_named(def.name)?));
+                    }
+                }
+            }
+        }
+        let mut parts = Vec::new();
+        for (label, t) in sources {
+            let filter = match pred {
+                Expr::Literal { kind: LiteralKind::String, span } => {
+                    let (term, _) = literal(self.src, LiteralKind::String, span.start, span.end)?;
+                    let cols = t.schema.iter().enumerate().filter(|(_, c)| c.1 == STRING);
+                    B::Or(
+                        cols.map(|(i, _)| {
+                            let op = BinOp::Str(StrOp::Has, false, false);
+                            B::Bin(op, Box::new(B::Col(i, false)), Box::new(B::Const(term.clone())))
+                        })
+                        .collect(),
+                    )
+                }
+                _ => match b.bind(pred, &t.schema) {
+                    Ok((f, _)) => f,
+                    // Its columns stay in the output; none of its rows match.
+                    Err(e) if e.message.contains("Failed to resolve scalar") => {
+                        B::Const(crate::emulator::kql::value::V::Bool(false))
+                    }
+                    Err(e) => return Err(e),
+                },
+            };
+            let rows = super::tabular::apply(super::tabular::Stage::Filter(filter), t.rows);
+            parts.push((label, Table { schema: t.schema, rows }));
+        }
+        Ok(merge(parts, Some("$table".to_owned()), false))
+    }
+
+    /// A table by name (a `let` binding or a table of the data).
+    fn tabular_named(&self, name: &str) -> Result<Table, KqlError> {
+        if let Some(t) = self.bound_table(name) {
+            return t;
+        }
+        let def = data::table(name).ok_or_else(|| KqlError {
+            message: format!("'' operator: Failed to resolve table expression named '{name}'"),
+        })?;
+        let rows =
+            data::rows(def.name, self.ctx.window.0, self.ctx.window.1, self.ctx.events_per_hour)
+                .unwrap_or_else(|| Box::new(std::iter::empty()));
+        let schema = def
+            .columns
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), crate::emulator::kql::value::intern(t)))
+            .collect();
+        Ok(Table { schema, rows })
+    }
+}
+
+impl Join {
+    /// Joins `left` with the right table.
+    pub(crate) fn run(self, left: Rows) -> Vec<Vec<Cell>> {
+        let Join { kind, right, left_keys, right_keys, left_width, right_keep } = self;
+        let right_rows: Vec<Vec<Cell>> = right.rows.collect();
+        let right_width = right_keep.len();
+        let kept = |r: &[Cell]| -> Vec<Cell> {
+            right_keep.iter().map(|&i| r.get(i).cloned().unwrap_or(Cell::Null)).collect()
+        };
+        let key = |r: &[Cell], cols: &[usize]| -> Option<Vec<Key>> {
+            let k: Vec<Key> =
+                cols.iter().map(|&i| key_of(r.get(i).unwrap_or(&Cell::Null))).collect();
+            (!k.contains(&Key::Null)).then_some(k)
+        };
+        let mut index: HashMap<Vec<Key>, Vec<usize>> = HashMap::new();
+        for (i, r) in right_rows.iter().enumerate() {
+            if let Some(k) = key(r, &right_keys) {
+                index.entry(k).or_default().push(i);
+            }
+        }
+        let mut matched = vec![false; right_rows.len()];
+        let mut seen_left: std::collections::HashSet<Vec<Key>> = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        let pad = |n: usize| std::iter::repeat_n(Cell::Null, n);
+        for l in left {
+            let k = key(&l, &left_keys);
+            if kind == Kind::InnerUnique {
+                match &k {
+                    Some(k) if !seen_left.insert(k.clone()) => continue,
+                    _ => {}
+                }
+            }
+            let hits: &[usize] = k.as_ref().and_then(|k| index.get(k)).map_or(&[], Vec::as_slice);
+            for &h in hits {
+                matched[h] = true;
+            }
+            match kind {
+                Kind::LeftSemi if !hits.is_empty() => out.push(l),
+                Kind::LeftAnti if hits.is_empty() => out.push(l),
+                Kind::LeftSemi | Kind::LeftAnti | Kind::RightSemi | Kind::RightAnti => {}
+                Kind::LeftOuter | Kind::FullOuter if hits.is_empty() => {
+                    let mut row = l;
+                    row.extend(pad(right_width));
+                    out.push(row);
+                }
+                _ => {
+                    for &h in hits {
+                        let mut row = l.clone();
+                        row.extend(kept(&right_rows[h]));
+                        out.push(row);
+                    }
+                }
+            }
+        }
+        for (i, r) in right_rows.into_iter().enumerate() {
+            match kind {
+                Kind::RightSemi if matched[i] => out.push(r),
+                Kind::RightAnti if !matched[i] => out.push(r),
+                Kind::RightOuter | Kind::FullOuter if !matched[i] => {
+                    let mut row: Vec<Cell> = pad(left_width).collect();
+                    row.extend(kept(&r));
+                    out.push(row);
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// Tables one after the other, columns matched by name (all of them, or with `inner` only
+/// those every table has), with each row's table in `source_col` if asked.
+fn merge(parts: Vec<(String, Table)>, source_col: Option<String>, inner: bool) -> Table {
+    let mut schema: Schema = Vec::new();
+    if let Some(c) = &source_col {
+        schema.push((c.clone(), STRING));
+    }
+    for (_, t) in &parts {
+        for (n, ty) in &t.schema {
+            if !schema.iter().any(|(x, _)| x == n) {
+                schema.push((n.clone(), *ty));
+            }
+        }
+    }
+    if inner {
+        schema.retain(|(n, _)| {
+            source_col.as_deref() == Some(n.as_str())
+                || parts.iter().all(|(_, t)| t.schema.iter().any(|(x, _)| x == n))
+        });
+    }
+    let out_schema = schema.clone();
+    let mut rows: Rows = Box::new(std::iter::empty());
+    for (label, t) in parts {
+        // Where each output column comes from in this part's rows.
+        let from: Vec<Option<usize>> =
+            out_schema.iter().map(|(n, _)| t.schema.iter().position(|(x, _)| x == n)).collect();
+        let types = out_schema.clone();
+        let with_source = source_col.is_some();
+        let part = t.rows.map(move |r| {
+            let mut out: Vec<Cell> = Vec::with_capacity(types.len());
+            for (i, slot) in from.iter().enumerate() {
+                out.push(match slot {
+                    Some(j) => r.get(*j).cloned().unwrap_or(Cell::Null),
+                    None if with_source && i == 0 => Cell::Str(label.clone()),
+                    None => Cell::Null,
+                });
+            }
+            out
+        });
+        rows = Box::new(rows.chain(part));
+    }
+    Table { schema: out_schema, rows }
+}
