@@ -16,6 +16,7 @@ pub(super) async fn serve_emulator(args: EmulatorArgs) -> anyhow::Result<ExitCod
         chaos: args.chaos,
         chaos_seed: args.chaos_seed,
         canned_response: args.serve_file.clone(),
+        retention: Some(super::retention()),
         ..EmulatorConfig::default()
     };
     let names: Vec<String> = (1..=args.tenants).map(|i| format!("tenant-{i:03}")).collect();

@@ -53,6 +53,12 @@ pub(super) fn environment(k: &str) -> Option<String> {
     std::env::var(k).ok()
 }
 
+/// The built-in emulator's retention when a person runs it (`--emulator`, `hunt emulator`): the
+/// service's 30 days, so a window reaching further is answered as the service would.
+fn retention() -> chrono::Duration {
+    chrono::Duration::days(crate::emulator::RETENTION_DAYS)
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // A daemon's runs are worth logging by default; one-off commands stay quiet.
@@ -133,9 +139,12 @@ fn ledger_file(tenant_id: &str) -> LedgerFile {
 /// that it lives as long as the caller needs it).
 async fn connect(emulator: bool, config: &Config) -> anyhow::Result<(Settings, Option<Emulator>)> {
     let (mut settings, emu) = if emulator {
-        let emu = Emulator::start(EmulatorConfig::default(), (Ipv4Addr::LOCALHOST, 0).into())
-            .await
-            .context("cannot start the built-in emulator")?;
+        let emu = Emulator::start(
+            EmulatorConfig { retention: Some(retention()), ..EmulatorConfig::default() },
+            (Ipv4Addr::LOCALHOST, 0).into(),
+        )
+        .await
+        .context("cannot start the built-in emulator")?;
         eprintln!("using the built-in emulator at {} (synthetic data, no tenant)", emu.url());
         let env = emu.env();
         let var = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());

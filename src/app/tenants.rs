@@ -184,7 +184,11 @@ pub(super) async fn targets(
     }
     let emu = if emulator && !selection.tenants.is_empty() {
         let tenants = config.tenants.iter().map(fabricated).collect::<Vec<EmulatorTenant>>();
-        let emu_config = EmulatorConfig { tenants, ..EmulatorConfig::default() };
+        let emu_config = EmulatorConfig {
+            tenants,
+            retention: Some(super::retention()),
+            ..EmulatorConfig::default()
+        };
         let emu = Emulator::start(emu_config, (Ipv4Addr::LOCALHOST, 0).into())
             .await
             .context("cannot start the built-in emulator")?;

@@ -27,6 +27,8 @@ use std::time::Duration;
 
 /// The tenant id the emulator answers to by default.
 pub const TENANT_ID: &str = "00000000-0000-0000-0000-0000000e0001";
+/// What `hunt emulator` and `--emulator` keep, as the service does.
+pub const RETENTION_DAYS: i64 = 30;
 /// The issuer of federated tokens the emulator trusts by default (workload identity).
 pub const FEDERATED_ISSUER: &str = "https://oidc.hunt-emulator.test";
 /// The managed-identity endpoint's `IDENTITY_HEADER` by default.
@@ -55,6 +57,9 @@ pub struct EmulatorConfig {
     /// Service, Container Apps); the metadata endpoint at `/metadata/identity/oauth2/token`
     /// needs `Metadata: true`. Both issue tokens of the default tenant.
     pub identity_header: String,
+    /// How far back data exists, as the service's 30 days: a window reaching further is answered
+    /// from its last `retention` only. `None` (tests' fixed windows) keeps every instant.
+    pub retention: Option<chrono::Duration>,
     /// The application permissions its tokens carry (`roles`; `scp` for a person's).
     pub roles: Vec<String>,
     /// How the person answers a device-code sign-in, one step per poll of the token endpoint:
@@ -139,6 +144,7 @@ impl Default for EmulatorConfig {
             .map(String::from)
             .to_vec(),
             device_flow: vec!["authorization_pending".into(), "ok".into()],
+            retention: None,
             token_lifetime: Duration::from_secs(3599),
             events_per_hour: 360,
             results_first: false,

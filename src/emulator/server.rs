@@ -581,6 +581,14 @@ async fn answer(
         },
         None => Window::ending_at(now, chrono::Duration::days(30)),
     };
+    // Like the service, nothing older than its retention exists.
+    let window = match state.config.retention {
+        Some(keep) => {
+            let start = window.start.max(now - keep);
+            Window { start, end: window.end.max(start) }
+        }
+        None => window,
+    };
     let ctx = Context {
         window: (ticks(window.start), ticks(window.end)),
         now: ticks(now),

@@ -352,6 +352,20 @@ fn a_window_past_the_services_30_days_is_a_warning() {
     assert_eq!(warnings.len(), 1, "{run:?}");
     assert!(warnings[0].starts_with("warning: --timespan starts at "), "{run:?}");
     assert!(warnings[0].contains("the service keeps 30 days: only data from "), "{run:?}");
+    // The built-in emulator, like the service, has nothing older than 30 days.
+    let run = crate::util::hunt_cmd()
+        .current_dir(env.path("."))
+        .env("HUNT_STATE_DIR", env.path("state"))
+        .args(["run", "-e", "AlertInfo | summarize oldest = min(Timestamp), n = count()"])
+        .args(["--emulator", "--timespan", "P45D", "--print", "jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    let row: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let oldest = chrono::DateTime::parse_from_rfc3339(row["oldest"].as_str().unwrap()).unwrap();
+    let age = chrono::Utc::now().fixed_offset() - oldest;
+    assert!(age <= chrono::Duration::days(30), "{row}");
+    assert!(age >= chrono::Duration::days(29) && row["n"].as_i64() > Some(0), "{row}");
 }
 
 /// On a terminal, the progress line says why hunt waits and until when (here a 429 with
