@@ -34,6 +34,7 @@ pub mod lake_types;
 pub mod library;
 pub mod lint;
 pub mod metrics;
+pub mod notify;
 pub mod output;
 pub mod print;
 pub mod query;

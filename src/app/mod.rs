@@ -6,6 +6,7 @@ mod den;
 mod emulator;
 mod incremental;
 mod library;
+mod notify;
 mod output;
 mod quota;
 mod run;

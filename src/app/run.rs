@@ -6,9 +6,12 @@ use crate::clock::{Clock, TokioClock};
 use crate::config::Config;
 use crate::executor::{ExecOptions, Executor, Job};
 use crate::library;
+use crate::notify::Notifiers;
+use crate::notify::policy::Backoff;
 use crate::output::Destination;
 use crate::print::{PrintFormat, Printer};
 use crate::report::{self, LoadFailure, Progress, TenantRun};
+use crate::schedule::state::outbox::NewNote;
 use crate::timespan::Window;
 use anyhow::{Context as _, bail};
 use std::io::Write as _;
@@ -62,6 +65,13 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
             Job { query: Arc::new(q), window }
         })
         .collect();
+    let queries: Vec<&crate::query::Query> = jobs.iter().map(|j| &*j.query).collect();
+    let notifiers = super::notify::notifiers(&config, &queries)?;
+    let notify = notifiers.used_by(&queries).then(|| Notify {
+        notifiers: Arc::new(notifiers),
+        backoff: super::notify::backoff(&config),
+    });
+    drop(queries);
     // Incremental: each tenant's windows come from its state, once it is signed in.
     let plan = if args.incremental { Plan::Incremental { now } } else { Plan::Fixed };
 
@@ -93,7 +103,18 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
     let each = targets.list.iter().zip(dests).map(|(t, dest)| {
         let clock = Arc::clone(&clock);
         let printer = printer.clone();
-        let run = run_tenant(t, dest, jobs.clone(), plan, opts.clone(), &progress, clock, printer);
+        let notify = notify.clone();
+        let run = run_tenant(
+            t,
+            dest,
+            jobs.clone(),
+            plan,
+            opts.clone(),
+            &progress,
+            clock,
+            printer,
+            notify,
+        );
         tracing::Instrument::instrument(run, t.span())
     });
     let mut runs = Vec::new();
@@ -185,6 +206,7 @@ async fn run_tenant(
     progress: &Progress,
     clock: Arc<dyn Clock>,
     printer: Option<Arc<Printer>>,
+    notify: Option<Notify>,
 ) -> anyhow::Result<Vec<crate::executor::Outcome>> {
     let (client, tenant_id, dest) = target
         .reported(async {
@@ -193,13 +215,17 @@ async fn run_tenant(
             Ok((client, tenant_id, dest))
         })
         .await?;
-    let governor = target.governor(&tenant_id, clock);
+    let governor = target.governor(&tenant_id, Arc::clone(&clock));
     let tenant = target.name.clone();
     let mut executor = match &dest {
         Some(dest) => Executor::new(target.api(client), governor, Arc::clone(dest), opts),
         None => Executor::new_without_files(target.api(client), governor, opts),
     }
     .with_tenant(tenant.clone());
+    if let Some(n) = &notify {
+        let n = Arc::clone(&n.notifiers);
+        executor = executor.with_sample(Arc::new(move |q| n.sample_rows(q)));
+    }
     if let Some(printer) = printer {
         let who = tenant.clone();
         executor = executor.with_tap(Arc::new(move |query, batches| {
@@ -223,6 +249,32 @@ async fn run_tenant(
             for o in &mut outcomes {
                 o.warnings.extend(overlaps.get(&o.job.query.id).cloned());
             }
+            if let Some(n) = notify {
+                // A plain run has no watermark: its windows' notes go to the outbox now.
+                let label = tenant.clone().unwrap_or_else(|| tenant_id.clone());
+                let notes: Vec<NewNote> = outcomes
+                    .iter()
+                    .filter(|o| !o.stopped)
+                    .flat_map(|o| n.notifiers.notes(o, &label))
+                    .collect();
+                let path = target.state_file("schedule", &tenant_id, "sqlite");
+                let delivered = async {
+                    let state = super::notify::open_state(&path)?;
+                    super::notify::deliver_after_run(
+                        state,
+                        &notes,
+                        true,
+                        n.notifiers,
+                        n.backoff,
+                        clock,
+                        &target.who(),
+                    )
+                    .await
+                };
+                if let Err(e) = delivered.await {
+                    eprintln!("error: {}notifications: {e:#}", target.who());
+                }
+            }
             Ok(outcomes)
         }
         Plan::Incremental { now } => {
@@ -230,8 +282,36 @@ async fn run_tenant(
             let claimed =
                 super::incremental::claim(target, &tenant_id, &path, jobs, now, progress)?;
             let outcomes = executor.run_all(claimed.jobs.clone(), |o| progress.done(o)).await;
-            claimed.record(&outcomes, now);
+            let label = tenant.clone().unwrap_or_else(|| tenant_id.clone());
+            let notes = |o: &crate::executor::Outcome| match &notify {
+                Some(n) => n.notifiers.notes(o, &label),
+                None => Vec::new(),
+            };
+            claimed.record(&outcomes, now, &notes, clock.now());
+            if let Some(n) = notify {
+                let state = Arc::clone(&claimed.state);
+                let who = target.who();
+                let delivered = super::notify::deliver_after_run(
+                    state,
+                    &[],
+                    false,
+                    n.notifiers,
+                    n.backoff,
+                    clock,
+                    &who,
+                );
+                if let Err(e) = delivered.await {
+                    eprintln!("error: {}notifications: {e:#}", target.who());
+                }
+            }
             Ok(outcomes)
         }
     }
+}
+
+/// The notifiers of a run, when some query of it notifies.
+#[derive(Clone)]
+struct Notify {
+    notifiers: Arc<Notifiers>,
+    backoff: Backoff,
 }

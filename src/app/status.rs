@@ -6,7 +6,8 @@ use crate::clock::{Clock, TokioClock};
 use crate::config::Config;
 use crate::cron::Cron;
 use crate::library;
-use crate::schedule::state::StateStore;
+use crate::schedule::state::outbox::{Note, NoteStatus};
+use crate::schedule::state::{QueryState, StateStore};
 use crate::schedule::status::render_status;
 use crate::tenant::select::select;
 use anyhow::Context as _;
@@ -37,8 +38,8 @@ pub(super) fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCo
             )?
         };
         let path = super::tenants::state_file("schedule", None, args.emulator, &tenant, "sqlite");
-        let states = read(&path)?;
-        render_status(&states, &next, &mut std::io::stdout().lock(), args.json)?;
+        let (states, notes) = read(&path)?;
+        render_status(&states, &next, &notes, &mut std::io::stdout().lock(), args.json)?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut out = std::io::stdout().lock();
@@ -46,7 +47,7 @@ pub(super) fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCo
     for t in selection.tenants {
         let path =
             super::tenants::state_file("schedule", Some(t.name()), args.emulator, "", "sqlite");
-        let states = match read(&path) {
+        let (states, notes) = match read(&path) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("error: tenant {}: {e:#}", t.name());
@@ -57,7 +58,7 @@ pub(super) fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCo
         shown += 1;
         if args.json {
             let mut text = Vec::new();
-            render_status(&states, &next, &mut text, true)?;
+            render_status(&states, &next, &notes, &mut text, true)?;
             let mut doc: serde_json::Value = serde_json::from_slice(&text)?;
             doc["name"] = t.name().into();
             docs.push(doc);
@@ -66,7 +67,7 @@ pub(super) fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCo
                 writeln!(out)?;
             }
             writeln!(out, "tenant {} ({})", t.name(), path.display())?;
-            render_status(&states, &next, &mut out, false)?;
+            render_status(&states, &next, &notes, &mut out, false)?;
         }
     }
     if args.json {
@@ -75,9 +76,10 @@ pub(super) fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCo
     Ok(super::tenants::exit_code(failed, shown, false))
 }
 
-/// The summary of a state file.
-fn read(path: &Path) -> anyhow::Result<Vec<crate::schedule::state::QueryState>> {
+/// The summary of a state file, and its notifications not delivered.
+fn read(path: &Path) -> anyhow::Result<(Vec<QueryState>, Vec<Note>)> {
     let state = StateStore::open_read_only(path)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(state.summary()?)
+    let notes = state.notes(&[NoteStatus::Pending, NoteStatus::Failed])?;
+    Ok((state.summary()?, notes))
 }

@@ -1,6 +1,7 @@
 //! `hunt status`: each query's coverage, last run, failures and next fire time, as a table for
 //! people or one JSON document for scripts.
 
+use super::state::outbox::{Note, NoteStatus};
 use super::state::{QueryState, RunRecord, RunStatus};
 use crate::timespan::format_datetime;
 use chrono::{DateTime, Utc};
@@ -20,15 +21,56 @@ use std::io::{self, Write};
 /// whose last run failed, with its last error, a `warning:` line per query whose last run was
 /// incomplete, and a `gap:` line per span skipped for good. `json` writes one document instead:
 /// `{"queries": [{"id", "covered_until", "next_fire", "last_run", "consecutive_failures",
-/// "total_runs", "total_rows", "gaps"}]}`, instants in RFC 3339 UTC.
+/// "total_runs", "total_rows", "gaps"}], "notifications": [...]}`, instants in RFC 3339 UTC.
+///
+/// `notes` are the notifications not delivered (pending or given up): the table ends with a
+/// `notification:` line for each pending one and an `error:` line for each given up, naming the
+/// notifier (never its URL); the JSON lists them under `notifications` as `{"notify", "query",
+/// "window", "status", "attempts", "next_attempt", "last_error"}`.
 pub fn render_status(
     states: &[QueryState],
     next_fires: &BTreeMap<String, Option<DateTime<Utc>>>,
+    notes: &[Note],
     out: &mut impl Write,
     json: bool,
 ) -> io::Result<()> {
     let rows = merge(states, next_fires);
-    if json { write_json(&rows, out) } else { write_table(&rows, out) }
+    if json {
+        write_json(&rows, notes, out)
+    } else {
+        write_table(&rows, out)?;
+        write_notes(notes, out)
+    }
+}
+
+/// One line per notification not delivered.
+fn write_notes(notes: &[Note], out: &mut impl Write) -> io::Result<()> {
+    if !notes.is_empty() {
+        writeln!(out)?;
+    }
+    for n in notes {
+        let error = n.last_error.as_deref().unwrap_or("not tried yet");
+        let tries = match n.attempts {
+            1 => "1 attempt".to_owned(),
+            a => format!("{a} attempts"),
+        };
+        match n.status {
+            NoteStatus::Failed => writeln!(
+                out,
+                "error: notification {} of query {} {} given up after {tries}: {error}",
+                n.notify, n.query_id, n.window
+            )?,
+            _ => writeln!(
+                out,
+                "notification: {} of query {} {} pending ({tries}, next at {}): {error}",
+                n.notify,
+                n.query_id,
+                n.window,
+                format_datetime(n.next)
+            )?,
+        }
+    }
+    Ok(())
 }
 
 /// One line of the status: a query's state (if any) and its next fire time (if known).
@@ -147,7 +189,7 @@ fn run_json(r: &RunRecord) -> serde_json::Value {
     })
 }
 
-fn write_json(lines: &[Line<'_>], out: &mut impl Write) -> io::Result<()> {
+fn write_json(lines: &[Line<'_>], notes: &[Note], out: &mut impl Write) -> io::Result<()> {
     let queries: Vec<_> = lines
         .iter()
         .map(|l| {
@@ -168,7 +210,22 @@ fn write_json(lines: &[Line<'_>], out: &mut impl Write) -> io::Result<()> {
             })
         })
         .collect();
-    serde_json::to_writer_pretty(&mut *out, &json!({ "queries": queries }))?;
+    let notes: Vec<_> = notes
+        .iter()
+        .map(|n| {
+            json!({
+                "notify": n.notify,
+                "query": n.query_id,
+                "window": { "start": format_datetime(n.window.start), "end": format_datetime(n.window.end) },
+                "status": n.status.as_str(),
+                "attempts": n.attempts,
+                "next_attempt": (n.status == NoteStatus::Pending).then(|| format_datetime(n.next)),
+                "last_error": n.last_error,
+            })
+        })
+        .collect();
+    let doc = json!({ "queries": queries, "notifications": notes });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
 
@@ -241,7 +298,7 @@ mod tests {
     #[test]
     fn the_table_shows_each_query_and_lists_failures_and_gaps() {
         let mut out = Vec::new();
-        render_status(&states(), &fires(), &mut out, false).unwrap();
+        render_status(&states(), &fires(), &[], &mut out, false).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("QUERY"), "{text}");
@@ -276,7 +333,7 @@ mod tests {
     #[test]
     fn the_json_form_holds_the_same() {
         let mut out = Vec::new();
-        render_status(&states(), &fires(), &mut out, true).unwrap();
+        render_status(&states(), &fires(), &[], &mut out, true).unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
         let queries = doc["queries"].as_array().unwrap();
         let ids: Vec<_> = queries.iter().map(|q| q["id"].as_str().unwrap()).collect();
@@ -299,11 +356,54 @@ mod tests {
     #[test]
     fn nothing_to_show_says_so() {
         let mut out = Vec::new();
-        render_status(&[], &BTreeMap::new(), &mut out, false).unwrap();
+        render_status(&[], &BTreeMap::new(), &[], &mut out, false).unwrap();
         assert!(String::from_utf8(out).unwrap().contains("(no queries)"));
         let mut out = Vec::new();
-        render_status(&[], &BTreeMap::new(), &mut out, true).unwrap();
+        render_status(&[], &BTreeMap::new(), &[], &mut out, true).unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(doc["queries"], serde_json::json!([]));
+        assert_eq!(doc["notifications"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn undelivered_notifications_are_listed_by_notifier() {
+        let window = Window { start: t(0), end: t(15) };
+        let message: crate::notify::message::Message = serde_json::from_value(serde_json::json!({
+            "query_id": "beacons", "query_name": "b", "tenant": "t", "window_start": "a",
+            "window_end": "b", "rows": 1, "complete": true, "files": [], "request_ids": [],
+            "sample": [], "den": null
+        }))
+        .unwrap();
+        let note = |status, attempts, error: &str| Note {
+            id: 1,
+            notify: "soc-teams".into(),
+            query_id: "beacons".into(),
+            window,
+            message: message.clone(),
+            status,
+            attempts,
+            created: t(15),
+            next: t(20),
+            done: None,
+            last_error: Some(error.into()),
+        };
+        let notes = [
+            note(NoteStatus::Pending, 2, "the receiver answered HTTP 503"),
+            note(NoteStatus::Failed, 1, "HTTP 404"),
+        ];
+        let mut out = Vec::new();
+        render_status(&states(), &fires(), &notes, &mut out, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("notification: soc-teams of query beacons 2026-11-22T10:00:00Z/2026-11-22T10:15:00Z pending (2 attempts, next at 2026-11-22T10:20:00Z): the receiver answered HTTP 503"), "{text}");
+        assert!(text.contains("error: notification soc-teams of query beacons 2026-11-22T10:00:00Z/2026-11-22T10:15:00Z given up after 1 attempt: HTTP 404"), "{text}");
+        let mut out = Vec::new();
+        render_status(&states(), &fires(), &notes, &mut out, true).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let n = &doc["notifications"];
+        assert_eq!(n[0]["notify"], "soc-teams");
+        assert_eq!(n[0]["status"], "pending");
+        assert_eq!(n[0]["next_attempt"], "2026-11-22T10:20:00Z");
+        assert_eq!(n[1]["status"], "failed");
+        assert!(n[1]["next_attempt"].is_null());
     }
 }
