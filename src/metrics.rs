@@ -235,4 +235,21 @@ mod tests {
         assert_eq!(parse_addr("[::1]:9").unwrap().to_string(), "[::1]:9");
         assert!(parse_addr("localhost:x").is_err());
     }
+
+    #[test]
+    fn notifications_are_counted_by_notifier_and_status() {
+        let m = Metrics::new(Arc::new(crate::clock::TokioClock::new()));
+        m.notified("soc", "retried");
+        m.notified("soc", "delivered");
+        m.notified("soc", "delivered");
+        let text = m.render();
+        assert!(
+            text.contains(r#"hunt_notifications_total{notify="soc",status="delivered"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"hunt_notifications_total{notify="soc",status="retried"} 1"#),
+            "{text}"
+        );
+    }
 }

@@ -2,7 +2,8 @@
 //! change, asks the planner what is due for each scheduled query, hands due windows to the
 //! executor (Defender Experts queries first, then the most overdue; the quota governor paces
 //! them), records each outcome in the state store, advancing a query's watermark only once its
-//! window has landed, and sleeps until the next fire. On shutdown it stops taking work, lets
+//! window has landed (and queueing its notifications in the same transaction, for the courier
+//! that runs beside it), and sleeps until the next fire. On shutdown it stops taking work, lets
 //! in-flight windows finish within a grace period, and returns.
 
 use super::planner::{self, Step, Timing};

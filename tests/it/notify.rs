@@ -5,6 +5,7 @@
 
 use crate::hostile::{Answer, Peer, Request};
 use crate::util::{TestEnv, sigterm, wait_until};
+use hunt::emulator::EmulatorConfig;
 use hunt::schedule::state::StateStore;
 use hunt::schedule::state::outbox::NoteStatus;
 use std::collections::BTreeSet;
@@ -46,11 +47,12 @@ fn no_secret(what: &str, text: &str) {
 
 #[test]
 fn a_failing_receiver_gets_one_message_per_window_with_rows_across_a_sigterm_and_restart() {
-    let env = TestEnv::new();
+    // Two events a second: nearly every 2 s window of `hits` has rows.
+    let env = TestEnv::with(EmulatorConfig { events_per_hour: 7_200, ..Default::default() });
     let peer = receiver(1, 500);
     std::fs::write(
         env.path("hunt.toml"),
-        "[run]\nbackoff_base = \"1s\"\nbackoff_max = \"2s\"\n\
+        "[run]\nbackoff_base = \"3s\"\nbackoff_max = \"3s\"\n\
          [[notify]]\nname = \"soc\"\nurl_env = \"SOC_HOOK\"\ndefault = true\n",
     )
     .unwrap();
@@ -65,7 +67,7 @@ fn a_failing_receiver_gets_one_message_per_window_with_rows_across_a_sigterm_and
     let args = ["schedule", "queries", "--out", "out", "--grace", "5s", "--reload", "1s"];
     let (log1, log2) = (env.path("first.log"), env.path("second.log"));
 
-    // The first POST fails (500); the daemon is stopped before its retry is due (1 s later).
+    // The first POST fails (500); the daemon is stopped before its retry is due (3 s later).
     let mut daemon = env.spawn_logged(&args, &extra, &log1);
     wait_until("a first POST", Duration::from_secs(60), || !peer.requests().is_empty());
     assert_eq!(sigterm(&mut daemon), 0);
@@ -120,9 +122,18 @@ fn a_failing_receiver_gets_one_message_per_window_with_rows_across_a_sigterm_and
     assert_eq!(marked, unique, "the outbox marks delivered exactly what the receiver got");
     // The message holds what landed.
     let first = body(&peer.requests()[1]);
-    assert_eq!(first["tenant"].as_str().unwrap().len(), hunt::emulator::TENANT_ID.len());
-    assert_eq!(first["rows"], 2);
-    assert_eq!(first["sample"].as_array().unwrap().len(), 2);
+    let tenant = first["tenant"].as_str().unwrap();
+    assert!(tenant.eq_ignore_ascii_case(hunt::emulator::TENANT_ID), "{first}");
+    let (_, start, _) = key(&first);
+    let run = state
+        .history(Some("hits"), usize::MAX)
+        .unwrap()
+        .into_iter()
+        .find(|r| hunt::timespan::format_datetime(r.window.start) == start && r.rows > 0)
+        .unwrap();
+    assert_eq!(first["rows"], run.rows);
+    assert_eq!(first["sample"].as_array().unwrap().len() as u64, run.rows.min(10));
+    assert_eq!(first["files"].as_array().unwrap().len(), run.files.len());
     assert!(first["sample"][0]["AlertId"].is_string(), "{first}");
     assert!(first["files"][0].as_str().unwrap().ends_with(".parquet"), "{first}");
     assert_eq!(first["complete"], true);
