@@ -58,7 +58,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Run(args) => run::run_queries(args, config).await,
             Command::Schedule(args) => schedule::schedule(args, config).await,
             Command::Status(args) => status::status(args, &config),
-            Command::Validate(args) => library::validate(args),
+            Command::Validate(args) => library::validate(args, &config),
             Command::List(args) => library::list(args),
             Command::Plan(args) => library::plan(args, &config),
             Command::Den(args) => den::den(args, config).await,

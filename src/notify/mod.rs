@@ -35,10 +35,14 @@ use std::collections::BTreeSet;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NotifyError {
     /// A query names a notifier `hunt.toml` does not have, or names it badly.
-    #[error("{place}: notify: {message}")]
+    #[error("{}:{line}:{col}: notify: {message}", path.display())]
     Query {
-        /// `path:line:col` of the query's `notify:`.
-        place: String,
+        /// The query's file.
+        path: std::path::PathBuf,
+        /// 1-based line of its `notify:`.
+        line: usize,
+        /// 1-based column of its `notify:`'s value.
+        col: usize,
         /// What is wrong.
         message: String,
     },
@@ -252,7 +256,7 @@ pub fn names_of(query: &Query, configs: &[NotifierConfig]) -> Result<Vec<String>
                     .or_else(|| yaml_key_line(&t, "notify"))
             })
             .unwrap_or((1, 1));
-        NotifyError::Query { place: format!("{}:{line}:{col}", query.source.display()), message }
+        NotifyError::Query { path: query.source.clone(), line, col, message }
     };
     let names: Vec<String> = match query.extra.get("notify") {
         None => return Ok(configs.iter().filter(|c| c.default).map(|c| c.name.clone()).collect()),

@@ -309,4 +309,9 @@ fn plain_http_to_another_host_and_unknown_notifiers_are_refused_before_anything_
         ),
         "{run:?}"
     );
+    // hunt validate says so too, as an error finding.
+    let validate = env.hunt(&["validate", "queries"], &[]);
+    assert_eq!(validate.code, 1, "{validate:?}");
+    let finding = "q.kql:2:12: error: notify: no [[notify]] table named \"scc\"";
+    assert!(validate.stdout.contains(finding), "{validate:?}");
 }
