@@ -79,8 +79,10 @@ fn a_failing_receiver_gets_one_message_per_window_with_rows_across_a_sigterm_and
         "the message refused with a 500 is still in the outbox after the stop: {pending:?}"
     );
 
-    // Started again: it delivers what was not delivered, and goes on.
-    let mut daemon = env.spawn_logged(&args, &extra, &log2);
+    // Started again (with metrics): it delivers what was not delivered, and goes on.
+    let before_restart = peer.requests().len();
+    let with_metrics = [&args[..], &["--metrics", "127.0.0.1:0"]].concat();
+    let mut daemon = env.spawn_logged(&with_metrics, &extra, &log2);
     let delivered = || {
         let all = peer.requests();
         all[1..].iter().map(body).map(|m| key(&m)).collect::<Vec<_>>()
@@ -89,7 +91,26 @@ fn a_failing_receiver_gets_one_message_per_window_with_rows_across_a_sigterm_and
         let got = delivered();
         got.contains(&failed_first) && got.len() >= 4
     });
+    // hunt_notifications_total counts this process's deliveries, by notifier.
+    let text = std::fs::read_to_string(&log2).unwrap();
+    let url = text.lines().find_map(|l| l.strip_prefix("serving metrics on ")).unwrap().trim();
+    let at_least = peer.requests().len() - before_restart;
+    let (samples, _) = crate::metrics::scrape(url);
+    let counted: f64 = samples
+        .iter()
+        .filter(|(name, labels, _)| {
+            name == "hunt_notifications_total"
+                && labels["notify"] == "soc"
+                && labels["status"] == "delivered"
+        })
+        .map(|s| s.2)
+        .sum();
     assert_eq!(sigterm(&mut daemon), 0);
+    let at_most = peer.requests().len() - before_restart;
+    assert!(
+        (at_least as f64..=at_most as f64).contains(&counted),
+        "{counted} delivered counted, {at_least}..={at_most} received"
+    );
 
     let got = delivered();
     let unique: BTreeSet<_> = got.iter().cloned().collect();
