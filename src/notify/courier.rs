@@ -13,6 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
+/// Days a delivered or given-up notification is kept in the outbox (a window re-run within
+/// them is not told twice; `hunt status` shows the given-up ones meanwhile).
+const KEEP_DAYS: i64 = 30;
+
 /// Longest one POST may take.
 const POST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -122,6 +126,14 @@ impl Courier {
 
     /// Sends notes as they come due until `stopped` turns true.
     pub async fn run(&self, mut stopped: watch::Receiver<bool>) {
+        let before = self.clock.now() - chrono::Duration::days(KEEP_DAYS);
+        match self.state.prune_notes(before) {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(removed = n, "notifications older than {KEEP_DAYS} days removed")
+            }
+            Err(e) => tracing::warn!("cannot remove old notifications: {e}"),
+        }
         loop {
             if *stopped.borrow() {
                 return;

@@ -336,3 +336,43 @@ fn plain_http_to_another_host_and_unknown_notifiers_are_refused_before_anything_
     let finding = "q.kql:2:12: error: notify: no [[notify]] table named \"scc\"";
     assert!(validate.stdout.contains(finding), "{validate:?}");
 }
+
+#[test]
+fn a_429_is_waited_out_as_its_retry_after_asks() {
+    let env = TestEnv::new();
+    // The first POST is throttled for 2 s; the second is taken.
+    let times = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&times);
+    let peer = Peer::start(move |_| {
+        let mut seen = seen.lock().unwrap();
+        seen.push(std::time::Instant::now());
+        if seen.len() == 1 {
+            let mut a = Answer::json(429, "{\"error\":\"slow down\"}");
+            a.headers.push(("retry-after".into(), "2".into()));
+            a
+        } else {
+            Answer::json(202, "")
+        }
+    });
+    std::fs::write(
+        env.path("hunt.toml"),
+        "[run]\nbackoff_base = \"100ms\"\n[[notify]]\nname = \"soc\"\nurl_env = \"SOC_HOOK\"\n",
+    )
+    .unwrap();
+    env.query("q.kql", "// ---\n// notify: soc\n// ---\nAlertInfo | take 1\n");
+    let hook = url(&peer, "soc");
+    let run = env.hunt(
+        &["run", "queries", "--timespan", WINDOW, "--print", "jsonl"],
+        &[("SOC_HOOK", &hook)],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!run.stderr.contains("not delivered yet"), "{run:?}");
+    let times = times.lock().unwrap();
+    assert_eq!(times.len(), 2, "one refusal, one delivery");
+    let waited = times[1] - times[0];
+    assert!(waited >= Duration::from_millis(1900), "retried after {waited:?}, not the 2 s asked");
+    let m = body(&peer.requests()[1]);
+    assert_eq!(m["rows"], 1);
+    assert_eq!(m["files"], serde_json::json!([]), "--print alone writes no file");
+    no_secret("stderr", &run.stderr);
+}

@@ -224,6 +224,18 @@ impl StateStore {
         Ok(changed == 1)
     }
 
+    /// Removes the notifications delivered or given up before `before` (a pending one stays,
+    /// however old); returns how many went. Keeps the file from growing with every window.
+    pub fn prune_notes(&self, before: DateTime<Utc>) -> Result<usize, StateError> {
+        let at = self.ns("", "time", before)?;
+        self.writer()?
+            .execute(
+                "DELETE FROM notifications WHERE status <> 'pending' AND done_ns < ?1",
+                params![at],
+            )
+            .ctx(&self.path, "removing old notifications")
+    }
+
     /// Every notification with one of `statuses`, oldest first (all when empty).
     pub fn notes(&self, statuses: &[NoteStatus]) -> Result<Vec<Note>, StateError> {
         let all: Vec<Note> = self
@@ -358,6 +370,24 @@ mod tests {
         assert_eq!((failed[0].id, failed[0].attempts, failed[0].done), (a, 2, Some(t(13))));
         let delivered = s.notes(&[NoteStatus::Delivered]).unwrap();
         assert_eq!(delivered[0].id, b);
+    }
+
+    #[test]
+    fn old_delivered_and_given_up_notes_are_pruned_but_pending_ones_stay() {
+        let (_d, _p, s) = store();
+        let notes =
+            [note("soc", "a", w(0, 10)), note("soc", "b", w(0, 10)), note("soc", "c", w(0, 10))];
+        s.enqueue(&notes, t(0)).unwrap();
+        let ids: Vec<i64> = s.notes(&[]).unwrap().iter().map(|n| n.id).collect();
+        s.note_delivered(ids[0], t(1)).unwrap();
+        s.note_failed(ids[1], t(5), "HTTP 404").unwrap();
+        assert_eq!(s.prune_notes(t(1)).unwrap(), 0);
+        assert_eq!(s.prune_notes(t(2)).unwrap(), 1);
+        assert_eq!(s.prune_notes(t(100)).unwrap(), 1);
+        let left = s.notes(&[]).unwrap();
+        assert_eq!((left.len(), left[0].id, left[0].status), (1, ids[2], NoteStatus::Pending));
+        // The key of a pruned note is gone: a re-run of its window would notify again, which
+        // is why only notes a month old are pruned (the service keeps 30 days of data).
     }
 
     #[test]
