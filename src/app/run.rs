@@ -1,13 +1,12 @@
 //! `hunt run`: one-off runs of query files, each over its window, for every tenant served.
 
+use super::notify::Notify;
 use super::tenants::Target;
 use crate::cli::RunArgs;
 use crate::clock::{Clock, TokioClock};
 use crate::config::Config;
 use crate::executor::{ExecOptions, Executor, Job};
 use crate::library;
-use crate::notify::Notifiers;
-use crate::notify::policy::Backoff;
 use crate::output::Destination;
 use crate::print::{PrintFormat, Printer};
 use crate::report::{self, LoadFailure, Progress, TenantRun};
@@ -66,11 +65,7 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
         })
         .collect();
     let queries: Vec<&crate::query::Query> = jobs.iter().map(|j| &*j.query).collect();
-    let notifiers = super::notify::notifiers(&config, &queries)?;
-    let notify = notifiers.used_by(&queries).then(|| Notify {
-        notifiers: Arc::new(notifiers),
-        backoff: super::notify::backoff(&config),
-    });
+    let notify = Notify::used_by(&config, &queries)?;
     drop(queries);
     // Incremental: each tenant's windows come from its state, once it is signed in.
     let plan = if args.incremental { Plan::Incremental { now } } else { Plan::Fixed };
@@ -252,28 +247,11 @@ async fn run_tenant(
             if let Some(n) = notify {
                 // A plain run has no watermark: its windows' notes go to the outbox now.
                 let label = tenant.clone().unwrap_or_else(|| tenant_id.clone());
-                let notes: Vec<NewNote> = outcomes
-                    .iter()
-                    .filter(|o| !o.stopped)
-                    .flat_map(|o| n.notifiers.notes(o, &label))
-                    .collect();
-                let path = target.state_file("schedule", &tenant_id, "sqlite");
-                let delivered = async {
-                    let state = super::notify::open_state(&path)?;
-                    super::notify::deliver_after_run(
-                        state,
-                        &notes,
-                        true,
-                        n.notifiers,
-                        n.backoff,
-                        clock,
-                        &target.who(),
-                    )
-                    .await
-                };
-                if let Err(e) = delivered.await {
-                    eprintln!("error: {}notifications: {e:#}", target.who());
-                }
+                let notes: Vec<NewNote> =
+                    outcomes.iter().flat_map(|o| n.notifiers.notes(o, &label)).collect();
+                let state =
+                    super::notify::open_state(&target.state_file("schedule", &tenant_id, "sqlite"));
+                n.after_run(state, &notes, clock, &target.who()).await;
             }
             Ok(outcomes)
         }
@@ -289,29 +267,9 @@ async fn run_tenant(
             };
             claimed.record(&outcomes, now, &notes, clock.now());
             if let Some(n) = notify {
-                let state = Arc::clone(&claimed.state);
-                let who = target.who();
-                let delivered = super::notify::deliver_after_run(
-                    state,
-                    &[],
-                    false,
-                    n.notifiers,
-                    n.backoff,
-                    clock,
-                    &who,
-                );
-                if let Err(e) = delivered.await {
-                    eprintln!("error: {}notifications: {e:#}", target.who());
-                }
+                n.after_run(Ok(Arc::clone(&claimed.state)), &[], clock, &target.who()).await;
             }
             Ok(outcomes)
         }
     }
-}
-
-/// The notifiers of a run, when some query of it notifies.
-#[derive(Clone)]
-struct Notify {
-    notifiers: Arc<Notifiers>,
-    backoff: Backoff,
 }

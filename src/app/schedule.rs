@@ -1,14 +1,13 @@
 //! `hunt schedule`: the daemon (one per tenant served), with its signals.
 
+use super::notify::Notify;
 use super::tenants::Target;
 use crate::cli::ScheduleArgs;
 use crate::clock::{Clock, TokioClock};
 use crate::config::Config;
 use crate::executor::{ExecOptions, Executor};
 use crate::metrics::Metrics;
-use crate::notify::Notifiers;
 use crate::notify::courier::Courier;
-use crate::notify::policy::Backoff;
 use crate::output::Destination;
 use crate::schedule::daemon::{Daemon, DaemonOptions, status_line};
 use crate::schedule::state::StateStore;
@@ -31,7 +30,7 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
     }
     let scheduled: Vec<&crate::query::Query> =
         loaded.queries.iter().filter(|q| q.enabled && q.schedule.is_some()).collect();
-    let notifiers = Arc::new(super::notify::notifiers(&config, &scheduled)?);
+    let notify = Notify::new(&config, &scheduled)?;
     let reload = parse_duration(&args.reload).context("--reload")?.to_std()?;
     let dest = super::output::destination(args.out.as_deref(), args.format, &config).await?;
     let targets = super::tenants::targets(&args.select, args.emulator, &config).await?;
@@ -40,7 +39,6 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
     }
     let dests = targets.destinations(&dest, args.format, &config).await;
     let opts = super::settings::exec_options(&config, args.concurrency);
-    let notify = Notify { notifiers, backoff: super::notify::backoff(&config) };
     let daemon_opts = DaemonOptions {
         paths: args.paths.clone(),
         reload_every: reload,
@@ -191,13 +189,6 @@ struct Started<'a> {
     dest: Arc<Destination>,
     /// Its notifications' sender, when some notifier can be sent to.
     courier: Option<Courier>,
-}
-
-/// The notifiers of a `hunt schedule` and how hard to try them.
-#[derive(Clone)]
-struct Notify {
-    notifiers: Arc<Notifiers>,
-    backoff: Backoff,
 }
 
 /// One tenant's daemon, signed in and with its state open, ready to run (`again`: a later
