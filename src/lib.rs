@@ -14,6 +14,10 @@
 //!                                   runs' files removed, or committed to a Delta table)
 //! ```
 //!
+//! A landed window of a query that names a `[[notify]]` receiver queues a message in the
+//! tenant's schedule state (in the transaction that moves its watermark); `notify`'s courier
+//! sends it beside the run.
+//!
 //! `emulator` is a local stand-in for the token endpoint and the Graph security API, used by
 //! `hunt emulator`, `hunt run --emulator` and the test suite.
 
@@ -34,6 +38,7 @@ pub mod lake_types;
 pub mod library;
 pub mod lint;
 pub mod metrics;
+pub mod notify;
 pub mod output;
 pub mod print;
 pub mod query;

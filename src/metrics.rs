@@ -2,7 +2,7 @@
 //! `/metrics` (OpenMetrics, which Prometheus scrapes natively) and `ok` at `/healthz`, so it can
 //! be watched like every other service in a SOC.
 //!
-//! Counters are kept as runs are recorded; the quota and watermark gauges are read from each
+//! Counters are kept as runs are recorded and notifications sent; the quota and watermark gauges are read from each
 //! tenant's governor and schedule state when scraped, so they are never stale. Served on
 //! loopback unless an address says otherwise: the numbers say what is hunted, and when.
 
@@ -38,6 +38,7 @@ pub struct Metrics {
     throttled: Family<Labels, Counter<f64, AtomicU64>>,
     quota: Family<Labels, Ratio>,
     lag: Family<Labels, Ratio>,
+    notifications: Family<Labels, Counter>,
     watched: Mutex<Vec<Watched>>,
     clock: Arc<dyn Clock>,
 }
@@ -52,6 +53,7 @@ impl Metrics {
         let throttled = Family::<Labels, Counter<f64, AtomicU64>>::default();
         let quota = Family::<Labels, Ratio>::default();
         let lag = Family::<Labels, Ratio>::default();
+        let notifications = Family::<Labels, Counter>::default();
         registry.register(
             "hunt_windows",
             "Windows run, by tenant, query and status (ok, incomplete, failed)",
@@ -79,6 +81,11 @@ impl Metrics {
             "How far each query's covered time is behind now",
             lag.clone(),
         );
+        registry.register(
+            "hunt_notifications",
+            "Notification attempts, by notifier and status (delivered, retried, failed: given up)",
+            notifications.clone(),
+        );
         Metrics {
             registry,
             windows,
@@ -87,6 +94,7 @@ impl Metrics {
             throttled,
             quota,
             lag,
+            notifications,
             watched: Mutex::new(Vec::new()),
             clock,
         }
@@ -119,6 +127,13 @@ impl Metrics {
             self.calls.get_or_create(&vec![t(), ("status", status.into())]).inc_by(n);
         }
         self.throttled.get_or_create(&vec![t()]).inc_by(outcome.throttle_wait.as_secs_f64());
+    }
+
+    /// Counts an attempt to deliver a notification of `notify` (by name: never its URL) that
+    /// ended `status` (`delivered`, `retried` or `failed`).
+    pub fn notified(&self, notify: &str, status: &str) {
+        let labels = vec![("notify", notify.to_owned()), ("status", status.to_owned())];
+        self.notifications.get_or_create(&labels).inc();
     }
 
     /// The metrics as OpenMetrics text.
@@ -219,5 +234,22 @@ mod tests {
         assert_eq!(parse_addr("0.0.0.0:9464").unwrap().to_string(), "0.0.0.0:9464");
         assert_eq!(parse_addr("[::1]:9").unwrap().to_string(), "[::1]:9");
         assert!(parse_addr("localhost:x").is_err());
+    }
+
+    #[test]
+    fn notifications_are_counted_by_notifier_and_status() {
+        let m = Metrics::new(Arc::new(crate::clock::TokioClock::new()));
+        m.notified("soc", "retried");
+        m.notified("soc", "delivered");
+        m.notified("soc", "delivered");
+        let text = m.render();
+        assert!(
+            text.contains(r#"hunt_notifications_total{notify="soc",status="delivered"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"hunt_notifications_total{notify="soc",status="retried"} 1"#),
+            "{text}"
+        );
     }
 }

@@ -19,6 +19,7 @@ use crate::schedule::daemon::DaemonOptions;
 use crate::schedule::lock::QueryLock;
 use crate::schedule::planner::{self, Step, Timing};
 use crate::schedule::state::StateStore;
+use crate::schedule::state::outbox::NewNote;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -28,16 +29,27 @@ use std::path::Path;
 pub(super) struct Claimed {
     /// One job per query whose window is due.
     pub jobs: Vec<Job>,
-    state: StateStore,
+    /// The tenant's schedule state.
+    pub state: std::sync::Arc<StateStore>,
     _locks: Vec<QueryLock>,
 }
 
 impl Claimed {
-    /// Records each outcome in the state; a landed window advances its query's watermark.
-    pub fn record(&self, outcomes: &[Outcome], started: DateTime<Utc>) {
+    /// Records each outcome in the state; a landed window advances its query's watermark and
+    /// queues its `notes` in the same transaction. Returns whether any note was queued.
+    pub fn record(
+        &self,
+        outcomes: &[Outcome],
+        started: DateTime<Utc>,
+        notes: &dyn Fn(&Outcome) -> Vec<NewNote>,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let mut queued = false;
         for o in outcomes.iter().filter(|o| !o.stopped) {
             let (run, advance) = book::run_record(o, started);
-            if let Err(e) = self.state.record(&run, advance) {
+            let notes = if advance.is_some() { notes(o) } else { Vec::new() };
+            queued |= !notes.is_empty();
+            if let Err(e) = self.state.record_notifying(&run, advance, &notes, now) {
                 eprintln!(
                     "error: {}: cannot record its window {} in {}: {e}; the next incremental run \
                      runs it again",
@@ -47,6 +59,7 @@ impl Claimed {
                 );
             }
         }
+        queued
     }
 }
 
@@ -104,7 +117,7 @@ pub(super) fn claim(
         eprintln!("note: {who}{}: nothing new since its last window; skipped", q.id);
         progress.skipped(&q.id);
     }
-    Ok(Claimed { jobs, state, _locks: locks })
+    Ok(Claimed { jobs, state: std::sync::Arc::new(state), _locks: locks })
 }
 
 /// For each job whose window overlaps a window already landed for its query in `dest` (and

@@ -25,13 +25,31 @@ fn shown(paths: &[std::path::PathBuf]) -> String {
 /// Findings `hunt validate` prints for one file; the rest are counted.
 const MAX_FINDINGS_PER_FILE: usize = 50;
 
-pub(super) fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn validate(
+    args: ValidateArgs,
+    config: &crate::config::Config,
+) -> anyhow::Result<ExitCode> {
     super::check_paths(&args.paths)?;
     let loaded = library::load(&args.paths);
     if loaded.queries.is_empty() && loaded.errors.is_empty() {
         anyhow::bail!("no query files found in {}", shown(&args.paths));
     }
-    let findings = lint::lint_loaded(&loaded, TokioClock::new().now());
+    let mut findings = lint::lint_loaded(&loaded, TokioClock::new().now());
+    // A `notify:` naming no `[[notify]]` table of hunt.toml would be refused at run time.
+    for q in &loaded.queries {
+        if let Err(crate::notify::NotifyError::Query { path, line, col, message }) =
+            crate::notify::names_of(q, &config.notify)
+        {
+            findings.push(lint::Finding {
+                path,
+                line,
+                col,
+                severity: Severity::Error,
+                code: "unknown-notifier",
+                message: format!("notify: {message}"),
+            });
+        }
+    }
     let mut out = std::io::stdout().lock();
     // One broken file (a hundred thousand unclosed brackets) must not bury the others.
     let mut shown: std::collections::HashMap<&std::path::Path, usize> = Default::default();

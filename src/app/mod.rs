@@ -7,6 +7,7 @@ mod den;
 mod emulator;
 mod incremental;
 mod library;
+mod notify;
 mod output;
 mod quota;
 mod run;
@@ -82,7 +83,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Auth(args) => auth::auth(args, config).await,
             Command::Login => auth::login().await,
             Command::Logout => auth::logout(),
-            Command::Validate(args) => library::validate(args),
+            Command::Validate(args) => library::validate(args, &config),
             Command::List(args) => library::list(args),
             Command::Plan(args) => library::plan(args, &config),
             Command::Den(args) => den::den(args, config).await,

@@ -1,5 +1,6 @@
 //! `hunt run`: one-off runs of query files, each over its window, for every tenant served.
 
+use super::notify::Notify;
 use super::tenants::Target;
 use crate::cli::RunArgs;
 use crate::clock::{Clock, TokioClock};
@@ -9,6 +10,7 @@ use crate::library;
 use crate::output::Destination;
 use crate::print::{PrintFormat, Printer};
 use crate::report::{self, LoadFailure, Progress, TenantRun};
+use crate::schedule::state::outbox::NewNote;
 use crate::timespan::Window;
 use anyhow::{Context as _, bail};
 use std::io::Write as _;
@@ -87,6 +89,9 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
             }
         }
     }
+    let queries: Vec<&crate::query::Query> = jobs.iter().map(|j| &*j.query).collect();
+    let notify = Notify::used_by(&config, &queries)?;
+    drop(queries);
     // Incremental: each tenant's windows come from its state, once it is signed in.
     let plan = if args.incremental { Plan::Incremental { now } } else { Plan::Fixed };
 
@@ -118,7 +123,18 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
     let each = targets.list.iter().zip(dests).map(|(t, dest)| {
         let clock = Arc::clone(&clock);
         let printer = printer.clone();
-        let run = run_tenant(t, dest, jobs.clone(), plan, opts.clone(), &progress, clock, printer);
+        let notify = notify.clone();
+        let run = run_tenant(
+            t,
+            dest,
+            jobs.clone(),
+            plan,
+            opts.clone(),
+            &progress,
+            clock,
+            printer,
+            notify,
+        );
         tracing::Instrument::instrument(run, t.span())
     });
     let mut runs = Vec::new();
@@ -210,6 +226,7 @@ async fn run_tenant(
     progress: &Progress,
     clock: Arc<dyn Clock>,
     printer: Option<Arc<Printer>>,
+    notify: Option<Notify>,
 ) -> anyhow::Result<Vec<crate::executor::Outcome>> {
     let (client, tenant_id, dest) = target
         .reported(async {
@@ -218,7 +235,7 @@ async fn run_tenant(
             Ok((client, tenant_id, dest))
         })
         .await?;
-    let governor = target.governor(&tenant_id, clock);
+    let governor = target.governor(&tenant_id, Arc::clone(&clock));
     // A wait for quota shows on the progress line while it lasts.
     governor.on_wait(progress.wait_listener());
     let tenant = target.name.clone();
@@ -227,6 +244,10 @@ async fn run_tenant(
         None => Executor::new_without_files(target.api(client), governor, opts),
     }
     .with_tenant(tenant.clone());
+    if let Some(n) = &notify {
+        let n = Arc::clone(&n.notifiers);
+        executor = executor.with_sample(Arc::new(move |q| n.sample_rows(q)));
+    }
     if let Some(printer) = printer {
         let who = tenant.clone();
         executor = executor.with_tap(Arc::new(move |query, batches| {
@@ -250,6 +271,15 @@ async fn run_tenant(
             for o in &mut outcomes {
                 o.warnings.extend(overlaps.get(&o.job.query.id).cloned());
             }
+            if let Some(n) = notify {
+                // A plain run has no watermark: its windows' notes go to the outbox now.
+                let label = tenant.clone().unwrap_or_else(|| tenant_id.clone());
+                let notes: Vec<NewNote> =
+                    outcomes.iter().flat_map(|o| n.notifiers.notes(o, &label)).collect();
+                let state =
+                    super::notify::open_state(&target.state_file("schedule", &tenant_id, "sqlite"));
+                n.after_run(state, &notes, clock, &target.who()).await;
+            }
             Ok(outcomes)
         }
         Plan::Incremental { now } => {
@@ -257,7 +287,15 @@ async fn run_tenant(
             let claimed =
                 super::incremental::claim(target, &tenant_id, &path, jobs, now, progress)?;
             let outcomes = executor.run_all(claimed.jobs.clone(), |o| progress.done(o)).await;
-            claimed.record(&outcomes, now);
+            let label = tenant.clone().unwrap_or_else(|| tenant_id.clone());
+            let notes = |o: &crate::executor::Outcome| match &notify {
+                Some(n) => n.notifiers.notes(o, &label),
+                None => Vec::new(),
+            };
+            claimed.record(&outcomes, now, &notes, clock.now());
+            if let Some(n) = notify {
+                n.after_run(Ok(Arc::clone(&claimed.state)), &[], clock, &target.who()).await;
+            }
             Ok(outcomes)
         }
     }

@@ -1,11 +1,13 @@
 //! `hunt schedule`: the daemon (one per tenant served), with its signals.
 
+use super::notify::Notify;
 use super::tenants::Target;
 use crate::cli::ScheduleArgs;
 use crate::clock::{Clock, TokioClock};
 use crate::config::Config;
 use crate::executor::{ExecOptions, Executor};
 use crate::metrics::Metrics;
+use crate::notify::courier::Courier;
 use crate::output::Destination;
 use crate::schedule::daemon::{Daemon, DaemonOptions, status_line};
 use crate::schedule::state::StateStore;
@@ -26,6 +28,9 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
         let shown: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
         anyhow::bail!("no query files found in {}: nothing to schedule", shown.join(", "));
     }
+    let scheduled: Vec<&crate::query::Query> =
+        loaded.queries.iter().filter(|q| q.enabled && q.schedule.is_some()).collect();
+    let notify = Notify::new(&config, &scheduled)?;
     let reload = parse_duration(&args.reload).context("--reload")?.to_std()?;
     let dest = super::output::destination(args.out.as_deref(), args.format, &config).await?;
     let targets = super::tenants::targets(&args.select, args.emulator, &config).await?;
@@ -62,7 +67,9 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
     let starts = targets.list.iter().zip(dests).map(|(t, dest)| {
         let again = dest.as_ref().ok().cloned();
         let (opts, daemon_opts, metrics) = (opts.clone(), daemon_opts.clone(), metrics.clone());
-        let start = start_daemon(t, dest, opts, daemon_opts, stopped.clone(), false, metrics);
+        let notify = notify.clone();
+        let start =
+            start_daemon(t, dest, opts, daemon_opts, stopped.clone(), false, metrics, notify);
         async move { (t, again, t.reported(start).await) }
     });
     let mut daemons = Vec::new();
@@ -99,10 +106,12 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
     });
     let late = waiting.into_iter().map(|(target, dest)| {
         let (opts, daemon_opts, metrics) = (opts.clone(), daemon_opts.clone(), metrics.clone());
+        let notify = notify.clone();
         let start = move |stopped| {
             let dest = Ok(Arc::clone(&dest));
             let (opts, daemon_opts) = (opts.clone(), daemon_opts.clone());
-            start_daemon(target, dest, opts, daemon_opts, stopped, true, metrics.clone())
+            let (metrics, notify) = (metrics.clone(), notify.clone());
+            start_daemon(target, dest, opts, daemon_opts, stopped, true, metrics, notify)
         };
         start_later(target, start, retry, stopped.clone()).instrument(target.span())
     });
@@ -119,7 +128,14 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
 async fn serve(started: Started<'_>, stopped: tokio::sync::watch::Receiver<bool>) {
     let (path, dest) = (started.state.display(), &started.dest);
     tracing::info!(state = %path, out = %dest, "hunt schedule started");
-    let summary = started.daemon.run(stopped).await;
+    // Notifications go out beside the daemon: a receiver that is down holds up nothing.
+    let courier = async {
+        if let Some(courier) = &started.courier {
+            courier.run(stopped.clone()).await;
+        }
+    };
+    let (summary, ()) =
+        futures_util::future::join(started.daemon.run(stopped.clone()), courier).await;
     tracing::info!(
         landed = summary.landed,
         failed = summary.failed,
@@ -174,10 +190,13 @@ struct Started<'a> {
     state: PathBuf,
     /// Where its results go.
     dest: Arc<Destination>,
+    /// Its notifications' sender, when some notifier can be sent to.
+    courier: Option<Courier>,
 }
 
 /// One tenant's daemon, signed in and with its state open, ready to run (`again`: a later
 /// attempt, with the credentials read afresh).
+#[allow(clippy::too_many_arguments)]
 async fn start_daemon(
     target: &Target,
     dest: anyhow::Result<Arc<Destination>>,
@@ -186,6 +205,7 @@ async fn start_daemon(
     stopped: tokio::sync::watch::Receiver<bool>,
     again: bool,
     metrics: Option<Arc<Metrics>>,
+    notify: Notify,
 ) -> anyhow::Result<Started<'_>> {
     let dest = dest?;
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
@@ -200,23 +220,48 @@ async fn start_daemon(
     if let Some(m) = &metrics {
         m.watch(&label, Arc::clone(&governor), Arc::clone(&state));
     }
-    let executor = Arc::new(
-        Executor::new(target.api(client), governor, Arc::clone(&dest), opts)
-            .with_tenant(target.name.clone())
-            .with_stop(stopped),
-    );
+    let mut executor = Executor::new(target.api(client), governor, Arc::clone(&dest), opts)
+        .with_tenant(target.name.clone())
+        .with_stop(stopped);
+    let courier = match notify.notifiers.is_empty() {
+        true => None,
+        false => {
+            let n = Arc::clone(&notify.notifiers);
+            executor = executor.with_sample(Arc::new(move |q| n.sample_rows(q)));
+            let courier = Courier::new(
+                Arc::clone(&state),
+                Arc::clone(&notify.notifiers),
+                Arc::clone(&clock),
+                notify.backoff,
+            )?;
+            Some(match &metrics {
+                Some(m) => {
+                    let m = Arc::clone(m);
+                    courier.on_attempt(Arc::new(move |name, status| m.notified(name, status)))
+                }
+                None => courier,
+            })
+        }
+    };
+    let executor = Arc::new(executor);
     let terminal = std::io::stdout().is_terminal();
     let who = target.name.as_deref().map(|n| format!("{n} ")).unwrap_or_default();
     let line_clock = Arc::clone(&clock);
-    let daemon = Daemon::new(daemon_opts, executor, state, clock).on_run(move |run, outcome| {
-        if terminal {
-            println!("{who}{}", status_line(run, line_clock.now()));
-        }
-        if let Some(m) = &metrics {
-            m.record(&label, run, outcome);
-        }
-    });
-    Ok(Started { target, daemon, state: path, dest })
+    let tenant = label.clone();
+    let mut daemon =
+        Daemon::new(daemon_opts, executor, state, clock).on_run(move |run, outcome| {
+            if terminal {
+                println!("{who}{}", status_line(run, line_clock.now()));
+            }
+            if let Some(m) = &metrics {
+                m.record(&label, run, outcome);
+            }
+        });
+    if let Some(courier) = &courier {
+        let notifiers = Arc::clone(&notify.notifiers);
+        daemon = daemon.with_notes(move |o| notifiers.notes(o, &tenant), courier.waker());
+    }
+    Ok(Started { target, daemon, state: path, dest, courier })
 }
 
 /// SIGINT or SIGTERM.

@@ -8,7 +8,8 @@ use crate::config::Config;
 use crate::cron::Cron;
 use crate::library;
 use crate::schedule::heartbeat::DaemonRecord;
-use crate::schedule::state::StateStore;
+use crate::schedule::state::outbox::{Note, NoteStatus};
+use crate::schedule::state::{QueryState, StateStore};
 use crate::schedule::status::{render_history, render_status};
 use crate::tenant::select::select;
 use anyhow::{Context as _, bail};
@@ -102,7 +103,7 @@ pub(super) fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCo
     let (mut shown, mut failed, mut docs) = (0usize, 0usize, Vec::new());
     let several = config.multi_tenant();
     for source in sources {
-        let (states, daemon) = match read(&source.path) {
+        let (states, daemon, notes) = match read(&source.path) {
             Ok(s) => s,
             Err(e) if several => {
                 eprintln!("error: tenant {}: {e:#}", source.name.as_deref().unwrap_or("-"));
@@ -115,7 +116,7 @@ pub(super) fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCo
         shown += 1;
         if args.json && several {
             let mut text = Vec::new();
-            render_status(&states, daemon.as_ref(), &next, &mut text, true)?;
+            render_status(&states, daemon.as_ref(), &next, &notes, &mut text, true)?;
             let mut doc: serde_json::Value = serde_json::from_slice(&text)?;
             doc["name"] = source.name.clone().into();
             docs.push(doc);
@@ -128,7 +129,7 @@ pub(super) fn status(args: StatusArgs, config: &Config) -> anyhow::Result<ExitCo
             let name = source.name.as_deref().unwrap_or("-");
             writeln!(out, "tenant {name} ({})", source.path.display())?;
         }
-        render_status(&states, daemon.as_ref(), &next, &mut out, args.json)?;
+        render_status(&states, daemon.as_ref(), &next, &notes, &mut out, args.json)?;
     }
     if args.json && several {
         writeln!(out, "{}", serde_json::json!({ "tenants": docs }))?;
@@ -191,11 +192,10 @@ fn next_fires(
         .collect()
 }
 
-/// The summary of a state file and its daemon's record.
-fn read(
-    path: &Path,
-) -> anyhow::Result<(Vec<crate::schedule::state::QueryState>, Option<DaemonRecord>)> {
+/// The summary of a state file, its daemon's record, and its notifications not delivered.
+fn read(path: &Path) -> anyhow::Result<(Vec<QueryState>, Option<DaemonRecord>, Vec<Note>)> {
     let state = StateStore::open_read_only(path)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    Ok((state.summary()?, state.daemon()?))
+    let notes = state.notes(&[NoteStatus::Pending, NoteStatus::Failed])?;
+    Ok((state.summary()?, state.daemon()?, notes))
 }

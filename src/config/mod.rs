@@ -37,9 +37,11 @@
 //! calls_per_minute = 30
 //! ```
 //!
-//! The `[[tenant]]` tables are the [`tenant`](crate::tenant) module's.
+//! The `[[tenant]]` tables are the [`tenant`](crate::tenant) module's; the `[[notify]]` tables
+//! (webhooks told when a window lands rows) are the [`notify`](crate::notify) module's.
 
 use crate::lake_types::TimestampUnit;
+use crate::notify::config::{FileNotifier, NotifierConfig};
 use crate::output::{Format, Target};
 use crate::quota::Limits;
 use crate::tenant::TenantConfig;
@@ -58,6 +60,8 @@ pub struct Config {
     pub output: OutputConfig,
     /// `[[tenant]]` tables, in file order (none: the one tenant of the environment).
     pub tenants: Vec<TenantConfig>,
+    /// `[[notify]]` tables, in file order.
+    pub notify: Vec<NotifierConfig>,
     /// Where the file was read from, if it was.
     pub source: Option<PathBuf>,
 }
@@ -125,6 +129,7 @@ struct FileConfig {
     output: FileOutput,
     #[serde(rename = "tenant")]
     tenants: Vec<TenantConfig>,
+    notify: Vec<FileNotifier>,
 }
 
 /// `[run]` as written (durations as text).
@@ -187,7 +192,7 @@ impl Config {
             Some(place) => format!("{place}: {message}"),
             None => message,
         };
-        let FileConfig { quota, run, output, mut tenants } = file;
+        let FileConfig { quota, run, output, mut tenants, notify } = file;
         if let Err(e) = quota.validate() {
             let key = e.split_whitespace().nth(1).unwrap_or("").to_owned();
             return Err(at("quota", &key, e));
@@ -269,7 +274,8 @@ impl Config {
         let output =
             OutputConfig { out, format: output.format, timestamp_unit: output.timestamp_unit };
         crate::tenant::check(&mut tenants, &quota, &|at| place(text, at))?;
-        Ok(Config { quota, run, output, tenants, source: None })
+        let notify = crate::notify::config::check(notify, &|at| place(text, at))?;
+        Ok(Config { quota, run, output, tenants, notify, source: None })
     }
 
     /// Whether the file names several tenants (`[[tenant]]` tables).
@@ -403,6 +409,53 @@ mod tests {
         let (_d, p) = write("[quota]\nexec_per_hour = \"500ms\"\n");
         let e = Config::load(&p, true).unwrap_err().to_string();
         assert!(e.contains("2:1: [quota] exec_per_hour must be at least \"1s\""), "{e}");
+    }
+
+    #[test]
+    fn notify_tables_are_typed_and_checked_with_their_place() {
+        let (_d, p) = write(
+            "[[notify]]\nname = \"soc\"\nurl_env = \"SOC_HOOK\"\nformat = \"teams\"\ndefault = true\n\
+             [[notify]]\nname = \"soar\"\nurl_env = \"SOAR_HOOK\"\nmin_rows = 5\nsample_rows = 0\n",
+        );
+        let c = Config::load(&p, true).unwrap();
+        let names: Vec<_> = c.notify.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["soc", "soar"]);
+        assert_eq!(c.notify[0].format, crate::notify::config::NotifyFormat::Teams);
+        assert_eq!(
+            (c.notify[0].min_rows, c.notify[0].sample_rows, c.notify[0].default),
+            (1, 10, true)
+        );
+        assert_eq!(
+            (c.notify[1].min_rows, c.notify[1].sample_rows, c.notify[1].default),
+            (5, 0, false)
+        );
+        let bad = [
+            ("[[notify]]\nname = \"a\"\nurl_env = \"A\"\nformat = \"email\"\n", "4:10", "email"),
+            ("[[notify]]\nname = \"a\"\n", "2:8", "needs url_env"),
+            ("[[notify]]\nname = \"a\"\nurl = \"https://x\"\n", "3:1", "unknown field `url`"),
+            (
+                "[[notify]]\nname = \"a\"\nurl_env = \"https://x/y\"\n",
+                "3:11",
+                "must name an environment variable",
+            ),
+            (
+                "[[notify]]\nname = \"a\"\nurl_env = \"A\"\n[[notify]]\nname = \"a\"\nurl_env = \"B\"\n",
+                "5:8",
+                "defined twice",
+            ),
+            (
+                "[[notify]]\nname = \"a\"\nurl_env = \"A\"\nsample_rows = 1000\n",
+                "4:15",
+                "between 0 and 100",
+            ),
+            ("[[notify]]\nname = \"a\"\nurl_env = \"A\"\nmin_rows = -1\n", "4:12", "min_rows"),
+        ];
+        for (text, at, what) in bad {
+            let (_d, p) = write(text);
+            let e = Config::load(&p, true).unwrap_err().to_string();
+            assert!(e.contains(&format!("hunt.toml: {at}: ")) && e.contains(what), "{text}: {e}");
+            assert!(!e.contains("https://x"), "{e}");
+        }
     }
 
     #[test]

@@ -34,6 +34,13 @@ use tokio::sync::Semaphore;
 /// Receives the decoded rows of each window part once it has landed.
 pub type RowTap = Arc<dyn Fn(&Query, &[arrow_array::RecordBatch]) + Send + Sync>;
 
+/// How many of a query's first rows its outcome keeps as JSON objects (`Outcome::sample`), for
+/// the notifications of its window; 0 for most queries.
+pub type SampleRows = Arc<dyn Fn(&Query) -> usize + Send + Sync>;
+
+/// One row as JSON: column → the service's value.
+pub type Row = serde_json::Map<String, serde_json::Value>;
+
 /// A query to run over a window.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -80,6 +87,9 @@ pub struct Outcome {
     pub failures: Vec<WindowFailure>,
     /// The row cap in force (to say why `incomplete` windows are cut).
     pub row_cap: u64,
+    /// The first rows landed, as JSON objects, as many as the executor's [`SampleRows`] asks
+    /// for the query (none without it).
+    pub sample: Vec<Row>,
 }
 
 impl Outcome {
@@ -103,6 +113,7 @@ impl Outcome {
             warnings: Vec::new(),
             failures: Vec::new(),
             row_cap: 0,
+            sample: Vec::new(),
         }
     }
 
@@ -184,6 +195,7 @@ pub struct Executor {
     governor: Arc<Governor>,
     publisher: Publisher,
     tap: Option<RowTap>,
+    sample_rows: Option<SampleRows>,
     opts: ExecOptions,
     decode: DecodeOptions,
     tenant: Option<String>,
@@ -234,6 +246,7 @@ impl Executor {
             governor,
             publisher,
             tap: None,
+            sample_rows: None,
             opts,
             decode: DecodeOptions::default(),
             tenant: None,
@@ -253,6 +266,12 @@ impl Executor {
     /// cut at the row cap and asked again in halves is not handed over).
     pub fn with_tap(mut self, tap: RowTap) -> Executor {
         self.tap = Some(tap);
+        self
+    }
+
+    /// Keeps the first `rows(query)` rows of each job's window in its outcome's `sample`.
+    pub fn with_sample(mut self, rows: SampleRows) -> Executor {
+        self.sample_rows = Some(rows);
         self
     }
 
@@ -559,17 +578,24 @@ impl Executor {
         let sink_opts = self.publisher.sink_options();
         let body = resp.body;
         let keep = self.tap.is_some();
+        let sample =
+            self.sample_rows.as_ref().map_or(0, |f| f(query)).saturating_sub(o.sample.len());
         let landed = tokio::task::spawn_blocking(move || {
-            let to =
-                Writing { staging: staging.as_ref(), sink_opts: &sink_opts, meta: &meta, keep };
+            let to = Writing {
+                staging: staging.as_ref(),
+                sink_opts: &sink_opts,
+                meta: &meta,
+                keep,
+                sample,
+            };
             decode_and_write(&body, &opts, &to, max_rows, splittable)
         })
         .await
         .unwrap_or_else(|e| Err(Failure::Internal(format!("while landing the results: {e}"))));
-        let (rows, mismatched, staged, complete, schema, batches) = match landed {
+        let (rows, mismatched, staged, complete, schema, batches, sample) = match landed {
             Ok(Landed::Cut { rows }) => return Landing::Cut(rows),
-            Ok(Landed::Staged { rows, mismatched, staged, complete, schema, batches }) => {
-                (rows, mismatched, staged, complete, schema, batches)
+            Ok(Landed::Staged { rows, mismatched, staged, complete, schema, batches, sample }) => {
+                (rows, mismatched, staged, complete, schema, batches, sample)
             }
             // A body that does not decode will not decode better the next time: not retried.
             Err(failure) => return Landing::Failed(failure.with_request_id(&id)),
@@ -595,6 +621,7 @@ impl Executor {
         o.rows += rows;
         o.mismatched_cells += mismatched;
         o.files.extend(files);
+        o.sample.extend(sample);
         if !complete {
             o.incomplete.push(*window);
         }
@@ -625,6 +652,8 @@ enum Landed {
         complete: bool,
         schema: SchemaRef,
         batches: Vec<arrow_array::RecordBatch>,
+        /// The first rows as JSON objects (as many as asked).
+        sample: Vec<Row>,
     },
 }
 
@@ -636,6 +665,8 @@ struct Writing<'a> {
     meta: &'a FileMeta,
     /// Keep the decoded batches (for a tap).
     keep: bool,
+    /// Keep this many first rows as JSON objects (for notifications).
+    sample: usize,
 }
 
 /// Decodes `body` on this thread and writes its batches on another (blocking code), into
@@ -670,9 +701,13 @@ fn decode_and_write(
         });
         let tx = writer.is_some().then_some(tx);
         let mut kept = Vec::new();
+        let mut sample: Vec<Row> = Vec::new();
         let decoded = decode::decode_each(body, opts, |batch| {
             if to.keep {
                 kept.push(batch.clone());
+            }
+            if sample.len() < to.sample {
+                sample.extend(crate::print::row_objects(&batch, to.sample - sample.len()));
             }
             match &tx {
                 Some(tx) => tx.send(batch).map_err(|_| {
@@ -714,6 +749,7 @@ fn decode_and_write(
             complete: !cut,
             schema: decoded.schema,
             batches: kept,
+            sample,
         })
     })
 }
@@ -824,6 +860,7 @@ mod tests {
             sink_opts: &sink_opts,
             meta: &meta,
             keep: false,
+            sample: 0,
         };
         match decode_and_write(body, opts, &to, max_rows, splittable)? {
             Landed::Cut { rows } => Ok(Local::Cut(rows)),

@@ -144,24 +144,41 @@ impl Printer {
 
     fn jsonl(&self, out: &mut impl Write, query: &str, batches: &[RecordBatch]) -> io::Result<()> {
         for batch in batches {
-            let schema = batch.schema();
-            let columns: Vec<Column> = schema.fields().iter().map(|f| Column::of(f)).collect();
-            for row in 0..batch.num_rows() {
-                let mut object = serde_json::Map::new();
-                if self.with_query {
-                    object.insert("query".into(), query.into());
-                }
-                for ((field, column), array) in
-                    schema.fields().iter().zip(&columns).zip(batch.columns())
-                {
-                    object.insert(field.name().clone(), column.json(array, row));
-                }
+            for row in row_objects(batch, usize::MAX) {
+                let object = match self.with_query {
+                    true => {
+                        std::iter::once(("query".to_owned(), query.into())).chain(row).collect()
+                    }
+                    false => row,
+                };
                 serde_json::to_writer(&mut *out, &object)?;
                 out.write_all(b"\n")?;
             }
         }
         out.flush()
     }
+}
+
+/// The first `limit` rows of `batch` as JSON objects with the service's own values (DateTime as
+/// ISO 8601 with 7 fractional digits, Dynamic as JSON), keyed by column name: what `--print jsonl`
+/// prints and what a notification's sample holds.
+pub fn row_objects(
+    batch: &RecordBatch,
+    limit: usize,
+) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    let schema = batch.schema();
+    let columns: Vec<Column> = schema.fields().iter().map(|f| Column::of(f)).collect();
+    (0..batch.num_rows().min(limit))
+        .map(|row| {
+            schema
+                .fields()
+                .iter()
+                .zip(&columns)
+                .zip(batch.columns())
+                .map(|((field, column), array)| (field.name().clone(), column.json(array, row)))
+                .collect()
+        })
+        .collect()
 }
 
 /// A closed stdout (`| head`) ends printing quietly, as Unix tools do; other errors stand.

@@ -2,11 +2,13 @@
 //! change, asks the planner what is due for each scheduled query, hands due windows to the
 //! executor (Defender Experts queries first, then the most overdue; the quota governor paces
 //! them), records each outcome in the state store, advancing a query's watermark only once its
-//! window has landed, and sleeps until the next fire. On shutdown it stops taking work, lets
+//! window has landed (and queueing its notifications in the same transaction, for the courier
+//! that runs beside it), and sleeps until the next fire. On shutdown it stops taking work, lets
 //! in-flight windows finish within a grace period, and returns.
 
 use super::heartbeat::ScheduledQuery;
 use super::planner::{self, Step, Timing};
+use super::state::outbox::NewNote;
 use super::state::{RunRecord, RunStatus, StateStore};
 use crate::clock::Clock;
 use crate::cron::Cron;
@@ -105,7 +107,12 @@ pub struct Daemon {
     /// Called with each recorded run and the outcome it records (the terminal's one-line
     /// status, metrics).
     on_run: Box<OnRun>,
+    /// The notifications of a landed window, queued with its run; and who to wake then.
+    notes: Option<(Box<Notes>, Arc<tokio::sync::Notify>)>,
 }
+
+/// What [`Daemon::with_notes`] is given: the notifications of a landed window's outcome.
+type Notes = dyn Fn(&Outcome) -> Vec<NewNote> + Send + Sync;
 
 /// What [`Daemon::on_run`] is given: each recorded run and the outcome it records.
 type OnRun = dyn Fn(&RunRecord, &Outcome) + Send + Sync;
@@ -139,12 +146,23 @@ impl Daemon {
         state: Arc<StateStore>,
         clock: Arc<dyn Clock>,
     ) -> Daemon {
-        Daemon { opts, executor, state, clock, on_run: Box::new(|_, _| {}) }
+        Daemon { opts, executor, state, clock, on_run: Box::new(|_, _| {}), notes: None }
     }
 
     /// Calls `f` with every run recorded and its outcome.
     pub fn on_run(mut self, f: impl Fn(&RunRecord, &Outcome) + Send + Sync + 'static) -> Daemon {
         self.on_run = Box::new(f);
+        self
+    }
+
+    /// Queues `notes(outcome)` in the outbox with each landed window's run (in the transaction
+    /// that moves the watermark), then wakes `courier`.
+    pub fn with_notes(
+        mut self,
+        notes: impl Fn(&Outcome) -> Vec<NewNote> + Send + Sync + 'static,
+        courier: Arc<tokio::sync::Notify>,
+    ) -> Daemon {
+        self.notes = Some((Box::new(notes), courier));
         self
     }
 
@@ -252,9 +270,16 @@ impl Daemon {
     fn record(&self, outcome: &Outcome, started: DateTime<Utc>) -> bool {
         let (run, advance) = super::book::run_record(outcome, started);
         let landed = advance.is_some();
-        if let Err(e) = self.state.record(&run, advance) {
+        let notes = match &self.notes {
+            Some((notes, _)) if landed => notes(outcome),
+            _ => Vec::new(),
+        };
+        if let Err(e) = self.state.record_notifying(&run, advance, &notes, self.clock.now()) {
             tracing::error!(query = %run.query_id, window = %run.window, "cannot record the run: {e}");
             return false;
+        }
+        if let Some((_, courier)) = self.notes.as_ref().filter(|_| !notes.is_empty()) {
+            courier.notify_one();
         }
         // One spelling of a status everywhere (`ok`, as in --json and the state). When a line
         // per run goes to the terminal the log is on, the event is debug: each run shows once.

@@ -9,7 +9,8 @@
 //!   `hunt status` can tell whether one runs and what it schedules;
 //! * `retry`: when a query whose window failed runs again, pure;
 //! * `state`: what has been covered, run and skipped, in a SQLite file that survives restarts and
-//!   that `hunt status` and `hunt plan` read while the daemon writes;
+//!   that `hunt status` and `hunt plan` read while the daemon writes, with the outbox of
+//!   notifications (`state::outbox`);
 //! * `status`: `hunt status`'s table and JSON.
 
 pub mod book;

@@ -16,9 +16,14 @@
 //! windows compare exactly at the service's 100 ns precision and beyond. To read one by hand:
 //! `sqlite3 FILE "select query_id, datetime(until_ns / 1e9, 'unixepoch') from watermarks"`.
 //!
+//! The file also holds the outbox of notifications (see [`outbox`]): a landed window's messages
+//! are recorded in the transaction that moves its watermark, and delivered beside the schedule.
+//!
 //! The file carries `PRAGMA application_id` 0x68756E74 ("hunt") and a `schema_version` table;
 //! [`StateStore::open`] applies any newer migrations, and refuses files written by a newer
 //! hunt, foreign SQLite databases and files that are not SQLite at all, naming the file.
+
+pub mod outbox;
 
 use crate::timespan::{Window, format_datetime};
 use chrono::{DateTime, Utc};
@@ -66,7 +71,24 @@ const MIGRATIONS: &[&str] = &[
          reason TEXT NOT NULL
      );
      CREATE INDEX gaps_by_query ON gaps (query_id, id);",
-    // 2: the daemon that writes the file (see `heartbeat`): its process, start, clean stop and
+    // 2: the outbox of notifications (see `outbox`).
+    "CREATE TABLE notifications (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         notify TEXT NOT NULL,
+         query_id TEXT NOT NULL,
+         start_ns INTEGER NOT NULL,
+         end_ns INTEGER NOT NULL,
+         message TEXT NOT NULL,
+         status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+         attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+         created_ns INTEGER NOT NULL,
+         next_ns INTEGER NOT NULL,
+         done_ns INTEGER,
+         last_error TEXT,
+         UNIQUE (notify, query_id, start_ns, end_ns)
+     );
+     CREATE INDEX notifications_due ON notifications (status, next_ns);",
+    // 3: the daemon that writes the file (see `heartbeat`): its process, start, clean stop and
     // the queries it schedules, so `hunt status` tells whether it runs and what it runs.
     "CREATE TABLE daemon (
          id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -575,6 +597,20 @@ impl StateStore {
         run: &RunRecord,
         advance_to: Option<DateTime<Utc>>,
     ) -> Result<(), StateError> {
+        self.record_notifying(run, advance_to, &[], run.started)
+    }
+
+    /// [`record`](Self::record), putting `notes` in the outbox (each once per notifier, query
+    /// and window: one already there is kept as it is) in the same transaction, at `now`: a
+    /// window's notifications are never lost once its watermark has moved, nor recorded for a
+    /// window that did not land.
+    pub fn record_notifying(
+        &self,
+        run: &RunRecord,
+        advance_to: Option<DateTime<Utc>>,
+        notes: &[outbox::NewNote],
+        now: DateTime<Utc>,
+    ) -> Result<(), StateError> {
         let q = run.query_id.as_str();
         if run.window.is_empty() {
             return Err(self.invalid(q, format!("the run's window {} is empty", run.window)));
@@ -640,6 +676,7 @@ impl StateStore {
         if advance_to.is_some() {
             set_watermark(&tx, path, q, end)?;
         }
+        self.enqueue_in(&tx, notes, now)?;
         tx.commit().ctx(path, "committing a run")
     }
 

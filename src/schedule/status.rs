@@ -2,6 +2,7 @@
 //! people or one JSON document for scripts.
 
 use super::heartbeat::{DaemonRecord, Liveness};
+use super::state::outbox::{Note, NoteStatus};
 use super::state::{QueryState, RunRecord, RunStatus};
 use crate::timespan::format_datetime;
 use chrono::{DateTime, Utc};
@@ -26,19 +27,26 @@ use std::io::{self, Write};
 /// `daemon`, the state's daemon record, gives a first line (`daemon: running (pid …, since …)`,
 /// `not running (stopped …)`, `not running: pid … ended without stopping`, or `daemon: never
 /// ran on this state`) and a `daemon` object in JSON.
+///
+/// `notes` are the notifications not delivered (pending or given up): the table ends with a
+/// `notification:` line for each pending one and an `error:` line for each given up, naming the
+/// notifier (never its URL); the JSON lists them under `notifications` as `{"notify", "query",
+/// "window", "status", "attempts", "next_attempt", "last_error"}`.
 pub fn render_status(
     states: &[QueryState],
     daemon: Option<&DaemonRecord>,
     next_fires: &BTreeMap<String, Option<DateTime<Utc>>>,
+    notes: &[Note],
     out: &mut impl Write,
     json: bool,
 ) -> io::Result<()> {
     let rows = merge(states, next_fires);
     if json {
-        write_json(&rows, daemon, out)
+        write_json(&rows, daemon, notes, out)
     } else {
         writeln!(out, "daemon: {}", daemon_line(daemon))?;
-        write_table(&rows, out)
+        write_table(&rows, out)?;
+        write_notes(notes, out)
     }
 }
 
@@ -69,6 +77,36 @@ fn liveness_word(l: Liveness) -> &'static str {
         Liveness::Stopped => "stopped",
         Liveness::Died => "died",
     }
+}
+
+/// One line per notification not delivered.
+fn write_notes(notes: &[Note], out: &mut impl Write) -> io::Result<()> {
+    if !notes.is_empty() {
+        writeln!(out)?;
+    }
+    for n in notes {
+        let error = n.last_error.as_deref().unwrap_or("not tried yet");
+        let tries = match n.attempts {
+            1 => "1 attempt".to_owned(),
+            a => format!("{a} attempts"),
+        };
+        match n.status {
+            NoteStatus::Failed => writeln!(
+                out,
+                "error: notification {} of query {} {} given up after {tries}: {error}",
+                n.notify, n.query_id, n.window
+            )?,
+            _ => writeln!(
+                out,
+                "notification: {} of query {} {} pending ({tries}, next at {}): {error}",
+                n.notify,
+                n.query_id,
+                n.window,
+                format_datetime(n.next)
+            )?,
+        }
+    }
+    Ok(())
 }
 
 /// One line of the status: a query's state (if any) and its next fire time (if known).
@@ -194,6 +232,7 @@ fn run_json(r: &RunRecord) -> serde_json::Value {
 fn write_json(
     lines: &[Line<'_>],
     daemon: Option<&DaemonRecord>,
+    notes: &[Note],
     out: &mut impl Write,
 ) -> io::Result<()> {
     let queries: Vec<_> = lines
@@ -224,7 +263,22 @@ fn write_json(
             "stopped": d.stopped.map(format_datetime),
         })
     });
-    serde_json::to_writer_pretty(&mut *out, &json!({ "daemon": daemon, "queries": queries }))?;
+    let notes: Vec<_> = notes
+        .iter()
+        .map(|n| {
+            json!({
+                "notify": n.notify,
+                "query": n.query_id,
+                "window": { "start": format_datetime(n.window.start), "end": format_datetime(n.window.end) },
+                "status": n.status.as_str(),
+                "attempts": n.attempts,
+                "next_attempt": (n.status == NoteStatus::Pending).then(|| format_datetime(n.next)),
+                "last_error": n.last_error,
+            })
+        })
+        .collect();
+    let doc = json!({ "daemon": daemon, "queries": queries, "notifications": notes });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
 
@@ -358,7 +412,7 @@ mod tests {
     #[test]
     fn the_table_shows_each_query_and_lists_failures_and_gaps() {
         let mut out = Vec::new();
-        render_status(&states(), None, &fires(), &mut out, false).unwrap();
+        render_status(&states(), None, &fires(), &[], &mut out, false).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.lines().next(), Some("daemon: never ran on this state"), "{text}");
         let lines: Vec<&str> = text.lines().skip(1).collect();
@@ -399,7 +453,7 @@ mod tests {
     #[test]
     fn the_json_form_holds_the_same() {
         let mut out = Vec::new();
-        render_status(&states(), None, &fires(), &mut out, true).unwrap();
+        render_status(&states(), None, &fires(), &[], &mut out, true).unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
         let queries = doc["queries"].as_array().unwrap();
         let ids: Vec<_> = queries.iter().map(|q| q["id"].as_str().unwrap()).collect();
@@ -448,11 +502,54 @@ mod tests {
     #[test]
     fn nothing_to_show_says_so() {
         let mut out = Vec::new();
-        render_status(&[], None, &BTreeMap::new(), &mut out, false).unwrap();
+        render_status(&[], None, &BTreeMap::new(), &[], &mut out, false).unwrap();
         assert!(String::from_utf8(out).unwrap().contains("(no queries)"));
         let mut out = Vec::new();
-        render_status(&[], None, &BTreeMap::new(), &mut out, true).unwrap();
+        render_status(&[], None, &BTreeMap::new(), &[], &mut out, true).unwrap();
         let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(doc["queries"], serde_json::json!([]));
+        assert_eq!(doc["notifications"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn undelivered_notifications_are_listed_by_notifier() {
+        let window = Window { start: t(0), end: t(15) };
+        let message: crate::notify::message::Message = serde_json::from_value(serde_json::json!({
+            "query_id": "beacons", "query_name": "b", "tenant": "t", "window_start": "a",
+            "window_end": "b", "rows": 1, "complete": true, "files": [], "request_ids": [],
+            "sample": [], "den": null
+        }))
+        .unwrap();
+        let note = |status, attempts, error: &str| Note {
+            id: 1,
+            notify: "soc-teams".into(),
+            query_id: "beacons".into(),
+            window,
+            message: message.clone(),
+            status,
+            attempts,
+            created: t(15),
+            next: t(20),
+            done: None,
+            last_error: Some(error.into()),
+        };
+        let notes = [
+            note(NoteStatus::Pending, 2, "the receiver answered HTTP 503"),
+            note(NoteStatus::Failed, 1, "HTTP 404"),
+        ];
+        let mut out = Vec::new();
+        render_status(&states(), None, &fires(), &notes, &mut out, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("notification: soc-teams of query beacons 2026-11-22T10:00:00Z/2026-11-22T10:15:00Z pending (2 attempts, next at 2026-11-22T10:20:00Z): the receiver answered HTTP 503"), "{text}");
+        assert!(text.contains("error: notification soc-teams of query beacons 2026-11-22T10:00:00Z/2026-11-22T10:15:00Z given up after 1 attempt: HTTP 404"), "{text}");
+        let mut out = Vec::new();
+        render_status(&states(), None, &fires(), &notes, &mut out, true).unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let n = &doc["notifications"];
+        assert_eq!(n[0]["notify"], "soc-teams");
+        assert_eq!(n[0]["status"], "pending");
+        assert_eq!(n[0]["next_attempt"], "2026-11-22T10:20:00Z");
+        assert_eq!(n[1]["status"], "failed");
+        assert!(n[1]["next_attempt"].is_null());
     }
 }

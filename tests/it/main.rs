@@ -18,6 +18,7 @@ mod lake;
 mod ledger;
 mod library;
 mod metrics;
+mod notify;
 mod print;
 mod quota_sim;
 mod readme;

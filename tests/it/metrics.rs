@@ -17,7 +17,7 @@ print(json.dumps({"samples": samples, "health": health}))
 "#;
 
 /// Every sample as (name, labels, value).
-fn scrape(url: &str) -> (Vec<(String, serde_json::Value, f64)>, String) {
+pub fn scrape(url: &str) -> (Vec<(String, serde_json::Value, f64)>, String) {
     let v: serde_json::Value = serde_json::from_str(&run_python(SCRAPE, &[url], &[])).unwrap();
     let samples = v["samples"]
         .as_array()
