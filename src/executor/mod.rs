@@ -18,7 +18,7 @@ pub use failure::{Failure, WindowFailure};
 
 use crate::decode::{self, DecodeOptions};
 use crate::graph::retry::{Attempts, Decision, Jitter, Kind, Policy};
-use crate::graph::{GraphError, HuntApi, HuntResponse};
+use crate::graph::{Body, GraphError, HuntApi, HuntResponse};
 use crate::output::publish::{Publisher, WindowParts};
 use crate::output::sink::{self, FileMeta};
 use crate::output::{Destination, Staged, Staging, Written};
@@ -322,21 +322,18 @@ impl Executor {
         // Depth first, earliest part first: the stack holds later parts below earlier ones.
         let mut stack = vec![job.window];
         while let Some(window) = stack.pop() {
-            match self.call(query, &window, deadline, &mut o).await {
-                Ok(resp) => {
-                    let splittable = self.halves(query, &window);
-                    match self.land(query, &window, resp, splittable.is_some(), &mut o).await {
-                        Landing::Landed(schema) => schemas.push(schema),
-                        Landing::Cut(rows) => {
-                            if let Some((a, b)) = splittable {
-                                tracing::info!(query = %query.id, %window, rows, "row cap reached: splitting");
-                                stack.push(b);
-                                stack.push(a);
-                            }
-                        }
-                        Landing::Failed(failure) => o.fail(window, failure),
+            let splittable = self.halves(query, &window);
+            match self.call(query, &window, splittable.is_some(), deadline, &mut o).await {
+                Ok(Landing::Landed(schema)) => schemas.push(schema),
+                Ok(Landing::Cut(rows)) => {
+                    if let Some((a, b)) = splittable {
+                        tracing::info!(query = %query.id, %window, rows, "row cap reached: splitting");
+                        stack.push(b);
+                        stack.push(a);
                     }
                 }
+                Ok(Landing::Failed(failure)) => o.fail(window, failure),
+                Ok(Landing::Broken(e)) => o.fail(window, Failure::Internal(e.to_string())),
                 Err(CallFailure::Split(why)) => match self.halves(query, &window) {
                     Some((a, b)) => {
                         tracing::info!(query = %query.id, %window, "{why}: splitting");
@@ -432,14 +429,16 @@ impl Executor {
         }
     }
 
-    /// One window: waits for quota, calls, retries what is worth retrying, decodes.
+    /// One window: waits for quota, calls, lands the answer as it arrives, retries what is
+    /// worth retrying (an answer whose body breaks off while streaming included).
     async fn call(
         &self,
         query: &Query,
         window: &Window,
+        splittable: bool,
         deadline: tokio::time::Instant,
         o: &mut Outcome,
-    ) -> Result<HuntResponse, CallFailure> {
+    ) -> Result<Landing, CallFailure> {
         let policy =
             Policy::hunting(self.opts.max_retries, self.opts.backoff_base, self.opts.backoff_max);
         let (mut attempts, mut jitter) = (Attempts::default(), Jitter::from_entropy());
@@ -479,7 +478,12 @@ impl Executor {
             let err = match result {
                 Ok(resp) => {
                     self.learn(&query.id, resp.elapsed);
-                    return Ok(resp);
+                    match self.land(query, window, resp, splittable, o).await {
+                        // The body broke off (or outgrew the cap) while streaming: as if the
+                        // call had failed so.
+                        Landing::Broken(e) => e,
+                        landing => return Ok(landing),
+                    }
                 }
                 Err(e) => e,
             };
@@ -549,15 +553,57 @@ impl Executor {
         let staging = dest.map(|d| d.staging().clone());
         let (opts, max_rows) = (self.decode.clone(), self.governor.limits().max_rows);
         let sink_opts = self.publisher.sink_options();
-        let body = resp.body;
         let keep = self.tap.is_some();
-        let landed = tokio::task::spawn_blocking(move || {
+        // A `results` before its `schema` is spooled beside the output's temporary files.
+        let spool = staging.as_ref().map_or_else(std::env::temp_dir, |s| s.temp_dir(""));
+        let (whole, mut stream, chunks) = match resp.body {
+            Body::Whole(b) => (Some(b), None, None),
+            Body::Stream(s) => {
+                let (tx, rx) = tokio::sync::mpsc::channel::<Option<bytes::Bytes>>(CHUNKS_AHEAD);
+                (None, Some((s, tx)), Some(rx))
+            }
+        };
+        let landing = tokio::task::spawn_blocking(move || {
             let to =
                 Writing { staging: staging.as_ref(), sink_opts: &sink_opts, meta: &meta, keep };
-            decode_and_write(&body, &opts, &to, max_rows, splittable)
-        })
-        .await
-        .unwrap_or_else(|e| Err(Failure::Internal(format!("while landing the results: {e}"))));
+            let source = match (&whole, chunks) {
+                (Some(body), _) => Source::Whole(body),
+                (None, Some(rx)) => Source::Chunks { rx, spool },
+                (None, None) => Source::Whole(&[]),
+            };
+            decode_and_write(source, &opts, &to, max_rows, splittable)
+        });
+        // The body is read here and decoded on the blocking thread as it arrives; a decoder
+        // that stops (malformed body) closes the channel, which stops the reading.
+        let mut broken = None;
+        if let Some((body, tx)) = &mut stream {
+            loop {
+                match body.next_chunk().await {
+                    Ok(Some(chunk)) => {
+                        if tx.send(Some(chunk)).await.is_err() {
+                            break;
+                        }
+                    }
+                    Ok(None) => {
+                        let _ = tx.send(None).await;
+                        break;
+                    }
+                    Err(e) => {
+                        broken = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+        let body = stream.map(|(body, _)| body);
+        let landed = landing
+            .await
+            .unwrap_or_else(|e| Err(Failure::Internal(format!("while landing the results: {e}"))));
+        drop(body);
+        if let Some(e) = broken {
+            // The decoder saw the body end early and kept nothing.
+            return Landing::Broken(e);
+        }
         let (rows, mismatched, staged, complete, schema, batches) = match landed {
             Ok(Landed::Cut { rows }) => return Landing::Cut(rows),
             Ok(Landed::Staged { rows, mismatched, staged, complete, schema, batches }) => {
@@ -602,6 +648,20 @@ enum Landing {
     Cut(usize),
     /// It could not be decoded or written.
     Failed(Failure),
+    /// Its body broke off while streaming (nothing kept): the call is retried or split as if
+    /// it had failed with this error.
+    Broken(GraphError),
+}
+
+/// Body chunks read ahead of the decoder (a chunk is 8 to 64 KB).
+const CHUNKS_AHEAD: usize = 32;
+
+/// What [`decode_and_write`] decodes.
+enum Source<'a> {
+    /// A whole body.
+    Whole(&'a [u8]),
+    /// A body arriving in chunks; `None` marks its end (a closed channel without it: cut).
+    Chunks { rx: tokio::sync::mpsc::Receiver<Option<bytes::Bytes>>, spool: std::path::PathBuf },
 }
 
 /// What [`decode_and_write`] did.
@@ -633,7 +693,7 @@ struct Writing<'a> {
 /// Decodes `body` on this thread and writes its batches on another (blocking code), into
 /// temporary files in `to.staging` (none: no files), keeping them too when `to.keep`.
 fn decode_and_write(
-    body: &[u8],
+    source: Source<'_>,
     opts: &DecodeOptions,
     to: &Writing<'_>,
     max_rows: u64,
@@ -662,7 +722,7 @@ fn decode_and_write(
         });
         let tx = writer.is_some().then_some(tx);
         let mut kept = Vec::new();
-        let decoded = decode::decode_each(body, opts, |batch| {
+        let on_batch = |batch: arrow_array::RecordBatch| {
             if to.keep {
                 kept.push(batch.clone());
             }
@@ -672,7 +732,29 @@ fn decode_and_write(
                 }),
                 None => Ok(()),
             }
-        });
+        };
+        let decoded = match source {
+            Source::Whole(body) => decode::decode_each(body, opts, on_batch),
+            Source::Chunks { mut rx, spool } => {
+                let mut dec = decode::StreamDecoder::new(opts, spool, on_batch);
+                loop {
+                    match rx.blocking_recv() {
+                        Some(Some(chunk)) => {
+                            if let Err(e) = dec.feed(&chunk) {
+                                break Err(e);
+                            }
+                        }
+                        Some(None) => break dec.finish(),
+                        None => {
+                            break Err(decode::DecodeError::Malformed {
+                                offset: dec.fed() as usize,
+                                message: "the body was cut off".to_owned(),
+                            });
+                        }
+                    }
+                }
+            }
+        };
         drop(tx);
         let write_failed = |e: &dyn std::fmt::Display| Failure::Write {
             what: "written",
@@ -817,7 +899,7 @@ mod tests {
             meta: &meta,
             keep: false,
         };
-        match decode_and_write(body, opts, &to, max_rows, splittable)? {
+        match decode_and_write(Source::Whole(body), opts, &to, max_rows, splittable)? {
             Landed::Cut { rows } => Ok(Local::Cut(rows)),
             Landed::Staged { rows, staged, complete, .. } => {
                 Ok(Local::Files { rows, files: dest.publish_local(staged).unwrap(), complete })
