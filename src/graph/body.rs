@@ -21,7 +21,7 @@ pub enum Body {
     /// All of it.
     Whole(Bytes),
     /// The rest is still on the wire.
-    Stream(BodyStream),
+    Stream(Box<BodyStream>),
 }
 
 impl Body {

@@ -13,8 +13,8 @@ pub mod retry;
 
 use crate::clock::Clock;
 use crate::timespan::Window;
-pub use body::{Body, BodyStream};
 use auth::{AuthConfig, AuthError, Certificate, Credential, Secret, TokenSource};
+pub use body::{Body, BodyStream};
 use error::ServiceError;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -419,7 +419,7 @@ impl GraphClient {
             if !ended {
                 let first = buf.freeze();
                 let rest = BodyStream::new(first, resp, limit, url, &client_request_id, slot);
-                let body = Body::Stream(rest);
+                let body = Body::Stream(Box::new(rest));
                 return Ok(HuntResponse { body, request_id, client_request_id, elapsed });
             }
             if status == 401 && !renewed {
