@@ -4,6 +4,10 @@
 //! `Name`/`Type` or `name`/`type`, `@odata.type` annotation keys in rows, missing keys, and
 //! values of another JSON type than declared (read as null or JSON text, never dropping a row).
 //!
+//! Bodies arriving over HTTP go through [`StreamDecoder`] (`stream`), which decodes them as
+//! they arrive with the same row decoder and gives the same result; [`decode`] reads a whole
+//! body in memory:
+//!
 //! Two phases, both serde over the buffered body: phase 1 reads the envelope (`schema` as a
 //! list of columns, `results` kept as a borrowed raw slice, every other key ignored), so key
 //! order does not matter; phase 2 runs a `DeserializeSeed` over that slice that appends each cell

@@ -318,8 +318,8 @@ impl GraphClient {
         }
         let resp = self.send(reqwest::Method::GET, url, None, false).await?;
         let id = resp.request_id.clone().unwrap_or_else(|| resp.client_request_id.clone());
-        let Body::Whole(body) = &resp.body else { unreachable!("read whole when not streaming") };
-        match serde_json::from_slice(body) {
+        let body = resp.body.into_bytes().await?;
+        match serde_json::from_slice(&body) {
             Ok(v) => Ok((v, id)),
             Err(e) => Err(GraphError::Transport {
                 url: url.to_owned(),
