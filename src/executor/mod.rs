@@ -653,8 +653,8 @@ enum Landing {
     Broken(GraphError),
 }
 
-/// Body chunks read ahead of the decoder (a chunk is 8 to 64 KB).
-const CHUNKS_AHEAD: usize = 32;
+/// Body chunks read ahead of the decoder (hyper hands over up to some 400 KB at a time).
+const CHUNKS_AHEAD: usize = 4;
 
 /// What [`decode_and_write`] decodes.
 enum Source<'a> {
