@@ -11,7 +11,7 @@
 #    (b) `hunt emulator --tenants N` in its own process and `hunt run --config` against it, so
 #        the figures are hunt's alone;
 #    each under /usr/bin/time -v, best of $BENCH_RUNS (default 1) by wall time, with
-#    [run] max_in_flight = $BENCH_IN_FLIGHT when set (answers held at once; default 32);
+#    [run] max_in_flight = $BENCH_IN_FLIGHT when set (answers landing at once; default 8);
 # 4. every run checked: every tenant ok, every query landed, the expected rows; then the figures:
 #    wall, queries/s, rows/s, peak RSS.
 #
@@ -106,4 +106,4 @@ kill $EMU 2>/dev/null || true
 echo
 echo "$A"
 echo "$B"
-echo "($(nproc) cores, $(date -u +%F), max_in_flight ${BENCH_IN_FLIGHT:-32}; each query reads ${BENCH_TAKE:-all} rows of one table over $WINDOW)"
+echo "($(nproc) cores, $(date -u +%F), max_in_flight ${BENCH_IN_FLIGHT:-8}; each query reads ${BENCH_TAKE:-all} rows of one table over $WINDOW)"

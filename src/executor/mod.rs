@@ -699,7 +699,9 @@ fn decode_and_write(
     max_rows: u64,
     splittable: bool,
 ) -> Result<Landed, Failure> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<arrow_array::RecordBatch>(1);
+    // A rendezvous: the decoder hands a batch over when the writer is ready for it, so an answer
+    // holds the batch being written and the one being filled, no more.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<arrow_array::RecordBatch>(0);
     let (sink_opts, meta) = (to.sink_opts, to.meta);
     std::thread::scope(|scope| {
         let writer = to.staging.map(|staging| {
