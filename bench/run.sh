@@ -10,6 +10,7 @@
 #    same bytes without rows, and a tiny body) to split its time;
 # 5. both outputs checked for 99,999 rows; the micro figures (decode alone, write alone, raw parse).
 #
+# BENCH_HUNT=PATH times that hunt binary instead of the one built (e.g. main's, to compare).
 # $TARGET is $CARGO_TARGET_DIR, else ./target. Needs bash, python3 (with venv), /usr/bin/time,
 # cargo and network access to PyPI the first time. Not part of `cargo test`.
 set -euo pipefail
@@ -41,7 +42,8 @@ cargo build --release --quiet --bin hunt --example decode_bench
 for bin in release/hunt release/examples/decode_bench; do
     cp "$TARGET/$bin" "$BENCH/.copy" && mv -f "$BENCH/.copy" "$BENCH/$(basename "$bin")"
 done
-HUNT=$BENCH/hunt
+# BENCH_HUNT=PATH times another hunt binary instead (an older build, for a comparison).
+HUNT=${BENCH_HUNT:-$BENCH/hunt}
 
 # 3. the response (regenerated only when the generator changes)
 RESP=$BENCH/response.json

@@ -15,6 +15,7 @@
 # 4. every run checked: every tenant ok, every query landed, the expected rows; then the figures:
 #    wall, queries/s, rows/s, peak RSS.
 #
+# BENCH_HUNT=PATH runs that hunt binary instead of the one built (e.g. main's, to compare).
 # $TARGET is $CARGO_TARGET_DIR, else ./target. Needs bash, jq, /usr/bin/time and cargo. Not part
 # of `cargo test`.
 set -euo pipefail
@@ -36,7 +37,7 @@ say "cargo build --release"
 cargo build --release --quiet --bin hunt
 rm -rf "$WORK"
 mkdir -p "$WORK/queries"
-cp "$TARGET/release/hunt" "$WORK/hunt"
+cp "${BENCH_HUNT:-$TARGET/release/hunt}" "$WORK/hunt"
 HUNT=$WORK/hunt
 
 # The query files: whole tables, round robin.
