@@ -8,9 +8,9 @@
 //! the buffered decoder parses the envelope: that validates it, and settles `schema`, missing
 //! keys and repeated keys the same way. The contents of `results` are cut at row separators
 //! (a comma at depth 2) into segments of about [`SEGMENT_BYTES`]; each segment, wrapped in
-//! `[`…`]`, goes through the same serde row decoder as the buffered path (a `SliceRead`, so
-//! cells are still borrowed, not copied), which validates it. A segment before a cut must hold
-//! a row, so `[,{…}]` and `[{…},]` stay malformed.
+//! `[`…`]`, is checked for UTF-8 and goes through the same serde row decoder as the buffered
+//! path (a `StrRead`, so cells are still borrowed, not copied), which validates it. A segment
+//! before a cut must hold a row, so `[,{…}]` and `[{…},]` stay malformed.
 //!
 //! When `results` comes before `schema`, the rows cannot be typed yet: the contents are
 //! spooled to a temporary file (`.results.json.PID.N.tmp` in the spool folder, removed when the
@@ -503,13 +503,19 @@ fn decode_rows(
     must_hold_a_row: bool,
 ) -> Result<(), DecodeError> {
     let before = rows.rows;
-    let mut de = serde_json::Deserializer::from_slice(seg);
+    // UTF-8 is checked over the whole segment, as the buffered decoder's `RawValue` of
+    // `results` checks it: serde skips unknown keys' values without looking at their bytes.
+    let seg = std::str::from_utf8(seg).map_err(|e| DecodeError::Malformed {
+        offset: (base as usize + e.valid_up_to()).saturating_sub(1),
+        message: format!("invalid UTF-8 in results: {e}"),
+    })?;
+    let mut de = serde_json::Deserializer::from_str(seg);
     let outcome = RowsSeed(rows).deserialize(&mut de).and_then(|()| de.end());
     if let Some(e) = rows.arrow_error.take() {
         return Err(DecodeError::Arrow(e));
     }
     // The `[` in front is not in the body.
-    outcome.map_err(|e| malformed(seg, (base as usize).saturating_sub(1), &e))?;
+    outcome.map_err(|e| malformed(seg.as_bytes(), (base as usize).saturating_sub(1), &e))?;
     if must_hold_a_row && rows.rows == before {
         return Err(DecodeError::Malformed {
             offset: base as usize,

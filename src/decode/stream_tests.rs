@@ -89,3 +89,17 @@ fn strings_that_look_like_structure_do_not_confuse_the_scanner() {
     let d = decode(body.as_bytes(), &DecodeOptions::default()).unwrap();
     assert_eq!(d.rows, 2);
 }
+
+#[test]
+fn invalid_utf8_under_a_skipped_key_is_malformed_as_in_the_buffered_decoder() {
+    // Found by tests/fuzz.rs: serde skips an unknown key's value without checking its bytes.
+    let body = b"{\"schema\":[{\"name\":\"A\",\"type\":\"String\"}],\"results\":[{\"A\":\"x\"},{\" A\":\"\xff\"}]}";
+    assert!(matches!(
+        super::decode(body, &DecodeOptions::default()),
+        Err(DecodeError::Malformed { .. })
+    ));
+    for (chunk, segment) in [(1, 1), (7, 1_000), (1_000, SEGMENT_BYTES)] {
+        let r = stream_decode(body, &DecodeOptions::default(), chunk, segment);
+        assert!(matches!(r, Err(DecodeError::Malformed { .. })), "{chunk}/{segment}: {r:?}");
+    }
+}
