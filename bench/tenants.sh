@@ -11,10 +11,11 @@
 #    (b) `hunt emulator --tenants N` in its own process and `hunt run --config` against it, so
 #        the figures are hunt's alone;
 #    each under /usr/bin/time -v, best of $BENCH_RUNS (default 1) by wall time, with
-#    [run] max_in_flight = $BENCH_IN_FLIGHT when set (answers held at once; default 32);
+#    [run] max_in_flight = $BENCH_IN_FLIGHT when set (answers landing at once; default 8);
 # 4. every run checked: every tenant ok, every query landed, the expected rows; then the figures:
 #    wall, queries/s, rows/s, peak RSS.
 #
+# BENCH_HUNT=PATH runs that hunt binary instead of the one built (e.g. main's, to compare).
 # $TARGET is $CARGO_TARGET_DIR, else ./target. Needs bash, jq, /usr/bin/time and cargo. Not part
 # of `cargo test`.
 set -euo pipefail
@@ -36,7 +37,7 @@ say "cargo build --release"
 cargo build --release --quiet --bin hunt
 rm -rf "$WORK"
 mkdir -p "$WORK/queries"
-cp "$TARGET/release/hunt" "$WORK/hunt"
+cp "${BENCH_HUNT:-$TARGET/release/hunt}" "$WORK/hunt"
 HUNT=$WORK/hunt
 
 # The query files: whole tables, round robin.
@@ -106,4 +107,4 @@ kill $EMU 2>/dev/null || true
 echo
 echo "$A"
 echo "$B"
-echo "($(nproc) cores, $(date -u +%F), max_in_flight ${BENCH_IN_FLIGHT:-32}; each query reads ${BENCH_TAKE:-all} rows of one table over $WINDOW)"
+echo "($(nproc) cores, $(date -u +%F), max_in_flight ${BENCH_IN_FLIGHT:-8}; each query reads ${BENCH_TAKE:-all} rows of one table over $WINDOW)"

@@ -10,6 +10,7 @@
 //! - `parse (IgnoredAny)`: `serde_json` walking the bytes and discarding them: the parse limit;
 //! - `parse (Value)`: `serde_json` building a full JSON tree (what `json.load` does);
 //! - `hunt::decode::decode`: JSON to typed Arrow batches;
+//! - `StreamDecoder (64 KB)`: the same, pushed in 64 KB chunks through the streaming decoder;
 //! - `hunt::output::sink::write`: those batches to zstd Parquet (in a temporary folder);
 //! - `decode + write`: the two back to back (hunt's CPU work per response, HTTP aside).
 //!
@@ -18,7 +19,7 @@
 // A benchmark measures real time.
 #![allow(clippy::disallowed_methods)]
 
-use hunt::decode::{DecodeOptions, Decoded, decode};
+use hunt::decode::{DecodeOptions, Decoded, StreamDecoder, decode};
 use hunt::output::sink::{FileMeta, write};
 use hunt::timespan::Window;
 use std::time::{Duration, Instant};
@@ -73,6 +74,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         t,
         format!("{} rows, {:.1} MB of Arrow arrays", decoded.rows, arrow as f64 / 1e6),
     );
+
+    // The streaming decoder over 64 KB chunks, batches dropped as they come (the scan, the
+    // copy into segments and the same row decoder): what streaming costs over `decode`.
+    let (t, rows) = best(|| -> Result<usize, Box<dyn std::error::Error>> {
+        let mut dec = StreamDecoder::new(&opts, scratch.path().to_owned(), |b| {
+            drop(b);
+            Ok(())
+        });
+        for chunk in body.chunks(64 << 10) {
+            dec.feed(chunk)?;
+        }
+        Ok(dec.finish()?.rows)
+    });
+    line("StreamDecoder (64 KB)", t, format!("{} rows, batches dropped", rows?));
 
     let mut run = 0;
     let mut next_dir = || {

@@ -519,6 +519,44 @@ fn check_decode(body: &[u8], batch_rows: usize) -> Result<(), TestCaseError> {
         (Err(_), Err(_)) => {}
         _ => prop_assert!(false, "decode {:?} but decode_each {:?}", whole.is_ok(), each.is_ok()),
     }
+    check_streamed(body, &opts, &whole)
+}
+
+/// The streaming decoder, fed in chunks of a few bytes and cutting a segment at every row,
+/// agrees with `decode`: the same batches, or an error for both. The one exception is what
+/// only it refuses: a repeated `results`, or a schema repeated after the rows with other columns.
+fn check_streamed(
+    body: &[u8],
+    opts: &DecodeOptions,
+    whole: &Result<Decoded, decode::DecodeError>,
+) -> Result<(), TestCaseError> {
+    let spool = tempfile::tempdir().unwrap();
+    let mut batches = Vec::new();
+    let streamed = {
+        let mut dec = decode::StreamDecoder::new(opts, spool.path().to_owned(), |b| {
+            batches.push(b);
+            Ok(())
+        })
+        .with_segment_bytes(1);
+        body.chunks(opts.batch_rows + 2).try_for_each(|c| dec.feed(c)).and_then(|()| dec.finish())
+    };
+    prop_assert_eq!(std::fs::read_dir(spool.path()).unwrap().count(), 0, "a spool file was left");
+    match (whole, &streamed) {
+        (Ok(d), Ok(s)) => {
+            prop_assert_eq!(&d.batches, &batches);
+            prop_assert_eq!((d.rows, d.mismatched_cells), (s.rows, s.mismatched_cells));
+            prop_assert_eq!(&d.columns, &s.columns);
+        }
+        (Err(_), Err(_)) => {}
+        (Ok(_), Err(e)) => {
+            let m = e.to_string();
+            prop_assert!(
+                m.contains("repeats `results`") || m.contains("schema is repeated"),
+                "decoded whole but not streamed: {m}"
+            );
+        }
+        (Err(e), Ok(_)) => prop_assert!(false, "streamed but not decoded whole: {e}"),
+    }
     Ok(())
 }
 

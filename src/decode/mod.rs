@@ -4,6 +4,10 @@
 //! `Name`/`Type` or `name`/`type`, `@odata.type` annotation keys in rows, missing keys, and
 //! values of another JSON type than declared (read as null or JSON text, never dropping a row).
 //!
+//! Bodies arriving over HTTP go through [`StreamDecoder`] (`stream`), which decodes them as
+//! they arrive with the same row decoder and gives the same result; [`decode`] reads a whole
+//! body in memory:
+//!
 //! Two phases, both serde over the buffered body: phase 1 reads the envelope (`schema` as a
 //! list of columns, `results` kept as a borrowed raw slice, every other key ignored), so key
 //! order does not matter; phase 2 runs a `DeserializeSeed` over that slice that appends each cell
@@ -22,9 +26,11 @@
 mod columns;
 mod datetime;
 mod rows;
+mod stream;
 mod types;
 
 pub use datetime::{civil_from_days, days_from_civil, parse_timestamp_nanos};
+pub use stream::{SEGMENT_BYTES, StreamDecoder};
 pub use types::{EXTENSION_NAME_KEY, SERVICE_NAME_KEY, SERVICE_TYPE_KEY, ServiceType, arrow_type};
 
 use arrow_array::RecordBatch;
@@ -91,6 +97,10 @@ pub enum DecodeError {
     /// The body has no `results` (or `Results`) array.
     #[error("response has no results")]
     MissingResults,
+    /// The spool file of a `results` that came before its `schema` could not be written or
+    /// read back.
+    #[error("spooling the results: {0}")]
+    Spool(std::io::Error),
     /// Building Arrow arrays failed.
     #[error("arrow: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
@@ -124,30 +134,12 @@ fn decode_inner<'a>(
         serde_json::from_slice(&body[bom..]).map_err(|e| malformed(&body[bom..], bom, &e))?;
     let entries = envelope.schema.ok_or(DecodeError::MissingSchema)?;
     let results = envelope.results.ok_or(DecodeError::MissingResults)?;
-
-    // Columns: entries without a name are skipped; names no reader could use are renamed (see
-    // `usable_name`), then exact duplicates.
-    let named: Vec<(&str, &str)> = entries
-        .iter()
-        .filter_map(|e| Some((e.name.as_deref()?, e.service_type.as_deref().unwrap_or(""))))
-        .collect();
-    let usable: Vec<String> = named.iter().map(|(n, _)| usable_name(n)).collect();
-    let final_names = unique_names(usable.iter().map(String::as_str));
-    let columns: Vec<Column> = final_names
-        .iter()
-        .zip(&named)
-        .map(|(name, (_, ty))| Column { name: name.clone(), service_type: (*ty).to_owned() })
-        .collect();
-    let fields: Vec<Field> =
-        columns.iter().zip(&named).map(|(col, (sent, _))| field(col, sent)).collect();
-    let schema: SchemaRef = Arc::new(Schema::new(fields));
+    let plan = Plan::of(&entries);
 
     // Phase 2 over the raw `results` slice, which lies inside `body`.
     let raw = results.get();
     let base = (raw.as_ptr() as usize).wrapping_sub(body.as_ptr() as usize).min(body.len());
-    let plan: Vec<(&str, ServiceType)> =
-        named.iter().map(|(name, ty)| (*name, ServiceType::from_service(ty))).collect();
-    let mut rows = rows::RowDecoder::new(&plan, schema.clone(), opts.batch_rows);
+    let mut rows = plan.row_decoder(opts);
     rows.on_batch = on_batch;
     let mut de = serde_json::Deserializer::from_str(raw);
     let outcome = rows::RowsSeed(&mut rows).deserialize(&mut de).and_then(|()| de.end());
@@ -156,7 +148,7 @@ fn decode_inner<'a>(
     }
     outcome.map_err(|e| malformed(raw.as_bytes(), base, &e))?;
     rows.flush()?;
-
+    let Plan { columns, schema, .. } = plan;
     Ok(Decoded {
         columns,
         schema,
@@ -237,8 +229,49 @@ impl serde::de::Visitor<'_> for EnvelopeKeyVisitor {
     }
 }
 
+/// What a schema makes of the rows: the columns as written, their Arrow schema, and what the
+/// row decoder matches keys against.
+struct Plan {
+    columns: Vec<Column>,
+    schema: SchemaRef,
+    /// The service's names (as sent) and types, in schema order.
+    keys: Vec<(String, ServiceType)>,
+}
+
+impl Plan {
+    /// Columns: entries without a name are skipped; names no reader could use are renamed (see
+    /// `usable_name`), then exact duplicates.
+    fn of(entries: &[SchemaEntry]) -> Plan {
+        let named: Vec<(&str, &str)> = entries
+            .iter()
+            .filter_map(|e| Some((e.name.as_deref()?, e.service_type.as_deref().unwrap_or(""))))
+            .collect();
+        let usable: Vec<String> = named.iter().map(|(n, _)| usable_name(n)).collect();
+        let final_names = unique_names(usable.iter().map(String::as_str));
+        let columns: Vec<Column> = final_names
+            .iter()
+            .zip(&named)
+            .map(|(name, (_, ty))| Column { name: name.clone(), service_type: (*ty).to_owned() })
+            .collect();
+        let fields: Vec<Field> =
+            columns.iter().zip(&named).map(|(col, (sent, _))| field(col, sent)).collect();
+        let keys = named
+            .iter()
+            .map(|(name, ty)| ((*name).to_owned(), ServiceType::from_service(ty)))
+            .collect();
+        Plan { columns, schema: Arc::new(Schema::new(fields)), keys }
+    }
+
+    /// A row decoder for this schema.
+    fn row_decoder<'a>(&self, opts: &DecodeOptions) -> rows::RowDecoder<'a> {
+        let keys: Vec<(&str, ServiceType)> =
+            self.keys.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+        rows::RowDecoder::new(&keys, self.schema.clone(), opts.batch_rows)
+    }
+}
+
 /// One `schema` entry, `name`/`type` or `Name`/`Type`.
-#[derive(Deserialize)]
+#[derive(Deserialize, PartialEq)]
 struct SchemaEntry {
     #[serde(default, alias = "Name")]
     name: Option<String>,
@@ -319,5 +352,7 @@ fn malformed(text: &[u8], base: usize, e: &serde_json::Error) -> DecodeError {
     DecodeError::Malformed { offset: base + offset, message: e.to_string() }
 }
 
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod tests;

@@ -14,26 +14,26 @@ use std::collections::HashMap;
 use std::fmt;
 
 /// Maps row keys to column indexes.
-struct Lookup<'s> {
+struct Lookup {
     /// The service's column names (before any renaming of duplicates).
-    names: Vec<&'s str>,
+    names: Vec<String>,
     /// For each column, the first column with the same service name.
     first: Vec<usize>,
     /// For each column, the next column with the same service name.
     next_same: Vec<Option<usize>>,
     /// Name → first column with that name.
-    map: HashMap<&'s str, usize>,
+    map: HashMap<String, usize>,
 }
 
-impl<'s> Lookup<'s> {
-    fn new(names: Vec<&'s str>) -> Self {
-        let mut map: HashMap<&'s str, usize> = HashMap::with_capacity(names.len());
-        let mut last: HashMap<&'s str, usize> = HashMap::new();
+impl Lookup {
+    fn new(names: Vec<String>) -> Self {
+        let mut map: HashMap<String, usize> = HashMap::with_capacity(names.len());
+        let mut last: HashMap<&str, usize> = HashMap::new();
         let mut first = Vec::with_capacity(names.len());
         let mut next_same = vec![None; names.len()];
-        for (i, &name) in names.iter().enumerate() {
-            first.push(*map.entry(name).or_insert(i));
-            if let Some(prev) = last.insert(name, i) {
+        for (i, name) in names.iter().enumerate() {
+            first.push(*map.entry(name.clone()).or_insert(i));
+            if let Some(prev) = last.insert(name.as_str(), i) {
                 next_same[prev] = Some(i);
             }
         }
@@ -44,7 +44,7 @@ impl<'s> Lookup<'s> {
     /// because rows usually list keys in schema order.
     fn find(&self, key: &str, hint: usize) -> Option<usize> {
         match self.names.get(hint) {
-            Some(&name) if name == key => Some(self.first[hint]),
+            Some(name) if name == key => Some(self.first[hint]),
             _ => self.map.get(key).copied(),
         }
     }
@@ -56,7 +56,7 @@ pub(crate) const CELLS_PER_BATCH: usize = 1 << 20;
 
 /// The state of phase 2: column buffers, per-row bookkeeping and the batches made so far.
 pub(crate) struct RowDecoder<'s> {
-    lookup: Lookup<'s>,
+    lookup: Lookup,
     cols: Vec<ColBuf>,
     /// The row number (1-based) in which each column last received a value.
     stamp: Vec<u64>,
@@ -84,7 +84,7 @@ impl<'s> RowDecoder<'s> {
     /// `columns` are the service's names and types in schema order; `schema` the Arrow schema
     /// derived from them (same order and length).
     pub(crate) fn new(
-        columns: &[(&'s str, ServiceType)],
+        columns: &[(&str, ServiceType)],
         schema: SchemaRef,
         batch_rows: usize,
     ) -> Self {
@@ -94,7 +94,7 @@ impl<'s> RowDecoder<'s> {
         let batch_rows = batch_rows.max(1).min((CELLS_PER_BATCH / columns.len().max(1)).max(1));
         let capacity = batch_rows.min(8192);
         RowDecoder {
-            lookup: Lookup::new(columns.iter().map(|c| c.0).collect()),
+            lookup: Lookup::new(columns.iter().map(|c| c.0.to_owned()).collect()),
             cols: columns.iter().map(|c| ColBuf::new(c.1, capacity)).collect(),
             stamp: vec![0; columns.len()],
             cell_mismatch: vec![false; columns.len()],
@@ -225,12 +225,12 @@ impl<'de> Visitor<'de> for RowSeed<'_, '_> {
 
 /// Seed for a row key: the column index, or `None` for keys to skip. Never allocates: escaped
 /// keys arrive borrowed from the parser's scratch buffer through `visit_str`.
-struct KeySeed<'a, 's> {
-    lookup: &'a Lookup<'s>,
+struct KeySeed<'a> {
+    lookup: &'a Lookup,
     hint: usize,
 }
 
-impl<'de> DeserializeSeed<'de> for KeySeed<'_, '_> {
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
     type Value = Option<usize>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
@@ -238,7 +238,7 @@ impl<'de> DeserializeSeed<'de> for KeySeed<'_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for KeySeed<'_, '_> {
+impl<'de> Visitor<'de> for KeySeed<'_> {
     type Value = Option<usize>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -14,6 +14,87 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// Decodes `body` with the buffered decoder, after checking that the streaming decoder agrees
+/// on it, fed in chunks of several sizes (1 byte included) and cut into segments of several
+/// sizes (every row included): same result value for value, or the same kind of error. Every
+/// test here thus checks both paths.
+fn decode(body: &[u8], opts: &DecodeOptions) -> Result<Decoded, DecodeError> {
+    let whole = super::decode(body, opts);
+    let chunks: &[usize] = if body.len() <= 4_096 {
+        &[1, 2, 3, 7, 64, usize::MAX]
+    } else {
+        &[1_000, 65_536, usize::MAX]
+    };
+    for &chunk in chunks {
+        for segment in [1, 100, SEGMENT_BYTES] {
+            let streamed = stream_decode(body, opts, chunk, segment);
+            let what = format!("chunks of {chunk}, segments of {segment}");
+            same_outcome(&whole, &streamed, &what, body);
+        }
+    }
+    whole
+}
+
+/// Decodes `body` pushed in `chunk`-byte pieces, keeping the batches.
+pub(super) fn stream_decode(
+    body: &[u8],
+    opts: &DecodeOptions,
+    chunk: usize,
+    segment: usize,
+) -> Result<Decoded, DecodeError> {
+    let spool = tempfile::tempdir().unwrap();
+    let mut batches = Vec::new();
+    let result = {
+        let mut dec = StreamDecoder::new(opts, spool.path().to_owned(), |b| {
+            batches.push(b);
+            Ok(())
+        })
+        .with_segment_bytes(segment);
+        body.chunks(chunk.max(1)).try_for_each(|c| dec.feed(c)).and_then(|()| dec.finish())
+    };
+    assert_eq!(std::fs::read_dir(spool.path()).unwrap().count(), 0, "the spool file is removed");
+    result.map(|mut d| {
+        d.batches = batches;
+        d
+    })
+}
+
+/// Asserts two outcomes are the same (values, or kind of error).
+pub(super) fn same_outcome(
+    whole: &Result<Decoded, DecodeError>,
+    streamed: &Result<Decoded, DecodeError>,
+    what: &str,
+    body: &[u8],
+) {
+    let body = String::from_utf8_lossy(&body[..body.len().min(300)]);
+    match (whole, streamed) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a.columns, b.columns, "{what}: {body}");
+            assert_eq!(a.schema, b.schema, "{what}: {body}");
+            assert_eq!(a.batches, b.batches, "{what}: {body}");
+            assert_eq!(
+                (a.rows, a.mismatched_cells),
+                (b.rows, b.mismatched_cells),
+                "{what}: {body}"
+            );
+        }
+        (Err(a), Err(b)) => assert_eq!(
+            std::mem::discriminant(a),
+            std::mem::discriminant(b),
+            "{what}: {a} / {b}: {body}"
+        ),
+        (a, b) => panic!(
+            "{what}: buffered {:?} but streamed {:?}: {body}",
+            a.as_ref().err(),
+            b.as_ref().err()
+        ),
+    }
+}
+
+pub(super) fn decode_both(body: &[u8], opts: &DecodeOptions) -> Result<Decoded, DecodeError> {
+    decode(body, opts)
+}
+
 fn dec(body: &str) -> Decoded {
     decode(body.as_bytes(), &DecodeOptions::default()).expect("decodes")
 }
@@ -545,7 +626,7 @@ fn garbage_is_malformed() {
 }
 
 /// The every-type body of [`every_type_and_its_mismatches`], repeated to span many batches.
-fn many_rows_of_every_type(rows: usize) -> String {
+pub(super) fn many_rows_of_every_type(rows: usize) -> String {
     let schema = r#"[{"name":"S","type":"String"},{"name":"T","type":"DateTime"},{"name":"L","type":"Int64"},{"name":"I","type":"Int32"},{"name":"F","type":"Double"},{"name":"B","type":"Boolean"},{"name":"Dyn","type":"Dynamic"},{"name":"Span","type":"TimeSpan"},{"name":"G","type":"Guid"},{"name":"Dec","type":"Decimal"},{"name":"Sg","type":"Single"},{"name":"SB","type":"SByte"},{"name":"Obj","type":"Object"},{"name":"X","type":"Hyperloglog"}]"#;
     let row = |i: usize| {
         format!(

@@ -803,7 +803,7 @@ mod tests {
         let window = Window::parse("P1D", clock.now()).unwrap();
         for _ in 0..2 {
             let resp = client.run_hunting_query("NoSuchTable | take 5", &window).await.unwrap();
-            assert_eq!(resp.body.as_ref(), canned.as_slice());
+            assert_eq!(resp.body.into_bytes().await.unwrap().as_ref(), canned.as_slice());
         }
         // The third call's `truncate` fault cuts the canned body like any other.
         assert!(client.run_hunting_query("x", &window).await.is_err());

@@ -18,7 +18,7 @@ pub use failure::{Failure, WindowFailure};
 
 use crate::decode::{self, DecodeOptions};
 use crate::graph::retry::{Attempts, Decision, Jitter, Kind, Policy};
-use crate::graph::{GraphError, HuntApi, HuntResponse};
+use crate::graph::{Body, GraphError, HuntApi, HuntResponse};
 use crate::output::publish::{Publisher, WindowParts};
 use crate::output::sink::{self, FileMeta};
 use crate::output::{Destination, Staged, Staging, Written};
@@ -349,21 +349,18 @@ impl Executor {
         // Depth first, earliest part first: the stack holds later parts below earlier ones.
         let mut stack = vec![job.window];
         while let Some(window) = stack.pop() {
-            match self.call(query, &window, deadline, &mut o).await {
-                Ok(resp) => {
-                    let splittable = self.halves(query, &window);
-                    match self.land(query, &window, resp, splittable.is_some(), &mut o).await {
-                        Landing::Landed(schema) => schemas.push(schema),
-                        Landing::Cut(rows) => {
-                            if let Some((a, b)) = splittable {
-                                tracing::info!(query = %query.id, %window, rows, "row cap reached: splitting");
-                                stack.push(b);
-                                stack.push(a);
-                            }
-                        }
-                        Landing::Failed(failure) => o.fail(window, failure),
+            let splittable = self.halves(query, &window);
+            match self.call(query, &window, splittable.is_some(), deadline, &mut o).await {
+                Ok(Landing::Landed(schema)) => schemas.push(schema),
+                Ok(Landing::Cut(rows)) => {
+                    if let Some((a, b)) = splittable {
+                        tracing::info!(query = %query.id, %window, rows, "row cap reached: splitting");
+                        stack.push(b);
+                        stack.push(a);
                     }
                 }
+                Ok(Landing::Failed(failure)) => o.fail(window, failure),
+                Ok(Landing::Broken(e)) => o.fail(window, Failure::Internal(e.to_string())),
                 Err(CallFailure::Split(why)) => match self.halves(query, &window) {
                     Some((a, b)) => {
                         tracing::info!(query = %query.id, %window, "{why}: splitting");
@@ -459,14 +456,16 @@ impl Executor {
         }
     }
 
-    /// One window: waits for quota, calls, retries what is worth retrying, decodes.
+    /// One window: waits for quota, calls, lands the answer as it arrives, retries what is
+    /// worth retrying (an answer whose body breaks off while streaming included).
     async fn call(
         &self,
         query: &Query,
         window: &Window,
+        splittable: bool,
         deadline: tokio::time::Instant,
         o: &mut Outcome,
-    ) -> Result<HuntResponse, CallFailure> {
+    ) -> Result<Landing, CallFailure> {
         let policy =
             Policy::hunting(self.opts.max_retries, self.opts.backoff_base, self.opts.backoff_max);
         let (mut attempts, mut jitter) = (Attempts::default(), Jitter::from_entropy());
@@ -506,7 +505,12 @@ impl Executor {
             let err = match result {
                 Ok(resp) => {
                     self.learn(&query.id, resp.elapsed);
-                    return Ok(resp);
+                    match self.land(query, window, resp, splittable, o).await {
+                        // The body broke off (or outgrew the cap) while streaming: as if the
+                        // call had failed so.
+                        Landing::Broken(e) => e,
+                        landing => return Ok(landing),
+                    }
                 }
                 Err(e) => e,
             };
@@ -576,11 +580,19 @@ impl Executor {
         let staging = dest.map(|d| d.staging().clone());
         let (opts, max_rows) = (self.decode.clone(), self.governor.limits().max_rows);
         let sink_opts = self.publisher.sink_options();
-        let body = resp.body;
         let keep = self.tap.is_some();
         let sample =
             self.sample_rows.as_ref().map_or(0, |f| f(query)).saturating_sub(o.sample.len());
-        let landed = tokio::task::spawn_blocking(move || {
+        // A `results` before its `schema` is spooled beside the output's temporary files.
+        let spool = staging.as_ref().map_or_else(std::env::temp_dir, |s| s.temp_dir(""));
+        let (whole, mut stream, chunks) = match resp.body {
+            Body::Whole(b) => (Some(b), None, None),
+            Body::Stream(s) => {
+                let (tx, rx) = tokio::sync::mpsc::channel::<Option<bytes::Bytes>>(CHUNKS_AHEAD);
+                (None, Some((s, tx)), Some(rx))
+            }
+        };
+        let landing = tokio::task::spawn_blocking(move || {
             let to = Writing {
                 staging: staging.as_ref(),
                 sink_opts: &sink_opts,
@@ -588,10 +600,44 @@ impl Executor {
                 keep,
                 sample,
             };
-            decode_and_write(&body, &opts, &to, max_rows, splittable)
-        })
-        .await
-        .unwrap_or_else(|e| Err(Failure::Internal(format!("while landing the results: {e}"))));
+            let source = match (&whole, chunks) {
+                (Some(body), _) => Source::Whole(body),
+                (None, Some(rx)) => Source::Chunks { rx, spool },
+                (None, None) => Source::Whole(&[]),
+            };
+            decode_and_write(source, &opts, &to, max_rows, splittable)
+        });
+        // The body is read here and decoded on the blocking thread as it arrives; a decoder
+        // that stops (malformed body) closes the channel, which stops the reading.
+        let mut broken = None;
+        if let Some((body, tx)) = &mut stream {
+            loop {
+                match body.next_chunk().await {
+                    Ok(Some(chunk)) => {
+                        if tx.send(Some(chunk)).await.is_err() {
+                            break;
+                        }
+                    }
+                    Ok(None) => {
+                        let _ = tx.send(None).await;
+                        break;
+                    }
+                    Err(e) => {
+                        broken = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+        let body = stream.map(|(body, _)| body);
+        let landed = landing
+            .await
+            .unwrap_or_else(|e| Err(Failure::Internal(format!("while landing the results: {e}"))));
+        drop(body);
+        if let Some(e) = broken {
+            // The decoder saw the body end early and kept nothing.
+            return Landing::Broken(e);
+        }
         let (rows, mismatched, staged, complete, schema, batches, sample) = match landed {
             Ok(Landed::Cut { rows }) => return Landing::Cut(rows),
             Ok(Landed::Staged { rows, mismatched, staged, complete, schema, batches, sample }) => {
@@ -637,6 +683,20 @@ enum Landing {
     Cut(usize),
     /// It could not be decoded or written.
     Failed(Failure),
+    /// Its body broke off while streaming (nothing kept): the call is retried or split as if
+    /// it had failed with this error.
+    Broken(GraphError),
+}
+
+/// Body chunks read ahead of the decoder (hyper hands over up to some 400 KB at a time).
+const CHUNKS_AHEAD: usize = 4;
+
+/// What [`decode_and_write`] decodes.
+enum Source<'a> {
+    /// A whole body.
+    Whole(&'a [u8]),
+    /// A body arriving in chunks; `None` marks its end (a closed channel without it: cut).
+    Chunks { rx: tokio::sync::mpsc::Receiver<Option<bytes::Bytes>>, spool: std::path::PathBuf },
 }
 
 /// What [`decode_and_write`] did.
@@ -672,13 +732,15 @@ struct Writing<'a> {
 /// Decodes `body` on this thread and writes its batches on another (blocking code), into
 /// temporary files in `to.staging` (none: no files), keeping them too when `to.keep`.
 fn decode_and_write(
-    body: &[u8],
+    source: Source<'_>,
     opts: &DecodeOptions,
     to: &Writing<'_>,
     max_rows: u64,
     splittable: bool,
 ) -> Result<Landed, Failure> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<arrow_array::RecordBatch>(1);
+    // A rendezvous: the decoder hands a batch over when the writer is ready for it, so an answer
+    // holds the batch being written and the one being filled, no more.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<arrow_array::RecordBatch>(0);
     let (sink_opts, meta) = (to.sink_opts, to.meta);
     std::thread::scope(|scope| {
         let writer = to.staging.map(|staging| {
@@ -702,7 +764,7 @@ fn decode_and_write(
         let tx = writer.is_some().then_some(tx);
         let mut kept = Vec::new();
         let mut sample: Vec<Row> = Vec::new();
-        let decoded = decode::decode_each(body, opts, |batch| {
+        let on_batch = |batch: arrow_array::RecordBatch| {
             if to.keep {
                 kept.push(batch.clone());
             }
@@ -715,7 +777,29 @@ fn decode_and_write(
                 }),
                 None => Ok(()),
             }
-        });
+        };
+        let decoded = match source {
+            Source::Whole(body) => decode::decode_each(body, opts, on_batch),
+            Source::Chunks { mut rx, spool } => {
+                let mut dec = decode::StreamDecoder::new(opts, spool, on_batch);
+                loop {
+                    match rx.blocking_recv() {
+                        Some(Some(chunk)) => {
+                            if let Err(e) = dec.feed(&chunk) {
+                                break Err(e);
+                            }
+                        }
+                        Some(None) => break dec.finish(),
+                        None => {
+                            break Err(decode::DecodeError::Malformed {
+                                offset: dec.fed() as usize,
+                                message: "the body was cut off".to_owned(),
+                            });
+                        }
+                    }
+                }
+            }
+        };
         drop(tx);
         let write_failed = |e: &dyn std::fmt::Display| Failure::Write {
             what: "written",
@@ -797,127 +881,4 @@ pub fn sha256_hex(data: &[u8]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn body(rows: usize) -> String {
-        let rows: Vec<String> = (0..rows)
-            .map(|i| {
-                // Rows over two days, so two files.
-                let day = 20 + i % 2;
-                format!(r#"{{"Timestamp":"2026-11-{day}T10:00:00.{i:07}Z","N":{i},"S":"r{i}"}}"#)
-            })
-            .collect();
-        format!(
-            r#"{{"schema":[{{"name":"Timestamp","type":"DateTime"}},{{"name":"N","type":"Int64"}},{{"name":"S","type":"String"}}],"results":[{}]}}"#,
-            rows.join(",")
-        )
-    }
-
-    fn meta() -> FileMeta {
-        let t = |s| crate::timespan::parse_datetime(s).unwrap();
-        FileMeta {
-            query_id: "q".into(),
-            query_hash: "0".repeat(64),
-            window: Window { start: t("2026-11-20T00:00:00Z"), end: t("2026-11-22T00:00:00Z") },
-            tenant: None,
-            complete: true,
-            request_ids: vec!["r".into()],
-        }
-    }
-
-    fn files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-        let mut found = Vec::new();
-        let mut stack = vec![dir.to_owned()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                if e.path().is_dir() { stack.push(e.path()) } else { found.push(e.path()) }
-            }
-        }
-        found.sort();
-        found
-    }
-
-    /// What landing in a local folder made of a body.
-    enum Local {
-        Cut(usize),
-        Files { rows: usize, files: Vec<crate::output::Written>, complete: bool },
-    }
-
-    /// [`decode_and_write`] into the folder `out`, and the staged files put in place.
-    fn land_in(
-        out: &std::path::Path,
-        body: &[u8],
-        opts: &DecodeOptions,
-        max_rows: u64,
-        splittable: bool,
-    ) -> Result<Local, Failure> {
-        let dest = Destination::local(out).unwrap();
-        let sink_opts = sink::SinkOptions::default();
-        let meta = meta();
-        let to = Writing {
-            staging: Some(dest.staging()),
-            sink_opts: &sink_opts,
-            meta: &meta,
-            keep: false,
-            sample: 0,
-        };
-        match decode_and_write(body, opts, &to, max_rows, splittable)? {
-            Landed::Cut { rows } => Ok(Local::Cut(rows)),
-            Landed::Staged { rows, staged, complete, .. } => {
-                Ok(Local::Files { rows, files: dest.publish_local(staged).unwrap(), complete })
-            }
-        }
-    }
-
-    #[test]
-    fn decoding_while_writing_lands_what_decoding_then_writing_lands() {
-        let body = body(10_000);
-        let opts = DecodeOptions { batch_rows: 256 };
-        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let streamed = match land_in(a.path(), body.as_bytes(), &opts, 100_000, true) {
-            Ok(Local::Files { rows, files, complete: true }) => (rows, files),
-            _ => panic!("not landed"),
-        };
-        let decoded = decode::decode(body.as_bytes(), &opts).unwrap();
-        let whole = sink::write(b.path(), &decoded, &meta()).unwrap();
-        assert_eq!(streamed.0, 10_000);
-        assert_eq!(streamed.1.len(), 2);
-        let read = |p: &std::path::Path| -> Vec<arrow_array::RecordBatch> {
-            let f = std::fs::File::open(p).unwrap();
-            parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(f)
-                .unwrap()
-                .build()
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap()
-        };
-        for (s, w) in streamed.1.iter().zip(&whole) {
-            assert_eq!((s.date, s.rows), (w.date, w.rows));
-            let concat = |bs: Vec<arrow_array::RecordBatch>| {
-                arrow_select::concat::concat_batches(&bs[0].schema(), &bs).unwrap()
-            };
-            let path = |w: &crate::output::Written| std::path::PathBuf::from(&w.location);
-            assert_eq!(concat(read(&path(s))), concat(read(&path(w))));
-        }
-    }
-
-    #[test]
-    fn a_cut_or_capped_response_leaves_no_file_behind() {
-        let body = body(2_000);
-        let opts = DecodeOptions { batch_rows: 100 };
-        let out = tempfile::tempdir().unwrap();
-        for cut in (0..body.len()).step_by(997) {
-            let r = land_in(out.path(), &body.as_bytes()[..cut], &opts, 100_000, true);
-            assert!(matches!(r, Err(Failure::Decode { .. })), "cut at {cut}");
-        }
-        // At the row cap and still splittable: nothing kept.
-        let r = land_in(out.path(), body.as_bytes(), &opts, 2_000, true);
-        assert!(matches!(r, Ok(Local::Cut(2_000))));
-        assert_eq!(files(out.path()), Vec::<std::path::PathBuf>::new());
-        // At the row cap and not splittable: kept, marked incomplete.
-        let r = land_in(out.path(), body.as_bytes(), &opts, 2_000, false);
-        assert!(matches!(r, Ok(Local::Files { complete: false, .. })));
-        assert_eq!(files(out.path()).len(), 2);
-    }
-}
+mod tests;

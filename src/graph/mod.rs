@@ -5,6 +5,7 @@
 //! raw response body (plus its request-id) comes out.
 
 pub mod auth;
+pub mod body;
 pub mod claims;
 pub mod error;
 pub mod identity;
@@ -16,6 +17,7 @@ pub mod retry;
 use crate::clock::Clock;
 use crate::timespan::Window;
 use auth::{AuthConfig, AuthError, AuthKind, Certificate, Credential, Secret, TokenSource};
+pub use body::{Body, BodyStream};
 use error::ServiceError;
 use futures_util::future::BoxFuture;
 use std::sync::Arc;
@@ -333,10 +335,10 @@ pub(crate) fn is_loopback(url: &url::Url) -> bool {
 }
 
 /// One answer from `runHuntingQuery`.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct HuntResponse {
-    /// The raw JSON body.
-    pub body: bytes::Bytes,
+    /// The raw JSON body, whole or still arriving.
+    pub body: Body,
     /// The service's `request-id` header, when sent.
     pub request_id: Option<String>,
     /// The `client-request-id` hunt sent.
@@ -427,7 +429,7 @@ impl GraphClient {
     ) -> Result<HuntResponse, GraphError> {
         let url = format!("{}/v1.0/security/runHuntingQuery", self.settings.graph_url);
         let body = serde_json::json!({ "query": kql, "timespan": window.to_graph() }).to_string();
-        self.send(reqwest::Method::POST, &url, Some(body)).await
+        self.send(reqwest::Method::POST, &url, Some(body), true).await
     }
 
     /// `GET` of a Graph URL (an absolute URL under the Graph root, e.g. an `@odata.nextLink`)
@@ -440,9 +442,10 @@ impl GraphClient {
                 message: format!("refusing to follow a link outside {}", self.settings.graph_url),
             });
         }
-        let resp = self.send(reqwest::Method::GET, url, None).await?;
+        let resp = self.send(reqwest::Method::GET, url, None, false).await?;
         let id = resp.request_id.clone().unwrap_or_else(|| resp.client_request_id.clone());
-        match serde_json::from_slice(&resp.body) {
+        let body = resp.body.into_bytes().await?;
+        match serde_json::from_slice(&body) {
             Ok(v) => Ok((v, id)),
             Err(e) => Err(GraphError::Transport {
                 url: url.to_owned(),
@@ -468,12 +471,14 @@ impl GraphClient {
     }
 
     /// One call: token, ids, body read with the size limit, a single token renewal on 401,
-    /// and an error for any non-2xx answer.
+    /// and an error for any non-2xx answer. With `stream`, a successful answer longer than
+    /// [`body::WHOLE_BELOW`] is handed on still streaming (the size limit goes with it).
     async fn send(
         &self,
         method: reqwest::Method,
         url: &str,
         body: Option<String>,
+        stream: bool,
     ) -> Result<HuntResponse, GraphError> {
         let mut renewed = false;
         loop {
@@ -519,15 +524,30 @@ impl GraphClient {
             let limit = self.settings.max_body_bytes;
             // One allocation of the announced size: growing by doubling would copy the body and
             // briefly hold it twice.
-            let announced = resp.content_length().unwrap_or(0).min(limit as u64);
-            let mut buf = bytes::BytesMut::with_capacity(announced as usize);
-            while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+            let stream = stream && (200..300).contains(&status);
+            let mut announced = resp.content_length().unwrap_or(0).min(limit as u64) as usize;
+            if stream {
+                announced = announced.min(body::WHOLE_BELOW + (64 << 10));
+            }
+            let mut buf = bytes::BytesMut::with_capacity(announced);
+            let mut ended = false;
+            while !(stream && buf.len() > body::WHOLE_BELOW) {
+                let Some(chunk) = resp.chunk().await.map_err(transport)? else {
+                    ended = true;
+                    break;
+                };
                 if buf.len() + chunk.len() > limit {
                     return Err(GraphError::TooLarge { limit, client_request_id });
                 }
                 buf.extend_from_slice(&chunk);
             }
             let elapsed = started.elapsed().saturating_sub(waited);
+            if !ended {
+                let first = buf.freeze();
+                let rest = BodyStream::new(first, resp, limit, url, &client_request_id, slot);
+                let body = Body::Stream(Box::new(rest));
+                return Ok(HuntResponse { body, request_id, client_request_id, elapsed });
+            }
             if status == 401 && !renewed {
                 tracing::info!(%client_request_id, "401 from Graph: renewing the token once");
                 self.tokens.invalidate(&token).await;
@@ -548,7 +568,7 @@ impl GraphClient {
                     &masks,
                 )));
             }
-            let body = pool::hold(buf.freeze(), slot);
+            let body = Body::Whole(pool::hold(buf.freeze(), slot));
             return Ok(HuntResponse { body, request_id, client_request_id, elapsed });
         }
     }

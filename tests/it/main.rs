@@ -28,6 +28,7 @@ mod schedule;
 mod schedule_sim;
 mod security;
 mod sim;
+mod streaming;
 mod tenants;
 mod tools;
 mod util;

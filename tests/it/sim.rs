@@ -70,7 +70,7 @@ impl HuntApi for SimService {
             self.quota.lock().unwrap().finish(id, self.clock.now_ms());
             self.answered.lock().unwrap().push((kql.to_owned(), *window));
             Ok(HuntResponse {
-                body: bytes::Bytes::from_static(EMPTY),
+                body: bytes::Bytes::from_static(EMPTY).into(),
                 request_id: Some("sim".into()),
                 client_request_id: "sim".into(),
                 elapsed: self.duration,
