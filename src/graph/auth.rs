@@ -475,15 +475,30 @@ impl TokenSource {
             serde_json::from_slice(&body).map_err(|e| bad(format!("not JSON: {e}")))?;
         let token = parsed.access_token.filter(|t| !t.is_empty());
         let token = token.ok_or_else(|| bad("no access_token".into()))?;
-        let lifetime = match parsed.expires_in {
-            Some(serde_json::Value::Number(n)) => n.as_f64(),
-            Some(serde_json::Value::String(s)) => s.trim().parse::<f64>().ok(),
-            _ => None,
-        }
-        .filter(|s| s.is_finite() && *s > 0.0)
-        .ok_or_else(|| bad("no usable expires_in".into()))?;
-        Ok((Secret(token), Duration::from_secs_f64(lifetime.min(86_400.0))))
+        let lifetime = json_number(parsed.expires_in.as_ref())
+            .filter(|s| usable(*s))
+            .ok_or_else(|| bad("no usable expires_in".into()))?;
+        Ok((Secret(token), token_lifetime(lifetime)))
     }
+}
+
+/// A number a token answer sends as a JSON number or as a string (`expires_in`, `expires_on`).
+pub(super) fn json_number(v: Option<&serde_json::Value>) -> Option<f64> {
+    match v {
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Whether `seconds` can be a token's lifetime: finite and positive.
+pub(super) fn usable(seconds: f64) -> bool {
+    seconds.is_finite() && seconds > 0.0
+}
+
+/// A token's lifetime of `seconds`, at most a day (whatever an answer claims).
+pub(super) fn token_lifetime(seconds: f64) -> Duration {
+    Duration::from_secs_f64(seconds.min(86_400.0))
 }
 
 #[cfg(test)]

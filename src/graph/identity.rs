@@ -13,7 +13,7 @@
 //!
 //! Tokens never leave these functions except as [`Secret`]s; errors never quote them.
 
-use super::auth::{AuthError, Secret};
+use super::auth::{AuthError, Secret, json_number, token_lifetime, usable};
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
@@ -63,15 +63,6 @@ struct MiResponse {
     access_token: Option<String>,
     expires_in: Option<serde_json::Value>,
     expires_on: Option<serde_json::Value>,
-}
-
-/// A number sent as a JSON number or string.
-fn number(v: &Option<serde_json::Value>) -> Option<f64> {
-    match v {
-        Some(serde_json::Value::Number(n)) => n.as_f64(),
-        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    }
 }
 
 /// A token for `resource` (the Graph root) from the managed identity at `endpoint`, of the
@@ -129,11 +120,11 @@ pub async fn managed_identity_token(
         .map_err(|e| fail(format!("{url} answered something that is not a token: {e}")))?;
     let token = parsed.access_token.filter(|t| !t.is_empty());
     let token = token.ok_or_else(|| fail(format!("{url} answered without an access_token")))?;
-    let lifetime = number(&parsed.expires_in)
-        .or_else(|| number(&parsed.expires_on).map(|on| on - now_epoch as f64))
-        .filter(|s| s.is_finite() && *s > 0.0)
+    let lifetime = json_number(parsed.expires_in.as_ref())
+        .or_else(|| json_number(parsed.expires_on.as_ref()).map(|on| on - now_epoch as f64))
+        .filter(|s| usable(*s))
         .ok_or_else(|| fail(format!("{url} answered without a usable expiry")))?;
-    Ok((Secret::new(token), Duration::from_secs_f64(lifetime.min(86_400.0))))
+    Ok((Secret::new(token), token_lifetime(lifetime)))
 }
 
 #[derive(Deserialize)]
@@ -146,8 +137,14 @@ struct CliToken {
 }
 
 /// The program `hunt` runs as the Azure CLI: `HUNT_AZ` when set (tests), else `az`.
-fn az_program(var: &dyn Fn(&str) -> Option<String>) -> String {
+pub fn az_program(var: &dyn Fn(&str) -> Option<String>) -> String {
     var("HUNT_AZ").filter(|p| !p.is_empty()).unwrap_or_else(|| "az".to_owned())
+}
+
+/// The first line of the Azure CLI's complaint on stderr, trimmed.
+fn first_complaint(stderr: &[u8]) -> String {
+    let err = String::from_utf8_lossy(stderr);
+    err.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_owned()
 }
 
 /// A token for `resource` of `tenant` from the Azure CLI's signed-in account.
@@ -174,9 +171,9 @@ pub async fn azure_cli_token(
             ))
         })?;
     if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let first = err.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-        let hint = if err.contains("az login") { "" } else { " (run `az login`)" };
+        let first = first_complaint(&out.stderr);
+        let says_login = String::from_utf8_lossy(&out.stderr).contains("az login");
+        let hint = if says_login { "" } else { " (run `az login`)" };
         return Err(fail(format!("`az account get-access-token` failed: {first}{hint}")));
     }
     let parsed: CliToken = serde_json::from_slice(&out.stdout)
@@ -184,26 +181,24 @@ pub async fn azure_cli_token(
     let token = parsed.access_token.filter(|t| !t.is_empty());
     let token =
         token.ok_or_else(|| fail("`az account get-access-token` printed no accessToken".into()))?;
-    let lifetime = number(&parsed.expires_on_epoch)
+    let lifetime = json_number(parsed.expires_on_epoch.as_ref())
         .map(|on| on - now_epoch as f64)
-        .filter(|s| s.is_finite() && *s > 0.0)
+        .filter(|s| usable(*s))
         // Older CLIs print only a local-time `expiresOn`: take the Entra minimum, five minutes.
         .unwrap_or(300.0);
-    Ok((Secret::new(token), Duration::from_secs_f64(lifetime.min(86_400.0))))
+    Ok((Secret::new(token), token_lifetime(lifetime)))
 }
 
-/// The tenant the Azure CLI is signed in to (`az account show`), for when AZURE_TENANT_ID is
-/// not set.
-pub fn azure_cli_tenant(var: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
-    let program = az_program(var);
-    let out = std::process::Command::new(&program)
+/// The tenant the Azure CLI (`program`) is signed in to (`az account show`), for when
+/// AZURE_TENANT_ID is not set.
+pub fn azure_cli_tenant(program: &str) -> Result<String, String> {
+    let out = std::process::Command::new(program)
         .args(["account", "show", "--output", "json"])
         .stdin(std::process::Stdio::null())
         .output()
         .map_err(|e| format!("cannot run `{program}` ({e})"))?;
     if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let first = err.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_owned();
+        let first = first_complaint(&out.stderr);
         return Err(format!("`az account show` failed: {first} (run `az login`)"));
     }
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)
@@ -212,9 +207,4 @@ pub fn azure_cli_tenant(var: &dyn Fn(&str) -> Option<String>) -> Result<String, 
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| "`az account show` printed no tenantId".to_owned())
-}
-
-/// The Azure CLI program for these settings.
-pub fn az(var: &dyn Fn(&str) -> Option<String>) -> String {
-    az_program(var)
 }

@@ -69,15 +69,10 @@ struct TokenAnswer {
     error_description: Option<String>,
 }
 
+/// An answer's lifetime: its `expires_in`, else the Entra minimum of five minutes.
 fn lifetime(v: &Option<serde_json::Value>) -> Duration {
-    let secs = match v {
-        Some(serde_json::Value::Number(n)) => n.as_f64(),
-        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    };
-    Duration::from_secs_f64(
-        secs.filter(|s| s.is_finite() && *s > 0.0).unwrap_or(300.0).min(86_400.0),
-    )
+    let secs = super::auth::json_number(v.as_ref()).filter(|s| super::auth::usable(*s));
+    super::auth::token_lifetime(secs.unwrap_or(300.0))
 }
 
 async fn post(

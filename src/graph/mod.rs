@@ -138,7 +138,7 @@ impl Settings {
                 None
             }
         });
-        let az = identity::az(&|k: &str| get(k));
+        let az = identity::az_program(&|k: &str| get(k));
         // A person's `hunt login` for this tenant, when there is one.
         let state_dir = crate::quota::store::default_state_dir(|k| get(k));
         let cached = get("AZURE_TENANT_ID")
@@ -148,7 +148,7 @@ impl Settings {
         // No credential in the environment: the Azure CLI's signed-in person, when there is one.
         let (chosen, cli_tenant) = match chosen {
             Some(k) => (k, None),
-            None => match identity::azure_cli_tenant(&|k: &str| get(k)) {
+            None => match identity::azure_cli_tenant(&az) {
                 Ok(t) => (AuthKind::AzureCli, Some(t)),
                 Err(_) if get("AZURE_TENANT_ID").is_none() => {
                     return Err(required("AZURE_TENANT_ID", "")
@@ -169,7 +169,7 @@ impl Settings {
             (Some(t), _) => t,
             (None, AuthKind::AzureCli) => match cli_tenant {
                 Some(t) => t,
-                None => identity::azure_cli_tenant(&|k: &str| get(k)).map_err(|e| {
+                None => identity::azure_cli_tenant(&az).map_err(|e| {
                     ConfigError(format!(
                         "AZURE_TENANT_ID is not set and the Azure CLI's tenant is unknown: {e}"
                     ))
