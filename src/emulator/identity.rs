@@ -69,8 +69,16 @@ fn mi_error(status: StatusCode, error: &str, text: &str) -> Response {
     (status, Json(json!({ "error": error, "error_description": text }))).into_response()
 }
 
-/// A token answer of a managed-identity endpoint (numbers as strings, as Azure sends them).
-fn mi_token(state: &Shared, resource: &str) -> Response {
+/// A token answer of a managed-identity endpoint for the query's `resource` (numbers as
+/// strings, as Azure sends them), or the refusal of a query without one.
+fn mi_token(state: &Shared, q: &HashMap<String, String>) -> Response {
+    let Some(resource) = q.get("resource").filter(|r| !r.is_empty()) else {
+        return mi_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Required query variable 'resource' is missing",
+        );
+    };
     let (access, secs) = mint(state, 0, false);
     state.managed_identity_tokens.fetch_add(1, Ordering::Relaxed);
     let on = crate::clock::Clock::now(&state.clock).timestamp() + secs as i64;
@@ -97,14 +105,7 @@ pub(super) async fn imds_token(
             "Required metadata header not specified",
         );
     }
-    match q.get("resource").filter(|r| !r.is_empty()) {
-        Some(r) => mi_token(&state, r),
-        None => mi_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "Required query variable 'resource' is missing",
-        ),
-    }
+    mi_token(&state, &q)
 }
 
 /// `GET /msi/token?api-version=2019-08-01&resource=…` with `X-IDENTITY-HEADER`.
@@ -121,14 +122,7 @@ pub(super) async fn app_service_token(
             "The X-IDENTITY-HEADER is missing or wrong",
         );
     }
-    match q.get("resource").filter(|r| !r.is_empty()) {
-        Some(r) => mi_token(&state, r),
-        None => mi_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "Required query variable 'resource' is missing",
-        ),
-    }
+    mi_token(&state, &q)
 }
 
 /// `POST /{tenant}/oauth2/v2.0/devicecode`: a device code whose polls follow `device_flow`.

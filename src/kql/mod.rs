@@ -77,22 +77,6 @@ pub fn window_sensitive_operator(kql: &str) -> Option<&'static str> {
 /// [`window_sensitive_operator`] for a text the parser rejects (the service may still accept
 /// it): the first listed word after a `|`, or `join`/`lookup` anywhere in code.
 fn window_sensitive_by_tokens(kql: &str) -> Option<&'static str> {
-    const OPERATORS: [&str; 14] = [
-        "summarize",
-        "top",
-        "top-nested",
-        "top-hitters",
-        "distinct",
-        "count",
-        "take",
-        "limit",
-        "sample",
-        "sample-distinct",
-        "make-series",
-        "join",
-        "lookup",
-        "evaluate",
-    ];
     let code = code_only(kql);
     let mut after_pipe = false;
     let bytes = code.as_bytes();
@@ -113,7 +97,7 @@ fn window_sensitive_by_tokens(kql: &str) -> Option<&'static str> {
             }
             let word = code[start..i].to_ascii_lowercase();
             if (after_pipe || word == "join" || word == "lookup")
-                && let Some(op) = OPERATORS.iter().find(|op| **op == word)
+                && let Some(op) = walk::WINDOW_SENSITIVE.iter().find(|op| **op == word)
             {
                 return Some(op);
             }
