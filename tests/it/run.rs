@@ -377,19 +377,8 @@ fn a_wait_shows_on_the_progress_line_of_a_terminal() {
     let env = TestEnv::new();
     env.query("q.kql", "AlertInfo | take 1");
     env.emu.push_faults([Fault::Throttle { retry_after: Some(3.0) }]);
-    let hunt = env!("CARGO_BIN_EXE_hunt");
-    let line = format!("{hunt} run queries --out out --timespan {WINDOW}");
-    let mut cmd = std::process::Command::new("script");
-    cmd.args(["-qec", &line, "/dev/null"]).current_dir(env.path("."));
-    for (k, _) in
-        std::env::vars().filter(|(k, _)| k.starts_with("AZURE_") || k.starts_with("HUNT_"))
-    {
-        cmd.env_remove(k);
-    }
-    cmd.envs(env.emu.env()).env("HUNT_STATE_DIR", env.path("state")).env("TERM", "xterm");
-    let out = cmd.output().expect("script (util-linux) runs hunt on a pseudo-terminal");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (code, text) = env.on_a_terminal("", &format!("run queries --out out --timespan {WINDOW}"));
+    assert_eq!(code, Some(0), "{text}");
     assert!(
         text.contains("waiting for quota: paused after the service's 429 (Retry-After); resumes "),
         "{text}"

@@ -251,19 +251,8 @@ fn on_a_terminal_each_run_shows_once() {
         "t.kql",
         "// ---\n// schedule: \"*/1 * * * * *\"\n// lookback: 10s\n// ---\nAlertInfo | take 1\n",
     );
-    let hunt = env!("CARGO_BIN_EXE_hunt");
     // The daemon runs for 4 s under a pseudo-terminal, then gets SIGTERM from `timeout`.
-    let line = format!("timeout -s TERM 4 {hunt} schedule queries --out out");
-    let mut cmd = std::process::Command::new("script");
-    cmd.args(["-qec", &line, "/dev/null"]).current_dir(env.path("."));
-    for (k, _) in
-        std::env::vars().filter(|(k, _)| k.starts_with("AZURE_") || k.starts_with("HUNT_"))
-    {
-        cmd.env_remove(k);
-    }
-    cmd.envs(env.emu.env()).env("HUNT_STATE_DIR", env.path("state")).env("TERM", "xterm");
-    let out = cmd.output().expect("script (util-linux) gives hunt a pseudo-terminal");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let (_, text) = env.on_a_terminal("timeout -s TERM 4 ", "schedule queries --out out");
     let status_lines =
         text.lines().filter(|l| l.contains(" t 2026-") && l.contains(" ok ")).count();
     assert!(status_lines >= 2, "{text}");

@@ -86,6 +86,18 @@ impl TestEnv {
         cmd.spawn().unwrap()
     }
 
+    /// `{before}hunt {args}` run by `script` (util-linux), so that hunt's output is a
+    /// pseudo-terminal, against this emulator; its exit status and everything it wrote.
+    pub fn on_a_terminal(&self, before: &str, args: &str) -> (Option<i32>, String) {
+        let line = format!("{before}{} {args}", env!("CARGO_BIN_EXE_hunt"));
+        let mut cmd = Command::new("script");
+        cmd.args(["-qec", &line, "/dev/null"]).current_dir(self.dir.path());
+        without_callers_settings(&mut cmd);
+        cmd.envs(self.emu.env()).env("HUNT_STATE_DIR", self.path("state")).env("TERM", "xterm");
+        let out = cmd.output().expect("script (util-linux) gives hunt a pseudo-terminal");
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
     /// The schedule state file `hunt schedule` keeps for the emulator's tenant.
     pub fn schedule_state(&self) -> PathBuf {
         let tenant = hunt::query::slug(&hunt::emulator::TENANT_ID.to_ascii_lowercase());
@@ -127,12 +139,17 @@ pub fn wait_until(what: &str, within: std::time::Duration, mut ready: impl FnMut
 /// The `hunt` binary with no Azure or hunt variables from the calling environment.
 pub fn hunt_cmd() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hunt"));
+    without_callers_settings(&mut cmd);
+    cmd
+}
+
+/// Removes the Azure and hunt variables (and RUST_LOG) of the calling environment from `cmd`.
+fn without_callers_settings(cmd: &mut Command) {
     for (k, _) in std::env::vars() {
         if k.starts_with("AZURE_") || k.starts_with("HUNT_") || k == "RUST_LOG" {
             cmd.env_remove(k);
         }
     }
-    cmd
 }
 
 /// A finished run.
