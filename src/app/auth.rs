@@ -154,17 +154,7 @@ pub(super) fn logout() -> anyhow::Result<ExitCode> {
     let dir = super::state_dir();
     let files: Vec<std::path::PathBuf> = match super::environment("AZURE_TENANT_ID") {
         Some(t) if !t.trim().is_empty() => vec![crate::graph::login::cache_path(&dir, t.trim())],
-        _ => std::fs::read_dir(&dir)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| {
-                        p.file_name()
-                            .and_then(|n| n.to_str())
-                            .is_some_and(|n| n.starts_with("login-") && n.ends_with(".json"))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
+        _ => super::state_files("login-", ".json"),
     };
     let mut removed = 0;
     for f in files.iter().filter(|f| f.exists()) {

@@ -131,6 +131,21 @@ fn state_dir() -> PathBuf {
     default_state_dir(|k| std::env::var(k).ok())
 }
 
+/// The files of the state folder named `{prefix}…{suffix}` (`schedule-….sqlite`), sorted; none
+/// when the folder cannot be read.
+fn state_files(prefix: &str, suffix: &str) -> Vec<PathBuf> {
+    let named = |p: &PathBuf| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(prefix) && n.ends_with(suffix))
+    };
+    let mut found: Vec<PathBuf> = std::fs::read_dir(state_dir())
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(named).collect())
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
 /// The ledger file of a tenant.
 fn ledger_file(tenant_id: &str) -> LedgerFile {
     LedgerFile::new(&state_dir(), &crate::query::slug(&tenant_id.to_ascii_lowercase()))

@@ -64,18 +64,7 @@ pub(super) fn sources(
         return Ok(one(&tenant, false));
     }
     let dir = super::state_dir();
-    let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with("schedule-") && n.ends_with(".sqlite"))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    found.sort();
+    let mut found = super::state_files("schedule-", ".sqlite");
     match found.len() {
         0 => bail!(
             "no schedule state in {}: `hunt schedule` has not run with this state folder \
