@@ -44,12 +44,19 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// `--auth` (or `HUNT_AUTH`), as the command line gave it.
 static AUTH: std::sync::OnceLock<Option<crate::graph::auth::AuthKind>> = std::sync::OnceLock::new();
 
-/// The environment as sign-in reads it: the process's variables, with `HUNT_AUTH` from `--auth`.
+/// `[auth] kind` of hunt.toml, below `--auth` and `HUNT_AUTH`.
+static FILE_AUTH: std::sync::OnceLock<Option<crate::graph::auth::AuthKind>> =
+    std::sync::OnceLock::new();
+
+/// The environment as sign-in reads it: the process's variables, with `HUNT_AUTH` from `--auth`,
+/// else the variable, else hunt.toml's `[auth] kind`.
 pub(super) fn environment(k: &str) -> Option<String> {
-    if k == "HUNT_AUTH"
-        && let Some(Some(kind)) = AUTH.get()
-    {
-        return Some(kind.as_str().to_owned());
+    if k == "HUNT_AUTH" {
+        if let Some(Some(kind)) = AUTH.get() {
+            return Some(kind.as_str().to_owned());
+        }
+        let set = std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        return set.or_else(|| FILE_AUTH.get().copied().flatten().map(|k| k.as_str().to_owned()));
     }
     std::env::var(k).ok()
 }
@@ -74,6 +81,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(path) => Config::load(path, true)?,
         None => Config::load(std::path::Path::new("hunt.toml"), false)?,
     };
+    let _ = FILE_AUTH.set(config.auth.kind);
     rt.block_on(async move {
         match cli.command {
             Command::Run(args) => run::run_queries(args, config).await,

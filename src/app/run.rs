@@ -40,7 +40,13 @@ pub(super) async fn run_queries(args: RunArgs, config: Config) -> anyhow::Result
     let loaded = gather(&args)?;
     let dest = match printing_only {
         true => None,
-        false => Some(super::output::destination(args.out.as_deref(), args.format, &config).await?),
+        false => {
+            let signer = super::output::environment_signer(args.emulator);
+            Some(
+                super::output::destination(args.out.as_deref(), args.format, &config, &signer)
+                    .await?,
+            )
+        }
     };
     let load_failures: Vec<LoadFailure> =
         loaded.errors.iter().map(|e| LoadFailure { text: e.to_string() }).collect();

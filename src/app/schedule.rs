@@ -32,7 +32,9 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
         loaded.queries.iter().filter(|q| q.enabled && q.schedule.is_some()).collect();
     let notify = Notify::new(&config, &scheduled)?;
     let reload = parse_duration(&args.reload).context("--reload")?.to_std()?;
-    let dest = super::output::destination(args.out.as_deref(), args.format, &config).await?;
+    let signer = super::output::environment_signer(args.emulator);
+    let dest =
+        super::output::destination(args.out.as_deref(), args.format, &config, &signer).await?;
     let targets = super::tenants::targets(&args.select, args.emulator, &config).await?;
     if targets.list.is_empty() {
         return Ok(ExitCode::SUCCESS);

@@ -71,9 +71,13 @@ impl Targets {
             let dest = match opened.get(out) {
                 Some(d) => d.clone(),
                 None => {
-                    let d = super::output::destination(Some(OsStr::new(out)), format, config)
-                        .await
-                        .map_err(|e| format!("its out {out:?}: {e:#}"));
+                    // The tenant's own store signs in as the tenant does.
+                    let settings = t.settings.as_ref().ok().filter(|_| !t.emulated).cloned();
+                    let signer = move || settings.clone();
+                    let d =
+                        super::output::destination(Some(OsStr::new(out)), format, config, &signer)
+                            .await
+                            .map_err(|e| format!("its out {out:?}: {e:#}"));
                     opened.insert(out, d.clone());
                     d
                 }

@@ -28,6 +28,10 @@
 //! format = "parquet"      # default for --format: parquet or delta
 //! timestamp_unit = "us"   # DateTime columns in Parquet: us (every engine) or ns (100 ns; not Spark)
 //!
+//! [auth]
+//! kind = "workload-identity" # how to sign in when neither --auth nor HUNT_AUTH says: secret,
+//!                         # certificate, workload-identity, managed-identity, azure-cli, device-code
+//!
 //! [[tenant]]              # several tenants, each with its own credentials and quota
 //! name = "contoso"
 //! tenant_id_env = "CONTOSO_TENANT_ID"
@@ -40,6 +44,7 @@
 //! The `[[tenant]]` tables are the [`tenant`](crate::tenant) module's; the `[[notify]]` tables
 //! (webhooks told when a window lands rows) are the [`notify`](crate::notify) module's.
 
+use crate::graph::auth::AuthKind;
 use crate::lake_types::TimestampUnit;
 use crate::notify::config::{FileNotifier, NotifierConfig};
 use crate::output::{Format, Target};
@@ -58,6 +63,9 @@ pub struct Config {
     pub run: RunConfig,
     /// Where results go.
     pub output: OutputConfig,
+    /// `[auth]`: how the environment's tenant signs in when neither `--auth` nor `HUNT_AUTH`
+    /// says.
+    pub auth: AuthChoice,
     /// `[[tenant]]` tables, in file order (none: the one tenant of the environment).
     pub tenants: Vec<TenantConfig>,
     /// `[[notify]]` tables, in file order.
@@ -111,6 +119,16 @@ impl Default for RunConfig {
     }
 }
 
+/// `[auth]`: the way of signing in, below `--auth` and `HUNT_AUTH` (a `[[tenant]]` table says its
+/// own with `auth`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthChoice {
+    /// `secret`, `certificate`, `workload-identity`, `managed-identity`, `azure-cli` or
+    /// `device-code`; none: the first source present (see [`crate::graph::Settings::from_env`]).
+    pub kind: Option<AuthKind>,
+}
+
 /// `[output]`: defaults for `--out` and `--format`, typed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OutputConfig {
@@ -130,6 +148,7 @@ struct FileConfig {
     quota: Limits,
     run: FileRun,
     output: FileOutput,
+    auth: AuthChoice,
     #[serde(rename = "tenant")]
     tenants: Vec<TenantConfig>,
     notify: Vec<FileNotifier>,
@@ -195,7 +214,7 @@ impl Config {
             Some(place) => format!("{place}: {message}"),
             None => message,
         };
-        let FileConfig { quota, run, output, mut tenants, notify } = file;
+        let FileConfig { quota, run, output, auth, mut tenants, notify } = file;
         if let Err(e) = quota.validate() {
             let key = e.split_whitespace().nth(1).unwrap_or("").to_owned();
             return Err(at("quota", &key, e));
@@ -278,7 +297,7 @@ impl Config {
             OutputConfig { out, format: output.format, timestamp_unit: output.timestamp_unit };
         crate::tenant::check(&mut tenants, &quota, &|at| place(text, at))?;
         let notify = crate::notify::config::check(notify, &|at| place(text, at))?;
-        Ok(Config { quota, run, output, tenants, notify, source: None })
+        Ok(Config { quota, run, output, auth, tenants, notify, source: None })
     }
 
     /// Whether the file names several tenants (`[[tenant]]` tables).
@@ -374,6 +393,19 @@ mod tests {
         let (_d, p) = write("[run]\nmin_window = \"soon\"\n");
         let e = Config::load(&p, true).unwrap_err().to_string();
         assert!(e.contains("2:1: [run] min_window"), "{e}");
+    }
+
+    #[test]
+    fn auth_section_names_a_way_to_sign_in() {
+        let (_d, p) = write("[auth]\nkind = \"workload-identity\"\n");
+        assert_eq!(Config::load(&p, true).unwrap().auth.kind, Some(AuthKind::WorkloadIdentity));
+        assert_eq!(Config::default().auth.kind, None);
+        let (_d, p) = write("[auth]\nkind = \"password\"\n");
+        let e = Config::load(&p, true).unwrap_err().to_string();
+        assert!(e.contains("2:8:") && e.contains("managed-identity"), "{e}");
+        let (_d, p) = write("[auth]\nsecret = \"x\"\n");
+        let e = Config::load(&p, true).unwrap_err().to_string();
+        assert!(e.contains("2:1:") && e.contains("secret"), "{e}");
     }
 
     #[test]

@@ -79,7 +79,7 @@ fn mi_token(state: &Shared, q: &HashMap<String, String>) -> Response {
             "Required query variable 'resource' is missing",
         );
     };
-    let (access, secs) = mint(state, 0, false);
+    let (access, secs) = mint(state, 0, false, resource);
     state.managed_identity_tokens.fetch_add(1, Ordering::Relaxed);
     let on = crate::clock::Clock::now(&state.clock).timestamp() + secs as i64;
     Json(json!({
@@ -175,7 +175,7 @@ pub(super) fn device_code_grant(state: &Shared, index: usize, device_code: &str)
     };
     match step.as_ref().map(|s| s.as_deref()) {
         None => error("invalid_grant", 70000, "The provided device code is not valid."),
-        Some(Some("ok")) => tokens_for_person(state, index),
+        Some(Some("ok")) => tokens_for_person(state, index, &state.base_url()),
         Some(Some("authorization_pending")) => error(
             "authorization_pending",
             70016,
@@ -191,8 +191,8 @@ pub(super) fn device_code_grant(state: &Shared, index: usize, device_code: &str)
 }
 
 /// A person's access token and a new refresh token.
-fn tokens_for_person(state: &Shared, index: usize) -> Response {
-    let (access, secs) = mint(state, index, true);
+fn tokens_for_person(state: &Shared, index: usize, audience: &str) -> Response {
+    let (access, secs) = mint(state, index, true, audience);
     let refresh = format!("emurt.{}", uuid::Uuid::new_v4().simple());
     if let Ok(mut tokens) = state.refresh_tokens.lock() {
         tokens.insert(refresh.clone(), index);
@@ -205,10 +205,15 @@ fn tokens_for_person(state: &Shared, index: usize) -> Response {
 }
 
 /// The refresh-token grant: a used refresh token is spent (rotated), as Entra may do.
-pub(super) fn refresh_grant(state: &Shared, index: usize, refresh: &str) -> Response {
+pub(super) fn refresh_grant(
+    state: &Shared,
+    index: usize,
+    refresh: &str,
+    audience: &str,
+) -> Response {
     let known = state.refresh_tokens.lock().ok().and_then(|mut t| t.remove(refresh));
     match known {
-        Some(i) if i == index => tokens_for_person(state, index),
+        Some(i) if i == index => tokens_for_person(state, index, audience),
         _ => entra_error(
             crate::clock::Clock::now(&state.clock),
             StatusCode::BAD_REQUEST,

@@ -197,8 +197,9 @@ pub struct Stats {
 pub(crate) struct State {
     config: EmulatorConfig,
     addr: SocketAddr,
-    /// Issued tokens: when each stops working, and the account it was issued to.
-    tokens: Mutex<HashMap<String, (tokio::time::Instant, usize)>>,
+    /// Issued tokens: when each stops working, the account it was issued to, and its audience
+    /// (the Graph root, or another resource such as storage).
+    tokens: Mutex<HashMap<String, (tokio::time::Instant, usize, String)>>,
     tokens_issued: AtomicU64,
     federated: Mutex<(u64, std::collections::HashSet<String>)>,
     /// Device codes handed out, with the steps left of their script.
@@ -326,6 +327,12 @@ impl Emulator {
         Some(account.log.lock().map(|l| l.clone()).unwrap_or_default())
     }
 
+    /// The emulator's record of the tokens it issued: how a loopback resource server in a test
+    /// (a storage account, say) checks a bearer token, as the real one asks Entra's keys.
+    pub fn issued_tokens(&self) -> IssuedTokens {
+        IssuedTokens(Arc::clone(&self.state))
+    }
+
     /// The tenants served, the default one first.
     pub fn tenants(&self) -> Vec<EmulatorTenant> {
         self.state.accounts.iter().map(|a| a.tenant.clone()).collect()
@@ -373,6 +380,19 @@ impl Emulator {
     /// The environment that points hunt at this emulator as `tenant`.
     pub fn env_for(&self, tenant: &EmulatorTenant) -> Vec<(&'static str, String)> {
         tenant.env(&self.url())
+    }
+}
+
+/// The tokens an emulator issued (see [`Emulator::issued_tokens`]).
+#[derive(Clone)]
+pub struct IssuedTokens(Arc<State>);
+
+impl IssuedTokens {
+    /// The tenant id and audience of `token` if the emulator issued it and it still works.
+    pub fn holder(&self, token: &str) -> Option<(String, String)> {
+        let (expiry, index, aud) = self.0.tokens.lock().ok()?.get(token).cloned()?;
+        (tokio::time::Instant::now() < expiry)
+            .then(|| (self.0.accounts[index].tenant.tenant_id.clone(), aud))
     }
 }
 

@@ -102,7 +102,13 @@ async fn token(
             return super::identity::device_code_grant(&state, index, field("device_code"));
         }
         "refresh_token" => {
-            return super::identity::refresh_grant(&state, index, field("refresh_token"));
+            let audience = audience_of(&state, field("scope"));
+            return super::identity::refresh_grant(
+                &state,
+                index,
+                field("refresh_token"),
+                &audience,
+            );
         }
         _ => {}
     }
@@ -172,13 +178,29 @@ async fn token(
             "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
         );
     }
-    let (access, secs) = mint(&state, index, false);
+    let (access, secs) = mint(&state, index, false, &audience_of(&state, field("scope")));
     Json(json!({ "token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": access })).into_response()
 }
 
-/// A new access token for the tenant at `index`, and its lifetime in seconds.
-/// `delegated`: a person's token (`upn`, `scp`) rather than an app's (`roles`).
-pub(super) fn mint(state: &Shared, index: usize, delegated: bool) -> (String, u64) {
+/// Whether a token's audience is a resource other than Graph (storage): Graph refuses those.
+/// (Graph's own root varies with how a test reaches the emulator: through a TLS front or a
+/// proxy, so anything else counts as Graph.)
+fn other_resource(audience: &str) -> bool {
+    audience.trim_end_matches('/') == "https://storage.azure.com"
+}
+
+/// The resource a token request's `scope` names (`https://storage.azure.com/.default` asks for
+/// storage): the first `…/.default` scope without that suffix, else the emulator's Graph root.
+pub(super) fn audience_of(state: &Shared, scope: &str) -> String {
+    scope
+        .split_whitespace()
+        .find_map(|s| s.strip_suffix("/.default"))
+        .map_or_else(|| state.base_url(), str::to_owned)
+}
+
+/// A new access token for the tenant at `index` and the resource `audience`, and its lifetime
+/// in seconds. `delegated`: a person's token (`upn`, `scp`) rather than an app's (`roles`).
+pub(super) fn mint(state: &Shared, index: usize, delegated: bool, audience: &str) -> (String, u64) {
     let cfg = &state.config;
     // Shaped like Entra's: a JWT whose claims say the tenant, the app, the expiry and the
     // permissions granted (`roles`), and whose signature part is `emu` and 32 hex digits.
@@ -191,13 +213,13 @@ pub(super) fn mint(state: &Shared, index: usize, delegated: bool) -> (String, u6
         enc(json!({ "typ": "JWT", "alg": "none" })),
         enc(if delegated {
             json!({
-                "aud": state.base_url(), "iss": format!("https://sts.windows.net/{}/", account.tenant_id),
+                "aud": audience, "iss": format!("https://sts.windows.net/{}/", account.tenant_id),
                 "tid": account.tenant_id, "appid": account.client_id, "exp": exp,
                 "upn": "hunter@contoso.com", "scp": cfg.roles.join(" "),
             })
         } else {
             json!({
-                "aud": state.base_url(), "iss": format!("https://sts.windows.net/{}/", account.tenant_id),
+                "aud": audience, "iss": format!("https://sts.windows.net/{}/", account.tenant_id),
                 "tid": account.tenant_id, "appid": account.client_id, "exp": exp, "roles": cfg.roles,
             })
         }),
@@ -205,7 +227,7 @@ pub(super) fn mint(state: &Shared, index: usize, delegated: bool) -> (String, u6
     );
     let expiry = Instant::now() + cfg.actual_token_lifetime.unwrap_or(cfg.token_lifetime);
     if let Ok(mut tokens) = state.tokens.lock() {
-        tokens.insert(access.clone(), (expiry, index));
+        tokens.insert(access.clone(), (expiry, index, audience.to_owned()));
     }
     state.tokens_issued.fetch_add(1, Ordering::Relaxed);
     (access, secs)
@@ -347,12 +369,20 @@ fn authorize(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    let token = bearer.and_then(|t| state.tokens.lock().ok()?.get(t).copied());
+    let token = bearer.and_then(|t| state.tokens.lock().ok()?.get(t).cloned());
     match token {
-        Some((expiry, account)) if Instant::now() < expiry => Ok(account),
+        Some((expiry, account, aud)) if Instant::now() < expiry && !other_resource(&aud) => {
+            Ok(account)
+        }
         _ => {
             state.unauthorized.fetch_add(1, Ordering::Relaxed);
-            let message = "Access token has expired or is not yet valid.";
+            let message = match token {
+                // A token for another resource (storage, say), as Graph says of it.
+                Some((_, _, aud)) if other_resource(&aud) => {
+                    "Access token validation failure. Invalid audience."
+                }
+                _ => "Access token has expired or is not yet valid.",
+            };
             let resp = graph_error(
                 state.clock.now(),
                 StatusCode::UNAUTHORIZED,

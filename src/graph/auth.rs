@@ -82,8 +82,10 @@ impl Credential {
     }
 }
 
-/// A way of signing in, as `--auth` (or `HUNT_AUTH`) chooses it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+/// A way of signing in, as `--auth` (or `HUNT_AUTH`, or `kind` under `[auth]` in hunt.toml, or
+/// `auth` in a `[[tenant]]` table) chooses it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum AuthKind {
     /// An app registration's client secret (`AZURE_CLIENT_SECRET`).
     Secret,

@@ -3,6 +3,7 @@
 //! place, removing superseded files, and the store and paths for anything that writes through
 //! `object_store` itself.
 
+use super::credential::SharedCredential;
 use super::{
     Format, OutputError, PART_SIZE_VAR, Staged, Staging, Target, UploadOptions, Written, layout,
     object_under, rel_path, remove_stale_temps, store, superseded, sync_dir, upload,
@@ -73,6 +74,18 @@ impl Destination {
         spool: &Path,
         env: &[(String, String)],
     ) -> Result<Destination, OutputError> {
+        Destination::open_signed(target, format, spool, env, None)
+    }
+
+    /// [`Destination::open`], with hunt's own sign-in (`shared`) for an Azure store that `env`
+    /// gives no storage credential of its own.
+    pub fn open_signed(
+        target: Target,
+        format: Format,
+        spool: &Path,
+        env: &[(String, String)],
+        shared: Option<SharedCredential>,
+    ) -> Result<Destination, OutputError> {
         let config_err =
             |message: String| OutputError::Config { target: target.to_string(), message };
         match &target {
@@ -89,7 +102,7 @@ impl Destination {
                             config_err(format!("{PART_SIZE_VAR} {v:?}: not a size in bytes ≥ 1024"))
                         })?;
                 }
-                let store = store::open(remote, env).map_err(config_err)?;
+                let store = store::open(remote, env, shared).map_err(config_err)?;
                 let (prefix, place) = (remote.prefix.clone(), Place::Remote(remote.clone()));
                 Ok(Destination {
                     prefix,

@@ -14,6 +14,7 @@
 //! the environment (`AZURE_*`, `AWS_*`, `GOOGLE_*`, see [`store`]), never from the URL, and no
 //! message shows a key or a query string.
 
+pub mod credential;
 mod destination;
 pub mod layout;
 pub mod publish;
@@ -24,6 +25,7 @@ mod target;
 mod temp;
 mod upload;
 
+pub use credential::SharedCredential;
 pub use destination::Destination;
 pub use target::{ACCEPTED_FORMS, RemoteUrl, StoreKind, Target, TargetError};
 pub use temp::{TempFile, open_temp, remove_stale_temps, sync_dir};

@@ -4,6 +4,7 @@
 //! TLS certificates always verified, and plain `http://` endpoints only on loopback hosts (an
 //! emulator such as Azurite); any other `http://` endpoint is refused before anything is sent.
 
+use super::credential::SharedCredential;
 use super::target::{RemoteUrl, StoreKind};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
@@ -54,6 +55,7 @@ const CLIENT_DEFAULTS: [(ClientConfigKey, &str); 2] = [
 pub(super) fn open(
     remote: &RemoteUrl,
     env: &[(String, String)],
+    shared: Option<SharedCredential>,
 ) -> Result<Arc<dyn ObjectStore>, String> {
     // object_store's HTTP client is reqwest on rustls without a built-in provider: ring, as for
     // Graph (installing twice is harmless).
@@ -62,7 +64,7 @@ pub(super) fn open(
     let prefixed = |p: &'static str| env.iter().filter(move |(k, _)| k.starts_with(p));
     let store: Arc<dyn ObjectStore> = match remote.kind {
         StoreKind::Azure => {
-            Arc::new(azure_builder(remote, env)?.build().map_err(|e| describe(&e))?)
+            Arc::new(azure_builder(remote, env, shared)?.build().map_err(|e| describe(&e))?)
         }
         StoreKind::S3 => {
             let mut b = AmazonS3Builder::new();
@@ -122,6 +124,7 @@ pub(super) fn open(
 fn azure_builder(
     remote: &RemoteUrl,
     env: &[(String, String)],
+    shared: Option<SharedCredential>,
 ) -> Result<MicrosoftAzureBuilder, String> {
     let var = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     let prefixed = |p: &'static str| env.iter().filter(move |(k, _)| k.starts_with(p));
@@ -163,6 +166,12 @@ fn azure_builder(
         }
         vec![("AZURITE_BLOB_STORAGE_URL", url)]
     } else {
+        // No credential of storage's own: hunt's sign-in, for a storage token.
+        if let Some(shared) = shared
+            && !storage_credential(&b, env)
+        {
+            b = b.with_credentials(Arc::new(shared));
+        }
         let e = b.get_config_value(&AzureConfigKey::Endpoint);
         e.into_iter().map(|u| ("AZURE_STORAGE_ENDPOINT", u)).collect()
     };
@@ -171,6 +180,26 @@ fn azure_builder(
         b = b.with_config(AzureConfigKey::Client(k), v);
     }
     Ok(b)
+}
+
+/// Whether `env` gives Azure storage a credential of its own: a key, a SAS, a bearer token, or
+/// a sign-in under `AZURE_STORAGE_*` names (a storage app, a token file, the CLI), which then
+/// wins over hunt's Graph sign-in.
+fn storage_credential(b: &MicrosoftAzureBuilder, env: &[(String, String)]) -> bool {
+    const OWN: [&str; 8] = [
+        "AZURE_STORAGE_CLIENT_ID",
+        "AZURE_STORAGE_CLIENT_SECRET",
+        "AZURE_STORAGE_TENANT_ID",
+        "AZURE_STORAGE_AUTHORITY_ID",
+        "AZURE_STORAGE_FEDERATED_TOKEN_FILE",
+        "AZURE_STORAGE_USE_AZURE_CLI",
+        "AZURE_USE_AZURE_CLI",
+        "AZURE_STORAGE_MSI_ENDPOINT",
+    ];
+    [AzureConfigKey::AccessKey, AzureConfigKey::SasKey, AzureConfigKey::Token]
+        .iter()
+        .any(|k| b.get_config_value(k).is_some())
+        || env.iter().any(|(k, v)| OWN.contains(&k.as_str()) && !v.trim().is_empty())
 }
 
 /// The client settings hunt enforces whatever the environment says.
@@ -303,20 +332,20 @@ mod tests {
         };
         for ok in ["http://127.0.0.1:10000", "http://localhost:1", "http://[::1]:2", "https://x.y"]
         {
-            assert!(open(&remote("az://c/p"), &azurite(ok)).is_ok(), "{ok}");
+            assert!(open(&remote("az://c/p"), &azurite(ok), None).is_ok(), "{ok}");
         }
-        let e = open(&remote("az://c/p"), &azurite("http://10.1.2.3:10000")).unwrap_err();
+        let e = open(&remote("az://c/p"), &azurite("http://10.1.2.3:10000"), None).unwrap_err();
         assert!(e.contains("AZURITE_BLOB_STORAGE_URL") && e.contains("plain http"), "{e}");
         // The emulator's default address is loopback.
         let only_flag = env(&[("AZURE_STORAGE_USE_EMULATOR", "1")]);
-        assert!(open(&remote("az://c/p"), &only_flag).is_ok());
+        assert!(open(&remote("az://c/p"), &only_flag, None).is_ok());
         let endpoint = env(&[
             ("AZURE_STORAGE_ACCOUNT_NAME", "acct"),
             ("AZURE_STORAGE_ACCOUNT_KEY", AZURITE_KEY),
             ("AZURE_STORAGE_ENDPOINT", "http://storage.example.com"),
             ("AZURE_ALLOW_HTTP", "true"),
         ]);
-        let e = open(&remote("az://c/p"), &endpoint).unwrap_err();
+        let e = open(&remote("az://c/p"), &endpoint, None).unwrap_err();
         assert!(e.contains("AZURE_STORAGE_ENDPOINT"), "{e}");
         let s3 = |url: &str| {
             env(&[
@@ -327,19 +356,20 @@ mod tests {
                 ("AWS_ALLOW_HTTP", "true"),
             ])
         };
-        assert!(open(&remote("s3://b/p"), &s3("http://127.0.0.1:5000")).is_ok());
-        let e = open(&remote("s3://b/p"), &s3("http://minio.internal:9000")).unwrap_err();
+        assert!(open(&remote("s3://b/p"), &s3("http://127.0.0.1:5000"), None).is_ok());
+        let e = open(&remote("s3://b/p"), &s3("http://minio.internal:9000"), None).unwrap_err();
         assert!(e.contains("AWS_ENDPOINT") && e.contains("plain http"), "{e}");
         let gcs = env(&[("GOOGLE_BASE_URL", "http://gcs.example.com")]);
-        let e = open(&remote("gs://b/p"), &gcs).unwrap_err();
+        let e = open(&remote("gs://b/p"), &gcs, None).unwrap_err();
         assert!(e.contains("GOOGLE_BASE_URL"), "{e}");
     }
 
     #[test]
     fn missing_settings_are_reported_without_secrets() {
         // No account name: object_store says so.
-        let e = open(&remote("az://c/p"), &env(&[("AZURE_STORAGE_ACCOUNT_KEY", AZURITE_KEY)]))
-            .unwrap_err();
+        let e =
+            open(&remote("az://c/p"), &env(&[("AZURE_STORAGE_ACCOUNT_KEY", AZURITE_KEY)]), None)
+                .unwrap_err();
         assert!(e.to_lowercase().contains("account"), "{e}");
         assert!(!e.contains(AZURITE_KEY), "{e}");
         // A key that is not base64 is refused without echoing it.
@@ -347,11 +377,11 @@ mod tests {
             ("AZURE_STORAGE_ACCOUNT_NAME", "acct"),
             ("AZURE_STORAGE_ACCOUNT_KEY", "NOT-BASE64-SECRET!"),
         ]);
-        let e = open(&remote("az://c/p"), &bad).unwrap_err();
+        let e = open(&remote("az://c/p"), &bad, None).unwrap_err();
         assert!(!e.contains("NOT-BASE64-SECRET"), "{e}");
         // abfss with an account in the URL needs no account variable.
         let with_key = env(&[("AZURE_STORAGE_ACCOUNT_KEY", AZURITE_KEY)]);
-        assert!(open(&remote("abfss://c@acct.dfs.core.windows.net/p"), &with_key).is_ok());
+        assert!(open(&remote("abfss://c@acct.dfs.core.windows.net/p"), &with_key, None).is_ok());
     }
 
     #[test]
@@ -367,13 +397,13 @@ mod tests {
             if reversed {
                 e.reverse();
             }
-            let b = azure_builder(&remote("az://c/p"), &e).unwrap();
+            let b = azure_builder(&remote("az://c/p"), &e, None).unwrap();
             assert_eq!(b.get_config_value(&AzureConfigKey::ClientId).unwrap(), "storage-app");
             let host = b.get_config_value(&AzureConfigKey::AuthorityHost).unwrap();
             assert_eq!(host, "https://storage.example");
         }
         // Alone, the generic ones are used (the Graph app signs in to storage).
-        let b = azure_builder(&remote("az://c/p"), &env(&[("AZURE_CLIENT_ID", "graph-app")]));
+        let b = azure_builder(&remote("az://c/p"), &env(&[("AZURE_CLIENT_ID", "graph-app")]), None);
         assert_eq!(b.unwrap().get_config_value(&AzureConfigKey::ClientId).unwrap(), "graph-app");
     }
 

@@ -3,7 +3,7 @@
 //! the variable; a secret's value never appears in them.
 
 use super::TenantConfig;
-use crate::graph::auth::{Certificate, Credential, Secret};
+use crate::graph::auth::{AuthKind, Certificate, Credential, Secret};
 use crate::graph::{DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_URL, Settings, checked_root};
 use std::path::Path;
 
@@ -90,6 +90,11 @@ impl TenantConfig {
         file: Option<&Path>,
     ) -> Result<Settings, CredentialError> {
         let tenant_id = self.tenant_id(var)?;
+        if let Some(kind) = self.auth.as_ref().map(|a| *a.get_ref())
+            && !matches!(kind, AuthKind::Secret | AuthKind::Certificate)
+        {
+            return self.platform_settings(kind, tenant_id, var);
+        }
         let client_id = self
             .value(
                 self.client_id.as_ref().map(|s| s.get_ref().as_str()),
@@ -148,6 +153,45 @@ impl TenantConfig {
             DEFAULT_AUTHORITY_HOST,
         )?;
         Ok(Settings::new(graph_url, authority_host, tenant_id, client_id, credential, warnings))
+    }
+
+    /// Settings of a tenant that signs in without a secret or certificate of its own (workload
+    /// identity, managed identity, the Azure CLI, a `hunt login`): read as the environment's
+    /// tenant is (one code path for every source), with the table's tenant, client id, token
+    /// file and endpoints in place of the variables, and no secret or certificate from them.
+    fn platform_settings(
+        &self,
+        kind: AuthKind,
+        tenant_id: String,
+        var: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, CredentialError> {
+        let client_id = self.value(
+            self.client_id.as_ref().map(|s| s.get_ref().as_str()),
+            ("client_id_env", self.client_id_env.as_ref().map(|s| s.get_ref().as_str())),
+            var,
+        )?;
+        if kind == AuthKind::WorkloadIdentity && client_id.is_none() {
+            return Err(self.missing("client id", "client_id or client_id_env"));
+        }
+        let given = |v: &Option<toml::Spanned<String>>| v.as_ref().map(|s| s.get_ref().clone());
+        let token_file = self
+            .federated_token_file
+            .as_ref()
+            .and_then(|p| p.get_ref().to_str().map(str::to_owned));
+        let overlay = |k: &str| -> Option<String> {
+            match k {
+                "HUNT_AUTH" => Some(kind.as_str().to_owned()),
+                "AZURE_TENANT_ID" => Some(tenant_id.clone()),
+                "AZURE_CLIENT_ID" => client_id.clone(),
+                "AZURE_CLIENT_SECRET" | "AZURE_CLIENT_CERTIFICATE_PATH" => None,
+                "AZURE_FEDERATED_TOKEN_FILE" => token_file.clone().or_else(|| var(k)),
+                "AZURE_AUTHORITY_HOST" => given(&self.authority_host).or_else(|| var(k)),
+                "HUNT_GRAPH_URL" => given(&self.graph_url).or_else(|| var(k)),
+                _ => var(k),
+            }
+        };
+        Settings::from_env(overlay)
+            .map_err(|e| self.invalid(format!("auth = \"{}\": {e}", kind.as_str())))
     }
 
     fn missing(&self, what: &'static str, keys: &'static str) -> CredentialError {

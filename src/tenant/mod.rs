@@ -14,6 +14,8 @@
 //! tenant_id = "00000000-0000-0000-0000-000000000001"   # or tenant_id_env = "CONTOSO_TENANT_ID"
 //! client_id_env = "CONTOSO_CLIENT_ID"    # or client_id = "..."
 //! client_secret_env = "CONTOSO_SECRET"   # or certificate = "/etc/hunt/contoso.pem", certificate_env
+//!                                        # or auth = "workload-identity" (federated_token_file),
+//!                                        # "managed-identity", "azure-cli", "device-code"
 //! out = "s3://contoso-lake/hunt"         # a folder or object-store URL; default: the command's
 //! [tenant.quota]                         # default: the top-level [quota]
 //! calls_per_minute = 30
@@ -24,6 +26,7 @@
 pub mod credentials;
 pub mod select;
 
+use crate::graph::auth::AuthKind;
 use crate::quota::Limits;
 use serde::{Deserialize, Deserializer};
 use std::path::PathBuf;
@@ -58,6 +61,12 @@ pub struct TenantConfig {
     pub certificate: Option<Spanned<PathBuf>>,
     /// Environment variable holding the path of that PEM file.
     pub certificate_env: Option<Spanned<String>>,
+    /// How the tenant signs in: `secret` or `certificate` (the default: whichever of the keys
+    /// above is given), `workload-identity`, `managed-identity`, `azure-cli` or `device-code`.
+    pub auth: Option<Spanned<AuthKind>>,
+    /// With `auth = "workload-identity"`: the federated token file (default:
+    /// `AZURE_FEDERATED_TOKEN_FILE`).
+    pub federated_token_file: Option<Spanned<PathBuf>>,
     /// Token authority, e.g. `https://login.microsoftonline.us`.
     pub authority_host: Option<Spanned<String>>,
     /// Graph root without version, e.g. `https://graph.microsoft.us`.
@@ -234,6 +243,37 @@ fn check_sources(t: &TenantConfig, name: &str) -> Result<(), (usize, String)> {
                 format!("tenant {name:?}: give its {what} once, not as {}", names.join(" and "));
             return Err((second, message));
         }
+    }
+    let kind = t.auth.as_ref().map(|a| (*a.get_ref(), a.span().start));
+    if let Some((kind, _)) =
+        kind.filter(|(k, _)| !matches!(k, AuthKind::Secret | AuthKind::Certificate))
+        && let Some((key, start)) = [
+            ("client_secret_env", at(&t.client_secret_env)),
+            ("client_secret", at(&t.client_secret)),
+            ("certificate", at(&t.certificate)),
+            ("certificate_env", at(&t.certificate_env)),
+        ]
+        .into_iter()
+        .find_map(|(k, s)| Some((k, s?)))
+    {
+        return Err((
+            start,
+            format!(
+                "tenant {name:?}: auth = \"{}\" signs in without a secret or certificate: remove {key}",
+                kind.as_str()
+            ),
+        ));
+    }
+    if let Some(file) = &t.federated_token_file
+        && !matches!(kind, Some((AuthKind::WorkloadIdentity, _)))
+    {
+        return Err((
+            file.span().start,
+            format!(
+                "tenant {name:?}: federated_token_file is for auth = \"workload-identity\"; add \
+                 that to this tenant or remove the key"
+            ),
+        ));
     }
     if let Some(s) = &t.client_secret
         && !t.allow_inline_secret

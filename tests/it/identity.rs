@@ -13,7 +13,7 @@ const WINDOW: &str = "2026-11-20T00:00:00Z/2026-11-20T01:00:00Z";
 
 /// A federated token as a Kubernetes service account or GitHub would issue it (unsigned here:
 /// the emulator checks issuer, audience and expiry, as it does not hold the issuer's keys).
-fn federated_jwt(issuer: &str, jti: &str) -> String {
+pub(super) fn federated_jwt(issuer: &str, jti: &str) -> String {
     let enc = |v: serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
     let exp = chrono::Utc::now().timestamp() + 3600;
     format!(
@@ -261,4 +261,69 @@ fn hunt_login_keeps_a_persons_sign_in_until_logout() {
         assert_eq!(run.code, 2, "{run:?}");
         assert!(run.stderr.contains(words), "{run:?}");
     }
+}
+
+/// hunt.toml chooses the source: `[auth] kind` for the environment's tenant (below `HUNT_AUTH`
+/// and `--auth`), and `auth` per `[[tenant]]`, each tenant signing in its own way in one run.
+#[test]
+fn hunt_toml_chooses_the_source_for_the_environment_and_for_each_tenant() {
+    let env = TestEnv::new();
+    env.query("a.kql", "AlertInfo | take 1");
+    let url = env.emu.url();
+    std::fs::write(env.path("hunt.toml"), "[auth]\nkind = \"managed-identity\"\n").unwrap();
+    let source = |vars: &[(&str, &str)], args: &[&str]| {
+        let mut all = vec!["auth", "--json"];
+        all.extend(args);
+        let run = env.hunt(&all, vars);
+        let v: serde_json::Value =
+            serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"));
+        v["source"].as_str().unwrap_or_default().to_owned()
+    };
+    // The secret is there, but the file says managed identity.
+    let imds = [("IMDS_ENDPOINT", url.as_str())];
+    assert_eq!(source(&imds, &[]), "managed-identity");
+    let var = [("IMDS_ENDPOINT", url.as_str()), ("HUNT_AUTH", "secret")];
+    assert_eq!(source(&var, &[]), "secret");
+    assert_eq!(source(&var, &["--auth", "managed-identity"]), "managed-identity");
+
+    // Per tenant: workload identity for one, managed identity for the other.
+    let file = env.path("token.jwt");
+    std::fs::write(&file, federated_jwt(hunt::emulator::FEDERATED_ISSUER, "t")).unwrap();
+    let common = format!(
+        "tenant_id = \"{}\"\nauthority_host = \"{url}\"\ngraph_url = \"{url}\"\n",
+        hunt::emulator::TENANT_ID
+    );
+    let toml = format!(
+        "[[tenant]]\nname = \"wi\"\n{common}client_id = \"{}\"\nauth = \"workload-identity\"\n\
+         federated_token_file = \"{}\"\n\n[[tenant]]\nname = \"mi\"\n{common}auth = \"managed-identity\"\n",
+        hunt::emulator::CLIENT_ID,
+        file.display()
+    );
+    std::fs::write(env.path("hunt.toml"), &toml).unwrap();
+    let vars = [NO_SECRET, ("IMDS_ENDPOINT", url.as_str())];
+    let (fed, mi) = (env.emu.stats().federated_sign_ins, env.emu.stats().managed_identity_tokens);
+    let run = env.hunt(&["run", "queries", "--out", "out", "--timespan", WINDOW, "--json"], &vars);
+    assert_eq!(run.code, 0, "{run:?}");
+    let dirs = crate::tenants::tenant_dirs(&env.out());
+    assert_eq!(dirs.into_iter().collect::<Vec<_>>(), ["mi", "wi"], "{run:?}");
+    assert_eq!(env.emu.stats().federated_sign_ins, fed + 1);
+    assert_eq!(env.emu.stats().managed_identity_tokens, mi + 1);
+    let run = env.hunt(&["auth", "--json"], &vars);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let sources: Vec<&str> =
+        v["tenants"].as_array().unwrap().iter().map(|t| t["source"].as_str().unwrap()).collect();
+    assert_eq!(sources, ["workload-identity", "managed-identity"], "{v}");
+
+    // A tenant that signs in without a secret may not name one; the line says where.
+    let bad = format!(
+        "[[tenant]]\nname = \"x\"\n{common}auth = \"azure-cli\"\nclient_secret_env = \"S\"\n"
+    );
+    std::fs::write(env.path("hunt.toml"), bad).unwrap();
+    let run = env.hunt(&["run", "queries", "--timespan", WINDOW], &vars);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("hunt.toml: 7:")
+            && run.stderr.contains("auth = \"azure-cli\" signs in without a secret"),
+        "{run:?}"
+    );
 }

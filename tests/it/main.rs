@@ -28,6 +28,7 @@ mod schedule;
 mod schedule_sim;
 mod security;
 mod sim;
+mod storage_auth;
 mod streaming;
 mod tenants;
 mod tools;
