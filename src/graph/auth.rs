@@ -283,6 +283,12 @@ pub struct AuthConfig {
 }
 
 impl AuthConfig {
+    /// The resource the scope names (`https://graph.microsoft.us` for `…us/.default`): what a
+    /// managed-identity endpoint and the Azure CLI take instead of a scope.
+    pub fn resource(&self) -> &str {
+        self.scope.trim_end_matches("/.default")
+    }
+
     /// The v2.0 token endpoint.
     pub fn token_url(&self) -> String {
         format!("{}/{}/oauth2/v2.0/token", self.authority_host, self.tenant_id)
@@ -370,7 +376,7 @@ impl TokenSource {
 
     async fn fetch(&self) -> Result<(Secret, Duration), AuthError> {
         // The Graph root, as the resource of the sources that take one.
-        let resource = self.config.scope.trim_end_matches("/.default");
+        let resource = self.config.resource();
         let now = self.clock.now().timestamp();
         match &self.config.credential {
             Credential::ManagedIdentity { endpoint, client_id } => {

@@ -789,6 +789,40 @@ mod tests {
         assert_eq!(loose_permissions(std::path::Path::new("/nonexistent"), "x"), None);
     }
 
+    /// A national cloud (GCC High here) is one pair of variables for every source: the
+    /// authority signs in, and the Graph root is the scope, or the resource a managed identity
+    /// and the Azure CLI are asked for.
+    #[test]
+    fn every_source_follows_a_national_cloud() {
+        let cloud = [
+            ("AZURE_AUTHORITY_HOST", "https://login.microsoftonline.us"),
+            ("HUNT_GRAPH_URL", "https://graph.microsoft.us"),
+        ];
+        let pem = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/auth/test-only-client.pem");
+        let kinds: [(&str, (&str, &str)); 5] = [
+            ("secret", ("AZURE_CLIENT_SECRET", "s")),
+            ("certificate", ("AZURE_CLIENT_CERTIFICATE_PATH", pem)),
+            ("workload-identity", ("AZURE_FEDERATED_TOKEN_FILE", "/var/run/token")),
+            ("managed-identity", ("IMDS_ENDPOINT", "http://169.254.169.254")),
+            ("azure-cli", ("HUNT_AZ", "/usr/bin/az")),
+        ];
+        for (kind, var) in kinds {
+            let mut p = BASE[..2].to_vec();
+            p.extend(cloud);
+            p.extend([("HUNT_AUTH", kind), var]);
+            let s = Settings::from_env(env(&p)).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            assert_eq!(s.auth.credential.kind().as_str(), kind);
+            assert_eq!(s.graph_url, "https://graph.microsoft.us", "{kind}");
+            assert_eq!(s.auth.resource(), "https://graph.microsoft.us", "{kind}");
+            assert_eq!(s.auth.scope, "https://graph.microsoft.us/.default", "{kind}");
+            assert_eq!(
+                s.auth.token_url(),
+                "https://login.microsoftonline.us/contoso.onmicrosoft.com/oauth2/v2.0/token",
+                "{kind}"
+            );
+        }
+    }
+
     #[test]
     fn the_sign_in_source_is_chosen_in_order_or_by_hunt_auth() {
         let kind = |pairs: &[(&str, &str)]| {
