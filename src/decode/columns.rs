@@ -136,7 +136,7 @@ impl Text {
 pub(crate) fn unescape_into(s: &str, out: &mut Vec<u8>) {
     let b = s.as_bytes();
     let mut i = 0;
-    while let Some(p) = b[i..].iter().position(|&c| c == b'\\') {
+    while let Some(p) = memchr::memchr(b'\\', &b[i..]) {
         let j = i + p;
         out.extend_from_slice(&b[i..j]);
         let simple = match b.get(j + 1) {

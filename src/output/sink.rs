@@ -95,7 +95,7 @@ pub struct SinkOptions {
 impl Default for SinkOptions {
     fn default() -> Self {
         SinkOptions {
-            zstd_level: 3,
+            zstd_level: 1,
             row_group_rows: 8_192,
             delta: false,
             timestamp_unit: TimestampUnit::default(),
