@@ -11,6 +11,7 @@ fn configs() -> Vec<NotifierConfig> {
         min_rows: 1,
         sample_rows: 10,
         default,
+        den_events: Vec::new(),
     };
     vec![c("soc", true), c("ops", false)]
 }
