@@ -150,9 +150,15 @@ async fn sync_tenant(
     };
     // Each DEN's state and lifecycle events, queued for the notifiers that ask for them.
     let label = target.name.clone().unwrap_or_else(|| tenant_id.clone());
-    let observed =
-        crate::den::watch::record(&state, &synced.scan, &notify.notifiers, &label, clock.as_ref())
-            .context("cannot record the DENs")?;
+    let observed = crate::den::watch::record(
+        &state,
+        &synced.scan,
+        &notify.notifiers,
+        &label,
+        clock.as_ref(),
+        &BTreeMap::new(),
+    )
+    .context("cannot record the DENs")?;
     for o in observed.into_iter().filter(|o| !o.events.is_empty()) {
         synced.events.insert(o.incident_id, o.events.iter().map(|e| e.as_str()).collect());
     }

@@ -237,21 +237,6 @@ async fn start_daemon(
     let governor = target.governor(&tenant_id, Arc::clone(&clock));
     // Metrics name a tenant of hunt.toml by its name, the environment's by its id.
     let label = target.name.clone().unwrap_or_else(|| tenant_id.clone());
-    // Its own client: DEN reads never take the hunting calls' answer slots.
-    let den = match notify.notifiers.wants_den_events() {
-        false => None,
-        true => {
-            let (client, _) = target.sign_in(again, Arc::clone(&clock)).await?;
-            Some(crate::den::watch::Watcher {
-                client,
-                state: Arc::clone(&state),
-                notifiers: Arc::clone(&notify.notifiers),
-                tenant: label.clone(),
-                clock: Arc::clone(&clock),
-                every: den_every,
-            })
-        }
-    };
     if let Some(m) = &metrics {
         m.watch(&label, Arc::clone(&governor), Arc::clone(&state));
     }
@@ -279,6 +264,22 @@ async fn start_daemon(
         }
     };
     let executor = Arc::new(executor);
+    // Its own client: DEN reads never take the hunting calls' answer slots.
+    let den = match notify.notifiers.wants_den_events() {
+        false => None,
+        true => {
+            let (client, _) = target.sign_in(again, Arc::clone(&clock)).await?;
+            Some(crate::den::watch::Watcher {
+                client,
+                state: Arc::clone(&state),
+                notifiers: Arc::clone(&notify.notifiers),
+                tenant: label.clone(),
+                clock: Arc::clone(&clock),
+                every: den_every,
+                executor: Some(Arc::clone(&executor)),
+            })
+        }
+    };
     let terminal = std::io::stdout().is_terminal();
     let who = target.name.as_deref().map(|n| format!("{n} ")).unwrap_or_default();
     let line_clock = Arc::clone(&clock);

@@ -3,6 +3,7 @@
 //! (`lifecycle`, `notice`, `watch`): each DEN's state in the tenant's state file, and a message
 //! to the `[[notify]]` targets that ask for it at each step.
 
+pub mod hunt;
 pub mod lifecycle;
 pub mod notice;
 pub mod store;

@@ -48,6 +48,10 @@ pub struct DenNotice {
     pub last_update: String,
     /// The status and assignment before this event (null for `den_new`).
     pub previous: Option<Value>,
+    /// `den_new` from `hunt schedule`: what the DEN's recommended queries found, run at once
+    /// over its time frame (see [`crate::den::hunt`]); else empty.
+    #[serde(default)]
+    pub hunted: Vec<super::hunt::Hunted>,
 }
 
 impl DenNotice {
@@ -77,6 +81,7 @@ impl DenNotice {
             created: cur.created.clone(),
             last_update,
             previous: prev.map(|p| json!({ "status": p.status, "assigned_to": p.assigned_to })),
+            hunted: Vec::new(),
         }
     }
 
@@ -112,6 +117,19 @@ impl DenNotice {
             facts.push(("Determination", or(&self.determination)));
         }
         facts.push(("Updated", self.last_update.clone()));
+        if !self.hunted.is_empty() {
+            let rows: u64 = self.hunted.iter().map(|h| h.rows).sum();
+            let files: usize = self.hunted.iter().map(|h| h.files.len()).sum();
+            let failed = self.hunted.iter().filter(|h| h.status == "failed").count();
+            let mut text = format!(
+                "{rows} rows, {files} files from {} recommended queries",
+                self.hunted.len()
+            );
+            if failed > 0 {
+                text.push_str(&format!(" ({failed} failed)"));
+            }
+            facts.push(("Hunted", text));
+        }
         facts
     }
 

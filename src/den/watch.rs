@@ -4,10 +4,12 @@
 //! runs a pass on its own cadence (every minute by default, as Microsoft advises for DENs),
 //! `hunt den sync` one per run; both share the state, so an event is told once.
 
+use super::hunt::Hunted;
 use super::lifecycle::DenEvent;
 use super::notice::DenNotice;
 use super::sync::{self, DenIncident, Scan, ScanError};
 use crate::clock::Clock;
+use crate::executor::Executor;
 use crate::graph::GraphClient;
 use crate::notify::Notifiers;
 use crate::notify::message::Message;
@@ -15,6 +17,7 @@ use crate::schedule::state::den::Observed;
 use crate::schedule::state::outbox::NewNote;
 use crate::schedule::state::{StateError, StateStore};
 use crate::timespan::Window;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// A first sync tells only of DENs changed within this long (older ones are recorded quietly).
@@ -35,6 +38,7 @@ pub enum WatchError {
 pub fn notes_of(
     notifiers: &Notifiers,
     tenant: &str,
+    hunted: &BTreeMap<String, Vec<Hunted>>,
     prev: Option<&DenIncident>,
     cur: &DenIncident,
     events: &[DenEvent],
@@ -51,7 +55,10 @@ pub fn notes_of(
     let mut out = Vec::new();
     for event in events {
         for n in notifiers.den_targets(*event) {
-            let notice = DenNotice::of(*event, tenant, prev, cur);
+            let mut notice = DenNotice::of(*event, tenant, prev, cur);
+            if *event == DenEvent::DenNew {
+                notice.hunted = hunted.get(&cur.id).cloned().unwrap_or_default();
+            }
             out.push(NewNote {
                 notify: n.config.name.clone(),
                 query_id: format!("den:{}:{}", cur.id, event.as_str()),
@@ -63,35 +70,54 @@ pub fn notes_of(
     out
 }
 
-/// Records the DENs of `scan` in `state` and queues their events' messages.
+/// Records the DENs of `scan` in `state` and queues their events' messages (a `den_new` with
+/// what `hunted` says its queries found).
 pub fn record(
     state: &StateStore,
     scan: &Scan,
     notifiers: &Notifiers,
     tenant: &str,
     clock: &dyn Clock,
+    hunted: &BTreeMap<String, Vec<Hunted>>,
 ) -> Result<Vec<Observed>, StateError> {
     let dens: Vec<DenIncident> = scan.dens.values().cloned().collect();
     let now = clock.now();
     let notes = |prev: Option<&DenIncident>, cur: &DenIncident, events: &[DenEvent]| {
-        notes_of(notifiers, tenant, prev, cur, events)
+        notes_of(notifiers, tenant, hunted, prev, cur, events)
     };
     state.observe_dens(&dens, scan.watermark.as_deref(), now, now - FIRST_SYNC_QUIET, &notes)
 }
 
 /// One pass: incidents changed since the state's DEN watermark (those already known as DENs
-/// are recognised whatever changed), recorded. Returns the scan and what it made.
+/// are recognised whatever changed), the queries of new ones run with `executor` (if any),
+/// recorded. Returns the scan and what it made.
 pub async fn pass(
     client: &GraphClient,
     state: &StateStore,
     notifiers: &Notifiers,
     tenant: &str,
     clock: &dyn Clock,
+    executor: Option<&Executor>,
 ) -> Result<(Scan, Vec<Observed>), WatchError> {
     let since = state.den_watermark()?;
-    let known = state.dens()?.into_iter().map(|d| d.incident.id).collect();
+    let known: BTreeSet<String> = state.dens()?.into_iter().map(|d| d.incident.id).collect();
     let scan = sync::scan_knowing(client, since.as_deref(), &known).await?;
-    let observed = record(state, &scan, notifiers, tenant, clock)?;
+    let mut hunted = BTreeMap::new();
+    if let Some(executor) = executor {
+        let now = clock.now();
+        // Not the DENs a first sync records quietly.
+        let quiet = |d: &DenIncident| {
+            since.is_none()
+                && d.last_update
+                    .as_deref()
+                    .and_then(|u| chrono::DateTime::parse_from_rfc3339(u).ok())
+                    .is_some_and(|t| t.to_utc() < now - FIRST_SYNC_QUIET)
+        };
+        for den in scan.dens.values().filter(|d| !known.contains(&d.id) && !quiet(d)) {
+            hunted.insert(den.id.clone(), super::hunt::run(executor, state, den, now).await);
+        }
+    }
+    let observed = record(state, &scan, notifiers, tenant, clock, &hunted)?;
     Ok((scan, observed))
 }
 
@@ -109,6 +135,8 @@ pub struct Watcher {
     pub clock: Arc<dyn Clock>,
     /// How often to read.
     pub every: std::time::Duration,
+    /// The daemon's executor: a new DEN's queries run with it at once.
+    pub executor: Option<Arc<Executor>>,
 }
 
 impl Watcher {
@@ -122,9 +150,15 @@ impl Watcher {
             if *stopped.borrow() {
                 return;
             }
-            let done =
-                pass(&self.client, &self.state, &self.notifiers, &self.tenant, self.clock.as_ref())
-                    .await;
+            let done = pass(
+                &self.client,
+                &self.state,
+                &self.notifiers,
+                &self.tenant,
+                self.clock.as_ref(),
+                self.executor.as_deref(),
+            )
+            .await;
             match done {
                 Ok((_, observed)) => {
                     let queued: usize = observed.iter().map(|o| o.queued).sum();

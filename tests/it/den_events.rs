@@ -148,6 +148,27 @@ fn a_den_lifecycle_sends_four_messages_in_order_once_across_a_restart() {
             serde_json::json!(["den_resolved"])
         ]
     );
+    // The new DEN's recommended query ran at once over its time frame: its rows landed, are
+    // counted in the den_new message, and the run is recorded for `hunt den show`.
+    let hunted = messages[0]["hunted"].as_array().unwrap();
+    assert_eq!(hunted.len(), 1, "{}", messages[0]);
+    assert_eq!(hunted[0]["status"], "ok", "{}", messages[0]);
+    assert!(hunted[0]["rows"].as_u64().unwrap() > 0, "{}", messages[0]);
+    let files = hunted[0]["files"].as_array().unwrap();
+    assert!(!files.is_empty());
+    for f in files {
+        let f = std::path::Path::new(f.as_str().unwrap());
+        let f = if f.is_absolute() { f.to_owned() } else { env.path(f.to_str().unwrap()) };
+        assert!(f.exists(), "{} was not written", f.display());
+    }
+    let run = show["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["query_id"] == hunted[0]["query_id"])
+        .unwrap_or_else(|| panic!("the run is not recorded: {show}"));
+    assert_eq!((&run["rows"], &run["files"]), (&hunted[0]["rows"], &hunted[0]["files"]));
+    assert!(messages[1..].iter().all(|m| m["hunted"].as_array().is_some_and(Vec::is_empty)));
     let text = env.hunt(&["den", "show", "9100"], &[]);
     assert!(text.stdout.contains("truePositive"), "{text:?}");
     for log in [&log1, &log2] {
