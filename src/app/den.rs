@@ -20,6 +20,8 @@ use std::sync::Arc;
 pub(super) async fn den(command: DenCommand, config: Config) -> anyhow::Result<ExitCode> {
     match command {
         DenCommand::Sync(args) => den_sync(args, config).await,
+        DenCommand::List(args) => super::den_show::list(args, config),
+        DenCommand::Show(args) => super::den_show::show(args, config),
     }
 }
 
@@ -39,6 +41,14 @@ async fn den_sync(args: DenSyncArgs, config: Config) -> anyhow::Result<ExitCode>
         Cron::parse(s).with_context(|| format!("--schedule {s:?}"))?;
     }
     let targets = super::tenants::targets(&args.select, args.emulator, &config).await?;
+    // DEN lifecycle events go to the [[notify]] tables that ask for them (den_events).
+    let notify = super::notify::Notify::new(&config, &[])?;
+    for name in notify.notifiers.den_unusable() {
+        eprintln!(
+            "warning: notifier {name:?} asks for DEN events but its variable (url_env) does not \
+             hold a usable webhook URL: it is not told"
+        );
+    }
     let (mut ran, mut not_run, mut failures, mut docs) = (0usize, 0usize, false, Vec::new());
     let mut out = std::io::stdout().lock();
     // One tenant after the other: each saves under its own folder, with its own watermark.
@@ -47,7 +57,7 @@ async fn den_sync(args: DenSyncArgs, config: Config) -> anyhow::Result<ExitCode>
             Some(n) => args.queries.join(n),
             None => args.queries.clone(),
         };
-        let synced = match t.reported(sync_tenant(t, &args, &queries)).await {
+        let synced = match t.reported(sync_tenant(t, &args, &queries, &notify)).await {
             Ok(s) => s,
             // The environment's one tenant: nothing can run (exit 2).
             Err(e) if !targets.multi => return Err(e),
@@ -92,6 +102,10 @@ struct Synced {
     /// The same query as one this sync saved (DENs repeat their recommendations).
     repeated: usize,
     failed: usize,
+    /// The lifecycle events recorded: incident id → events.
+    events: BTreeMap<String, Vec<&'static str>>,
+    /// Notifications not delivered yet (tried again by the next sync or `hunt schedule`).
+    undelivered: usize,
 }
 
 /// Syncs one tenant's DENs into `queries`; None when the scan stopped (reported: nothing
@@ -100,15 +114,19 @@ async fn sync_tenant(
     target: &Target,
     args: &DenSyncArgs,
     queries: &Path,
+    notify: &super::notify::Notify,
 ) -> anyhow::Result<Option<Synced>> {
-    let (client, tenant_id) = target.sign_in(false, Arc::new(TokioClock::new())).await?;
+    let clock: Arc<dyn crate::clock::Clock> = Arc::new(TokioClock::new());
+    let (client, tenant_id) = target.sign_in(false, Arc::clone(&clock)).await?;
+    let state = super::notify::open_state(&target.state_file("schedule", &tenant_id, "sqlite"))?;
+    let known = state.dens()?.into_iter().map(|d| d.incident.id).collect();
     // A private emulator starts empty: its watermark must not be confused with a tenant's.
     let watermark_path = (!target.emulated).then(|| target.state_file("den", &tenant_id, "json"));
     let since = match (&watermark_path, args.full) {
         (Some(p), false) => read_watermark(p),
         _ => None,
     };
-    let scan = match sync::scan(&client, since.as_deref()).await {
+    let scan = match sync::scan_knowing(&client, since.as_deref(), &known).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!(
@@ -127,7 +145,40 @@ async fn sync_tenant(
         present: 0,
         repeated: 0,
         failed: 0,
+        events: BTreeMap::new(),
+        undelivered: 0,
     };
+    // Each DEN's state and lifecycle events, queued for the notifiers that ask for them.
+    let label = target.name.clone().unwrap_or_else(|| tenant_id.clone());
+    let observed = crate::den::watch::record(
+        &state,
+        &synced.scan,
+        &notify.notifiers,
+        &label,
+        clock.as_ref(),
+        &BTreeMap::new(),
+    )
+    .context("cannot record the DENs")?;
+    for o in observed.into_iter().filter(|o| !o.events.is_empty()) {
+        synced.events.insert(o.incident_id, o.events.iter().map(|e| e.as_str()).collect());
+    }
+    if notify.notifiers.wants_den_events() {
+        let courier = crate::notify::courier::Courier::new(
+            Arc::clone(&state),
+            Arc::clone(&notify.notifiers),
+            Arc::clone(&clock),
+            notify.backoff,
+        )?;
+        synced.undelivered = courier.drain(std::time::Duration::from_secs(30)).await?;
+        if synced.undelivered > 0 {
+            eprintln!(
+                "warning: {}{} notification(s) not delivered yet (see `hunt status`); the next \
+                 hunt den sync or hunt schedule of this tenant tries again",
+                target.who(),
+                synced.undelivered
+            );
+        }
+    }
     for den in synced.scan.dens.values() {
         *synced.kinds.entry(den.recognised).or_default() += 1;
         for kql in &den.queries {
@@ -185,6 +236,8 @@ impl Synced {
             "queries_new": self.new, "queries_present": self.present,
             "queries_repeated": self.repeated,
             "queries_failed": self.failed,
+            "events": self.events,
+            "notifications_undelivered": self.undelivered,
         })
     }
 
@@ -209,6 +262,9 @@ impl Synced {
             self.present,
             self.repeated
         )?;
+        for (id, events) in &self.events {
+            writeln!(out, "{who}DEN {id}: {}", events.join(", "))?;
+        }
         let unreadable: usize = self.scan.dens.values().map(|d| d.skipped_queries).sum();
         if self.scan.skipped_pages + unreadable > 0 {
             writeln!(

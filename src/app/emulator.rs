@@ -19,6 +19,10 @@ pub(super) async fn serve_emulator(args: EmulatorArgs) -> anyhow::Result<ExitCod
         retention: Some(super::retention()),
         ..EmulatorConfig::default()
     };
+    if let Some(step) = &args.den_lifecycle {
+        let step = crate::timespan::parse_duration(step).context("--den-lifecycle")?.to_std()?;
+        config.den_script = Some(crate::emulator::den_script::DenScript::every(step));
+    }
     let names: Vec<String> = (1..=args.tenants).map(|i| format!("tenant-{i:03}")).collect();
     let extra: Vec<EmulatorTenant> =
         names.iter().map(|n| EmulatorTenant::fabricated(n, config.limits.clone())).collect();

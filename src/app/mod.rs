@@ -4,6 +4,7 @@
 
 mod auth;
 mod den;
+mod den_show;
 mod emulator;
 mod incremental;
 mod library;

@@ -32,6 +32,16 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
         loaded.queries.iter().filter(|q| q.enabled && q.schedule.is_some()).collect();
     let notify = Notify::new(&config, &scheduled)?;
     let reload = parse_duration(&args.reload).context("--reload")?.to_std()?;
+    let den_every = parse_duration(&args.den_every).context("--den-every")?.to_std()?;
+    if den_every.is_zero() {
+        anyhow::bail!("--den-every must be longer than 0s");
+    }
+    for name in notify.notifiers.den_unusable() {
+        eprintln!(
+            "warning: notifier {name:?} asks for DEN events but its variable (url_env) does not \
+             hold a usable webhook URL: it is not told"
+        );
+    }
     let signer = super::output::environment_signer(args.emulator);
     let dest =
         super::output::destination(args.out.as_deref(), args.format, &config, &signer).await?;
@@ -69,7 +79,7 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
     let starts = targets.list.iter().zip(dests).map(|(t, dest)| {
         let again = dest.as_ref().ok().cloned();
         let (opts, daemon_opts, metrics) = (opts.clone(), daemon_opts.clone(), metrics.clone());
-        let notify = notify.clone();
+        let notify = (notify.clone(), den_every);
         let start =
             start_daemon(t, dest, opts, daemon_opts, stopped.clone(), false, metrics, notify);
         async move { (t, again, t.reported(start).await) }
@@ -108,7 +118,7 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
     });
     let late = waiting.into_iter().map(|(target, dest)| {
         let (opts, daemon_opts, metrics) = (opts.clone(), daemon_opts.clone(), metrics.clone());
-        let notify = notify.clone();
+        let notify = (notify.clone(), den_every);
         let start = move |stopped| {
             let dest = Ok(Arc::clone(&dest));
             let (opts, daemon_opts) = (opts.clone(), daemon_opts.clone());
@@ -127,7 +137,8 @@ pub(super) async fn schedule(args: ScheduleArgs, config: Config) -> anyhow::Resu
 }
 
 /// Runs a started daemon until the stop signal, with a log line at each end.
-async fn serve(started: Started<'_>, stopped: tokio::sync::watch::Receiver<bool>) {
+async fn serve(mut started: Started<'_>, stopped: tokio::sync::watch::Receiver<bool>) {
+    let den = started.den.take();
     let (path, dest) = (started.state.display(), &started.dest);
     tracing::info!(state = %path, out = %dest, "hunt schedule started");
     // Notifications go out beside the daemon: a receiver that is down holds up nothing.
@@ -136,8 +147,15 @@ async fn serve(started: Started<'_>, stopped: tokio::sync::watch::Receiver<bool>
             courier.run(stopped.clone()).await;
         }
     };
-    let (summary, ()) =
-        futures_util::future::join(started.daemon.run(stopped.clone()), courier).await;
+    // DENs are read on their own cadence, outside the hunting quota.
+    let dens = async {
+        if let Some(den) = den {
+            let waker = started.courier.as_ref().map(Courier::waker);
+            den.run(waker, stopped.clone()).await;
+        }
+    };
+    let (summary, (), ()) =
+        futures_util::future::join3(started.daemon.run(stopped.clone()), courier, dens).await;
     tracing::info!(
         landed = summary.landed,
         failed = summary.failed,
@@ -194,6 +212,8 @@ struct Started<'a> {
     dest: Arc<Destination>,
     /// Its notifications' sender, when some notifier can be sent to.
     courier: Option<Courier>,
+    /// What its DEN watch needs, when some notifier asks for DEN events.
+    den: Option<crate::den::watch::Watcher>,
 }
 
 /// One tenant's daemon, signed in and with its state open, ready to run (`again`: a later
@@ -207,7 +227,7 @@ async fn start_daemon(
     stopped: tokio::sync::watch::Receiver<bool>,
     again: bool,
     metrics: Option<Arc<Metrics>>,
-    notify: Notify,
+    (notify, den_every): (Notify, std::time::Duration),
 ) -> anyhow::Result<Started<'_>> {
     let dest = dest?;
     let clock: Arc<dyn Clock> = Arc::new(TokioClock::new());
@@ -246,6 +266,22 @@ async fn start_daemon(
         }
     };
     let executor = Arc::new(executor);
+    // Its own client: DEN reads never take the hunting calls' answer slots.
+    let den = match notify.notifiers.wants_den_events() {
+        false => None,
+        true => {
+            let (client, _) = target.sign_in(again, Arc::clone(&clock)).await?;
+            Some(crate::den::watch::Watcher {
+                client,
+                state: Arc::clone(&state),
+                notifiers: Arc::clone(&notify.notifiers),
+                tenant: label.clone(),
+                clock: Arc::clone(&clock),
+                every: den_every,
+                executor: Some(Arc::clone(&executor)),
+            })
+        }
+    };
     let terminal = std::io::stdout().is_terminal();
     let who = target.name.as_deref().map(|n| format!("{n} ")).unwrap_or_default();
     let line_clock = Arc::clone(&clock);
@@ -263,7 +299,7 @@ async fn start_daemon(
         let notifiers = Arc::clone(&notify.notifiers);
         daemon = daemon.with_notes(move |o| notifiers.notes(o, &tenant), courier.waker());
     }
-    Ok(Started { target, daemon, state: path, dest, courier })
+    Ok(Started { target, daemon, state: path, dest, courier, den })
 }
 
 /// SIGINT or SIGTERM.

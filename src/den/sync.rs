@@ -10,7 +10,9 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// How an incident was recognised as a DEN.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Recognised {
     /// `displayName` starts with "Defender Experts".
@@ -21,8 +23,9 @@ pub enum Recognised {
     ExpertsAlert,
 }
 
-/// A DEN incident and its recommended queries.
-#[derive(Debug, Clone, PartialEq)]
+/// A DEN incident as the beta endpoint carries it: what hunt keeps of it in the state store
+/// (see [`crate::schedule::state::den`]) and tells receivers of its lifecycle.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DenIncident {
     /// Incident id.
     pub id: String,
@@ -36,11 +39,30 @@ pub struct DenIncident {
     pub status: Option<String>,
     /// `createdDateTime`.
     pub created: Option<String>,
+    /// `lastUpdateDateTime`.
+    #[serde(default)]
+    pub last_update: Option<String>,
+    /// `assignedTo` (`Defender Experts`, `Customer`, a person).
+    #[serde(default)]
+    pub assigned_to: Option<String>,
+    /// `classification`.
+    #[serde(default)]
+    pub classification: Option<String>,
+    /// `determination`.
+    #[serde(default)]
+    pub determination: Option<String>,
+    /// `description`: the executive summary Defender Experts write.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `recommendedActions` (beta).
+    #[serde(default)]
+    pub recommended_actions: Option<String>,
     /// How it was recognised.
     pub recognised: Recognised,
     /// `recommendedHuntingQueries[].kqlText`.
     pub queries: Vec<String>,
     /// Recommended queries whose `kqlText` was not text (left out).
+    #[serde(default)]
     pub skipped_queries: usize,
 }
 
@@ -116,6 +138,12 @@ fn den_from(incident: &Value, recognised: Recognised) -> Option<DenIncident> {
         severity: text(incident, "severity"),
         status: text(incident, "status"),
         created: text(incident, "createdDateTime"),
+        last_update: text(incident, "lastUpdateDateTime"),
+        assigned_to: text(incident, "assignedTo"),
+        classification: text(incident, "classification"),
+        determination: text(incident, "determination"),
+        description: text(incident, "description"),
+        recommended_actions: text(incident, "recommendedActions"),
         recognised,
         queries,
         skipped_queries,
@@ -205,6 +233,16 @@ fn list_url(root: &str, path: &str, top: u32, since: Option<&str>) -> String {
 
 /// Scans incidents and alerts changed since `since` (RFC 3339; `None`: everything).
 pub async fn scan(client: &GraphClient, since: Option<&str>) -> Result<Scan, ScanError> {
+    scan_knowing(client, since, &std::collections::BTreeSet::new()).await
+}
+
+/// [`scan`], with the ids of incidents already known to be DENs: a DEN recognised only through
+/// its Defender Experts alert stays one when it changes later without its alert changing.
+pub async fn scan_knowing(
+    client: &GraphClient,
+    since: Option<&str>,
+    known: &std::collections::BTreeSet<String>,
+) -> Result<Scan, ScanError> {
     let root = client.root().to_owned();
     let mut scan = Scan::default();
     let first = list_url(&root, "beta/security/incidents", 50, since);
@@ -216,7 +254,11 @@ pub async fn scan(client: &GraphClient, since: Option<&str>) -> Result<Scan, Sca
         {
             scan.watermark = Some(updated);
         }
-        match recognise(inc).and_then(|r| den_from(inc, r)) {
+        let known_den = || {
+            let id = inc.get("id").map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+            id.is_some_and(|id| known.contains(&id)).then_some(Recognised::ExpertsAlert)
+        };
+        match recognise(inc).or_else(known_den).and_then(|r| den_from(inc, r)) {
             Some(den) => {
                 scan.dens.insert(den.id.clone(), den);
             }
@@ -259,7 +301,7 @@ pub async fn scan(client: &GraphClient, since: Option<&str>) -> Result<Scan, Sca
 }
 
 /// Whether RFC 3339 time `a` is after `b` (textual order when either does not parse).
-fn later(a: &str, b: &str) -> bool {
+pub fn later(a: &str, b: &str) -> bool {
     match (chrono::DateTime::parse_from_rfc3339(a), chrono::DateTime::parse_from_rfc3339(b)) {
         (Ok(x), Ok(y)) => x > y,
         _ => a > b,

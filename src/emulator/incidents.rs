@@ -42,6 +42,10 @@ pub struct Incident {
     pub status: &'static str,
     /// Whether and how it is a DEN.
     pub den: Option<DenKind>,
+    /// `assignedTo` (`Defender Experts`, `Customer`), if assigned.
+    pub assigned_to: Option<&'static str>,
+    /// `classification` and `determination` (`unknown` until resolved).
+    pub verdict: (&'static str, &'static str),
     /// `recommendedHuntingQueries[].kqlText` (beta only).
     pub queries: Vec<String>,
 }
@@ -105,6 +109,8 @@ fn incident(i: u64) -> Incident {
             ["active", "resolved", "inProgress"][(i % 3) as usize]
         },
         den,
+        assigned_to: None,
+        verdict: ("unknown", "unknown"),
         queries,
     }
 }
@@ -134,9 +140,9 @@ pub fn incident_json(inc: &Incident, base: &str, beta: bool, prefer_unknown: boo
         "tenantId": super::TENANT_ID,
         "createdDateTime": iso(inc.created_ms),
         "lastUpdateDateTime": iso(inc.updated_ms),
-        "assignedTo": null,
-        "classification": "unknown",
-        "determination": "unknown",
+        "assignedTo": inc.assigned_to,
+        "classification": inc.verdict.0,
+        "determination": inc.verdict.1,
         "status": status,
         "severity": inc.severity,
         "customTags": [],

@@ -95,8 +95,9 @@ fn select(state: &Shared, params: &Params) -> Result<Vec<Incident>, String> {
         .lock()
         .map_err(|_| "internal error".to_string())?
         .iter()
-        .filter(|i| incidents::passes(&clauses, i.created_ms, i.updated_ms))
         .cloned()
+        .chain(state.scripted_den())
+        .filter(|i| incidents::passes(&clauses, i.created_ms, i.updated_ms))
         .collect();
     match params.get("$orderby").map(String::as_str) {
         None => list.sort_by_key(|i| std::cmp::Reverse(i.created_ms)),
@@ -148,7 +149,8 @@ pub(super) async fn get_incident(
         .incidents
         .lock()
         .ok()
-        .and_then(|l| l.iter().find(|i| i.id.to_string() == id).cloned());
+        .and_then(|l| l.iter().find(|i| i.id.to_string() == id).cloned())
+        .or_else(|| state.scripted_den().filter(|i| i.id.to_string() == id));
     match found {
         Some(inc) => {
             let (beta, prefer) = (version == "beta", prefer_unknown(&headers));

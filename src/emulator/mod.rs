@@ -5,6 +5,7 @@
 //! its own budgets in the quota judge.
 
 pub mod data;
+pub mod den_script;
 mod identity;
 pub mod incidents;
 pub mod kql;
@@ -15,7 +16,7 @@ mod tenants;
 
 pub use tenants::EmulatorTenant;
 
-use crate::clock::TokioClock;
+use crate::clock::{Clock as _, TokioClock};
 use crate::quota::Limits;
 
 use serde::Serialize;
@@ -96,6 +97,8 @@ pub struct EmulatorConfig {
     /// per request. The body is served as it is: the result caps (`max_rows`,
     /// `max_result_bytes`) are not applied to it; the call budgets still are.
     pub canned_response: Option<std::path::PathBuf>,
+    /// A DEN with a scripted lifecycle served among the incidents (see [`den_script`]).
+    pub den_script: Option<den_script::DenScript>,
 }
 
 /// A fault the emulator can inject into one hunting call.
@@ -156,6 +159,7 @@ impl Default for EmulatorConfig {
             chaos: 0.0,
             chaos_seed: 1,
             canned_response: None,
+            den_script: None,
         }
     }
 }
@@ -221,6 +225,8 @@ pub(crate) struct State {
     canned: Option<bytes::Bytes>,
     /// The service's time (its token expiry follows tokio's monotonic clock).
     clock: TokioClock,
+    /// When it started, and how far its DEN time was moved on ([`Emulator::advance_den_time`]).
+    den_time: (i64, std::sync::atomic::AtomicI64),
 }
 
 impl State {
@@ -241,6 +247,13 @@ impl State {
             federated_tokens_distinct: self.federated.lock().map_or(0, |f| f.1.len() as u64),
             managed_identity_tokens: self.managed_identity_tokens.load(Ordering::Relaxed),
         }
+    }
+
+    /// The scripted DEN as it stands now, if one is configured and has begun.
+    pub(super) fn scripted_den(&self) -> Option<incidents::Incident> {
+        let script = self.config.den_script.as_ref()?;
+        let now = self.clock.now_ms() + self.den_time.1.load(Ordering::SeqCst);
+        script.at(self.den_time.0, now)
     }
 
     pub(super) fn base_url(&self) -> String {
@@ -270,6 +283,7 @@ impl Emulator {
         let faults = Mutex::new(config.faults.iter().cloned().collect());
         let (chaos_rate, chaos_seed) = (config.chaos, config.chaos_seed.max(1));
         let accounts = tenants::accounts(&config);
+        let clock = TokioClock::new();
         let state = Arc::new(State {
             config,
             faults,
@@ -289,7 +303,8 @@ impl Emulator {
             hunting_calls: AtomicU64::new(0),
             unauthorized: AtomicU64::new(0),
             canned,
-            clock: TokioClock::new(),
+            clock,
+            den_time: (clock.now_ms(), std::sync::atomic::AtomicI64::new(0)),
         });
         let app = server::router(Arc::clone(&state));
         let task = tokio::spawn(async move {
@@ -344,6 +359,13 @@ impl Emulator {
             list.retain(|i| i.id != incident.id);
             list.push(incident);
         }
+    }
+
+    /// Moves the time of the scripted DEN's lifecycle on by `by` (the rest of the emulator keeps
+    /// its own time): tests reach its next step at once.
+    pub fn advance_den_time(&self, by: Duration) {
+        let ms = i64::try_from(by.as_millis()).unwrap_or(0);
+        self.state.den_time.1.fetch_add(ms, Ordering::SeqCst);
     }
 
     /// The incidents served.

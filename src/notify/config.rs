@@ -9,6 +9,7 @@
 //! min_rows = 1                  # windows with fewer rows send nothing
 //! sample_rows = 10              # rows shown in the message
 //! default = true                # queries without `notify:` in their front matter notify here
+//! den_events = ["den_new", "den_action_needed"] # DEN lifecycle events sent here (default none)
 //! ```
 
 use serde::Deserialize;
@@ -54,6 +55,7 @@ pub struct FileNotifier {
     sample_rows: Option<Spanned<i64>>,
     #[serde(default)]
     default: bool,
+    den_events: Option<Spanned<Vec<String>>>,
 }
 
 /// One notifier, checked.
@@ -71,6 +73,8 @@ pub struct NotifierConfig {
     pub sample_rows: usize,
     /// Queries without `notify:` notify here.
     pub default: bool,
+    /// The Defender Experts Notification lifecycle events sent here (see [`crate::den`]).
+    pub den_events: Vec<crate::den::lifecycle::DenEvent>,
 }
 
 /// Whether `name` may name a notifier or an environment variable: 1 to 64 ASCII letters,
@@ -138,7 +142,28 @@ pub fn check(
         };
         let min_rows = count("min_rows", t.min_rows, 1, i64::MAX as u64)?;
         let sample_rows = count("sample_rows", t.sample_rows, 10, SAMPLE_ROWS_MAX as u64)? as usize;
+        let mut den_events = Vec::new();
+        if let Some(events) = t.den_events {
+            let at = events.span().start;
+            for e in events.into_inner() {
+                let Some(event) = crate::den::lifecycle::DenEvent::parse(e.trim()) else {
+                    let known: Vec<&str> =
+                        crate::den::lifecycle::DenEvent::ALL.iter().map(|e| e.as_str()).collect();
+                    return Err(place(
+                        at,
+                        format!(
+                            "[[notify]] {name:?}: den_events: no event {e:?} (known: {})",
+                            known.join(", ")
+                        ),
+                    ));
+                };
+                if !den_events.contains(&event) {
+                    den_events.push(event);
+                }
+            }
+        }
         out.push(NotifierConfig {
+            den_events,
             name,
             url_env,
             format: t.format,

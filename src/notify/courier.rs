@@ -176,7 +176,7 @@ impl Courier {
     async fn send(&self, notifier: &Notifier, note: &Note) -> Attempt {
         let masks = notifier.url.masks();
         let body = note.message.body(notifier.config.format);
-        let id = format!("{}/{}/{}", note.query_id, note.message.tenant, note.window);
+        let id = note.message.notification_id(&note.window.to_string());
         let sent = self
             .http
             .post(notifier.url.url().clone())

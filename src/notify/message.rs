@@ -37,6 +37,10 @@ pub struct Message {
     /// The Defender Experts Notification incident the query came from (its front matter's
     /// `den:`), else null.
     pub den: Option<Value>,
+    /// Set when the message tells of a DEN's lifecycle event instead of a window: what is sent
+    /// is then the notice (see [`crate::den::notice`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub den_event: Option<crate::den::notice::DenNotice>,
 }
 
 impl Message {
@@ -56,11 +60,43 @@ impl Message {
             request_ids: outcome.request_ids.clone(),
             sample: sample.iter().take(sample_rows).cloned().collect(),
             den,
+            den_event: None,
+        }
+    }
+
+    /// The message of a DEN lifecycle event: the outbox keys it by the incident, the event and
+    /// its `lastUpdateDateTime` (see [`crate::den::watch`]).
+    pub fn den_event(notice: crate::den::notice::DenNotice) -> Message {
+        Message {
+            query_id: format!("den:{}:{}", notice.incident_id, notice.event.as_str()),
+            query_name: notice.title.clone(),
+            tenant: notice.tenant.clone(),
+            window_start: notice.last_update.clone(),
+            window_end: notice.last_update.clone(),
+            rows: 0,
+            complete: true,
+            files: Vec::new(),
+            request_ids: Vec::new(),
+            sample: Vec::new(),
+            den: None,
+            den_event: Some(notice),
+        }
+    }
+
+    /// What identifies the message to its receiver (`x-hunt-notification-id`): a DEN event's
+    /// dedupe key, else query/tenant/window.
+    pub fn notification_id(&self, window: &str) -> String {
+        match &self.den_event {
+            Some(n) => n.dedupe_key.clone(),
+            None => format!("{}/{}/{window}", self.query_id, self.tenant),
         }
     }
 
     /// The body to POST in `format`.
     pub fn body(&self, format: NotifyFormat) -> Value {
+        if let Some(notice) = &self.den_event {
+            return notice.body(format);
+        }
         match format {
             NotifyFormat::Json => serde_json::to_value(self).unwrap_or(Value::Null),
             NotifyFormat::Teams => self.teams(),
@@ -213,6 +249,7 @@ mod tests {
             sample: vec![row.clone(), row],
             den: Some(json!({ "incident_id": "42", "title": "Worm",
                               "url": "https://security.microsoft.com/incidents/42" })),
+            den_event: None,
         }
     }
 

@@ -239,6 +239,25 @@ impl Notifiers {
             .collect()
     }
 
+    /// The usable notifiers that asked for DEN lifecycle event `event` (`den_events`).
+    pub fn den_targets(&self, event: crate::den::lifecycle::DenEvent) -> Vec<&Notifier> {
+        self.usable.iter().filter(|n| n.config.den_events.contains(&event)).collect()
+    }
+
+    /// Whether some usable notifier asked for DEN lifecycle events.
+    pub fn wants_den_events(&self) -> bool {
+        self.usable.iter().any(|n| !n.config.den_events.is_empty())
+    }
+
+    /// The notifiers of `hunt.toml` that asked for DEN events but have no usable URL here.
+    pub fn den_unusable(&self) -> Vec<&str> {
+        self.configs
+            .iter()
+            .filter(|c| !c.den_events.is_empty() && self.get(&c.name).is_none())
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+
     /// The format of notifier `name`'s messages.
     pub fn format(&self, name: &str) -> Option<NotifyFormat> {
         self.get(name).map(|n| n.config.format)

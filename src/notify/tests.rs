@@ -11,6 +11,7 @@ fn configs() -> Vec<NotifierConfig> {
         min_rows: 1,
         sample_rows: 10,
         default,
+        den_events: Vec::new(),
     };
     vec![c("soc", true), c("ops", false)]
 }
@@ -96,4 +97,27 @@ fn plain_http_is_refused_except_to_loopback_and_the_url_is_never_shown() {
     let echoed = format!("bad request to {} (sig VERYSECRETSIGNATURE, path SECRETSIG)", url.url());
     let clean = url.masks().clean(&echoed);
     assert!(!clean.contains("SECRET") && !clean.contains("hooks.example"), "{clean}");
+}
+
+#[test]
+fn den_events_are_checked_by_name() {
+    #[derive(serde::Deserialize)]
+    struct File {
+        notify: Vec<config::FileNotifier>,
+    }
+    let check = |text: &str| {
+        let file: File = toml::from_str(text).unwrap();
+        config::check(file.notify, &|at| format!("at {at}"))
+    };
+    let ok = check(
+        "[[notify]]\nname = \"itsm\"\nurl_env = \"ITSM\"\nden_events = [\"den_new\", \"den_resolved\", \"den_new\"]\n",
+    )
+    .unwrap();
+    use crate::den::lifecycle::DenEvent;
+    assert_eq!(ok[0].den_events, [DenEvent::DenNew, DenEvent::DenResolved]);
+    let none = check("[[notify]]\nname = \"a\"\nurl_env = \"A\"\n").unwrap();
+    assert!(none[0].den_events.is_empty());
+    let e = check("[[notify]]\nname = \"a\"\nurl_env = \"A\"\nden_events = [\"den_closed\"]\n")
+        .unwrap_err();
+    assert!(e.contains("den_closed") && e.contains("den_action_needed"), "{e}");
 }

@@ -23,6 +23,7 @@
 //! [`StateStore::open`] applies any newer migrations, and refuses files written by a newer
 //! hunt, foreign SQLite databases and files that are not SQLite at all, naming the file.
 
+pub mod den;
 pub mod outbox;
 
 use crate::timespan::{Window, format_datetime};
@@ -97,6 +98,29 @@ const MIGRATIONS: &[&str] = &[
          started_ns INTEGER NOT NULL,
          stopped_ns INTEGER,
          queries TEXT NOT NULL
+     );",
+    // 4: Defender Experts Notifications (see `den`): each DEN's last state, its history of
+    // changes, and how far the incidents were read.
+    "CREATE TABLE den_incidents (
+         incident_id TEXT PRIMARY KEY NOT NULL,
+         last_update TEXT NOT NULL,
+         state TEXT NOT NULL,
+         first_seen_ns INTEGER NOT NULL,
+         seen_ns INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE den_history (
+         id INTEGER PRIMARY KEY AUTOINCREMENT,
+         incident_id TEXT NOT NULL,
+         last_update TEXT NOT NULL,
+         seen_ns INTEGER NOT NULL,
+         changes TEXT NOT NULL,
+         events TEXT NOT NULL
+     );
+     CREATE INDEX den_history_by_incident ON den_history (incident_id, id);
+     CREATE TABLE den_sync (
+         id INTEGER PRIMARY KEY CHECK (id = 1),
+         watermark TEXT,
+         synced_ns INTEGER NOT NULL
      );",
 ];
 

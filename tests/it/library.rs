@@ -100,6 +100,8 @@ fn den_sync_is_incremental_from_its_watermark() {
         severity: "high",
         status: "awaitingAction",
         den: Some(DenKind::Title),
+        assigned_to: None,
+        verdict: ("unknown", "unknown"),
         queries: vec!["DeviceLogonEvents\n| where LogonType == \"RemoteInteractive\"".into()],
     });
     let second = env.hunt(&["den", "sync", "--queries", "den", "--json"], &[]);

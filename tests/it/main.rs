@@ -6,6 +6,7 @@
 mod auth;
 mod chaos;
 mod delta;
+mod den_events;
 mod deploy;
 mod engines;
 mod hostile;

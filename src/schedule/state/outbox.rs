@@ -277,6 +277,7 @@ mod tests {
             request_ids: vec!["r".into()],
             sample: vec![],
             den: None,
+            den_event: None,
         };
         NewNote { notify: notify.into(), message, query_id: q.into(), window }
     }
