@@ -526,10 +526,24 @@ pub struct EmulatorArgs {
     /// printing them.
     #[arg(long, value_name = "FILE", requires = "tenants")]
     pub hunt_toml: Option<PathBuf>,
+
+    /// Answer `externaldata` over URL with the local file PATH (the emulator has no network;
+    /// an unmapped URL is refused with 400). Repeatable.
+    #[arg(long, value_name = "URL=PATH", value_parser = url_file)]
+    pub externaldata: Vec<(String, PathBuf)>,
 }
 
 fn parse_output_format(s: &str) -> Result<OutputFormat, String> {
     s.parse()
+}
+
+fn url_file(s: &str) -> Result<(String, PathBuf), String> {
+    match s.rsplit_once('=') {
+        Some((url, path)) if !url.is_empty() && !path.is_empty() => {
+            Ok((url.to_owned(), PathBuf::from(path)))
+        }
+        _ => Err(format!("{s:?} is not URL=PATH")),
+    }
 }
 
 fn chaos_rate(s: &str) -> Result<f64, String> {

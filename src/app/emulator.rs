@@ -32,6 +32,11 @@ pub(super) async fn serve_emulator(args: EmulatorArgs) -> anyhow::Result<ExitCod
     if let Some(path) = &args.serve_file {
         std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     }
+    for (url, path) in &args.externaldata {
+        std::fs::metadata(path)
+            .with_context(|| format!("cannot read {} (for {url})", path.display()))?;
+        config.externaldata.insert(url.clone(), path.clone());
+    }
     let addr: SocketAddr = (Ipv4Addr::LOCALHOST, args.port).into();
     let emu =
         Emulator::start(config, addr).await.with_context(|| format!("cannot listen on {addr}"))?;

@@ -96,6 +96,9 @@ pub struct EmulatorConfig {
     /// per request. The body is served as it is: the result caps (`max_rows`,
     /// `max_result_bytes`) are not applied to it; the call budgets still are.
     pub canned_response: Option<std::path::PathBuf>,
+    /// The local files `externaldata` reads, by the URL the query names (the emulator has no
+    /// network): each is read when a query names its URL; a URL not listed is refused with 400.
+    pub externaldata: std::collections::BTreeMap<String, std::path::PathBuf>,
 }
 
 /// A fault the emulator can inject into one hunting call.
@@ -156,6 +159,7 @@ impl Default for EmulatorConfig {
             chaos: 0.0,
             chaos_seed: 1,
             canned_response: None,
+            externaldata: std::collections::BTreeMap::new(),
         }
     }
 }

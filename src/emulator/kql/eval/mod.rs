@@ -12,6 +12,7 @@ mod bind;
 mod builtins;
 mod combine;
 mod env;
+mod external;
 mod functions;
 mod reshape;
 mod scalar;
