@@ -349,3 +349,5 @@ mod tests_fns;
 mod tests_let;
 #[cfg(test)]
 mod tests_ops;
+#[cfg(test)]
+mod tests_series;
