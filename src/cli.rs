@@ -531,6 +531,12 @@ pub struct EmulatorArgs {
     /// an unmapped URL is refused with 400). Repeatable.
     #[arg(long, value_name = "URL=PATH", value_parser = url_file)]
     pub externaldata: Vec<(String, PathBuf)>,
+
+    /// Serve tables as a tenant whose Defender XDR tables are streamed to Microsoft Sentinel:
+    /// each table with a Timestamp also has TimeGenerated (equal to it), as in the unified
+    /// Defender portal. Off: TimeGenerated is unknown, as in a tenant without Sentinel.
+    #[arg(long)]
+    pub sentinel_streamed: bool,
 }
 
 fn parse_output_format(s: &str) -> Result<OutputFormat, String> {

@@ -1157,6 +1157,7 @@ fn emulator_context() -> hunt::emulator::kql::Context {
         now: start + hour,
         events_per_hour: 60,
         externaldata: Default::default(),
+        sentinel_streamed: false,
     }
 }
 

@@ -17,6 +17,7 @@ pub(super) async fn serve_emulator(args: EmulatorArgs) -> anyhow::Result<ExitCod
         chaos_seed: args.chaos_seed,
         canned_response: args.serve_file.clone(),
         retention: Some(super::retention()),
+        sentinel_streamed: args.sentinel_streamed,
         ..EmulatorConfig::default()
     };
     let names: Vec<String> = (1..=args.tenants).map(|i| format!("tenant-{i:03}")).collect();

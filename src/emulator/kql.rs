@@ -50,6 +50,13 @@ pub struct Context {
     /// The files `externaldata` reads instead of its URLs (the emulator has no network); a URL
     /// without one is refused.
     pub externaldata: ExternalData,
+    /// Model a tenant whose Defender XDR tables are streamed to a Microsoft Sentinel workspace
+    /// and queried in the unified Defender portal: every table with a `Timestamp` also has a
+    /// `TimeGenerated` (equal to it here). Microsoft documents that column only for streamed
+    /// tables ("Advanced hunting with Microsoft Sentinel data in Microsoft Defender portal",
+    /// learn.microsoft.com/defender-xdr/advanced-hunting-microsoft-defender, Known issues), so
+    /// it is off by default, as in a tenant without Sentinel.
+    pub sentinel_streamed: bool,
 }
 
 /// Parses and evaluates `query`. Parsing and binding run on a thread with a large stack: a

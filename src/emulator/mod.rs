@@ -99,6 +99,9 @@ pub struct EmulatorConfig {
     /// The local files `externaldata` reads, by the URL the query names (the emulator has no
     /// network): each is read when a query names its URL; a URL not listed is refused with 400.
     pub externaldata: std::collections::BTreeMap<String, std::path::PathBuf>,
+    /// Tables as in a tenant whose Defender XDR tables are streamed to Microsoft Sentinel: a
+    /// `TimeGenerated` column besides `Timestamp` (see `kql::Context::sentinel_streamed`).
+    pub sentinel_streamed: bool,
 }
 
 /// A fault the emulator can inject into one hunting call.
@@ -160,6 +163,7 @@ impl Default for EmulatorConfig {
             chaos_seed: 1,
             canned_response: None,
             externaldata: std::collections::BTreeMap::new(),
+            sentinel_streamed: false,
         }
     }
 }

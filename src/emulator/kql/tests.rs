@@ -15,6 +15,7 @@ pub(super) fn ctx() -> Context {
         now: t0() + 24 * TICKS_PER_HOUR,
         events_per_hour: 60,
         externaldata: Default::default(),
+        sentinel_streamed: false,
     }
 }
 

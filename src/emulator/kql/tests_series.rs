@@ -141,3 +141,16 @@ fn documented_datetime_formats() {
     let (_, rows) = run("print d = datetime('Sat, 8 Nov 14 15:05:02 GMT')");
     assert_eq!(rows[0][0], Cell::Time(at));
 }
+
+#[test]
+fn time_generated_only_on_tables_streamed_to_sentinel() {
+    let q = "DeviceProcessEvents | where TimeGenerated > ago(1h) | count";
+    assert!(err(q).contains("'TimeGenerated'"));
+    let c = Context { sentinel_streamed: true, ..ctx() };
+    // One event a minute: the last hour holds 60, and TimeGenerated is Timestamp on every row.
+    assert_eq!(run_in(q, &c).1, vec![vec![Cell::Int(60)]]);
+    let q = "union DeviceLogonEvents, DeviceFileEvents | where TimeGenerated != Timestamp | count";
+    assert_eq!(run_in(q, &c).1, vec![vec![Cell::Int(0)]]);
+    // Inventory tables (no Timestamp) get none.
+    assert!(execute("DeviceTvmSoftwareInventory | project TimeGenerated", &c).is_err());
+}
