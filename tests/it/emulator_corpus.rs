@@ -116,3 +116,37 @@ fn measure(sentinel_streamed: bool) -> (usize, usize, usize) {
     }
     (ran, with_rows, total)
 }
+
+/// `externaldata` over HTTP: a URL mapped to a local file (`hunt emulator --externaldata`) is
+/// answered from it; an unmapped one is a 400 that names the URL.
+#[test]
+fn externaldata_is_read_from_the_mapped_file() {
+    use crate::util::TestEnv;
+    use hunt::emulator::EmulatorConfig;
+    let url = "https://raw.githubusercontent.com/stamparm/ipsum/master/levels/4.txt";
+    let file =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/externaldata/ipsum_level4.txt");
+    let config = EmulatorConfig {
+        externaldata: [(url.to_owned(), file)].into_iter().collect(),
+        ..EmulatorConfig::default()
+    };
+    let env = TestEnv::with(config);
+    // The file: a comment line (skipped by ignoreFirstRecord), then 4 addresses.
+    env.query(
+        "feed.kql",
+        &format!("externaldata(ip: string) [@'{url}'] with (format='txt', ignoreFirstRecord=true)"),
+    );
+    let window = "2026-11-20T00:00:00Z/PT1H";
+    let run = env.hunt(&["run", "queries/feed.kql", "--out", "out", "--timespan", window], &[]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let rows = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("feed"))
+        .map(|l| l.split_whitespace().nth(1).unwrap_or_default().to_owned());
+    assert_eq!(rows.as_deref(), Some("4"), "{run:?}");
+    env.query("other.kql", "externaldata(ip: string) [@'https://example.com/other.txt']");
+    let run = env.hunt(&["run", "queries/other.kql", "--out", "out", "--timespan", window], &[]);
+    assert_ne!(run.code, 0, "{run:?}");
+    assert!(format!("{run:?}").contains("https://example.com/other.txt"), "{run:?}");
+}
