@@ -154,3 +154,17 @@ fn time_generated_only_on_tables_streamed_to_sentinel() {
     // Inventory tables (no Timestamp) get none.
     assert!(execute("DeviceTvmSoftwareInventory | project TimeGenerated", &c).is_err());
 }
+
+#[test]
+fn hash_as_kusto_documents_it() {
+    // The documentation's own examples (hash_xxhash64()).
+    let (_, rows) = run("print a = hash('World'), b = hash('World', 100), \
+                         c = hash_xxhash64(datetime(2015-01-01)), d = hash('')");
+    assert_eq!(
+        rows[0][..3],
+        [Cell::Int(1_846_988_464_401_551_951), Cell::Int(51), Cell::Int(1_380_966_698_541_616_202)]
+    );
+    // XXH64 of no bytes is 0xef46db3751d8e999, past i64::MAX: a long wraps to negative.
+    assert_eq!(rows[0][3], Cell::Int(0xef46_db37_51d8_e999_u64 as i64));
+    assert!(err("print hash(42)").contains("hash"));
+}
