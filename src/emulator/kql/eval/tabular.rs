@@ -20,12 +20,17 @@ pub(crate) enum Stage {
     Extend(Vec<(Option<usize>, B, Ty)>),
     Take(usize),
     Count,
-    Summarize { by: Vec<(B, Ty)>, aggs: Vec<BAgg> },
+    Summarize {
+        by: Vec<(B, Ty)>,
+        aggs: Vec<BAgg>,
+    },
     Sort(Vec<(B, bool, bool)>, Option<usize>),
     Join(super::combine::Join),
     MvExpand(super::reshape::MvExpand),
     Parse(super::reshape::Parse),
     Series(super::series::MakeSeries),
+    /// A stage whose expressions call `next()`: the rows it reads ahead, and how many.
+    Ahead(Box<Stage>, super::bind::Lookahead, usize),
 }
 
 /// A fresh name not in `schema`: `base`, else `base1`, `base2`, …
@@ -231,7 +236,10 @@ impl<'a> Eval<'a> {
             "make-series" => Stage::Series(self.bind_make_series(&b, op, schema)?),
             other => return Err(unsupported(other, "operator")),
         };
-        Ok(stage)
+        Ok(match b.lookahead.take() {
+            Some((shared, n)) => Stage::Ahead(Box::new(stage), shared, n),
+            None => stage,
+        })
     }
 
     /// A constant, non-negative row count (`take N`, `top N`).
@@ -290,6 +298,7 @@ impl<'a> Eval<'a> {
 /// Applies `stage` to `rows`.
 pub(crate) fn apply(stage: Stage, rows: Rows) -> Rows {
     match stage {
+        Stage::Ahead(inner, shared, n) => apply(*inner, Box::new(Ahead { rows, shared, n })),
         Stage::Filter(b) => Box::new(rows.filter(move |r| b.truthy(r))),
         Stage::Project(exprs) => Box::new(rows.map(move |r| {
             exprs
@@ -488,4 +497,30 @@ fn multi_output<'a>(
             })
             .collect(),
     ))
+}
+
+/// Yields each row with the `n` rows after it held in `shared`, for `next()` to read.
+struct Ahead {
+    rows: Rows,
+    shared: super::bind::Lookahead,
+    n: usize,
+}
+
+impl Iterator for Ahead {
+    type Item = Vec<Cell>;
+
+    fn next(&mut self) -> Option<Vec<Cell>> {
+        let mut ahead = self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let current = match ahead.pop_front() {
+            Some(r) => r,
+            None => self.rows.next()?,
+        };
+        while ahead.len() < self.n {
+            match self.rows.next() {
+                Some(r) => ahead.push_back(r),
+                None => break,
+            }
+        }
+        Some(current)
+    }
 }
