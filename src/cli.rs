@@ -576,10 +576,29 @@ pub struct EmulatorArgs {
     /// resolved.
     #[arg(long, value_name = "STEP")]
     pub den_lifecycle: Option<String>,
+    /// Answer `externaldata` over URL with the local file PATH (the emulator has no network;
+    /// an unmapped URL is refused with 400). Repeatable.
+    #[arg(long, value_name = "URL=PATH", value_parser = url_file)]
+    pub externaldata: Vec<(String, PathBuf)>,
+
+    /// Serve tables as a tenant whose Defender XDR tables are streamed to Microsoft Sentinel:
+    /// each table with a Timestamp also has TimeGenerated (equal to it), as in the unified
+    /// Defender portal. Off: TimeGenerated is unknown, as in a tenant without Sentinel.
+    #[arg(long)]
+    pub sentinel_streamed: bool,
 }
 
 fn parse_output_format(s: &str) -> Result<OutputFormat, String> {
     s.parse()
+}
+
+fn url_file(s: &str) -> Result<(String, PathBuf), String> {
+    match s.rsplit_once('=') {
+        Some((url, path)) if !url.is_empty() && !path.is_empty() => {
+            Ok((url.to_owned(), PathBuf::from(path)))
+        }
+        _ => Err(format!("{s:?} is not URL=PATH")),
+    }
 }
 
 fn chaos_rate(s: &str) -> Result<f64, String> {

@@ -1156,6 +1156,8 @@ fn emulator_context() -> hunt::emulator::kql::Context {
         window: (start, start + hour),
         now: start + hour,
         events_per_hour: 60,
+        externaldata: Default::default(),
+        sentinel_streamed: false,
     }
 }
 

@@ -17,6 +17,7 @@ pub(super) async fn serve_emulator(args: EmulatorArgs) -> anyhow::Result<ExitCod
         chaos_seed: args.chaos_seed,
         canned_response: args.serve_file.clone(),
         retention: Some(super::retention()),
+        sentinel_streamed: args.sentinel_streamed,
         ..EmulatorConfig::default()
     };
     if let Some(step) = &args.den_lifecycle {
@@ -35,6 +36,11 @@ pub(super) async fn serve_emulator(args: EmulatorArgs) -> anyhow::Result<ExitCod
     }
     if let Some(path) = &args.serve_file {
         std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    }
+    for (url, path) in &args.externaldata {
+        std::fs::metadata(path)
+            .with_context(|| format!("cannot read {} (for {url})", path.display()))?;
+        config.externaldata.insert(url.clone(), path.clone());
     }
     let addr: SocketAddr = (Ipv4Addr::LOCALHOST, args.port).into();
     let emu =

@@ -35,8 +35,11 @@ pub struct KqlError {
     pub message: String,
 }
 
+/// Local files that stand in for `externaldata` URLs: URL as written in the query → file.
+pub type ExternalData = std::sync::Arc<std::collections::BTreeMap<String, std::path::PathBuf>>;
+
 /// Where and how densely to evaluate.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Context {
     /// The `timespan` window, in 100 ns ticks since the Unix epoch, half-open.
     pub window: (i64, i64),
@@ -44,6 +47,16 @@ pub struct Context {
     pub now: i64,
     /// Synthetic events per hour per table.
     pub events_per_hour: u32,
+    /// The files `externaldata` reads instead of its URLs (the emulator has no network); a URL
+    /// without one is refused.
+    pub externaldata: ExternalData,
+    /// Model a tenant whose Defender XDR tables are streamed to a Microsoft Sentinel workspace
+    /// and queried in the unified Defender portal: every table with a `Timestamp` also has a
+    /// `TimeGenerated` (equal to it here). Microsoft documents that column only for streamed
+    /// tables ("Advanced hunting with Microsoft Sentinel data in Microsoft Defender portal",
+    /// learn.microsoft.com/defender-xdr/advanced-hunting-microsoft-defender, Known issues), so
+    /// it is off by default, as in a tenant without Sentinel.
+    pub sentinel_streamed: bool,
 }
 
 /// Parses and evaluates `query`. Parsing and binding run on a thread with a large stack: a
@@ -143,6 +156,18 @@ fn unsupported(what: &str, kind: &str) -> KqlError {
 /// Unix epoch.
 pub fn parse_datetime(text: &str) -> Option<i64> {
     let t = text.trim().trim_matches(|c| c == '"' || c == '\'').trim();
+    // The `%Z` of the RFC 822, RFC 850 and sortable formats: a named UTC zone.
+    let t = ["GMT", "UTC"]
+        .iter()
+        .find_map(|z| {
+            let cut = t.len().checked_sub(z.len())?;
+            (t.is_char_boundary(cut) && t[cut..].eq_ignore_ascii_case(z))
+                .then(|| t[..cut].trim_end())
+        })
+        .unwrap_or(t);
+    if let Some(iso) = rfc_date(t) {
+        return parse_datetime(&iso);
+    }
     let t = t.strip_suffix(['Z', 'z']).unwrap_or(t);
     let (date, time) = match t.find(['T', 't', ' ']) {
         Some(i) => (&t[..i], t[i + 1..].trim()),
@@ -203,6 +228,43 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
         }
     }
     Some(ticks)
+}
+
+/// An RFC 822 (`Sat, 8 Nov 14 15:05:02`) or RFC 850 (`Saturday, 08-Nov-14 15:05`) datetime,
+/// its zone already removed, rewritten as ISO 8601 (`2014-11-08 15:05:02`). These are the
+/// formats Kusto documents besides ISO 8601 ("The datetime data type", Supported formats,
+/// learn.microsoft.com/kusto/query/scalar-data-types/datetime); a two-digit year is 2000–2049
+/// up to 49, else 1950–1999, as .NET reads it.
+fn rfc_date(t: &str) -> Option<String> {
+    let rest = match t.split_once(',') {
+        Some((day, rest)) if day.trim().chars().all(|c| c.is_ascii_alphabetic()) => rest.trim(),
+        Some(_) => return None,
+        None => t,
+    };
+    let mut words = rest.split_whitespace();
+    let first = words.next()?;
+    let (d, mon, y) = match first.split('-').collect::<Vec<_>>()[..] {
+        [d, mon, y] => (d, mon, y),
+        [d] => (d, words.next()?, words.next()?),
+        _ => return None,
+    };
+    let time = words.next()?;
+    if words.next().is_some() {
+        return None;
+    }
+    const MONTHS: [&str; 12] =
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    let m = MONTHS.iter().position(|n| mon.len() >= 3 && n.eq_ignore_ascii_case(&mon[..3]))? + 1;
+    let digits = |s: &str, n: std::ops::RangeInclusive<usize>| {
+        (n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<i64>().ok())?
+    };
+    let d = digits(d, 1..=2)?;
+    let y = match y.len() {
+        2 => digits(y, 2..=2).map(|y| if y <= 49 { 2000 + y } else { 1900 + y })?,
+        _ => digits(y, 4..=4)?,
+    };
+    Some(format!("{y:04}-{m:02}-{d:02} {time}"))
 }
 
 /// `2026-11-20T10:00:00.1234567Z` with trailing fractional zeros removed (no fraction at all
@@ -294,3 +356,5 @@ mod tests_fns;
 mod tests_let;
 #[cfg(test)]
 mod tests_ops;
+#[cfg(test)]
+mod tests_series;

@@ -99,6 +99,12 @@ pub struct EmulatorConfig {
     pub canned_response: Option<std::path::PathBuf>,
     /// A DEN with a scripted lifecycle served among the incidents (see [`den_script`]).
     pub den_script: Option<den_script::DenScript>,
+    /// The local files `externaldata` reads, by the URL the query names (the emulator has no
+    /// network): each is read when a query names its URL; a URL not listed is refused with 400.
+    pub externaldata: std::collections::BTreeMap<String, std::path::PathBuf>,
+    /// Tables as in a tenant whose Defender XDR tables are streamed to Microsoft Sentinel: a
+    /// `TimeGenerated` column besides `Timestamp` (see `kql::Context::sentinel_streamed`).
+    pub sentinel_streamed: bool,
 }
 
 /// A fault the emulator can inject into one hunting call.
@@ -160,6 +166,8 @@ impl Default for EmulatorConfig {
             chaos_seed: 1,
             canned_response: None,
             den_script: None,
+            externaldata: std::collections::BTreeMap::new(),
+            sentinel_streamed: false,
         }
     }
 }

@@ -623,6 +623,8 @@ async fn answer(
         window: (ticks(window.start), ticks(window.end)),
         now: ticks(now),
         events_per_hour: state.config.events_per_hour,
+        externaldata: std::sync::Arc::new(state.config.externaldata.clone()),
+        sentinel_streamed: state.config.sentinel_streamed,
     };
     let results_first = state.config.results_first;
     let base = state.base_url();

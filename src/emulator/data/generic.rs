@@ -281,6 +281,11 @@ fn by_name(table: &'static str, col: &str, ty: &'static str) -> Option<Gen> {
         "SHA256" if string => Box::new(|r| Cell::Str(r.hp.sha256.clone())),
         "MD5" if string => Box::new(|r| Cell::Str(r.hp.md5.clone())),
         "FileSize" if int => Box::new(|r| Cell::Int(r.p.size)),
+        // Risk levels of sign-ins: 0 (not set), 1 (none), 10 (low), 50 (medium), 100 (high).
+        "RiskLevelAggregated" | "RiskLevelDuringSignIn" if int => {
+            let salt = str_seed(col);
+            Box::new(move |r| Cell::Int([0, 1, 1, 1, 10, 10, 50, 100][(r.h(salt) % 8) as usize]))
+        }
         "ProcessCommandLine" if string => Box::new(|r| s(r.pick(12, r.p.cmds))),
         "InitiatingProcessFileName" if string => Box::new(|r| s(r.ip.file)),
         "InitiatingProcessFolderPath" if string => Box::new(|r| Cell::Str(r.hip.path.clone())),

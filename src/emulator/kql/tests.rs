@@ -9,11 +9,13 @@ fn t0() -> i64 {
 }
 
 /// One day from `t0`, one event a minute per table, `now` at the window's end.
-fn ctx() -> Context {
+pub(super) fn ctx() -> Context {
     Context {
         window: (t0(), t0() + 24 * TICKS_PER_HOUR),
         now: t0() + 24 * TICKS_PER_HOUR,
         events_per_hour: 60,
+        externaldata: Default::default(),
+        sentinel_streamed: false,
     }
 }
 

@@ -215,7 +215,7 @@ fn make_series() {
 }
 
 #[test]
-fn serialize_row_number_and_prev() {
+fn serialize_row_number_prev_and_next() {
     let (cols, rows) = run(
         "range x from 10 to 40 step 10 | serialize n = row_number() | extend p = prev(x), q = prev(x, 2, -1), r = row_number(0)",
     );
@@ -232,5 +232,21 @@ fn serialize_row_number_and_prev() {
         ]
     );
     assert!(err("range x from 1 to 3 step 1 | where row_number() > 1").contains("not supported"));
-    assert!(err("range x from 1 to 3 step 1 | extend n = next(x)").contains("not supported"));
+    // next(): the row ahead, or the default past the end; several offsets in one operator.
+    let (_, rows) =
+        run("range x from 10 to 40 step 10 | serialize | extend a = next(x), b = next(x, 2, -1), \
+         c = x + next(x, 1, 0), d = prev(x)");
+    assert_eq!(
+        rows,
+        vec![
+            vec![i(10), i(20), i(30), i(30), Cell::Null],
+            vec![i(20), i(30), i(40), i(50), i(10)],
+            vec![i(30), i(40), i(-1), i(70), i(20)],
+            vec![i(40), Cell::Null, i(-1), i(40), i(30)],
+        ]
+    );
+    // Then filtered: every row still sees the row after it in the operator's input.
+    let (_, rows) = run("range x from 1 to 5 step 1 | extend n = next(x) | where x % 2 == 0");
+    assert_eq!(rows, vec![vec![i(2), i(3)], vec![i(4), i(5)]]);
+    assert!(err("range x from 1 to 3 step 1 | where next(x) > 1").contains("not supported"));
 }

@@ -30,11 +30,24 @@ pub(crate) struct Binder<'e, 'a> {
     depth: Counter<usize>,
     /// The parameters of the user functions being inlined, bound to their arguments.
     params: RefCell<Vec<(String, B, Ty)>>,
+    /// The rows after the current one that `next()` reads, shared with the operator's stage
+    /// (which keeps that many rows ahead), if the operator calls `next()`.
+    pub lookahead: RefCell<Option<(Lookahead, usize)>>,
 }
+
+/// The rows following the current one, kept by a stage for `next()`.
+pub(crate) type Lookahead =
+    std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Vec<crate::emulator::data::Cell>>>>;
 
 impl<'e, 'a> Binder<'e, 'a> {
     pub(crate) fn new(ev: &'e Eval<'a>, op: &str) -> Self {
-        Binder { ev, op: op.to_owned(), depth: Counter::new(0), params: RefCell::new(Vec::new()) }
+        Binder {
+            ev,
+            op: op.to_owned(),
+            depth: Counter::new(0),
+            params: RefCell::new(Vec::new()),
+            lookahead: RefCell::new(None),
+        }
     }
 
     pub(crate) fn error(&self, what: impl std::fmt::Display) -> KqlError {
@@ -295,11 +308,11 @@ impl<'e, 'a> Binder<'e, 'a> {
         }
     }
 
-    /// `row_number([start])` and `prev(expr [, n [, default]])`: evaluated once per row, in
-    /// order, so only in `extend`, `project` and `serialize`. `next` would need rows not yet
-    /// read, and is refused.
+    /// `row_number([start])`, `prev(expr [, n [, default]])` and `next(…)`: evaluated once per
+    /// row, in order, so only in `extend`, `project` and `serialize`; for `next` the stage keeps
+    /// the rows ahead that it reads.
     fn window(&self, name: &str, args: &'a [Expr], schema: &Schema) -> Result<(B, Ty), KqlError> {
-        if !matches!(self.op.as_str(), "extend" | "project" | "serialize") || name == "next" {
+        if !matches!(self.op.as_str(), "extend" | "project" | "serialize") {
             return Err(unsupported(&format!("{name}() in '{}'", self.op), "function"));
         }
         let constant = |i: usize, or: i64| -> Result<i64, KqlError> {
@@ -318,15 +331,22 @@ impl<'e, 'a> Binder<'e, 'a> {
             return Ok((B::RowNumber(std::cell::Cell::new(constant(0, 1)?)), LONG));
         }
         let Some(first) = args.first() else {
-            return Err(self.error("prev() needs an expression"));
+            return Err(self.error(format!("{name}() needs an expression")));
         };
         let (e, ty) = self.bind(first, schema)?;
         let n = usize::try_from(constant(1, 1)?).ok().filter(|n| (1..=10_000).contains(n));
-        let n = n.ok_or_else(|| self.error("prev()'s offset must be between 1 and 10000"))?;
+        let n =
+            n.ok_or_else(|| self.error(format!("{name}()'s offset must be between 1 and 10000")))?;
         let default = match args.get(2) {
             Some(d) => self.bind(d, schema)?.0,
             None => B::Const(V::Null),
         };
+        if name == "next" {
+            let mut slot = self.lookahead.borrow_mut();
+            let (shared, most) = slot.get_or_insert_with(Default::default);
+            *most = (*most).max(n);
+            return Ok((B::Next(Box::new(e), n, Box::new(default), shared.clone()), ty));
+        }
         let state = std::cell::RefCell::new(std::collections::VecDeque::new());
         Ok((B::Prev(Box::new(e), n, Box::new(default), state), ty))
     }

@@ -16,6 +16,8 @@ use crate::emulator::kql::value::{
 };
 
 mod calendar;
+pub(crate) mod decompose;
+mod hash;
 mod text;
 
 use calendar::{DAY, civil, civil_add_days, datetime_add, datetime_diff, format_dt};
@@ -71,6 +73,9 @@ pub(crate) enum Builtin {
     Bits(BitOp),
     /// `…, typeof(t)` or `to typeof(t)`: the value converted to `t`.
     Convert(Ty),
+    /// A series analysis, and which of its outputs.
+    Series(decompose::SeriesFn, usize),
+    Hash,
 }
 
 /// Calendar units of `startof…`.
@@ -121,6 +126,18 @@ pub(crate) fn bind(name: &str, args: &[(B, Ty)]) -> Option<Result<(Builtin, Ty),
         }
     };
     let re = |i: usize| const_text(args, i, name).and_then(|p| regex(&p));
+    if matches!(name, "hash" | "hash_xxhash64") {
+        if n >= 1 && !hash::hashable(ty_of(0)) {
+            return Some(Err(format!(
+                "function '{name}' of a {} value is not supported",
+                ty_of(0)
+            )));
+        }
+        return Some(arity(1, 2, Builtin::Hash, LONG));
+    }
+    if let Some(f) = decompose::SeriesFn::of(name) {
+        return Some(arity(1, f.max_args(), Builtin::Series(f, 0), DYN));
+    }
     Some(match name {
         "coalesce" => arity(1, 64, Builtin::Coalesce, ty_of(0)),
         "case" => arity(3, 129, Builtin::Case, ty_of(1)),
@@ -583,6 +600,12 @@ pub(crate) fn call<'a>(f: &'a Builtin, args: &'a [B], row: &'a [Cell]) -> V<'a> 
             })
         }
         Builtin::Convert(ty) => convert(arg(0), ty),
+        Builtin::Hash => {
+            hash::hash(&arg(0), if args.len() > 1 { int(1).or(Some(0)) } else { None })
+        }
+        Builtin::Series(f, part) => {
+            decompose::call(*f, *part, &(0..args.len()).map(arg).collect::<Vec<_>>())
+        }
     }
 }
 

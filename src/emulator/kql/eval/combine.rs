@@ -244,14 +244,21 @@ impl<'a> Eval<'a> {
         let def = data::table(name).ok_or_else(|| KqlError {
             message: format!("'' operator: Failed to resolve table expression named '{name}'"),
         })?;
-        let rows =
+        let mut rows =
             data::rows(def.name, self.ctx.window.0, self.ctx.window.1, self.ctx.events_per_hour)
                 .unwrap_or_else(|| Box::new(std::iter::empty()));
-        let schema = def
+        let mut schema: Schema = def
             .columns
             .iter()
             .map(|(n, t)| ((*n).to_owned(), crate::emulator::kql::value::intern(t)))
             .collect();
+        if self.time_generated(def) {
+            schema.push((
+                "TimeGenerated".to_owned(),
+                crate::emulator::kql::value::intern("DateTime"),
+            ));
+            rows = super::with_time_generated(rows);
+        }
         Ok(Table { schema, rows })
     }
 }

@@ -12,6 +12,7 @@ mod bind;
 mod builtins;
 mod combine;
 mod env;
+mod external;
 mod functions;
 mod reshape;
 mod scalar;
@@ -128,8 +129,11 @@ impl<'a> Eval<'a> {
                         "'' operator: Failed to resolve table or column expression named '{table}'"
                     ),
                 })?;
-                let schema =
+                let mut schema: Schema =
                     def.columns.iter().map(|(n, t)| ((*n).to_owned(), intern(t))).collect();
+                if self.time_generated(def) {
+                    schema.push(("TimeGenerated".to_owned(), intern("DateTime")));
+                }
                 (Base::Generated(def.name), schema)
             }
             (None, other) => {
@@ -138,6 +142,13 @@ impl<'a> Eval<'a> {
             }
         };
         self.pipe_from(base, schema, operators)
+    }
+
+    /// Whether `def` gets a `TimeGenerated` column (see [`Context::sentinel_streamed`]).
+    pub(crate) fn time_generated(&self, def: &data::TableDef) -> bool {
+        self.ctx.sentinel_streamed
+            && def.columns.first().is_some_and(|c| c.0 == "Timestamp")
+            && !def.columns.iter().any(|c| c.0 == "TimeGenerated")
     }
 
     /// The operators of a pipe over `base` (with `schema`).
@@ -186,11 +197,15 @@ impl<'a> Eval<'a> {
                         _ => break,
                     }
                 }
-                if window.0 < window.1 {
+                let rows = if window.0 < window.1 {
                     data::rows(table, window.0, window.1, self.ctx.events_per_hour)
                         .unwrap_or_else(|| Box::new(std::iter::empty()))
                 } else {
                     Box::new(std::iter::empty())
+                };
+                match data::table(table) {
+                    Some(def) if self.time_generated(def) => with_time_generated(rows),
+                    _ => rows,
                 }
             }
             Base::Rows(rows) => rows,
@@ -247,4 +262,13 @@ pub(crate) fn run<'a>(
         columns: table.schema.into_iter().map(|(n, t)| (n, t.to_owned())).collect(),
         rows: table.rows,
     })
+}
+
+/// `rows` with a last column `TimeGenerated` copied from `Timestamp` (column 0).
+pub(crate) fn with_time_generated(rows: Rows) -> Rows {
+    Box::new(rows.map(|mut r| {
+        let t = r.first().cloned().unwrap_or(Cell::Null);
+        r.push(t);
+        r
+    }))
 }

@@ -41,6 +41,8 @@ pub(crate) enum B {
     RowNumber(std::cell::Cell<i64>),
     /// `prev(expr, n, default)`: the value `expr` had `n` rows before (the last `n` kept).
     Prev(Box<B>, usize, Box<B>, std::cell::RefCell<std::collections::VecDeque<V<'static>>>),
+    /// `next(expr, n, default)`: `expr` on the row `n` ahead, which the stage keeps.
+    Next(Box<B>, usize, Box<B>, super::bind::Lookahead),
 }
 
 impl B {
@@ -55,7 +57,7 @@ impl B {
             B::Between(a, b, c, _) => a.has_col() || b.has_col() || c.has_col(),
             B::Func(f, args) => !f.is_pure() || args.iter().any(B::has_col),
             B::Builtin(_, args) => args.iter().any(B::has_col),
-            B::RowNumber(_) | B::Prev(..) => true,
+            B::RowNumber(_) | B::Prev(..) | B::Next(..) => true,
         }
     }
 
@@ -117,6 +119,13 @@ impl B {
             }
             B::Member(base, key) => {
                 crate::emulator::kql::value::member(base.eval(row), key.eval(row).norm())
+            }
+            B::Next(e, n, default, ahead) => {
+                let ahead = ahead.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                match ahead.get(n - 1) {
+                    Some(later) => e.eval(later).norm().owned(),
+                    None => default.eval(row).norm().owned(),
+                }
             }
         }
     }

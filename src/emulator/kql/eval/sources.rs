@@ -1,5 +1,5 @@
-//! Operators that make their own rows: `datatable(…)[…]`, `print`, `range`, and the refusal
-//! of `externaldata` (the emulator has no network).
+//! Operators that make their own rows: `datatable(…)[…]`, `print`, `range` (and, through
+//! [`super::external`], `externaldata`).
 
 use super::aggregate::split_alias;
 use super::bind::Binder;
@@ -49,11 +49,7 @@ impl<'a> Eval<'a> {
         let toks = self.tokens_in(span);
         let word = toks.first().map_or("", |t| t.text);
         if word == "externaldata" {
-            return Err(KqlError {
-                message: "'externaldata' operator is not supported by the hunt emulator: it has \
-                          no network access to read the data from"
-                    .into(),
-            });
+            return super::external::externaldata(toks, &self.ctx.externaldata);
         }
         let bad = || op_error("datatable", "malformed table literal");
         // `datatable ( name : type , … ) [ values ]`

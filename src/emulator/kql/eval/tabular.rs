@@ -20,12 +20,17 @@ pub(crate) enum Stage {
     Extend(Vec<(Option<usize>, B, Ty)>),
     Take(usize),
     Count,
-    Summarize { by: Vec<(B, Ty)>, aggs: Vec<BAgg> },
+    Summarize {
+        by: Vec<(B, Ty)>,
+        aggs: Vec<BAgg>,
+    },
     Sort(Vec<(B, bool, bool)>, Option<usize>),
     Join(super::combine::Join),
     MvExpand(super::reshape::MvExpand),
     Parse(super::reshape::Parse),
     Series(super::series::MakeSeries),
+    /// A stage whose expressions call `next()`: the rows it reads ahead, and how many.
+    Ahead(Box<Stage>, super::bind::Lookahead, usize),
 }
 
 /// A fresh name not in `schema`: `base`, else `base1`, `base2`, …
@@ -160,6 +165,17 @@ impl<'a> Eval<'a> {
             "extend" | "serialize" => {
                 let mut out = Vec::new();
                 for item in main {
+                    if let Some(columns) = multi_output(&b, item, schema)? {
+                        for (name, be, ty) in columns {
+                            let i = schema.iter().position(|(n, _)| *n == name);
+                            match i {
+                                Some(i) => schema[i].1 = ty,
+                                None => schema.push((name, ty)),
+                            }
+                            out.push((i, be, ty));
+                        }
+                        continue;
+                    }
                     let (alias, e) = split_alias(item);
                     let (be, ty) = b.bind(e, schema)?;
                     let name = alias.unwrap_or_else(|| match e {
@@ -220,7 +236,10 @@ impl<'a> Eval<'a> {
             "make-series" => Stage::Series(self.bind_make_series(&b, op, schema)?),
             other => return Err(unsupported(other, "operator")),
         };
-        Ok(stage)
+        Ok(match b.lookahead.take() {
+            Some((shared, n)) => Stage::Ahead(Box::new(stage), shared, n),
+            None => stage,
+        })
     }
 
     /// A constant, non-negative row count (`take N`, `top N`).
@@ -279,6 +298,7 @@ impl<'a> Eval<'a> {
 /// Applies `stage` to `rows`.
 pub(crate) fn apply(stage: Stage, rows: Rows) -> Rows {
     match stage {
+        Stage::Ahead(inner, shared, n) => apply(*inner, Box::new(Ahead { rows, shared, n })),
         Stage::Filter(b) => Box::new(rows.filter(move |r| b.truthy(r))),
         Stage::Project(exprs) => Box::new(rows.map(move |r| {
             exprs
@@ -409,5 +429,98 @@ pub(crate) fn narrow(b: &B, w: &mut (i64, i64)) {
             *w = (w.0.max(lo), w.1.min(hi.saturating_add(1)));
         }
         _ => {}
+    }
+}
+
+/// A column an `extend` item adds: its name, expression and type.
+type NewColumn = (String, B, Ty);
+
+/// The columns of an `extend` item whose function has several outputs
+/// (`(flag, score, baseline) = series_decompose_anomalies(x)`), named as written and the rest
+/// `function_argument_output` as Kusto names them; `None` for any other item.
+fn multi_output<'a>(
+    b: &Binder<'_, 'a>,
+    item: &'a Expr,
+    schema: &Schema,
+) -> Result<Option<Vec<NewColumn>>, KqlError> {
+    use super::builtins::Builtin;
+    use super::builtins::decompose::SeriesFn;
+    let (names, e): (Vec<String>, &Expr) = match item {
+        Expr::Binary { op, lhs, rhs, .. } if op == "=" => match lhs.as_ref() {
+            Expr::List { items, .. } => {
+                let mut names = Vec::new();
+                for n in items {
+                    match n {
+                        Expr::Name { name, .. } => names.push(name_text(name).into_owned()),
+                        _ => return Err(b.error("a tuple of names must hold names only")),
+                    }
+                }
+                (names, rhs.as_ref())
+            }
+            Expr::Name { name, .. } => (vec![name_text(name).into_owned()], rhs.as_ref()),
+            _ => return Ok(None),
+        },
+        e => (Vec::new(), e),
+    };
+    let f = match e {
+        Expr::Call { callee, args, .. } => match callee.as_ref() {
+            Expr::Name { name, .. } => SeriesFn::of(name).map(|f| (f, name, args)),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some((f, fname, args)) = f.filter(|f| f.0.outputs().len() > 1) else {
+        if names.len() > 1 {
+            return Err(b.error("only a function with several outputs fills a tuple of names"));
+        }
+        return Ok(None);
+    };
+    let outputs = f.outputs();
+    if names.len() > outputs.len() {
+        return Err(b.error(format!("{fname}() has {} outputs", outputs.len())));
+    }
+    let (be, ty) = b.bind(e, schema)?;
+    let B::Builtin(Builtin::Series(..), bound) = be else {
+        return Err(b.error(format!("{fname}() did not bind")));
+    };
+    let stem = match args.first() {
+        Some(Expr::Name { name, .. }) => format!("{fname}_{}", name_text(name)),
+        _ => fname.to_owned(),
+    };
+    Ok(Some(
+        outputs
+            .iter()
+            .enumerate()
+            .map(|(part, out)| {
+                let name = names.get(part).cloned().unwrap_or_else(|| format!("{stem}_{out}"));
+                (name, B::Builtin(Builtin::Series(f, part), bound.clone()), ty)
+            })
+            .collect(),
+    ))
+}
+
+/// Yields each row with the `n` rows after it held in `shared`, for `next()` to read.
+struct Ahead {
+    rows: Rows,
+    shared: super::bind::Lookahead,
+    n: usize,
+}
+
+impl Iterator for Ahead {
+    type Item = Vec<Cell>;
+
+    fn next(&mut self) -> Option<Vec<Cell>> {
+        let mut ahead = self.shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let current = match ahead.pop_front() {
+            Some(r) => r,
+            None => self.rows.next()?,
+        };
+        while ahead.len() < self.n {
+            match self.rows.next() {
+                Some(r) => ahead.push_back(r),
+                None => break,
+            }
+        }
+        Some(current)
     }
 }
