@@ -1156,6 +1156,7 @@ fn emulator_context() -> hunt::emulator::kql::Context {
         window: (start, start + hour),
         now: start + hour,
         events_per_hour: 60,
+        tenant: 0,
     }
 }
 

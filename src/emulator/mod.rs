@@ -4,6 +4,7 @@
 //! It can serve many tenants at once ([`EmulatorTenant`]), each with its own credentials and
 //! its own budgets in the quota judge.
 
+mod answer;
 pub mod data;
 mod identity;
 pub mod incidents;
@@ -324,6 +325,12 @@ impl Emulator {
     pub fn calls_of(&self, tenant_id: &str) -> Option<Vec<CallRecord>> {
         let account = self.state.accounts.iter().find(|a| a.tenant.tenant_id == tenant_id)?;
         Some(account.log.lock().map(|l| l.clone()).unwrap_or_default())
+    }
+
+    /// The data seed of the served tenant `tenant_id` (`data::tenant_seed`, 0 for the default
+    /// tenant), to compute what it should answer with `data::tenant_rows`.
+    pub fn data_seed(&self, tenant_id: &str) -> Option<u64> {
+        self.state.accounts.iter().find(|a| a.tenant.tenant_id == tenant_id).map(|a| a.seed)
     }
 
     /// The tenants served, the default one first.

@@ -29,7 +29,8 @@ fn corpus_queries_on_the_emulator() {
     let start = parse_datetime("2026-11-20").unwrap();
     let day = 24 * 36_000_000_000;
     // P1D at the emulator's default density.
-    let ctx = Context { window: (start, start + day), now: start + day, events_per_hour: 360 };
+    let ctx =
+        Context { window: (start, start + day), now: start + day, events_per_hour: 360, tenant: 0 };
     let (mut ran, mut with_rows) = (0, 0);
     let mut empty = Vec::new();
     let mut reasons: BTreeMap<String, Vec<String>> = BTreeMap::new();

@@ -14,6 +14,7 @@ fn ctx() -> Context {
         window: (t0(), t0() + 24 * TICKS_PER_HOUR),
         now: t0() + 24 * TICKS_PER_HOUR,
         events_per_hour: 60,
+        tenant: 0,
     }
 }
 
