@@ -734,6 +734,59 @@ mod tests {
         assert_eq!(emu.stats().hunting_calls, 3);
     }
 
+    /// A large answer is streamed: the same rows as the data, the size cap refuses it whole
+    /// (400), and the `truncate` fault cuts it.
+    #[tokio::test]
+    async fn large_answers_stream_whole_and_keep_the_caps_and_faults() {
+        use crate::emulator::{Emulator, EmulatorConfig, data};
+        use crate::graph::{GraphClient, Settings};
+        let start = async |limits: Limits, faults: Vec<Fault>| {
+            let config =
+                EmulatorConfig { limits: Some(limits), faults, ..EmulatorConfig::default() };
+            Emulator::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+        };
+        let clock = TokioClock::new();
+        let client = |emu: &Emulator| {
+            let env = emu.env();
+            let var = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+            GraphClient::new(Settings::from_env(var).unwrap(), Arc::new(clock)).unwrap()
+        };
+        let window = Window::parse("2026-11-20T00:00:00Z/PT6H", clock.now()).unwrap();
+        let want = data::rows("DeviceProcessEvents", ticks(window.start), ticks(window.end), 360)
+            .unwrap()
+            .count();
+        let emu = start(Limits::default(), vec![Fault::None, Fault::Truncate]).await;
+        let resp = client(&emu).run_hunting_query("DeviceProcessEvents", &window).await.unwrap();
+        let body = resp.body.into_bytes().await.unwrap();
+        assert!(body.len() > 4 * super::super::answer::WHOLE, "{}", body.len());
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["results"].as_array().unwrap().len(), want);
+        assert_eq!(v["schema"][0]["name"], "Timestamp");
+        let truncated = client(&emu).run_hunting_query("DeviceProcessEvents", &window).await;
+        assert!(
+            match truncated {
+                Ok(r) => r.body.into_bytes().await.is_err(),
+                Err(_) => true,
+            },
+            "the truncate fault cuts a streamed answer"
+        );
+        // Just under its size: refused whole, as before streaming.
+        let cap = Limits { max_result_bytes: body.len() as u64 - 1, ..Limits::default() };
+        let emu = start(cap, Vec::new()).await;
+        let Err(err) = client(&emu).run_hunting_query("DeviceProcessEvents", &window).await else {
+            panic!("an answer over the size cap was sent");
+        };
+        let err = err.to_string();
+        assert!(err.contains("exceeded the allowed result size"), "{err}");
+        let cap = Limits { max_result_bytes: body.len() as u64, ..Limits::default() };
+        let emu = start(cap, Vec::new()).await;
+        let resp = client(&emu).run_hunting_query("DeviceProcessEvents", &window).await.unwrap();
+        // The same bytes after `@odata.context` (which names the emulator's own port).
+        let again = resp.body.into_bytes().await.unwrap();
+        let rest = |b: &[u8]| b.splitn(2, |&c| c == b',').nth(1).map(<[u8]>::to_vec);
+        assert!(rest(&again) == rest(&body), "the same answer every time");
+    }
+
     #[tokio::test]
     async fn unreadable_canned_file_fails_start() {
         let config = crate::emulator::EmulatorConfig {
