@@ -9,7 +9,7 @@
 //! window always yields the same rows, and nothing outside the window is ever generated.
 //!
 //! Each emulated tenant has a seed ([`tenant_seed`]; 0 for the default tenant): it is mixed
-//! into every table's seed, picks the tenant's own devices and accounts ([`World`]) and scales
+//! into every table's seed, picks the tenant's own devices and accounts (`world.rs`) and scales
 //! its volume ([`tenant_events_per_hour`]), so tenants can be told apart. Seed 0 is the
 //! original data, unchanged.
 
