@@ -13,7 +13,7 @@
 #    each under /usr/bin/time -v, best of $BENCH_RUNS (default 1) by wall time, with
 #    [run] max_in_flight = $BENCH_IN_FLIGHT when set (answers landing at once; default 8);
 # 4. every run checked: every tenant ok, every query landed, the expected rows; then the figures:
-#    wall, queries/s, rows/s, peak RSS.
+#    wall, queries/s, rows/s, peak RSS; and the emulator's own peak RSS in (b) (its VmHWM).
 #
 # BENCH_HUNT=PATH runs that hunt binary instead of the one built (e.g. main's, to compare).
 # $TARGET is $CARGO_TARGET_DIR, else ./target. Needs bash, jq, /usr/bin/time and cargo. Not part
@@ -102,9 +102,16 @@ trap 'kill $EMU 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [[ -s $WORK/emulator.toml ]] && break; sleep 0.1; done
 in_flight "$WORK/emulator.toml"
 B=$(measure "hunt run --config (emulator in its own process)" --config emulator.toml run queries)
+# The emulator's own figure: its peak RSS over (b) (VmHWM), and what it holds idle afterwards.
+EMU_PEAK=$(awk '/^VmHWM:/ {print $2}' "/proc/$EMU/status")
+EMU_NOW=$(awk '/^VmRSS:/ {print $2}' "/proc/$EMU/status")
+C=$(awk -v p="$EMU_PEAK" -v n="$EMU_NOW" -v t="$TENANTS" 'BEGIN {
+    printf "%-44s %4d tenants  peak RSS %6.1f MB (%5.2f MB a tenant), %6.1f MB after the run\n",
+        "hunt emulator --tenants (its own process)", t, p / 1024, p / 1024 / t, n / 1024 }')
 kill $EMU 2>/dev/null || true
 
 echo
 echo "$A"
 echo "$B"
+echo "$C"
 echo "($(nproc) cores, $(date -u +%F), max_in_flight ${BENCH_IN_FLIGHT:-8}; each query reads ${BENCH_TAKE:-all} rows of one table over $WINDOW)"

@@ -1158,6 +1158,7 @@ fn emulator_context() -> hunt::emulator::kql::Context {
         events_per_hour: 60,
         externaldata: Default::default(),
         sentinel_streamed: false,
+        tenant: 0,
     }
 }
 

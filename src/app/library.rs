@@ -34,22 +34,7 @@ pub(super) fn validate(
     if loaded.queries.is_empty() && loaded.errors.is_empty() {
         anyhow::bail!("no query files found in {}", shown(&args.paths));
     }
-    let mut findings = lint::lint_loaded(&loaded, TokioClock::new().now());
-    // A `notify:` naming no `[[notify]]` table of hunt.toml would be refused at run time.
-    for q in &loaded.queries {
-        if let Err(crate::notify::NotifyError::Query { path, line, col, message }) =
-            crate::notify::names_of(q, &config.notify)
-        {
-            findings.push(lint::Finding {
-                path,
-                line,
-                col,
-                severity: Severity::Error,
-                code: "unknown-notifier",
-                message: format!("notify: {message}"),
-            });
-        }
-    }
+    let findings = findings(&loaded, config);
     let mut out = std::io::stdout().lock();
     // One broken file (a hundred thousand unclosed brackets) must not bury the others.
     let mut shown: std::collections::HashMap<&std::path::Path, usize> = Default::default();
@@ -83,21 +68,48 @@ pub(super) fn validate(
     Ok(ExitCode::from(lint::exit_code(&findings)))
 }
 
+/// What `hunt validate` finds in `loaded` (and `hunt list` counts): the lint's findings and
+/// each `notify:` naming no `[[notify]]` table of hunt.toml (it would be refused at run time).
+fn findings(loaded: &library::Loaded, config: &Config) -> Vec<lint::Finding> {
+    let mut findings = lint::lint_loaded(loaded, TokioClock::new().now());
+    for q in &loaded.queries {
+        if let Err(crate::notify::NotifyError::Query { path, line, col, message }) =
+            crate::notify::names_of(q, &config.notify)
+        {
+            findings.push(lint::Finding {
+                path,
+                line,
+                col,
+                severity: Severity::Error,
+                code: "unknown-notifier",
+                message: format!("notify: {message}"),
+            });
+        }
+    }
+    findings
+}
+
 /// The next fire of a query's schedule after `after`, if it has a valid one.
 fn next_fire(q: &Query, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
     Cron::parse(q.schedule.as_deref()?).ok()?.next_after(after)
 }
 
-pub(super) fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
+pub(super) fn list(args: ListArgs, config: &Config) -> anyhow::Result<ExitCode> {
     super::check_paths(&args.paths)?;
     let loaded = library::load(&args.paths);
     for e in &loaded.errors {
         eprintln!("error: {e}");
     }
     for w in &loaded.warnings {
-        eprintln!("warning: {w}");
+        // As validate ranks it: a query saved disabled is a note.
+        let kind = if w.message == library::NO_CODE_DISABLED { "note" } else { "warning" };
+        eprintln!("{kind}: {w}");
     }
     let now = TokioClock::new().now();
+    // The footer counts what `hunt validate` finds in the same library, not only the loader's
+    // own messages, so the two commands never disagree on how many warnings there are.
+    let findings = findings(&loaded, config);
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     let mut out = std::io::stdout().lock();
     let rows: Vec<_> =
         loaded.queries.iter().map(|q| (q, next_fire(q, now), crate::kql::tables(&q.kql))).collect();
@@ -140,13 +152,15 @@ pub(super) fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
                     q.source.display()
                 )?;
             }
+            let n = crate::report::count;
             writeln!(
                 out,
-                "\n{} from {} ({} and {} loading them; `hunt validate` checks the KQL)",
-                crate::report::count(rows.len(), "query", "queries"),
-                crate::report::count(loaded.files.len(), "file", "files"),
-                crate::report::count(loaded.errors.len(), "error", "errors"),
-                crate::report::count(loaded.warnings.len(), "warning", "warnings"),
+                "\n{} from {}: {}, {}, {} (`hunt validate` shows them)",
+                n(rows.len(), "query", "queries"),
+                n(loaded.files.len(), "file", "files"),
+                n(count(Severity::Error), "error", "errors"),
+                n(count(Severity::Warning), "warning", "warnings"),
+                n(count(Severity::Info), "note", "notes"),
             )?;
         }
     }

@@ -93,7 +93,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Login => auth::login().await,
             Command::Logout => auth::logout(),
             Command::Validate(args) => library::validate(args, &config),
-            Command::List(args) => library::list(args),
+            Command::List(args) => library::list(args, &config),
             Command::Plan(args) => library::plan(args, &config),
             Command::Den(args) => den::den(args, config).await,
             Command::Quota(args) => quota::show_quota(args, config),

@@ -7,12 +7,20 @@
 //! window `[start, end)` is found by walking `k` from `start / period` until the first event at
 //! or after `end`. Every value of a row is drawn from a hash of `(table, k)` too, so the same
 //! window always yields the same rows, and nothing outside the window is ever generated.
+//!
+//! Each emulated tenant has a seed ([`tenant_seed`]; 0 for the default tenant): it is mixed
+//! into every table's seed, picks the tenant's own devices and accounts (`world.rs`) and scales
+//! its volume ([`tenant_events_per_hour`]), so tenants can be told apart. Seed 0 is the
+//! original data, unchanged.
 
 use std::sync::OnceLock;
 
 use serde_json::json;
 
 mod generic;
+mod world;
+
+use world::{World, world};
 
 /// A cell value with its type, serialised by the server the way the service does.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +82,28 @@ pub fn table(name: &str) -> Option<&'static TableDef> {
 
 /// The ids of the devices rows are drawn from (`DeviceId` of every device table).
 pub fn device_ids() -> &'static [String] {
-    &cache().device_ids
+    device_ids_of(0)
+}
+
+/// The ids of the devices of the tenant seeded `tenant`.
+pub fn device_ids_of(tenant: u64) -> &'static [String] {
+    &world(tenant).device_ids
+}
+
+/// The data seed of the emulated tenant `tenant_id` (never 0, which is the default tenant's).
+pub fn tenant_seed(tenant_id: &str) -> u64 {
+    mix(str_seed(tenant_id)).max(1)
+}
+
+/// The events per hour of the tenant seeded `tenant` at the configured `events_per_hour`:
+/// the same for the default tenant (0), else scaled by a factor from 0.5 to 2 drawn from
+/// the seed (at least 1 when the configured density is not 0).
+pub fn tenant_events_per_hour(events_per_hour: u32, tenant: u64) -> u32 {
+    if tenant == 0 || events_per_hour == 0 {
+        return events_per_hour;
+    }
+    let scaled = u64::from(events_per_hour) * (50 + mix(tenant ^ 0x766f_6c75) % 151) / 100;
+    u32::try_from(scaled).unwrap_or(u32::MAX).max(1)
 }
 
 /// The event period in ticks at `events_per_hour` (`None` when the density is 0).
@@ -95,25 +124,40 @@ pub fn rows(
     end: i64,
     events_per_hour: u32,
 ) -> Option<Box<dyn Iterator<Item = Vec<Cell>> + Send>> {
+    tenant_rows(table, start, end, events_per_hour, 0)
+}
+
+/// [`rows`] of the tenant seeded `tenant`: its own devices, accounts and values, at its own
+/// volume ([`tenant_events_per_hour`] of `events_per_hour`).
+pub fn tenant_rows(
+    table: &str,
+    start: i64,
+    end: i64,
+    events_per_hour: u32,
+    tenant: u64,
+) -> Option<Box<dyn Iterator<Item = Vec<Cell>> + Send>> {
     let spec = specs().iter().find(|t| t.name == table)?;
+    let w = world(tenant);
     if !spec.cols.iter().any(|c| c.name == "Timestamp") {
         // An inventory or knowledge-base table (DeviceTvm…): a fixed set of rows, as a
         // snapshot taken at the window's end is (its dates are recent).
-        let seed = table_seed(spec.name);
+        let seed = table_seed(spec.name) ^ tenant;
         let at = end.clamp(0, MAX_TICKS);
-        return Some(Box::new((0..INVENTORY_ROWS).map(move |k| {
-            let r = R::new(seed, k, at);
+        let n = if tenant == 0 { INVENTORY_ROWS } else { 20 + (tenant % 41) as i64 };
+        return Some(Box::new((0..n).map(move |k| {
+            let r = R::new(w, seed, k, at);
             spec.cols.iter().map(|c| (c.f)(&r)).collect()
         })));
     }
     let start = start.clamp(0, MAX_TICKS);
     let end = end.clamp(0, MAX_TICKS);
-    let Some(period) = period(events_per_hour) else {
+    let Some(period) = period(tenant_events_per_hour(events_per_hour, tenant)) else {
         return Some(Box::new(std::iter::empty()));
     };
     Some(Box::new(RowIter {
         spec,
-        seed: table_seed(spec.name),
+        w,
+        seed: table_seed(spec.name) ^ tenant,
         k: start / period,
         start,
         end,
@@ -124,6 +168,7 @@ pub fn rows(
 /// Walks event indices from the window's first period to the first event at or after `end`.
 struct RowIter {
     spec: &'static TableSpec,
+    w: &'static World,
     seed: u64,
     k: i64,
     start: i64,
@@ -150,7 +195,7 @@ impl Iterator for RowIter {
             if ts < self.start {
                 continue;
             }
-            let r = R::new(self.seed, k, ts);
+            let r = R::new(self.w, self.seed, k, ts);
             return Some(self.spec.cols.iter().map(|c| (c.f)(&r)).collect());
         }
     }
@@ -191,6 +236,7 @@ fn jitter(seed: u64, k: i64, period: i64) -> i64 {
 // ---------------------------------------------------------------------------------------------
 // Entities
 
+#[derive(Clone, Copy)]
 struct Device {
     name: &'static str,
     ip: &'static str,
@@ -208,6 +254,7 @@ const DEVICES: &[Device] = &[
     Device { name: "kiosk-lobby", ip: "192.168.50.23", os: "Windows10" },
 ];
 
+#[derive(Clone, Copy)]
 struct Account {
     name: &'static str,
     domain: &'static str,
@@ -484,6 +531,7 @@ const REMOTE_URLS: &[&str] = &[
 // Row context: the entities of one event, drawn once, then read by each column's generator.
 
 struct R {
+    w: &'static World,
     k: i64,
     ts: i64,
     s: u64,
@@ -501,14 +549,14 @@ struct R {
 }
 
 impl R {
-    fn new(seed: u64, k: i64, ts: i64) -> R {
+    fn new(w: &'static World, seed: u64, k: i64, ts: i64) -> R {
         let s = mix(seed ^ mix(k as u64) ^ 0x5bd1_e995);
         let pick = |salt: u64, n: usize| (mix(s ^ salt) % n as u64) as usize;
         let cache = cache();
         let (dev, acct, iacct, p) = (
-            pick(1, DEVICES.len()),
-            pick(2, ACCOUNTS.len()),
-            pick(3, ACCOUNTS.len()),
+            pick(1, w.devices.len()),
+            pick(2, w.accounts.len()),
+            pick(3, w.accounts.len()),
             pick(4, PROCS.len()),
         );
         let (ip, hip) = if pick(5, 3) == 0 {
@@ -519,15 +567,16 @@ impl R {
             (&PARENTS[i], &cache.parents[i])
         };
         R {
+            w,
             k,
             ts,
             s,
             dev,
-            dev_id: &cache.device_ids[dev],
-            acct: &ACCOUNTS[acct],
-            ids: &cache.accounts[acct],
-            iacct: &ACCOUNTS[iacct],
-            iids: &cache.accounts[iacct],
+            dev_id: &w.device_ids[dev],
+            acct: &w.accounts[acct],
+            ids: &w.ids[acct],
+            iacct: &w.accounts[iacct],
+            iids: &w.ids[iacct],
             p: &PROCS[p],
             hp: &cache.procs[p],
             ip,
@@ -547,7 +596,12 @@ impl R {
     }
 
     fn device(&self) -> &'static Device {
-        &DEVICES[self.dev]
+        &self.w.devices[self.dev]
+    }
+
+    /// The tenant's device `n` places after this row's.
+    fn device_after(&self, n: usize) -> &'static Device {
+        &self.w.devices[(self.dev + n) % self.w.devices.len()]
     }
 }
 
@@ -579,11 +633,11 @@ fn str_seed(v: &str) -> u64 {
     table_seed(v)
 }
 
-fn sid(a: &Account) -> String {
+fn sid(a: &Account, domain_sid: &str) -> String {
     if a.domain == "NT AUTHORITY" {
         format!("S-1-5-{}", a.rid)
     } else {
-        format!("S-1-5-21-1004336348-1177238915-682003330-{}", a.rid)
+        format!("{domain_sid}-{}", a.rid)
     }
 }
 
@@ -609,10 +663,8 @@ struct Ids {
 }
 
 struct Cache {
-    device_ids: Vec<String>,
     procs: Vec<Derived>,
     parents: Vec<Derived>,
-    accounts: Vec<Ids>,
 }
 
 fn cache() -> &'static Cache {
@@ -625,16 +677,8 @@ fn cache() -> &'static Cache {
             path: path(p),
         };
         Cache {
-            device_ids: DEVICES.iter().map(|d| hex(str_seed(d.name), 40)).collect(),
             procs: PROCS.iter().map(derive).collect(),
             parents: PARENTS.iter().map(derive).collect(),
-            accounts: ACCOUNTS
-                .iter()
-                .map(|a| Ids {
-                    sid: sid(a),
-                    object_id: a.upn.is_some().then(|| guid(str_seed(a.name))),
-                })
-                .collect(),
         }
     })
 }
@@ -925,11 +969,7 @@ fn device_logon_events() -> TableSpec {
     v.push(c("IsLocalAdmin", BOOL, |r| Cell::Bool(r.h(34).is_multiple_of(3))));
     v.push(c("LogonId", LONG, |r| Cell::Int((r.h(16) % 0xFF_FFFF) as i64)));
     v.push(c("RemoteDeviceName", STR, |r| {
-        if r.h(35).is_multiple_of(3) {
-            Cell::Null
-        } else {
-            s(DEVICES[(r.dev + 1) % DEVICES.len()].name)
-        }
+        if r.h(35).is_multiple_of(3) { Cell::Null } else { s(r.device_after(1).name) }
     }));
     v.push(c("RemoteIP", STR, |r| s(r.pick(22, REMOTE_IPS))));
     v.push(c("RemoteIPType", STR, |r| s(r.pick(27, &["Public", "Private", "Loopback"]))));
@@ -1152,7 +1192,7 @@ fn identity_additional_fields(r: &R) -> Cell {
             "Note": null,
         }),
         1 => json!({
-            "ACTOR.DEVICE": DEVICES[r.dev].name,
+            "ACTOR.DEVICE": r.device().name,
             "TO.DEVICE": "dc01",
             "Path": r"\\dc01\SYSVOL\contoso.com\Policies",
             "Comment": "tab\there, \"quotes\" and 渡辺",
@@ -1208,11 +1248,7 @@ fn identity_logon_events() -> TableSpec {
         Cell::Int(i64::from(r.pick(84, &[88u16, 389, 445, 636])))
     }));
     v.push(c("TargetDeviceName", STR, |r| {
-        if r.h(85).is_multiple_of(2) {
-            Cell::Null
-        } else {
-            s(DEVICES[(r.dev + 3) % DEVICES.len()].name)
-        }
+        if r.h(85).is_multiple_of(2) { Cell::Null } else { s(r.device_after(3).name) }
     }));
     v.push(c("TargetAccountDisplayName", STR, |r| s(r.iacct.display)));
     v.push(c("Location", STR, |r| s(r.pick(86, &["US", "DE", "JP", "IE", ""]))));

@@ -45,7 +45,8 @@ pub struct Context {
     pub window: (i64, i64),
     /// "now" for `ago()`, in ticks.
     pub now: i64,
-    /// Synthetic events per hour per table.
+    /// Synthetic events per hour per table (the configured density: a tenant's own volume
+    /// is applied by `data::tenant_rows`).
     pub events_per_hour: u32,
     /// The files `externaldata` reads instead of its URLs (the emulator has no network); a URL
     /// without one is refused.
@@ -57,6 +58,9 @@ pub struct Context {
     /// learn.microsoft.com/defender-xdr/advanced-hunting-microsoft-defender, Known issues), so
     /// it is off by default, as in a tenant without Sentinel.
     pub sentinel_streamed: bool,
+    /// The data seed of the tenant whose tables are read (`data::tenant_seed`; 0: the
+    /// default tenant).
+    pub tenant: u64,
 }
 
 /// Parses and evaluates `query`. Parsing and binding run on a thread with a large stack: a

@@ -4,6 +4,7 @@
 //! It can serve many tenants at once ([`EmulatorTenant`]), each with its own credentials and
 //! its own budgets in the quota judge.
 
+mod answer;
 pub mod data;
 pub mod den_script;
 mod identity;
@@ -354,6 +355,12 @@ impl Emulator {
     /// (a storage account, say) checks a bearer token, as the real one asks Entra's keys.
     pub fn issued_tokens(&self) -> IssuedTokens {
         IssuedTokens(Arc::clone(&self.state))
+    }
+
+    /// The data seed of the served tenant `tenant_id` (`data::tenant_seed`, 0 for the default
+    /// tenant), to compute what it should answer with `data::tenant_rows`.
+    pub fn data_seed(&self, tenant_id: &str) -> Option<u64> {
+        self.state.accounts.iter().find(|a| a.tenant.tenant_id == tenant_id).map(|a| a.seed)
     }
 
     /// The tenants served, the default one first.

@@ -2,8 +2,8 @@
 //! certificate assertion), `POST /{v1.0|beta}/security/runHuntingQuery`, and
 //! `GET /_emulator/stats`. Errors use the same envelopes as the real services.
 
-use super::data::Cell;
-use super::kql::{self, Context};
+use super::answer::{Job, Measured};
+use super::kql::Context;
 use super::{EmulatorConfig, Fault, State};
 use crate::clock::{Clock, TokioClock};
 use crate::quota::Limits;
@@ -18,7 +18,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use tokio::time::Instant;
@@ -434,7 +433,7 @@ async fn hunting_call(
     };
     // Ends the call in the quota judge even if the client goes away mid-answer.
     let _running = admitted.map(|id| RunningCall { account, id, clock: &state.clock });
-    (Some(index), answer(state, limits.as_ref(), body, crid).await)
+    (Some(index), answer(state, limits.as_ref(), account.seed, body, crid).await)
 }
 
 /// A call the quota judge counts as running until this is dropped.
@@ -558,10 +557,12 @@ fn chaos_fault(state: &Shared) -> Fault {
     }
 }
 
-/// Everything after authentication and quota: faults, the query, the caps.
+/// Everything after authentication and quota: faults, the query (over the data of the tenant
+/// seeded `tenant`), the caps.
 async fn answer(
     state: &Shared,
     limits: Option<&Limits>,
+    tenant: u64,
     body: &[u8],
     crid: Option<&str>,
 ) -> Response {
@@ -625,28 +626,37 @@ async fn answer(
         events_per_hour: state.config.events_per_hour,
         externaldata: std::sync::Arc::new(state.config.externaldata.clone()),
         sentinel_streamed: state.config.sentinel_streamed,
+        tenant,
     };
-    let results_first = state.config.results_first;
-    let base = state.base_url();
     let max_rows = limits.map_or(usize::MAX, |l| usize::try_from(l.max_rows).unwrap_or(usize::MAX));
-    let out = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, kql::KqlError> {
-        let mut set = kql::execute(&query, &ctx)?;
-        // The service cuts results at its row cap without saying so.
-        set.rows = Box::new(set.rows.take(max_rows));
-        Ok(render(&base, set, results_first))
-    })
-    .await;
-    match out {
-        Ok(Ok(json)) if limits.is_some_and(|l| json.len() as u64 > l.max_result_bytes) => {
-            graph_error(
-                state.clock.now(),
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                "Query execution has exceeded the allowed result size. Optimize your query by limiting the number of results and try again.",
-                crid,
-            )
+    let job = Job {
+        query,
+        ctx,
+        max_rows,
+        base: state.base_url(),
+        results_first: state.config.results_first,
+    };
+    let cap = limits.map_or(u64::MAX, |l| l.max_result_bytes);
+    let measuring = job.clone();
+    let measured = tokio::task::spawn_blocking(move || measuring.measure(cap)).await;
+    let too_large = || {
+        graph_error(
+            state.clock.now(),
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "Query execution has exceeded the allowed result size. Optimize your query by limiting the number of results and try again.",
+            crid,
+        )
+    };
+    match measured {
+        Ok(Ok(Measured::Whole(json))) if json.len() as u64 > cap => too_large(),
+        Ok(Ok(Measured::Whole(json))) => ok_json(Bytes::from(json), fault, crid),
+        Ok(Ok(Measured::Large(len))) if len > cap => too_large(),
+        Ok(Ok(Measured::Large(len))) => {
+            // Generated again as it is sent: never held whole.
+            let cut = (fault == Fault::Truncate).then_some(len / 2);
+            ok_body(job.stream(cut), crid)
         }
-        Ok(Ok(json)) => ok_json(Bytes::from(json), fault, crid),
         Ok(Err(e)) => {
             graph_error(state.clock.now(), StatusCode::BAD_REQUEST, "BadRequest", &e.message, crid)
         }
@@ -669,6 +679,11 @@ fn ok_json(json: Bytes, fault: Fault, crid: Option<&str>) -> Response {
     } else {
         axum::body::Body::from(json)
     };
+    ok_body(body, crid)
+}
+
+/// A 200 answer with `body`.
+fn ok_body(body: axum::body::Body, crid: Option<&str>) -> Response {
     let mut resp = (
         StatusCode::OK,
         [("content-type", "application/json; odata.metadata=minimal; charset=utf-8")],
@@ -684,101 +699,6 @@ pub(super) fn ticks(t: chrono::DateTime<chrono::Utc>) -> i64 {
     t.timestamp() * 10_000_000 + i64::from(t.timestamp_subsec_nanos() / 100)
 }
 
-/// Serialises a result the way the service does: `schema` with `name`/`type`, rows keyed by
-/// column, `@odata.type` annotations on Int64 cells, DateTime with up to 7 fractional digits.
-fn render(base: &str, set: kql::ResultSet, results_first: bool) -> Vec<u8> {
-    let mut schema = Vec::new();
-    schema.push(b'[');
-    for (i, (name, ty)) in set.columns.iter().enumerate() {
-        if i > 0 {
-            schema.push(b',');
-        }
-        let _ = write!(
-            schema,
-            "{{\"name\":{},\"type\":{}}}",
-            Value::from(name.as_str()),
-            Value::from(ty.as_str())
-        );
-    }
-    schema.push(b']');
-    let keys: Vec<String> =
-        set.columns.iter().map(|(n, _)| Value::from(n.as_str()).to_string()).collect();
-    let annotate: Vec<Option<String>> = set
-        .columns
-        .iter()
-        .map(|(n, t)| (t == "Int64").then(|| Value::from(format!("{n}@odata.type")).to_string()))
-        .collect();
-    let mut results = Vec::with_capacity(1 << 16);
-    results.push(b'[');
-    for (r, row) in set.rows.enumerate() {
-        if r > 0 {
-            results.push(b',');
-        }
-        results.push(b'{');
-        for (i, cell) in row.iter().enumerate() {
-            if i > 0 {
-                results.push(b',');
-            }
-            if let (Some(a), Cell::Int(_)) = (&annotate[i], cell) {
-                let _ = write!(results, "{a}:\"#Int64\",");
-            }
-            results.extend_from_slice(keys[i].as_bytes());
-            results.push(b':');
-            write_cell(&mut results, cell);
-        }
-        results.push(b'}');
-    }
-    results.push(b']');
-    let context = format!("{base}/v1.0/$metadata#microsoft.graph.security.huntingQueryResults");
-    let mut out = Vec::with_capacity(results.len() + schema.len() + 200);
-    let _ = write!(out, "{{\"@odata.context\":{},", Value::from(context));
-    let (first, second) = if results_first {
-        (("results", &results), ("schema", &schema))
-    } else {
-        (("schema", &schema), ("results", &results))
-    };
-    let _ = write!(out, "\"{}\":", first.0);
-    out.extend_from_slice(first.1);
-    let _ = write!(out, ",\"{}\":", second.0);
-    out.extend_from_slice(second.1);
-    out.push(b'}');
-    out
-}
-
-fn write_cell(out: &mut Vec<u8>, cell: &Cell) {
-    match cell {
-        Cell::Null => out.extend_from_slice(b"null"),
-        Cell::Str(s) => {
-            let _ = serde_json::to_writer(&mut *out, s);
-        }
-        Cell::Time(t) => {
-            out.push(b'"');
-            out.extend_from_slice(kql::format_datetime(*t).as_bytes());
-            out.push(b'"');
-        }
-        Cell::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        Cell::Real(f) if f.is_finite() => {
-            let _ = serde_json::to_writer(&mut *out, f);
-        }
-        Cell::Real(f) => {
-            let text = if f.is_nan() {
-                "NaN"
-            } else if *f > 0.0 {
-                "Infinity"
-            } else {
-                "-Infinity"
-            };
-            let _ = write!(out, "\"{text}\"");
-        }
-        Cell::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Cell::Dyn(v) => {
-            let _ = serde_json::to_writer(&mut *out, v);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -792,6 +712,10 @@ mod tests {
         assert_eq!(kql::format_datetime(t - 7_688_641 + 1_160_000), "2024-03-26T09:39:50.116Z");
         assert_eq!(kql::format_datetime(t - 7_688_641), "2024-03-26T09:39:50Z");
     }
+
+    use crate::emulator::answer::render;
+    use crate::emulator::data::Cell;
+    use crate::emulator::kql;
 
     #[test]
     fn render_puts_annotations_and_honours_key_order() {
@@ -840,6 +764,59 @@ mod tests {
         // The third call's `truncate` fault cuts the canned body like any other.
         assert!(client.run_hunting_query("x", &window).await.is_err());
         assert_eq!(emu.stats().hunting_calls, 3);
+    }
+
+    /// A large answer is streamed: the same rows as the data, the size cap refuses it whole
+    /// (400), and the `truncate` fault cuts it.
+    #[tokio::test]
+    async fn large_answers_stream_whole_and_keep_the_caps_and_faults() {
+        use crate::emulator::{Emulator, EmulatorConfig, data};
+        use crate::graph::{GraphClient, Settings};
+        let start = async |limits: Limits, faults: Vec<Fault>| {
+            let config =
+                EmulatorConfig { limits: Some(limits), faults, ..EmulatorConfig::default() };
+            Emulator::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+        };
+        let clock = TokioClock::new();
+        let client = |emu: &Emulator| {
+            let env = emu.env();
+            let var = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+            GraphClient::new(Settings::from_env(var).unwrap(), Arc::new(clock)).unwrap()
+        };
+        let window = Window::parse("2026-11-20T00:00:00Z/PT6H", clock.now()).unwrap();
+        let want = data::rows("DeviceProcessEvents", ticks(window.start), ticks(window.end), 360)
+            .unwrap()
+            .count();
+        let emu = start(Limits::default(), vec![Fault::None, Fault::Truncate]).await;
+        let resp = client(&emu).run_hunting_query("DeviceProcessEvents", &window).await.unwrap();
+        let body = resp.body.into_bytes().await.unwrap();
+        assert!(body.len() > 4 * super::super::answer::WHOLE, "{}", body.len());
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["results"].as_array().unwrap().len(), want);
+        assert_eq!(v["schema"][0]["name"], "Timestamp");
+        let truncated = client(&emu).run_hunting_query("DeviceProcessEvents", &window).await;
+        assert!(
+            match truncated {
+                Ok(r) => r.body.into_bytes().await.is_err(),
+                Err(_) => true,
+            },
+            "the truncate fault cuts a streamed answer"
+        );
+        // Just under its size: refused whole, as before streaming.
+        let cap = Limits { max_result_bytes: body.len() as u64 - 1, ..Limits::default() };
+        let emu = start(cap, Vec::new()).await;
+        let Err(err) = client(&emu).run_hunting_query("DeviceProcessEvents", &window).await else {
+            panic!("an answer over the size cap was sent");
+        };
+        let err = err.to_string();
+        assert!(err.contains("exceeded the allowed result size"), "{err}");
+        let cap = Limits { max_result_bytes: body.len() as u64, ..Limits::default() };
+        let emu = start(cap, Vec::new()).await;
+        let resp = client(&emu).run_hunting_query("DeviceProcessEvents", &window).await.unwrap();
+        // The same bytes after `@odata.context` (which names the emulator's own port).
+        let again = resp.body.into_bytes().await.unwrap();
+        let rest = |b: &[u8]| b.splitn(2, |&c| c == b',').nth(1).map(<[u8]>::to_vec);
+        assert!(rest(&again) == rest(&body), "the same answer every time");
     }
 
     #[tokio::test]

@@ -52,16 +52,25 @@ impl EmulatorTenant {
     }
 }
 
-/// A tenant as the running emulator keeps it: credentials, quota account and call log.
+/// A tenant as the running emulator keeps it: credentials, data seed, quota account and call
+/// log.
 pub(crate) struct Account {
     pub(crate) tenant: EmulatorTenant,
+    /// The seed of its data (`data::tenant_seed`): 0 for the default tenant, whose data is
+    /// the emulator's original.
+    pub(crate) seed: u64,
     pub(crate) quota: Mutex<ServiceQuota>,
     pub(crate) log: Mutex<Vec<CallRecord>>,
 }
 
 impl Account {
-    fn new(tenant: EmulatorTenant) -> Account {
-        Account { tenant, quota: Mutex::new(ServiceQuota::default()), log: Mutex::new(Vec::new()) }
+    fn new(tenant: EmulatorTenant, seed: u64) -> Account {
+        Account {
+            tenant,
+            seed,
+            quota: Mutex::new(ServiceQuota::default()),
+            log: Mutex::new(Vec::new()),
+        }
     }
 }
 
@@ -81,7 +90,14 @@ pub(crate) fn accounts(config: &super::EmulatorConfig) -> Vec<Account> {
             None => list.push(t.clone()),
         }
     }
-    list.into_iter().map(Account::new).collect()
+    // The default tenant keeps the original data; the others have their own.
+    list.into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let seed = if i == 0 { 0 } else { super::data::tenant_seed(&t.tenant_id) };
+            Account::new(t, seed)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -114,5 +130,8 @@ mod tests {
         assert_eq!(accounts.len(), 2);
         assert_eq!(accounts[0].tenant.client_secret, "s");
         assert_eq!(accounts[1].tenant, other);
+        assert_eq!(accounts[0].seed, 0, "the default tenant keeps the original data");
+        assert_eq!(accounts[1].seed, crate::emulator::data::tenant_seed(&other.tenant_id));
+        assert_ne!(accounts[1].seed, 0);
     }
 }

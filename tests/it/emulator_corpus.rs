@@ -75,6 +75,7 @@ fn measure(sentinel_streamed: bool) -> (usize, usize, usize) {
         events_per_hour: 360,
         externaldata: std::sync::Arc::new(externaldata()),
         sentinel_streamed,
+        tenant: 0,
     };
     let (mut ran, mut with_rows) = (0, 0);
     let mut empty = Vec::new();

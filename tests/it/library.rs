@@ -377,3 +377,35 @@ fn missing_paths_and_empty_libraries_are_usage_errors() {
         assert!(run.stderr.contains(want), "{args:?}: {run:?}");
     }
 }
+
+/// `hunt list` and `hunt validate` count the same errors, warnings and notes for one library:
+/// warnings only the lint finds (an unknown key, a lookback past retention), one the loader
+/// finds too (a second statement), and a query saved disabled (a note to both).
+#[test]
+fn list_and_validate_count_the_same_findings() {
+    let env = TestEnv::new();
+    env.query(
+        "a.kql",
+        "// ---\n// colour: red\n// lookback: 40d\n// ---\nDeviceProcessEvents | take 1\n",
+    );
+    env.query("b.kql", "// ---\n// enabled: false\n// ---\n// DeviceProcessEvents | take 1\n");
+    env.query("c.kql", "AlertInfo | take 1;\nAlertEvidence | take 1\n");
+    // "…: 0 errors, 3 warnings, 1 note…": the three counts of a summary line.
+    let counts = |line: &str| -> Vec<String> {
+        let tail = line.rsplit_once(": ").map_or(line, |(_, t)| t);
+        tail.split(", ").map(|p| p.split(" (").next().unwrap_or(p).to_owned()).collect()
+    };
+    let list = env.hunt(&["list", "queries"], &[]);
+    assert_eq!(list.code, 0, "{list:?}");
+    let footer = list.stdout.lines().last().unwrap_or_default();
+    let validate = env.hunt(&["validate", "queries"], &[]);
+    let summary = validate.stderr.lines().last().unwrap_or_default();
+    assert!(summary.contains("3 queries"), "{validate:?}");
+    let want = counts(summary);
+    assert_eq!(want.len(), 3, "{summary}");
+    assert!(want[1] == "3 warnings" && want[2] == "3 notes", "{validate:?}");
+    assert_eq!(counts(footer), want, "list: {footer}\nvalidate: {summary}");
+    assert!(footer.starts_with("3 queries from 3 files"), "{list:?}");
+    // The disabled query is a note on list's stderr too, as validate ranks it.
+    assert!(list.stderr.contains("note: ") && list.stderr.contains("disabled"), "{list:?}");
+}

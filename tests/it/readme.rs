@@ -1,5 +1,7 @@
 //! The README's main command works as written: the shipped example queries run against the
-//! built-in emulator and land Parquet.
+//! built-in emulator and land Parquet; and every other example runs as written (`examples`).
+
+mod examples;
 
 use crate::util::{hunt_cmd, parquet_files};
 

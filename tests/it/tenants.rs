@@ -61,10 +61,12 @@ pub(super) fn hunt_with(env: &TestEnv, args: &[&str], vars: &[(String, String)])
     env.hunt(args, &extra)
 }
 
-/// Rows of the emulator's `table` in WINDOW.
-pub(super) fn rows_in_window(table: &str) -> usize {
+/// Rows of the emulator's `table` in WINDOW for `t`, a tenant other than the emulator's default
+/// (each has its own data and volume, seeded by its id).
+pub(super) fn rows_in_window(table: &str, t: &EmulatorTenant) -> usize {
     let (start, end) = WINDOW.split_once('/').unwrap();
-    hunt::emulator::data::rows(table, ticks(start), ticks(end), 360).unwrap().count()
+    let seed = hunt::emulator::data::tenant_seed(&t.tenant_id);
+    hunt::emulator::data::tenant_rows(table, ticks(start), ticks(end), 360, seed).unwrap().count()
 }
 
 /// The tenant names the run's JSON lists, each with its status.
@@ -146,10 +148,12 @@ fn two_tenants_run_side_by_side_each_within_its_own_quota_with_no_429() {
     assert!(b1 - b0 < 5_000, "B took {} ms", b1 - b0);
 
     // Every landed query: its tenant's partition, every row of the window, its tenant named.
-    let want = rows_in_window("AlertInfo");
     let files = parquet_files(&env.out());
     assert_eq!(tenant_dirs(&env.out()), BTreeSet::from(["A".to_owned(), "B".to_owned()]));
-    for (name, queries) in [("A", 6), ("B", 9)] {
+    // Each tenant has its own volume: their windows hold different numbers of rows.
+    assert_ne!(rows_in_window("AlertInfo", &a), rows_in_window("AlertInfo", &b));
+    for (name, queries, t) in [("A", 6, &a), ("B", 9, &b)] {
+        let want = rows_in_window("AlertInfo", t);
         let mine: Vec<_> = files
             .iter()
             .filter(|p| p.to_string_lossy().contains(&format!("/tenant={name}/date=2026-11-20/")))
@@ -368,7 +372,7 @@ fn a_tenant_with_a_wrong_secret_does_not_stop_the_others() {
     let files = parquet_files(&env.path("output"));
     assert_eq!(files.len(), 1, "{files:?}");
     let rows: usize = read_parquet(&files[0]).0.iter().map(RecordBatch::num_rows).sum();
-    assert_eq!(rows, rows_in_window("AlertInfo"));
+    assert_eq!(rows, rows_in_window("AlertInfo", &good));
     assert_eq!(tenant_dirs(&env.path("output")), BTreeSet::from(["good".to_owned()]));
 
     // Nobody can sign in: nothing ran at all (exit 2).

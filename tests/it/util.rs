@@ -144,7 +144,7 @@ pub fn hunt_cmd() -> Command {
 }
 
 /// Removes the Azure and hunt variables (and RUST_LOG) of the calling environment from `cmd`.
-fn without_callers_settings(cmd: &mut Command) {
+pub fn without_callers_settings(cmd: &mut Command) {
     for (k, _) in std::env::vars() {
         if k.starts_with("AZURE_") || k.starts_with("HUNT_") || k == "RUST_LOG" {
             cmd.env_remove(k);

@@ -150,7 +150,7 @@ pub(super) fn specs(known: &[&str]) -> Vec<TableSpec> {
             // Timestamps and actions stay the table's own.
             (None, Some((anchor, f))) if col != "Timestamp" && col != "ActionType" => {
                 let seed = super::table_seed(anchor);
-                Box::new(move |r: &R| f(&R::new(seed, r.k, r.ts)))
+                Box::new(move |r: &R| f(&R::new(r.w, seed ^ r.w.salt, r.k, r.ts)))
             }
             _ => generator(table, col, ty),
         };

@@ -16,6 +16,7 @@ pub(super) fn ctx() -> Context {
         events_per_hour: 60,
         externaldata: Default::default(),
         sentinel_streamed: false,
+        tenant: 0,
     }
 }
 

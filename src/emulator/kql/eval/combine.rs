@@ -244,8 +244,9 @@ impl<'a> Eval<'a> {
         let def = data::table(name).ok_or_else(|| KqlError {
             message: format!("'' operator: Failed to resolve table expression named '{name}'"),
         })?;
+        let (window, ctx) = (self.ctx.window, self.ctx);
         let mut rows =
-            data::rows(def.name, self.ctx.window.0, self.ctx.window.1, self.ctx.events_per_hour)
+            data::tenant_rows(def.name, window.0, window.1, ctx.events_per_hour, ctx.tenant)
                 .unwrap_or_else(|| Box::new(std::iter::empty()));
         let mut schema: Schema = def
             .columns

@@ -198,8 +198,14 @@ impl<'a> Eval<'a> {
                     }
                 }
                 let rows = if window.0 < window.1 {
-                    data::rows(table, window.0, window.1, self.ctx.events_per_hour)
-                        .unwrap_or_else(|| Box::new(std::iter::empty()))
+                    data::tenant_rows(
+                        table,
+                        window.0,
+                        window.1,
+                        self.ctx.events_per_hour,
+                        self.ctx.tenant,
+                    )
+                    .unwrap_or_else(|| Box::new(std::iter::empty()))
                 } else {
                     Box::new(std::iter::empty())
                 };

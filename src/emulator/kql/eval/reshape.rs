@@ -270,9 +270,9 @@ impl<'a> Eval<'a> {
             .position(|(n, _)| n == "DeviceId")
             .ok_or_else(|| b.unresolved("DeviceId"))?;
         input.schema.push((super::tabular::unique(&input.schema, "SeenBy"), DYN));
-        let now = self.ctx.now;
+        let (now, tenant) = (self.ctx.now, self.ctx.tenant);
         let rows = input.rows.map(move |mut row| {
-            let ids = crate::emulator::data::device_ids();
+            let ids = crate::emulator::data::device_ids_of(tenant);
             let id = match row.get(k) {
                 Some(Cell::Str(s)) => s.clone(),
                 _ => String::new(),
