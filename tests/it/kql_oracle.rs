@@ -291,7 +291,7 @@ const SOURCES: [&str; 13] = [
 ];
 
 /// Operators, with `{e}` for an expression and `{p}` for a predicate.
-const OPERATOR_FORMS: [&str; 52] = [
+const OPERATOR_FORMS: [&str; 53] = [
     "where {p}",
     "filter {p}",
     "project a, b = {e}",
@@ -322,6 +322,7 @@ const OPERATOR_FORMS: [&str; 52] = [
     "make-series avg(b) on Timestamp in range(ago(1d), now(), 1h)",
     "top 5 by a desc nulls last",
     "top-nested 3 of a by count()",
+    "top-nested of a by count(), top-nested 1 of b by dcount(c)",
     "sort by a asc, b",
     "order by {e}",
     "distinct a, b",

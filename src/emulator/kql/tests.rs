@@ -441,8 +441,8 @@ fn error_messages() {
         "{series}"
     );
     assert!(
-        err("AlertInfo | top-nested 3 of Title by count()")
-            .starts_with("'top-nested' operator is not supported")
+        err("AlertInfo | top-nested 3 of Title with others = 'x' by count()")
+            .contains("'with others' is not supported by the emulator")
     );
     assert!(
         err("AlertInfo | where Title like 'x'").starts_with("'like' operator is not supported")

@@ -193,3 +193,29 @@ fn search_and_seen_by() {
     assert_eq!(rows.len(), 2);
     assert!(matches!(&rows[0][2], Cell::Str(id) if id.len() == 40));
 }
+
+/// `top-nested`: per state the sum of damage, the top 2 states; within each, the event type
+/// with the most rows; by hand from the table below (CA 7+1+2 = 10, NY 4+5 = 9, TX 3).
+#[test]
+fn top_nested_levels_by_hand() {
+    let t = "let T = datatable(State: string, Kind: string, Damage: long) \
+             ['CA', 'flood', 7, 'CA', 'fire', 1, 'CA', 'fire', 2, 'NY', 'snow', 4, 'NY', 'wind', 5, \
+              'TX', 'hail', 3];";
+    let (cols, rows) = run(&format!(
+        "{t} T | top-nested 2 of State by sum(Damage), top-nested 1 of Kind by count()"
+    ));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["State", "aggregated_State", "Kind", "aggregated_Kind"]);
+    assert_eq!(
+        rows,
+        vec![vec![s("CA"), i(10), s("fire"), i(2)], vec![s("NY"), i(9), s("snow"), i(1)]]
+    );
+    // Named aggregate, smallest first, and no count: every group.
+    let (cols, rows) = run(&format!("{t} T | top-nested of State by Total = sum(Damage) asc"));
+    assert_eq!(cols[1].0, "Total");
+    assert_eq!(rows, vec![vec![s("TX"), i(3)], vec![s("NY"), i(9)], vec![s("CA"), i(10)]]);
+    assert!(
+        err(&format!("{t} T | top-nested 1 of State by sum(Damage), count()"))
+            .contains("top-nested")
+    );
+}

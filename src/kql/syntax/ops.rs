@@ -172,6 +172,7 @@ impl Cursor<'_, '_> {
                 let items = self.sort_list()?;
                 op.clauses.push(Clause { keyword: Some("by".into()), items });
             }
+            "top-nested" => self.top_nested(op)?,
             "take" | "limit" | "sample" => {
                 op.options = self.options(&[])?;
                 let n = self.scalar()?;
@@ -351,6 +352,58 @@ impl Cursor<'_, '_> {
             }
         }
         Ok(true)
+    }
+
+    /// `top-nested [N] of [name =] expr [with others = v] by [name =] aggregate [asc|desc]`,
+    /// then `, top-nested …` for each further level. Each level is the clauses `top-nested`
+    /// (N, or none for all), `of`, `others` (if given) and `by` (or `by asc`).
+    fn top_nested(&mut self, op: &mut Operator) -> PResult<()> {
+        loop {
+            let n = if self.at_word("of") { Vec::new() } else { vec![self.scalar()?] };
+            if !self.eat_word("of") {
+                return Err(self.expected("'of' and a column after the count of 'top-nested'"));
+            }
+            let of = self.scalar()?;
+            let of = self.assigned(of, Self::scalar)?;
+            op.clauses.push(Clause { keyword: Some("top-nested".into()), items: n });
+            op.clauses.push(Clause { keyword: Some("of".into()), items: vec![of] });
+            if self.eat_word("with") {
+                if !(self.eat_word("others") && self.eat("=")) {
+                    return Err(self.expected("'others =' after 'with' in 'top-nested'"));
+                }
+                let others = self.scalar()?;
+                op.clauses.push(Clause { keyword: Some("others".into()), items: vec![others] });
+            }
+            if !self.eat_word("by") {
+                return Err(self.expected("'by' and an aggregation in 'top-nested'"));
+            }
+            let agg = self.scalar()?;
+            let agg = self.assigned(agg, Self::scalar)?;
+            let by = if self.eat_word("asc") { "by asc" } else { "by" };
+            let _ = self.eat_word("desc");
+            op.clauses.push(Clause { keyword: Some(by.into()), items: vec![agg] });
+            // The next level: after a comma the lexer reads `top-nested` as `top - nested`
+            // (it joins hyphenated operator names only after a `|`).
+            let word = |p: &Self, i: usize, w: &str| p.peek(i).is_some_and(|t| t.is_ident(w));
+            let tokens = if !self.at(",") {
+                0
+            } else if word(self, 1, "top-nested") {
+                2
+            } else if word(self, 1, "top")
+                && self.peek(2).is_some_and(|t| t.is("-"))
+                && word(self, 3, "nested")
+            {
+                4
+            } else {
+                0
+            };
+            if tokens == 0 {
+                return Ok(());
+            }
+            for _ in 0..tokens {
+                self.bump();
+            }
+        }
     }
 
     /// The columns of `mv-expand`/`mv-apply`: `[name =] expr [to typeof(type)], …` then

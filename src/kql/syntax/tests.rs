@@ -40,6 +40,7 @@ fn statements_and_operators() {
         "externaldata(u:string)[@'https://x/a.csv'] with (format='csv', ignoreFirstRecord=true)",
         "search in (T, U*) 'x' and a == 1 | find 'y' | fork (take 1) (count) | facet by a",
         "T | top-nested 3 of A by count() | sort by A",
+        "T | top-nested 2 of A with others = 'rest' by n = sum(b) asc, top-nested of B by max(c) desc",
         "T | make-series avg(b) on Timestamp in range(ago(1d), now(), 1h)",
         "T | partition by a (take 1) | fork (take 1) n = (count) | facet by a, b with (take 1)",
         "T | sample-distinct 3 of a | top-hitters 3 of a by b | reduce by a with threshold = 0.1",

@@ -14,6 +14,7 @@ mod combine;
 mod env;
 mod external;
 mod functions;
+mod nested;
 mod reshape;
 mod scalar;
 mod series;

@@ -29,6 +29,7 @@ pub(crate) enum Stage {
     MvExpand(super::reshape::MvExpand),
     Parse(super::reshape::Parse),
     Series(super::series::MakeSeries),
+    TopNested(super::nested::TopNested),
     /// A stage whose expressions call `next()`: the rows it reads ahead, and how many.
     Ahead(Box<Stage>, super::bind::Lookahead, usize),
 }
@@ -229,6 +230,7 @@ impl<'a> Eval<'a> {
                 let n = self.count_arg(&b, main.first(), schema)?;
                 Stage::Sort(self.sort_keys(&b, clause(op, Some("by")), schema)?, Some(n))
             }
+            "top-nested" => Stage::TopNested(super::nested::bind(&b, op, schema)?),
             "join" | "lookup" => Stage::Join(self.bind_join(op, schema)?),
             "project-keep" | "project-reorder" => self.bind_keep_reorder(&b, op, schema)?,
             "mv-expand" | "mvexpand" => Stage::MvExpand(self.bind_mv_expand(&b, op, schema)?),
@@ -330,6 +332,7 @@ pub(crate) fn apply(stage: Stage, rows: Rows) -> Rows {
             Box::new(std::iter::once_with(move || sort(rows, &keys, limit)).flatten())
         }
         Stage::Join(j) => Box::new(std::iter::once_with(move || j.run(rows)).flatten()),
+        Stage::TopNested(t) => Box::new(std::iter::once_with(move || t.run(rows)).flatten()),
         Stage::MvExpand(m) => m.apply(rows),
         Stage::Parse(p) => p.apply(rows),
         Stage::Series(m) => Box::new(std::iter::once_with(move || m.run(rows)).flatten()),
