@@ -551,17 +551,14 @@ fn azurite_store(container: &str) -> Arc<dyn ObjectStore> {
 
 #[test]
 fn on_azurite_commits_are_put_if_absent_and_delta_rs_reads_them() {
-    let store = azurite_store("delta-it");
+    // A container of this run's own: an Azurite kept between runs would hold the last run's table.
+    let container = format!("delta-it-{}", std::process::id());
+    let store = azurite_store(&container);
+    let url = format!("az://{container}/lake/encoded-powershell");
     let root = Path::from("lake/encoded-powershell");
     let rt = rt();
     rt.block_on(async {
-        let table = DeltaTable::open_url(
-            store.clone(),
-            root.clone(),
-            "az://delta-it/lake/encoded-powershell",
-        )
-        .await
-        .unwrap();
+        let table = DeltaTable::open_url(store.clone(), root.clone(), url.as_str()).await.unwrap();
         land_hours(&table, &store, &root, 0, 2).await;
         // A commit file that exists is never overwritten: Azure refuses the second create.
         let v1 = root.clone().join("_delta_log").join("00000000000000000001.json");
@@ -586,8 +583,7 @@ fn on_azurite_commits_are_put_if_absent_and_delta_rs_reads_them() {
         assert_eq!(s, Some(17));
     });
     let opts = json!({"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY, "use_emulator": "true"});
-    let r =
-        read_delta("az://delta-it/lake/encoded-powershell", &opts, "hunt/encoded-powershell", None);
+    let r = read_delta(&url, &opts, "hunt/encoded-powershell", None);
     assert_eq!(r["version"], 17);
     let mut pids: Vec<i64> =
         r["rows"].as_array().unwrap().iter().map(|r| r["ProcessId"].as_i64().unwrap()).collect();
