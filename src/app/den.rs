@@ -182,15 +182,7 @@ async fn sync_tenant(
     for den in synced.scan.dens.values() {
         *synced.kinds.entry(den.recognised).or_default() += 1;
         for kql in &den.queries {
-            let q = DenQuery {
-                incident_id: den.id.clone(),
-                title: den.title.clone(),
-                url: den.url.clone(),
-                severity: den.severity.clone(),
-                status: den.status.clone(),
-                created: den.created.clone(),
-                kql: kql.clone(),
-            };
+            let q = DenQuery::of(den, kql);
             match store.save(&q, args.schedule.as_deref()) {
                 Ok(Saved::New(path)) => synced.new.push(path),
                 Ok(Saved::AlreadyPresent(path)) if synced.new.contains(&path) => {

@@ -62,15 +62,7 @@ pub async fn run(
         if !seen.insert(normalised_hash(kql)) {
             continue;
         }
-        let q = DenQuery {
-            incident_id: den.id.clone(),
-            title: den.title.clone(),
-            url: den.url.clone(),
-            severity: den.severity.clone(),
-            status: den.status.clone(),
-            created: den.created.clone(),
-            kql: kql.clone(),
-        };
+        let q = DenQuery::of(den, kql);
         let name = file_name(&q);
         let query = match crate::library::kql_file::parse_kql_file(
             &render(&q, None),

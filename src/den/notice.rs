@@ -6,6 +6,7 @@
 use super::lifecycle::DenEvent;
 use super::sync::DenIncident;
 use crate::notify::config::NotifyFormat;
+use crate::notify::message::{cut, escape_mrkdwn};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -173,12 +174,11 @@ impl DenNotice {
     }
 
     fn slack(&self) -> Value {
-        let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
         let fields: Vec<Value> = self
             .facts()
             .into_iter()
             .take(10)
-            .map(|(k, v)| json!({ "type": "mrkdwn", "text": cut(&format!("*{k}*\n{}", esc(&v)), 2000) }))
+            .map(|(k, v)| json!({ "type": "mrkdwn", "text": cut(&format!("*{k}*\n{}", escape_mrkdwn(&v)), 2000) }))
             .collect();
         let mut blocks = vec![
             json!({ "type": "header", "text": { "type": "plain_text", "text": cut(&self.title_line(), 150) } }),
@@ -188,7 +188,7 @@ impl DenNotice {
             [("Summary", &self.summary), ("Recommended actions", &self.recommended_actions)]
         {
             if let Some(text) = text.as_deref().filter(|t| !t.trim().is_empty()) {
-                let text = cut(&format!("*{head}*\n{}", esc(text)), 3000);
+                let text = cut(&format!("*{head}*\n{}", escape_mrkdwn(text)), 3000);
                 blocks
                     .push(json!({ "type": "section", "text": { "type": "mrkdwn", "text": text } }));
             }
@@ -199,16 +199,6 @@ impl DenNotice {
         }
         json!({ "text": self.title_line(), "blocks": blocks })
     }
-}
-
-/// `s` cut to at most `max` characters, ending with `…` when cut.
-fn cut(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 #[cfg(test)]

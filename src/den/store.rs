@@ -56,6 +56,21 @@ pub struct DenQuery {
     pub kql: String,
 }
 
+impl DenQuery {
+    /// The recommended query `kql` of `den`, with the incident's fields its file records.
+    pub fn of(den: &super::sync::DenIncident, kql: &str) -> DenQuery {
+        DenQuery {
+            incident_id: den.id.clone(),
+            title: den.title.clone(),
+            url: den.url.clone(),
+            severity: den.severity.clone(),
+            status: den.status.clone(),
+            created: den.created.clone(),
+            kql: kql.to_owned(),
+        }
+    }
+}
+
 /// SHA-256 (lower-case hex) of `kql` with every run of whitespace made one space and the ends
 /// trimmed, so that re-flowed copies of the same query have the same hash.
 pub fn normalised_hash(kql: &str) -> String {

@@ -214,12 +214,12 @@ impl Message {
 }
 
 /// `&`, `<` and `>` escaped as Slack's mrkdwn wants them.
-fn escape_mrkdwn(s: &str) -> String {
+pub(crate) fn escape_mrkdwn(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// `s` cut to at most `max` characters, ending with `…` when cut.
-fn cut(s: &str, max: usize) -> String {
+pub(crate) fn cut(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_owned();
     }
