@@ -429,17 +429,7 @@ fn plain_http_to_a_remote_host_is_refused_by_the_binary_before_any_call() {
 #[test]
 fn an_oversized_answer_is_refused_without_holding_it() {
     let dir = tempfile::tempdir().unwrap();
-    let canned = dir.path().join("huge.json");
-    // 96 MB of a well-formed answer: one row whose text fills it.
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&canned).unwrap());
-    f.write_all(br#"{"schema":[{"name":"A","type":"String"}],"results":[{"A":""#).unwrap();
-    let chunk = vec![b'x'; 1 << 20];
-    for _ in 0..96 {
-        f.write_all(&chunk).unwrap();
-    }
-    f.write_all(br#""}]}"#).unwrap();
-    f.flush().unwrap();
-    drop(f);
+    let canned = crate::util::huge_answer(dir.path());
     let env = TestEnv::with(EmulatorConfig { canned_response: Some(canned), ..Default::default() });
     std::fs::write(env.path("hunt.toml"), "[quota]\nmax_result_bytes = 4096\n").unwrap();
     env.query("q.kql", "AlertInfo");

@@ -5,7 +5,6 @@
 use crate::resilience::{expected_keys, row_keys};
 use crate::util::{TestEnv, all_files, parquet_files, read_all};
 use hunt::emulator::{EmulatorConfig, Fault};
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 /// Six hours of DeviceProcessEvents: 2,160 rows, megabytes of JSON, so the body streams.
@@ -63,17 +62,7 @@ fn results_before_schema_land_the_same_rows_and_leave_no_spool_file() {
 #[test]
 fn a_body_past_the_size_cap_is_abandoned_as_it_streams() {
     let dir = tempfile::tempdir().unwrap();
-    let canned = dir.path().join("huge.json");
-    // 96 MB of a well-formed answer: one row whose text fills it.
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&canned).unwrap());
-    f.write_all(br#"{"schema":[{"name":"A","type":"String"}],"results":[{"A":""#).unwrap();
-    let chunk = vec![b'x'; 1 << 20];
-    for _ in 0..96 {
-        f.write_all(&chunk).unwrap();
-    }
-    f.write_all(br#""}]}"#).unwrap();
-    f.flush().unwrap();
-    drop(f);
+    let canned = crate::util::huge_answer(dir.path());
     let env = TestEnv::with(EmulatorConfig { canned_response: Some(canned), ..Default::default() });
     // A cap of 400 KB of JSON: well past the 64 KB read before the body is handed on.
     std::fs::write(env.path("hunt.toml"), "[quota]\nmax_result_bytes = 200000\n").unwrap();

@@ -228,3 +228,18 @@ pub fn ticks(s: &str) -> i64 {
     let t = chrono::DateTime::parse_from_rfc3339(s).unwrap();
     t.timestamp() * 10_000_000 + i64::from(t.timestamp_subsec_nanos() / 100)
 }
+
+/// A 96 MB well-formed answer in `dir` (one row whose text fills it), for the size-cap tests.
+pub fn huge_answer(dir: &Path) -> PathBuf {
+    use std::io::Write as _;
+    let canned = dir.join("huge.json");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&canned).unwrap());
+    f.write_all(br#"{"schema":[{"name":"A","type":"String"}],"results":[{"A":""#).unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    for _ in 0..96 {
+        f.write_all(&chunk).unwrap();
+    }
+    f.write_all(br#""}]}"#).unwrap();
+    f.flush().unwrap();
+    canned
+}
