@@ -9,7 +9,7 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
-use super::aggregate::{BAgg, Key, key_of, split_alias, summarize};
+use super::aggregate::{BAgg, Key, key_of, split_alias};
 use super::bind::Binder;
 use super::scalar::B;
 use super::{Rows, Schema};
@@ -112,13 +112,13 @@ fn nest(rows: Vec<Vec<Cell>>, levels: &[Level]) -> Vec<Vec<Cell>> {
     let mut scored: Vec<(Cell, Cell, Vec<Vec<Cell>>)> = groups
         .into_iter()
         .map(|(value, members)| {
-            let copy: Vec<Vec<Cell>> = members.clone();
-            let agg = summarize(Box::new(copy.into_iter()), &[], std::slice::from_ref(&level.agg))
-                .into_iter()
-                .next()
-                .and_then(|mut r| r.pop())
-                .unwrap_or(Cell::Null);
-            (value, agg, members)
+            let mut state = level.agg.start();
+            for row in &members {
+                state.add(&level.agg, row);
+            }
+            let mut agg = Vec::with_capacity(1);
+            state.finish(&level.agg.types, &mut agg);
+            (value, agg.pop().unwrap_or(Cell::Null), members)
         })
         .collect();
     // Largest first (smallest with `asc`); nulls last either way; ties keep first appearance.
