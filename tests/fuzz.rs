@@ -541,6 +541,30 @@ fn check_streamed(
         body.chunks(opts.batch_rows + 2).try_for_each(|c| dec.feed(c)).and_then(|()| dec.finish())
     };
     prop_assert_eq!(std::fs::read_dir(spool.path()).unwrap().count(), 0, "a spool file was left");
+    // The two-thread decoder hunt runs: exactly the single-thread outcome at the same (default)
+    // segment size, error message and offset included.
+    let one = {
+        let mut dec = decode::StreamDecoder::new(opts, spool.path().to_owned(), |_| Ok(()));
+        body.chunks(opts.batch_rows + 2).try_for_each(|c| dec.feed(c)).and_then(|()| dec.finish())
+    };
+    let mut two_batches = Vec::new();
+    let mut parts = body.chunks(opts.batch_rows + 2);
+    let next = move || parts.next().map_or(decode::Next::End, decode::Next::Chunk);
+    let two = decode::decode_stream(opts, spool.path().to_owned(), next, |b| {
+        two_batches.push(b);
+        Ok(())
+    });
+    prop_assert_eq!(std::fs::read_dir(spool.path()).unwrap().count(), 0, "a spool file was left");
+    match (&one, &two) {
+        (Ok(s), Ok(t)) => {
+            prop_assert_eq!((s.rows, s.mismatched_cells), (t.rows, t.mismatched_cells));
+            if streamed.is_ok() {
+                prop_assert_eq!(&batches, &two_batches);
+            }
+        }
+        (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+        (a, b) => prop_assert!(false, "one thread {:?}, two threads {:?}", a.is_ok(), b.is_ok()),
+    }
     match (whole, &streamed) {
         (Ok(d), Ok(s)) => {
             prop_assert_eq!(&d.batches, &batches);

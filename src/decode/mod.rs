@@ -25,11 +25,13 @@
 
 mod columns;
 mod datetime;
+mod pipeline;
 mod rows;
 mod stream;
 mod types;
 
 pub use datetime::{civil_from_days, days_from_civil, parse_timestamp_nanos};
+pub use pipeline::{IN_FLIGHT, Next, decode_stream};
 pub use stream::{SEGMENT_BYTES, StreamDecoder};
 pub use types::{EXTENSION_NAME_KEY, SERVICE_NAME_KEY, SERVICE_TYPE_KEY, ServiceType, arrow_type};
 
@@ -271,7 +273,7 @@ impl Plan {
 }
 
 /// One `schema` entry, `name`/`type` or `Name`/`Type`.
-#[derive(Deserialize, PartialEq)]
+#[derive(Deserialize, PartialEq, Clone)]
 struct SchemaEntry {
     #[serde(default, alias = "Name")]
     name: Option<String>,

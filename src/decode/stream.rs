@@ -33,6 +33,7 @@ use serde::de::DeserializeSeed;
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 /// Bytes of `results` decoded at a time (the segment is cut at the next row boundary).
 pub const SEGMENT_BYTES: usize = 512 << 10;
@@ -115,6 +116,25 @@ pub struct StreamDecoder<'a> {
     spooled: Option<Spool>,
     /// Bytes of `results` per segment (before the cut at the next row boundary).
     segment_bytes: usize,
+    /// Rows are decoded on another thread ([`super::pipeline`]): pieces go there.
+    forward: Option<Forward>,
+}
+
+/// The scanner's side of a two-thread decode: where the pieces go, and segment buffers coming
+/// back for reuse.
+struct Forward {
+    tx: SyncSender<Piece>,
+    back: Receiver<Vec<u8>>,
+    /// `Start` was sent.
+    started: bool,
+}
+
+/// What the scanner hands to the rows thread, in body order.
+pub(super) enum Piece {
+    /// The schema the rows are decoded with.
+    Start(Vec<SchemaEntry>),
+    /// A segment `[…]` (already checked for UTF-8) whose contents start at body offset `base`.
+    Segment { text: Result<String, DecodeError>, base: u64, must_hold_a_row: bool },
 }
 
 impl<'a> StreamDecoder<'a> {
@@ -154,7 +174,23 @@ impl<'a> StreamDecoder<'a> {
             contents_len: 0,
             spooled: None,
             segment_bytes: SEGMENT_BYTES,
+            forward: None,
         }
+    }
+
+    /// A decoder that only scans: the schema and each segment go to `tx`, to be decoded on
+    /// another thread ([`super::pipeline::decode_stream`]); spent segment buffers come back on
+    /// `back`.
+    pub(super) fn forwarding(
+        opts: &DecodeOptions,
+        spool_dir: PathBuf,
+        tx: SyncSender<Piece>,
+        back: Receiver<Vec<u8>>,
+    ) -> Self {
+        let mut dec = StreamDecoder::new(opts, spool_dir, |_| Ok(()));
+        dec.sink = None;
+        dec.forward = Some(Forward { tx, back, started: false });
+        dec
     }
 
     /// Cuts `results` into segments of `bytes` (at least one row each) instead of
@@ -180,13 +216,17 @@ impl<'a> StreamDecoder<'a> {
                     i += 1;
                     continue;
                 }
-                match memchr::memchr2(b'"', b'\\', &chunk[i..]) {
-                    None => i = n,
+                // The next quote ends the string unless an odd run of backslashes precedes it.
+                // A run never starts before `i`: `i` follows the opening quote, an escaped
+                // byte, or an escaped quote.
+                match memchr::memchr(b'"', &chunk[i..]) {
+                    None => {
+                        self.esc = backslashes_before(&chunk[i..]) % 2 == 1;
+                        i = n;
+                    }
                     Some(p) => {
                         let j = i + p;
-                        if chunk[j] == b'\\' {
-                            self.esc = true;
-                        } else {
+                        if backslashes_before(&chunk[i..j]).is_multiple_of(2) {
                             self.in_str = false;
                             if self.in_key {
                                 self.in_key = false;
@@ -291,6 +331,25 @@ impl<'a> StreamDecoder<'a> {
 
     /// The end of the body: the last rows and the result.
     pub fn finish(mut self) -> Result<Decoded, DecodeError> {
+        if let Some(whole) = self.finish_scan()? {
+            return Ok(whole);
+        }
+        let mut rows = self.rows.take().expect("rows started");
+        rows.flush()?;
+        let plan = self.plan.take().expect("plan made with the rows");
+        Ok(Decoded {
+            columns: plan.columns,
+            schema: plan.schema,
+            batches: rows.batches,
+            rows: rows.rows,
+            mismatched_cells: rows.mismatched,
+        })
+    }
+
+    /// The end of the body: checks the envelope and decodes (or forwards) what was spooled.
+    /// `Some` when the buffered decoder decided the whole outcome (a `results` that is not an
+    /// array).
+    pub(super) fn finish_scan(&mut self) -> Result<Option<Decoded>, DecodeError> {
         if !matches!(self.target, Target::None) {
             return Err(DecodeError::Malformed {
                 offset: self.fed as usize,
@@ -314,9 +373,9 @@ impl<'a> StreamDecoder<'a> {
         envelope.results.ok_or(DecodeError::MissingResults)?;
         if self.hole.is_none() {
             // `results` was not an array: the buffered decoder says why.
-            return super::decode(&skeleton[bom..], &self.opts);
+            return super::decode(&skeleton[bom..], &self.opts).map(Some);
         }
-        if self.rows.is_none() {
+        if !self.rows_started() {
             // Rows were spooled (or there were none): decode them now.
             self.start_rows(&entries)?;
             if let Some(spool) = self.spooled.take() {
@@ -325,16 +384,11 @@ impl<'a> StreamDecoder<'a> {
         } else if self.entries.as_ref() != Some(&entries) {
             return Err(self.schema_changed());
         }
-        let mut rows = self.rows.take().expect("rows started");
-        rows.flush()?;
-        let plan = self.plan.take().expect("plan made with the rows");
-        Ok(Decoded {
-            columns: plan.columns,
-            schema: plan.schema,
-            batches: rows.batches,
-            rows: rows.rows,
-            mismatched_cells: rows.mismatched,
-        })
+        Ok(None)
+    }
+
+    fn rows_started(&self) -> bool {
+        self.rows.is_some() || self.forward.as_ref().is_some_and(|f| f.started)
     }
 
     /// What the key just read (in the skeleton) is.
@@ -357,7 +411,7 @@ impl<'a> StreamDecoder<'a> {
         let Ok(entries) = serde_json::from_slice::<Option<Vec<SchemaEntry>>>(text) else {
             return Ok(());
         };
-        if self.rows.is_some() && self.entries != entries {
+        if self.rows_started() && self.entries != entries {
             return Err(self.schema_changed());
         }
         self.entries = entries;
@@ -372,6 +426,11 @@ impl<'a> StreamDecoder<'a> {
     }
 
     fn start_rows(&mut self, entries: &[SchemaEntry]) -> Result<(), DecodeError> {
+        if let Some(f) = &mut self.forward {
+            f.tx.send(Piece::Start(entries.to_vec())).map_err(|_| stopped())?;
+            f.started = true;
+            return Ok(());
+        }
         let plan = Plan::of(entries);
         let mut rows = plan.row_decoder(&self.opts);
         rows.on_batch = self.sink.take();
@@ -461,6 +520,13 @@ impl<'a> StreamDecoder<'a> {
     /// Decodes `seg` (`[` + contents) as a JSON array of rows.
     fn decode_segment(&mut self, must_hold_a_row: bool) -> Result<(), DecodeError> {
         self.seg.push(b']');
+        if let Some(f) = &self.forward {
+            let mut next = f.back.try_recv().unwrap_or_else(|_| fresh_segment(self.segment_bytes));
+            next.clear();
+            next.push(b'[');
+            let seg = std::mem::replace(&mut self.seg, next);
+            return forward(f, seg, self.seg_base, must_hold_a_row);
+        }
         let rows = self.rows.as_mut().expect("rows started before decoding");
         let result = decode_rows(rows, &self.seg, self.seg_base, must_hold_a_row);
         self.seg.clear();
@@ -473,10 +539,12 @@ impl<'a> StreamDecoder<'a> {
         let Spool { file, temp, cuts, base, .. } = spool;
         drop(file.into_inner().map_err(|e| DecodeError::Spool(e.into_error()))?);
         let mut file = File::open(temp.path()).map_err(DecodeError::Spool)?;
-        let rows = self.rows.as_mut().expect("rows started before replay");
         let (mut start, last) = (0u64, cuts.len().saturating_sub(1));
         let mut seg = Vec::new();
         for (k, &end) in cuts.iter().enumerate() {
+            if let Some(f) = &self.forward {
+                seg = f.back.try_recv().unwrap_or_default();
+            }
             seg.clear();
             seg.push(b'[');
             let len = usize::try_from(end - start).unwrap_or(usize::MAX);
@@ -484,7 +552,14 @@ impl<'a> StreamDecoder<'a> {
             file.read_exact(&mut seg[1..]).map_err(DecodeError::Spool)?;
             seg.push(b']');
             let must_hold_a_row = k < last || last > 0;
-            decode_rows(rows, &seg, base + start + k as u64, must_hold_a_row)?;
+            let at = base + start + k as u64;
+            match &self.forward {
+                Some(f) => forward(f, std::mem::take(&mut seg), at, must_hold_a_row)?,
+                None => {
+                    let rows = self.rows.as_mut().expect("rows started before replay");
+                    decode_rows(rows, &seg, at, must_hold_a_row)?;
+                }
+            }
             start = end;
         }
         Ok(())
@@ -495,6 +570,11 @@ impl<'a> StreamDecoder<'a> {
     }
 }
 
+/// How many backslashes end `bytes`.
+fn backslashes_before(bytes: &[u8]) -> usize {
+    bytes.iter().rev().take_while(|&&c| c == b'\\').count()
+}
+
 /// Runs the row decoder over `seg` (`[…]`, whose contents start at body offset `base`).
 fn decode_rows(
     rows: &mut RowDecoder<'_>,
@@ -502,13 +582,52 @@ fn decode_rows(
     base: u64,
     must_hold_a_row: bool,
 ) -> Result<(), DecodeError> {
-    let before = rows.rows;
-    // UTF-8 is checked over the whole segment, as the buffered decoder's `RawValue` of
-    // `results` checks it: serde skips unknown keys' values without looking at their bytes.
-    let seg = std::str::from_utf8(seg).map_err(|e| DecodeError::Malformed {
+    let seg = std::str::from_utf8(seg).map_err(|e| utf8_error(base, &e))?;
+    decode_text(rows, seg, base, must_hold_a_row)
+}
+
+// UTF-8 is checked over the whole segment, as the buffered decoder's `RawValue` of `results`
+// checks it: serde skips unknown keys' values without looking at their bytes.
+fn utf8_error(base: u64, e: &std::str::Utf8Error) -> DecodeError {
+    DecodeError::Malformed {
         offset: (base as usize + e.valid_up_to()).saturating_sub(1),
         message: format!("invalid UTF-8 in results: {e}"),
-    })?;
+    }
+}
+
+/// Sends a segment (`[…]`, contents at body offset `base`) to the rows thread, checked for
+/// UTF-8 here so that the check runs beside the decoding.
+fn forward(f: &Forward, seg: Vec<u8>, base: u64, must_hold_a_row: bool) -> Result<(), DecodeError> {
+    let text = if simdutf8::basic::from_utf8(&seg).is_ok() {
+        // SAFETY: `simdutf8` has just checked that `seg` is valid UTF-8 (it is several times
+        // faster than the standard check, which runs only to describe an invalid segment).
+        Ok(unsafe { String::from_utf8_unchecked(seg) })
+    } else {
+        String::from_utf8(seg).map_err(|e| utf8_error(base, &e.utf8_error()))
+    };
+    f.tx.send(Piece::Segment { text, base, must_hold_a_row }).map_err(|_| stopped())
+}
+
+/// A buffer for a segment: room for the segment and the row that ends it, so that filling it
+/// does not reallocate (and copy) on the way.
+fn fresh_segment(segment_bytes: usize) -> Vec<u8> {
+    Vec::with_capacity(segment_bytes.min(SEGMENT_BYTES) + (64 << 10))
+}
+
+/// The rows thread went away (it failed, and says why).
+fn stopped() -> DecodeError {
+    DecodeError::Arrow(ArrowError::ExternalError("the row decoder stopped".into()))
+}
+
+/// Runs the row decoder over `seg` (`[…]`, valid UTF-8, whose contents start at body offset
+/// `base`).
+pub(super) fn decode_text(
+    rows: &mut RowDecoder<'_>,
+    seg: &str,
+    base: u64,
+    must_hold_a_row: bool,
+) -> Result<(), DecodeError> {
+    let before = rows.rows;
     let mut de = serde_json::Deserializer::from_str(seg);
     let outcome = RowsSeed(rows).deserialize(&mut de).and_then(|()| de.end());
     if let Some(e) = rows.arrow_error.take() {

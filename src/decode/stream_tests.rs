@@ -103,3 +103,51 @@ fn invalid_utf8_under_a_skipped_key_is_malformed_as_in_the_buffered_decoder() {
         assert!(matches!(r, Err(DecodeError::Malformed { .. })), "{chunk}/{segment}: {r:?}");
     }
 }
+
+#[test]
+fn two_threads_report_a_cut_body_where_it_was_cut() {
+    let body = many_rows_of_every_type(50);
+    let spool = tempfile::tempdir().unwrap();
+    let mut parts = vec![&body.as_bytes()[..1_000]].into_iter();
+    let next = move || parts.next().map_or(Next::Cut, Next::Chunk);
+    let r = decode_stream(&DecodeOptions::default(), spool.path().to_owned(), next, |_| Ok(()));
+    match r {
+        Err(DecodeError::Malformed { offset, message }) => {
+            assert_eq!((offset, message.as_str()), (1_000, "the body was cut off"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(std::fs::read_dir(spool.path()).unwrap().count(), 0, "the spool file is removed");
+}
+
+#[test]
+fn two_threads_stop_when_the_batch_consumer_fails() {
+    // The consumer (the Parquet writer) fails on the second batch: its error comes back, and the
+    // scanning thread, blocked on a full channel, stops instead of waiting forever.
+    for body in [many_rows_of_every_type(3_000), schema_first(&many_rows_of_every_type(3_000))] {
+        let spool = tempfile::tempdir().unwrap();
+        let mut parts = body.as_bytes().chunks(512);
+        let next = move || parts.next().map_or(Next::End, Next::Chunk);
+        let mut seen = 0;
+        let opts = DecodeOptions { batch_rows: 10 };
+        let r =
+            super::pipeline::decode_stream_with(&opts, spool.path().to_owned(), 64, next, |_| {
+                seen += 1;
+                if seen == 2 {
+                    Err(arrow_schema::ArrowError::ExternalError("disk full".into()))
+                } else {
+                    Ok(())
+                }
+            });
+        assert!(
+            matches!(&r, Err(DecodeError::Arrow(e)) if e.to_string().contains("disk full")),
+            "{r:?}"
+        );
+        assert_eq!(seen, 2);
+        assert_eq!(
+            std::fs::read_dir(spool.path()).unwrap().count(),
+            0,
+            "the spool file is removed"
+        );
+    }
+}

@@ -35,8 +35,26 @@ fn decode(body: &[u8], opts: &DecodeOptions) -> Result<Decoded, DecodeError> {
     whole
 }
 
-/// Decodes `body` pushed in `chunk`-byte pieces, keeping the batches.
+/// Decodes `body` pushed in `chunk`-byte pieces, keeping the batches, after checking that the
+/// two-thread decoder (`pipeline`) gives exactly the same outcome: the same values, or the same
+/// error with the same offset and message.
 pub(super) fn stream_decode(
+    body: &[u8],
+    opts: &DecodeOptions,
+    chunk: usize,
+    segment: usize,
+) -> Result<Decoded, DecodeError> {
+    let one = one_thread(body, opts, chunk, segment);
+    let two = two_threads(body, opts, chunk, segment);
+    let what = format!("two threads, chunks of {chunk}, segments of {segment}");
+    same_outcome(&one, &two, &what, body);
+    if let (Err(a), Err(b)) = (&one, &two) {
+        assert_eq!(a.to_string(), b.to_string(), "{what}");
+    }
+    one
+}
+
+fn one_thread(
     body: &[u8],
     opts: &DecodeOptions,
     chunk: usize,
@@ -52,6 +70,27 @@ pub(super) fn stream_decode(
         .with_segment_bytes(segment);
         body.chunks(chunk.max(1)).try_for_each(|c| dec.feed(c)).and_then(|()| dec.finish())
     };
+    assert_eq!(std::fs::read_dir(spool.path()).unwrap().count(), 0, "the spool file is removed");
+    result.map(|mut d| {
+        d.batches = batches;
+        d
+    })
+}
+
+fn two_threads(
+    body: &[u8],
+    opts: &DecodeOptions,
+    chunk: usize,
+    segment: usize,
+) -> Result<Decoded, DecodeError> {
+    let spool = tempfile::tempdir().unwrap();
+    let mut batches = Vec::new();
+    let mut chunks = body.chunks(chunk.max(1));
+    let next = move || chunks.next().map_or(pipeline::Next::End, pipeline::Next::Chunk);
+    let result = pipeline::decode_stream_with(opts, spool.path().to_owned(), segment, next, |b| {
+        batches.push(b);
+        Ok(())
+    });
     assert_eq!(std::fs::read_dir(spool.path()).unwrap().count(), 0, "the spool file is removed");
     result.map(|mut d| {
         d.batches = batches;

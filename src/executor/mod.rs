@@ -781,23 +781,13 @@ fn decode_and_write(
         let decoded = match source {
             Source::Whole(body) => decode::decode_each(body, opts, on_batch),
             Source::Chunks { mut rx, spool } => {
-                let mut dec = decode::StreamDecoder::new(opts, spool, on_batch);
-                loop {
-                    match rx.blocking_recv() {
-                        Some(Some(chunk)) => {
-                            if let Err(e) = dec.feed(&chunk) {
-                                break Err(e);
-                            }
-                        }
-                        Some(None) => break dec.finish(),
-                        None => {
-                            break Err(decode::DecodeError::Malformed {
-                                offset: dec.fed() as usize,
-                                message: "the body was cut off".to_owned(),
-                            });
-                        }
-                    }
-                }
+                // The body is scanned on a thread of its own as it arrives; this thread decodes.
+                let next = move || match rx.blocking_recv() {
+                    Some(Some(chunk)) => decode::Next::Chunk(chunk),
+                    Some(None) => decode::Next::End,
+                    None => decode::Next::Cut,
+                };
+                decode::decode_stream(opts, spool, next, on_batch)
             }
         };
         drop(tx);
