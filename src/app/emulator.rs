@@ -9,8 +9,27 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
-pub(super) async fn serve_emulator(args: EmulatorArgs) -> anyhow::Result<ExitCode> {
-    let mut config = EmulatorConfig {
+/// `config` with what hunt.toml's `[emulator]` says the emulator models (its `externaldata`
+/// files must be readable).
+pub(super) fn modelled(
+    mut config: EmulatorConfig,
+    file: &crate::config::Config,
+) -> anyhow::Result<EmulatorConfig> {
+    config.sentinel_streamed |= file.emulator.sentinel_streamed;
+    for (url, path) in &file.emulator.externaldata {
+        std::fs::metadata(path).with_context(|| {
+            format!("cannot read {} ([emulator] externaldata for {url})", path.display())
+        })?;
+        config.externaldata.insert(url.clone(), path.clone());
+    }
+    Ok(config)
+}
+
+pub(super) async fn serve_emulator(
+    args: EmulatorArgs,
+    file: &crate::config::Config,
+) -> anyhow::Result<ExitCode> {
+    let config = EmulatorConfig {
         events_per_hour: args.events_per_hour,
         token_lifetime: Duration::from_secs(args.token_lifetime),
         chaos: args.chaos,
@@ -20,6 +39,8 @@ pub(super) async fn serve_emulator(args: EmulatorArgs) -> anyhow::Result<ExitCod
         sentinel_streamed: args.sentinel_streamed,
         ..EmulatorConfig::default()
     };
+    // hunt.toml's `[emulator]` first; a flag's file for the same URL wins.
+    let mut config = modelled(config, file)?;
     if let Some(step) = &args.den_lifecycle {
         let step = crate::timespan::parse_duration(step).context("--den-lifecycle")?.to_std()?;
         config.den_script = Some(crate::emulator::den_script::DenScript::every(step));

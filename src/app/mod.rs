@@ -97,7 +97,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Plan(args) => library::plan(args, &config),
             Command::Den(args) => den::den(args, config).await,
             Command::Quota(args) => quota::show_quota(args, config),
-            Command::Emulator(args) => emulator::serve_emulator(args).await,
+            Command::Emulator(args) => emulator::serve_emulator(args, &config).await,
         }
     })
 }
@@ -164,12 +164,13 @@ fn ledger_file(tenant_id: &str) -> LedgerFile {
 /// that it lives as long as the caller needs it).
 async fn connect(emulator: bool, config: &Config) -> anyhow::Result<(Settings, Option<Emulator>)> {
     let (mut settings, emu) = if emulator {
-        let emu = Emulator::start(
+        let emu_config = emulator::modelled(
             EmulatorConfig { retention: Some(retention()), ..EmulatorConfig::default() },
-            (Ipv4Addr::LOCALHOST, 0).into(),
-        )
-        .await
-        .context("cannot start the built-in emulator")?;
+            config,
+        )?;
+        let emu = Emulator::start(emu_config, (Ipv4Addr::LOCALHOST, 0).into())
+            .await
+            .context("cannot start the built-in emulator")?;
         eprintln!("using the built-in emulator at {} (synthetic data, no tenant)", emu.url());
         let env = emu.env();
         let var = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());

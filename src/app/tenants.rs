@@ -188,11 +188,14 @@ pub(super) async fn targets(
     }
     let emu = if emulator && !selection.tenants.is_empty() {
         let tenants = config.tenants.iter().map(fabricated).collect::<Vec<EmulatorTenant>>();
-        let emu_config = EmulatorConfig {
-            tenants,
-            retention: Some(super::retention()),
-            ..EmulatorConfig::default()
-        };
+        let emu_config = super::emulator::modelled(
+            EmulatorConfig {
+                tenants,
+                retention: Some(super::retention()),
+                ..EmulatorConfig::default()
+            },
+            config,
+        )?;
         let emu = Emulator::start(emu_config, (Ipv4Addr::LOCALHOST, 0).into())
             .await
             .context("cannot start the built-in emulator")?;

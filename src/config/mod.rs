@@ -32,6 +32,10 @@
 //! kind = "workload-identity" # how to sign in when neither --auth nor HUNT_AUTH says: secret,
 //!                         # certificate, workload-identity, managed-identity, azure-cli, device-code
 //!
+//! [emulator]              # the built-in emulator of --emulator and `hunt emulator`
+//! sentinel_streamed = true # tables as streamed to Sentinel: TimeGenerated besides Timestamp
+//! externaldata = { "https://example.com/iocs.csv" = "tests/iocs.csv" } # URL = local file
+//!
 //! [[tenant]]              # several tenants, each with its own credentials and quota
 //! name = "contoso"
 //! tenant_id_env = "CONTOSO_TENANT_ID"
@@ -70,6 +74,8 @@ pub struct Config {
     pub tenants: Vec<TenantConfig>,
     /// `[[notify]]` tables, in file order.
     pub notify: Vec<NotifierConfig>,
+    /// `[emulator]`: what the built-in emulator models.
+    pub emulator: EmulatorSection,
     /// Where the file was read from, if it was.
     pub source: Option<PathBuf>,
 }
@@ -129,6 +135,19 @@ pub struct AuthChoice {
     pub kind: Option<AuthKind>,
 }
 
+/// `[emulator]`: how the built-in emulator (`--emulator`, `hunt emulator`) models the tenant, so
+/// that a query library that needs it passes `hunt run --emulator` in CI.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmulatorSection {
+    /// Defender XDR tables as in a tenant that streams them to Microsoft Sentinel: every table
+    /// with `Timestamp` also has `TimeGenerated`.
+    pub sentinel_streamed: bool,
+    /// Files that answer `externaldata` over a URL (the emulator has no network); a relative
+    /// path is read from the folder of hunt.toml.
+    pub externaldata: std::collections::BTreeMap<String, PathBuf>,
+}
+
 /// `[output]`: defaults for `--out` and `--format`, typed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OutputConfig {
@@ -152,6 +171,7 @@ struct FileConfig {
     #[serde(rename = "tenant")]
     tenants: Vec<TenantConfig>,
     notify: Vec<FileNotifier>,
+    emulator: EmulatorSection,
 }
 
 /// `[run]` as written (durations as text).
@@ -204,6 +224,12 @@ impl Config {
             err(format!("{at}{}", e.message()))
         })?;
         let mut config = Config::from_file(file, &text).map_err(err)?;
+        let folder = path.parent().unwrap_or(Path::new(""));
+        for file in config.emulator.externaldata.values_mut() {
+            if file.is_relative() {
+                *file = folder.join(&*file);
+            }
+        }
         config.source = Some(path.to_owned());
         Ok(config)
     }
@@ -214,7 +240,7 @@ impl Config {
             Some(place) => format!("{place}: {message}"),
             None => message,
         };
-        let FileConfig { quota, run, output, auth, mut tenants, notify } = file;
+        let FileConfig { quota, run, output, auth, mut tenants, notify, emulator } = file;
         if let Err(e) = quota.validate() {
             let key = e.split_whitespace().nth(1).unwrap_or("").to_owned();
             return Err(at("quota", &key, e));
@@ -297,7 +323,7 @@ impl Config {
             OutputConfig { out, format: output.format, timestamp_unit: output.timestamp_unit };
         crate::tenant::check(&mut tenants, &quota, &|at| place(text, at))?;
         let notify = crate::notify::config::check(notify, &|at| place(text, at))?;
-        Ok(Config { quota, run, output, auth, tenants, notify, source: None })
+        Ok(Config { quota, run, output, auth, tenants, notify, emulator, source: None })
     }
 
     /// Whether the file names several tenants (`[[tenant]]` tables).
@@ -491,6 +517,21 @@ mod tests {
             assert!(e.contains(&format!("hunt.toml: {at}: ")) && e.contains(what), "{text}: {e}");
             assert!(!e.contains("https://x"), "{e}");
         }
+    }
+
+    #[test]
+    fn emulator_section_reads_files_next_to_hunt_toml() {
+        let (d, p) = write(
+            "[emulator]\nsentinel_streamed = true\n[emulator.externaldata]\n\
+             \"https://x.test/a.csv\" = \"lists/a.csv\"\n\"https://x.test/b.csv\" = \"/abs/b.csv\"\n",
+        );
+        let c = Config::load(&p, true).unwrap();
+        assert!(c.emulator.sentinel_streamed);
+        let files: Vec<PathBuf> = c.emulator.externaldata.values().cloned().collect();
+        assert_eq!(files, [d.path().join("lists/a.csv"), PathBuf::from("/abs/b.csv")]);
+        let (_d, p) = write("[emulator]\nsentinel = true\n");
+        let e = Config::load(&p, true).unwrap_err().to_string();
+        assert!(e.contains("2:1: unknown field `sentinel`"), "{e}");
     }
 
     #[test]

@@ -392,3 +392,63 @@ fn a_wait_shows_on_the_progress_line_of_a_terminal() {
     assert_eq!(run.code, 0, "{run:?}");
     assert!(!run.stderr.contains("waiting for quota"), "{run:?}");
 }
+
+/// hunt.toml's `[emulator]` reaches the emulator that `--emulator` starts: without it a query
+/// naming `TimeGenerated` on a Defender table or an `externaldata` URL is refused with a 400 that
+/// names what is missing; with it (a relative file path, read from hunt.toml's folder) the same
+/// query runs and returns the file's rows joined to synthetic events.
+#[test]
+fn emulator_section_of_hunt_toml_reaches_run_emulator() {
+    let env = TestEnv::new();
+    let lists = env.path("lists");
+    std::fs::create_dir_all(&lists).unwrap();
+    std::fs::write(
+        lists.join("names.csv"),
+        "FileName,Verdict\npowershell.exe,watch\ncmd.exe,watch\n",
+    )
+    .unwrap();
+    let query = "let watch = externaldata(FileName: string, Verdict: string) \
+                 [@'https://lists.example/names.csv'] with (format='csv', ignoreFirstRecord=true);\n\
+                 DeviceProcessEvents | where TimeGenerated > ago(1d) | where FileName in (watch) \
+                 | summarize n = count() by FileName";
+    let run = |toml: Option<&str>| {
+        let dir = env.path(if toml.is_some() { "with" } else { "without" });
+        std::fs::create_dir_all(&dir).unwrap();
+        if let Some(text) = toml {
+            std::fs::write(dir.join("hunt.toml"), text).unwrap();
+        }
+        crate::util::hunt_cmd()
+            .current_dir(&dir)
+            .env("HUNT_STATE_DIR", env.path("state"))
+            .args(["run", "-e", query, "--emulator", "--timespan", "P1D", "--print", "jsonl"])
+            .output()
+            .unwrap()
+    };
+    let refused = run(None);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("TimeGenerated") || stderr.contains("externaldata"), "{stderr}");
+
+    let toml = format!(
+        "[emulator]\nsentinel_streamed = true\n[emulator.externaldata]\n\
+         \"https://lists.example/names.csv\" = \"{}\"\n",
+        "../lists/names.csv"
+    );
+    let ran = run(Some(&toml));
+    assert_eq!(ran.status.code(), Some(0), "{ran:?}");
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&ran.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!rows.is_empty(), "{ran:?}");
+    for row in &rows {
+        let name = row["FileName"].as_str().unwrap();
+        assert!(["powershell.exe", "cmd.exe"].contains(&name), "{row}");
+        assert!(row["n"].as_i64() > Some(0), "{row}");
+    }
+    // A file that is not there is named before anything runs.
+    let missing = run(Some(&toml.replace("names.csv", "gone.csv")));
+    assert_eq!(missing.status.code(), Some(2), "{missing:?}");
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("gone.csv") && stderr.contains("[emulator] externaldata"), "{stderr}");
+}
