@@ -11,6 +11,7 @@
 //! - `parse (Value)`: `serde_json` building a full JSON tree (what `json.load` does);
 //! - `hunt::decode::decode`: JSON to typed Arrow batches;
 //! - `StreamDecoder (64 KB)`: the same, pushed in 64 KB chunks through the streaming decoder;
+//! - `decode_stream, 2 threads`: the same, scanned on a second thread, as `hunt run` does;
 //! - `hunt::output::sink::write`: those batches to zstd Parquet (in a temporary folder);
 //! - `decode + write`: the two back to back (hunt's CPU work per response, HTTP aside).
 //!
@@ -19,7 +20,7 @@
 // A benchmark measures real time.
 #![allow(clippy::disallowed_methods)]
 
-use hunt::decode::{DecodeOptions, Decoded, StreamDecoder, decode};
+use hunt::decode::{DecodeOptions, Decoded, Next, StreamDecoder, decode, decode_stream};
 use hunt::output::sink::{FileMeta, write};
 use hunt::timespan::Window;
 use std::time::{Duration, Instant};
@@ -88,6 +89,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(dec.finish()?.rows)
     });
     line("StreamDecoder (64 KB)", t, format!("{} rows, batches dropped", rows?));
+
+    // What `hunt run` does: the scan on one thread, the row decoder on this one.
+    let (t, rows) = best(|| -> Result<usize, Box<dyn std::error::Error>> {
+        let mut chunks = body.chunks(64 << 10);
+        let next = move || chunks.next().map_or(Next::End, Next::Chunk);
+        Ok(decode_stream(&opts, scratch.path().to_owned(), next, |b| {
+            drop(b);
+            Ok(())
+        })?
+        .rows)
+    });
+    line("decode_stream, 2 threads", t, format!("{} rows, batches dropped", rows?));
 
     let mut run = 0;
     let mut next_dir = || {
