@@ -27,6 +27,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
@@ -201,7 +202,7 @@ impl StreamWriter {
                     let temp_dir = self.staging.temp_dir(&day_dir);
                     let (file, temp) = open_temp(&temp_dir, &name)
                         .map_err(|source| SinkError::Io { path: temp_dir, source })?;
-                    let props = properties(&self.opts, &self.meta)?;
+                    let props = properties(&self.opts, &self.meta, &part)?;
                     let writer = ArrowWriter::try_new(file, self.file_schema.clone(), Some(props))?;
                     let stats =
                         self.opts.delta.then(|| StatsCollector::new(self.file_schema.clone()));
@@ -308,8 +309,14 @@ fn date_of_epoch_day(day: i64) -> NaiveDate {
 }
 
 /// Writer properties: zstd, dictionary and statistics on, and the file's key-value metadata.
-/// (The row counts and completeness are appended at [`StreamWriter::finish`].)
-fn properties(opts: &SinkOptions, meta: &FileMeta) -> Result<WriterProperties, SinkError> {
+/// (The row counts and completeness are appended at [`StreamWriter::finish`].) `first`, the
+/// file's first rows, turns the dictionary off for text columns whose values are mostly distinct
+/// (see [`mostly_distinct`]).
+fn properties(
+    opts: &SinkOptions,
+    meta: &FileMeta,
+    first: &RecordBatch,
+) -> Result<WriterProperties, SinkError> {
     let unit = if opts.delta { TimestampUnit::Micros } else { opts.timestamp_unit };
     let kv = [
         (keys::QUERY_ID, meta.query_id.clone()),
@@ -321,7 +328,11 @@ fn properties(opts: &SinkOptions, meta: &FileMeta) -> Result<WriterProperties, S
         (keys::VERSION, env!("CARGO_PKG_VERSION").to_owned()),
         (keys::TIMESTAMP_UNIT, unit.as_str().to_owned()),
     ];
-    Ok(WriterProperties::builder()
+    let mut builder = WriterProperties::builder();
+    for name in mostly_distinct(first) {
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(name), false);
+    }
+    Ok(builder
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(opts.zstd_level)?))
         .set_dictionary_enabled(true)
         .set_statistics_enabled(EnabledStatistics::Page)
@@ -331,6 +342,28 @@ fn properties(opts: &SinkOptions, meta: &FileMeta) -> Result<WriterProperties, S
             kv.into_iter().map(|(k, v)| KeyValue::new(k.to_owned(), v)).collect(),
         ))
         .build())
+}
+
+/// Text columns whose values are mostly distinct in the first rows (command lines, hashes,
+/// ids): a dictionary cannot hold them, and the writer would build one in every row group only
+/// to give it up at its size limit (1 MB), hashing and copying each value on the way.
+fn mostly_distinct(first: &RecordBatch) -> Vec<String> {
+    const SAMPLE: usize = 1_024;
+    let schema = first.schema();
+    schema
+        .fields()
+        .iter()
+        .zip(first.columns())
+        .filter_map(|(field, col)| {
+            let text = col.as_string_opt::<i32>()?;
+            let present: Vec<&str> = (0..text.len().min(SAMPLE))
+                .filter(|&i| text.is_valid(i))
+                .map(|i| text.value(i))
+                .collect();
+            let distinct = present.iter().collect::<std::collections::HashSet<_>>().len();
+            (present.len() >= 64 && distinct * 2 > present.len()).then(|| field.name().clone())
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -556,6 +589,29 @@ mod tests {
             [Some(base + 100), Some(base + 1_800_500_000_000), Some(base + 3_599_999_999_900)]
         );
         assert_eq!(r.kv.get("hunt.timestamp_unit").map(String::as_str), Some("ns"));
+    }
+
+    #[test]
+    fn mostly_distinct_text_is_written_without_a_dictionary() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows: Vec<String> = (0..300)
+            .map(|i| format!(r#"{{"Cmd":"powershell -enc {i:05}","Action":"A{}"}}"#, i % 3))
+            .collect();
+        let body = format!(
+            r#"{{"schema":[{{"name":"Cmd","type":"String"}},{{"name":"Action","type":"String"}}],"results":[{}]}}"#,
+            rows.join(",")
+        );
+        let d = decoded(&body, 4_096);
+        let m = meta(utc(2026, 11, 22, 10, 0, 0), utc(2026, 11, 22, 11, 0, 0), None);
+        let written = write(dir.path(), &d, &m).unwrap();
+        let file = File::open(path(&written[0])).unwrap();
+        let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
+        use parquet::file::reader::FileReader as _;
+        let group = reader.metadata().row_group(0);
+        let dictionary = |i: usize| group.column(i).dictionary_page_offset().is_some();
+        assert!(!dictionary(0), "300 distinct command lines: no dictionary");
+        assert!(dictionary(1), "3 distinct actions: a dictionary");
+        assert_eq!(read_back(&path(&written[0])).batch.num_rows(), 300);
     }
 
     #[test]
