@@ -151,3 +151,37 @@ fn two_threads_stop_when_the_batch_consumer_fails() {
         );
     }
 }
+
+#[test]
+fn escaped_quotes_at_every_offset_of_a_chunk() {
+    // Runs of 1 to 6 backslashes before quotes and structure, shifted one byte at a time so that
+    // each lands on every position of a chunk, its edges included (the scanner carries an odd
+    // run of backslashes from one chunk to the next).
+    let cells = [r#"a\"],[{\"b"#, r#"\\"#, r#"\\\"{"#, r#"x\\\\\"]"#, r#"\\\\\\"#, r#"\u0022,\\"#];
+    for pad in 0..70 {
+        let rows: Vec<String> = (0..12)
+            .map(|r| {
+                let cell = cells[r % cells.len()];
+                format!(r#"{{"A":"{}{cell}","B":[{r},{{"c":"{cell}"}}]}}"#, "p".repeat(pad))
+            })
+            .collect();
+        let body = format!(
+            r#"{{"schema":[{{"name":"A","type":"String"}},{{"name":"B","type":"Dynamic"}}],"results":[{}]}}"#,
+            rows.join(",")
+        );
+        let whole = super::decode(body.as_bytes(), &DecodeOptions::default());
+        assert_eq!(whole.as_ref().unwrap().rows, 12, "{body}");
+        for chunk in [64, 65, 100, 1_000, usize::MAX] {
+            for segment in [1, 300, SEGMENT_BYTES] {
+                let streamed =
+                    stream_decode(body.as_bytes(), &DecodeOptions::default(), chunk, segment);
+                same_outcome(
+                    &whole,
+                    &streamed,
+                    &format!("pad {pad}, {chunk}/{segment}"),
+                    body.as_bytes(),
+                );
+            }
+        }
+    }
+}
