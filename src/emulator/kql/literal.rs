@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::value::{BOOL, DECIMAL, DYN, GUID, INT, LONG, REAL, SPAN, STRING, TIME, Ty, V};
-use super::{KqlError, parse_datetime, parse_timespan, syntax_error};
+use super::{KqlError, parse_datetime_at, parse_timespan, syntax_error};
 use crate::kql::syntax::tree::LiteralKind;
 use crate::kql::{TokenKind, lex};
 
@@ -107,6 +107,7 @@ pub(crate) fn literal(
     kind: LiteralKind,
     start: usize,
     end: usize,
+    now: i64,
 ) -> Result<(V<'static>, Ty), KqlError> {
     let text = src.get(start..end).unwrap_or("");
     let bad = || syntax_error(src, start, &text.chars().take(64).collect::<String>());
@@ -123,17 +124,17 @@ pub(crate) fn literal(
         }
         LiteralKind::Number => number(text).ok_or_else(bad)?,
         LiteralKind::Timespan if text.contains('(') => {
-            return constructor(src, "timespan", inner(text).unwrap_or(""), start, end);
+            return constructor(src, "timespan", inner(text).unwrap_or(""), start, end, now);
         }
         LiteralKind::Timespan => (V::Span(parse_span_literal(text).ok_or_else(bad)?), SPAN),
         LiteralKind::Datetime => {
-            return constructor(src, "datetime", inner(text).unwrap_or(""), start, end);
+            return constructor(src, "datetime", inner(text).unwrap_or(""), start, end, now);
         }
         LiteralKind::Dynamic => {
-            return constructor(src, "dynamic", inner(text).unwrap_or(""), start, end);
+            return constructor(src, "dynamic", inner(text).unwrap_or(""), start, end, now);
         }
         LiteralKind::Guid => {
-            return constructor(src, "guid", inner(text).unwrap_or(""), start, end);
+            return constructor(src, "guid", inner(text).unwrap_or(""), start, end, now);
         }
     })
 }
@@ -158,6 +159,7 @@ pub(crate) fn constructor(
     text: &str,
     start: usize,
     end: usize,
+    now: i64,
 ) -> Result<(V<'static>, Ty), KqlError> {
     let whole = src.get(start..end).unwrap_or("");
     let bad = || syntax_error(src, start, &whole.chars().take(64).collect::<String>());
@@ -166,7 +168,7 @@ pub(crate) fn constructor(
     let c = |v: V<'static>, ty: Ty| Ok((v, ty));
     match name.to_ascii_lowercase().as_str() {
         "datetime" | "date" if null => c(V::Null, TIME),
-        "datetime" | "date" => c(V::Time(parse_datetime(t).ok_or_else(bad)?), TIME),
+        "datetime" | "date" => c(V::Time(parse_datetime_at(t, Some(now)).ok_or_else(bad)?), TIME),
         "timespan" | "time" if null => c(V::Null, SPAN),
         "timespan" | "time" => c(V::Span(parse_timespan(t).ok_or_else(bad)?), SPAN),
         "dynamic" => c(V::Dyn(Cow::Owned(parse_dynamic(t).ok_or_else(bad)?)), DYN),
@@ -287,7 +289,7 @@ mod tests {
         assert_eq!(parse_span_literal("10ms"), Some(100_000));
         let src = "'a' // c\n \"b\"";
         assert_eq!(
-            literal(src, LiteralKind::String, 0, src.len()).unwrap(),
+            literal(src, LiteralKind::String, 0, src.len(), 0).unwrap(),
             (V::Str(Cow::Owned("ab".into())), STRING)
         );
     }

@@ -113,7 +113,7 @@ impl<'e, 'a> Binder<'e, 'a> {
                 }
             }
             Expr::Literal { kind, span } => {
-                let (v, ty) = literal::literal(src, *kind, span.start, span.end)?;
+                let (v, ty) = literal::literal(src, *kind, span.start, span.end, self.ev.ctx.now)?;
                 (B::Const(v), ty)
             }
             Expr::Unary { op, operand, .. } => {
@@ -254,7 +254,14 @@ impl<'e, 'a> Binder<'e, 'a> {
                 [one] => self.ev.src.get(one.span().start..one.span().end).unwrap_or(""),
                 _ => "",
             };
-            let (v, ty) = literal::constructor(self.ev.src, name, text, span.start, span.end)?;
+            let (v, ty) = literal::constructor(
+                self.ev.src,
+                name,
+                text,
+                span.start,
+                span.end,
+                self.ev.ctx.now,
+            )?;
             return Ok((B::Const(v), ty));
         }
         if matches!(name, "row_number" | "prev" | "next") {
