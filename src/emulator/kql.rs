@@ -372,6 +372,8 @@ mod tests_fns;
 #[cfg(test)]
 mod tests_let;
 #[cfg(test)]
+mod tests_more;
+#[cfg(test)]
 mod tests_ops;
 #[cfg(test)]
 mod tests_series;

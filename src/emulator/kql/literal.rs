@@ -264,6 +264,35 @@ pub(crate) fn parse_dynamic(text: &str) -> Option<Value> {
             c => json.push(c),
         }
     }
+    serde_json::from_str(&json).ok().or_else(|| dynamic_tokens(text))
+}
+
+/// A `dynamic` literal read token by token, as Kusto reads it: comments skipped, adjacent
+/// strings joined (`["a" // note` newline `"b"]` is `["ab"]`), every string form (`@'…'`).
+fn dynamic_tokens(text: &str) -> Option<Value> {
+    let lexed = lex(text);
+    let mut json = String::with_capacity(text.len());
+    let mut pending: Option<String> = None;
+    for t in lexed.code() {
+        if t.kind == TokenKind::String {
+            pending.get_or_insert_with(String::new).push_str(&unquote(t.text)?);
+            continue;
+        }
+        if let Some(s) = pending.take() {
+            json.push_str(&Value::String(s).to_string());
+        }
+        match (t.kind, t.text) {
+            (TokenKind::Number, n) => json.push_str(&number(n)?.0.to_json().to_string()),
+            (TokenKind::Ident, w @ ("true" | "false" | "null")) => json.push_str(w),
+            (TokenKind::Punct, p @ ("," | ":" | "-")) | (TokenKind::Open | TokenKind::Close, p) => {
+                json.push_str(p)
+            }
+            _ => return None,
+        }
+    }
+    if let Some(s) = pending {
+        json.push_str(&Value::String(s).to_string());
+    }
     serde_json::from_str(&json).ok()
 }
 
@@ -287,6 +316,13 @@ mod tests {
         assert_eq!(number("99999999999999999999"), None);
         assert_eq!(parse_span_literal("1.5h"), Some(54_000_000_000));
         assert_eq!(parse_span_literal("10ms"), Some(100_000));
+        // A dynamic literal as Kusto reads it: comments, adjacent strings, verbatim strings.
+        let d = "[\"a\", // note\n \"b\" \n \"c\", @'C:\\x', 1, -2.5, true, {'k': null}]";
+        assert_eq!(
+            parse_dynamic(d),
+            Some(serde_json::json!(["a", "bc", r"C:\x", 1, -2.5, true, {"k": null}]))
+        );
+        assert_eq!(parse_dynamic("[\"a\" b]"), None);
         let src = "'a' // c\n \"b\"";
         assert_eq!(
             literal(src, LiteralKind::String, 0, src.len(), 0).unwrap(),
