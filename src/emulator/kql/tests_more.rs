@@ -92,3 +92,10 @@ fn dynamic_literals_across_lines() {
     let q = "print d = dynamic([\n  \"a\", // first\n  \"b\" // no comma: joined with the next\n  \"c\",\n  @'C:\\x'\n])";
     assert_eq!(run(q).1[0][0], Cell::Dyn(json!(["a", "bc", "C:\\x"])));
 }
+
+#[test]
+fn column_ifexists_takes_the_column_or_the_default() {
+    let t = "datatable(a: long) [1, 2]";
+    let q = format!("{t} | project x = column_ifexists('a', 0), y = column_ifexists('b', 'none')");
+    assert_eq!(run(&q).1, vec![vec![Cell::Int(1), s("none")], vec![Cell::Int(2), s("none")]]);
+}
