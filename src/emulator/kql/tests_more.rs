@@ -99,3 +99,22 @@ fn column_ifexists_takes_the_column_or_the_default() {
     let q = format!("{t} | project x = column_ifexists('a', 0), y = column_ifexists('b', 'none')");
     assert_eq!(run(&q).1, vec![vec![Cell::Int(1), s("none")], vec![Cell::Int(2), s("none")]]);
 }
+
+/// `evaluate pivot`: a column per value of the pivot column (ascending), a row per group.
+#[test]
+fn pivot_counts_and_aggregates_per_value() {
+    let t = "datatable(u: string, a: string, n: long) \
+             ['x', 'Logon', 1, 'x', 'Logon', 2, 'x', 'Fail', 5, 'y', 'Fail', 7]";
+    let (cols, rows) = run(&format!("{t} | evaluate pivot(a, count(), u)"));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["u", "Fail", "Logon"]);
+    let i = Cell::Int;
+    assert_eq!(rows, vec![vec![s("x"), i(1), i(2)], vec![s("y"), i(1), i(0)]]);
+    let rows = run(&format!("{t} | evaluate pivot(a, sum(n), u)")).1;
+    assert_eq!(rows, vec![vec![s("x"), i(5), i(3)], vec![s("y"), i(7), Cell::Null]]);
+    let (cols, rows) = run(&format!("{t} | evaluate pivot(a)"));
+    assert_eq!(cols.len(), 2);
+    assert_eq!(rows, vec![vec![i(2), i(2)]]);
+    let e = super::execute(&format!("{t} | evaluate pivot(b)"), &super::tests::ctx());
+    assert!(e.err().unwrap().message.contains("'b'"));
+}

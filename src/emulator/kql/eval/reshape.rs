@@ -476,6 +476,9 @@ impl<'a> Eval<'a> {
             Expr::Name { name, .. } => name.as_str(),
             _ => "",
         };
+        if name == "pivot" {
+            return self.pivot(args, input);
+        }
         if name != "bag_unpack" {
             return Err(crate::emulator::kql::unsupported(&format!("evaluate {name}"), "plugin"));
         }
