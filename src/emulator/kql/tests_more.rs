@@ -118,3 +118,21 @@ fn pivot_counts_and_aggregates_per_value() {
     let e = super::execute(&format!("{t} | evaluate pivot(b)"), &super::tests::ctx());
     assert!(e.err().unwrap().message.contains("'b'"));
 }
+
+/// Implicit column names as Microsoft's analyzer (Kusto.Language) infers them: `x.a` is
+/// `x_a`, a conversion or `bin` keeps its argument's name, anything else is `Column1`.
+#[test]
+fn implicit_names_of_conversions_and_members() {
+    let t = "datatable(x: dynamic, y: long) [dynamic({'a': {'b': 1}, 'c': 'k'}), 5]";
+    let (cols, rows) = run(&format!("{t} | summarize count() by tostring(x.c), bin(y, 2)"));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["x_c", "y", "count_"]);
+    assert_eq!(rows, vec![vec![s("k"), Cell::Int(4), Cell::Int(1)]]);
+    let (cols, rows) = run(&format!("{t} | extend todouble(y), x.a"));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["x", "y", "x_a"]);
+    assert_eq!(rows[0][1..], [Cell::Real(5.0), Cell::Dyn(json!({"b": 1}))]);
+    let (cols, _) = run(&format!("{t} | project tostring(x['c']), x.a.b, tolower('A'), y"));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["x_c", "x_a_b", "Column1", "y"]);
+}
