@@ -13,6 +13,7 @@
 //! and the lazy row pipeline) and [`value`] (the operators' semantics on values).
 
 mod eval;
+mod invariant;
 mod literal;
 mod value;
 
@@ -114,7 +115,7 @@ fn parse_error(src: &str, offset: usize, what: &str) -> KqlError {
 pub const SUPPORTED_OPERATORS: &str = "let, where, project, project-away, project-keep, \
      project-rename, project-reorder, extend, take, limit, count, summarize [by], distinct, \
      order by, sort by, top, join, lookup, union, mv-expand, mv-apply, parse, parse-where, \
-     make-series, search, serialize, invoke, evaluate bag_unpack, datatable, print, range, render";
+     make-series, search, serialize, invoke, evaluate bag_unpack, evaluate pivot, datatable, print, range, render";
 
 const TICKS_PER_DAY: i64 = 864_000_000_000;
 
@@ -156,10 +157,22 @@ fn unsupported(what: &str, kind: &str) -> KqlError {
 }
 
 /// Parses a KQL datetime literal's text: `2026-11-20`, `2026-11-20T10:00:00Z`,
-/// `2026-11-20 10:00:00.1234567`, `2026-11-20T10:00Z` (UTC; optional quotes). Ticks since the
-/// Unix epoch.
+/// `2026-11-20 10:00:00.1234567`, `2026-11-20T10:00Z` (UTC; optional quotes), RFC 822/850,
+/// and the invariant-culture dates Kusto falls back to (`01/16/2022 10:00:00`). Ticks since
+/// the Unix epoch. A time alone (`8:00 AM`) needs a "now": see [`parse_datetime_at`].
 pub fn parse_datetime(text: &str) -> Option<i64> {
+    parse_datetime_at(text, None)
+}
+
+/// [`parse_datetime`], where a time alone (`8:00:00 AM`, `17:30`) is that time on the UTC day
+/// of `now` (ticks), as .NET's `DateTime.Parse` reads it.
+pub fn parse_datetime_at(text: &str, now: Option<i64>) -> Option<i64> {
     let t = text.trim().trim_matches(|c| c == '"' || c == '\'').trim();
+    iso_or_rfc(t).or_else(|| invariant::parse(t, now))
+}
+
+/// ISO 8601 or RFC 822/850 text (quotes already removed), in ticks.
+fn iso_or_rfc(t: &str) -> Option<i64> {
     // The `%Z` of the RFC 822, RFC 850 and sortable formats: a named UTC zone.
     let t = ["GMT", "UTC"]
         .iter()
@@ -170,7 +183,7 @@ pub fn parse_datetime(text: &str) -> Option<i64> {
         })
         .unwrap_or(t);
     if let Some(iso) = rfc_date(t) {
-        return parse_datetime(&iso);
+        return iso_or_rfc(&iso);
     }
     let t = t.strip_suffix(['Z', 'z']).unwrap_or(t);
     let (date, time) = match t.find(['T', 't', ' ']) {
@@ -358,6 +371,8 @@ mod tests;
 mod tests_fns;
 #[cfg(test)]
 mod tests_let;
+#[cfg(test)]
+mod tests_more;
 #[cfg(test)]
 mod tests_ops;
 #[cfg(test)]

@@ -469,7 +469,9 @@ impl<'a> Lexer<'a> {
     fn run(mut self) -> Lexed<'a> {
         while let Some(c) = self.peek() {
             match c {
-                c if c.is_whitespace() || c == '\u{feff}' => {
+                // A byte-order mark or zero-width space (pasted from web pages) is
+                // whitespace to Microsoft's parser too.
+                c if c.is_whitespace() || matches!(c, '\u{feff}' | '\u{200b}') => {
                     self.bump();
                 }
                 '/' if self.peek_at(1) == Some('/') => {

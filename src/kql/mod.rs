@@ -373,6 +373,15 @@ mod lexer_tests {
     }
 
     #[test]
+    fn zero_width_space_and_bom_are_whitespace() {
+        use TokenKind::*;
+        assert_eq!(
+            kinds("\u{feff}T\n|\u{200b} take\u{200b}1"),
+            [(Ident, "T"), (Punct, "|"), (Ident, "take"), (Number, "1")]
+        );
+    }
+
+    #[test]
     fn tokens_with_positions() {
         use TokenKind::*;
         let l = lex(

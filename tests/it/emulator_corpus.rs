@@ -9,11 +9,11 @@ use std::time::Instant;
 use hunt::emulator::kql::{Context, execute, parse_datetime};
 
 /// Queries that must run (of 79), and of those with rows: raised as the emulator learns more.
-const FLOOR_RUN: usize = 68;
+const FLOOR_RUN: usize = 70;
 const FLOOR_ROWS: usize = 40;
 /// The same on tables as streamed to Microsoft Sentinel (`hunt emulator --sentinel-streamed`:
 /// `TimeGenerated` besides `Timestamp`), which many public queries written for Sentinel use.
-const FLOOR_RUN_STREAMED: usize = 75;
+const FLOOR_RUN_STREAMED: usize = 77;
 const FLOOR_ROWS_STREAMED: usize = 43;
 
 /// The corpus's `externaldata` URLs, each answered from a small local stand-in under

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::value::{BOOL, DECIMAL, DYN, GUID, INT, LONG, REAL, SPAN, STRING, TIME, Ty, V};
-use super::{KqlError, parse_datetime, parse_timespan, syntax_error};
+use super::{KqlError, parse_datetime_at, parse_timespan, syntax_error};
 use crate::kql::syntax::tree::LiteralKind;
 use crate::kql::{TokenKind, lex};
 
@@ -107,6 +107,7 @@ pub(crate) fn literal(
     kind: LiteralKind,
     start: usize,
     end: usize,
+    now: i64,
 ) -> Result<(V<'static>, Ty), KqlError> {
     let text = src.get(start..end).unwrap_or("");
     let bad = || syntax_error(src, start, &text.chars().take(64).collect::<String>());
@@ -123,17 +124,17 @@ pub(crate) fn literal(
         }
         LiteralKind::Number => number(text).ok_or_else(bad)?,
         LiteralKind::Timespan if text.contains('(') => {
-            return constructor(src, "timespan", inner(text).unwrap_or(""), start, end);
+            return constructor(src, "timespan", inner(text).unwrap_or(""), start, end, now);
         }
         LiteralKind::Timespan => (V::Span(parse_span_literal(text).ok_or_else(bad)?), SPAN),
         LiteralKind::Datetime => {
-            return constructor(src, "datetime", inner(text).unwrap_or(""), start, end);
+            return constructor(src, "datetime", inner(text).unwrap_or(""), start, end, now);
         }
         LiteralKind::Dynamic => {
-            return constructor(src, "dynamic", inner(text).unwrap_or(""), start, end);
+            return constructor(src, "dynamic", inner(text).unwrap_or(""), start, end, now);
         }
         LiteralKind::Guid => {
-            return constructor(src, "guid", inner(text).unwrap_or(""), start, end);
+            return constructor(src, "guid", inner(text).unwrap_or(""), start, end, now);
         }
     })
 }
@@ -158,6 +159,7 @@ pub(crate) fn constructor(
     text: &str,
     start: usize,
     end: usize,
+    now: i64,
 ) -> Result<(V<'static>, Ty), KqlError> {
     let whole = src.get(start..end).unwrap_or("");
     let bad = || syntax_error(src, start, &whole.chars().take(64).collect::<String>());
@@ -166,7 +168,7 @@ pub(crate) fn constructor(
     let c = |v: V<'static>, ty: Ty| Ok((v, ty));
     match name.to_ascii_lowercase().as_str() {
         "datetime" | "date" if null => c(V::Null, TIME),
-        "datetime" | "date" => c(V::Time(parse_datetime(t).ok_or_else(bad)?), TIME),
+        "datetime" | "date" => c(V::Time(parse_datetime_at(t, Some(now)).ok_or_else(bad)?), TIME),
         "timespan" | "time" if null => c(V::Null, SPAN),
         "timespan" | "time" => c(V::Span(parse_timespan(t).ok_or_else(bad)?), SPAN),
         "dynamic" => c(V::Dyn(Cow::Owned(parse_dynamic(t).ok_or_else(bad)?)), DYN),
@@ -262,6 +264,35 @@ pub(crate) fn parse_dynamic(text: &str) -> Option<Value> {
             c => json.push(c),
         }
     }
+    serde_json::from_str(&json).ok().or_else(|| dynamic_tokens(text))
+}
+
+/// A `dynamic` literal read token by token, as Kusto reads it: comments skipped, adjacent
+/// strings joined (`["a" // note` newline `"b"]` is `["ab"]`), every string form (`@'…'`).
+fn dynamic_tokens(text: &str) -> Option<Value> {
+    let lexed = lex(text);
+    let mut json = String::with_capacity(text.len());
+    let mut pending: Option<String> = None;
+    for t in lexed.code() {
+        if t.kind == TokenKind::String {
+            pending.get_or_insert_with(String::new).push_str(&unquote(t.text)?);
+            continue;
+        }
+        if let Some(s) = pending.take() {
+            json.push_str(&Value::String(s).to_string());
+        }
+        match (t.kind, t.text) {
+            (TokenKind::Number, n) => json.push_str(&number(n)?.0.to_json().to_string()),
+            (TokenKind::Ident, w @ ("true" | "false" | "null")) => json.push_str(w),
+            (TokenKind::Punct, p @ ("," | ":" | "-")) | (TokenKind::Open | TokenKind::Close, p) => {
+                json.push_str(p)
+            }
+            _ => return None,
+        }
+    }
+    if let Some(s) = pending {
+        json.push_str(&Value::String(s).to_string());
+    }
     serde_json::from_str(&json).ok()
 }
 
@@ -285,9 +316,16 @@ mod tests {
         assert_eq!(number("99999999999999999999"), None);
         assert_eq!(parse_span_literal("1.5h"), Some(54_000_000_000));
         assert_eq!(parse_span_literal("10ms"), Some(100_000));
+        // A dynamic literal as Kusto reads it: comments, adjacent strings, verbatim strings.
+        let d = "[\"a\", // note\n \"b\" \n \"c\", @'C:\\x', 1, -2.5, true, {'k': null}]";
+        assert_eq!(
+            parse_dynamic(d),
+            Some(serde_json::json!(["a", "bc", r"C:\x", 1, -2.5, true, {"k": null}]))
+        );
+        assert_eq!(parse_dynamic("[\"a\" b]"), None);
         let src = "'a' // c\n \"b\"";
         assert_eq!(
-            literal(src, LiteralKind::String, 0, src.len()).unwrap(),
+            literal(src, LiteralKind::String, 0, src.len(), 0).unwrap(),
             (V::Str(Cow::Owned("ab".into())), STRING)
         );
     }

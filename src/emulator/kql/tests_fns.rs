@@ -135,6 +135,20 @@ fn aggregations() {
     let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
     assert_eq!(names, ["g", "t", "v"]);
     assert_eq!(rows, vec![vec![s("a"), t(1), Cell::Int(3)], vec![s("b"), t(2), Cell::Int(5)]]);
+    // `(A, B) = arg_max(…)` names each output column in turn.
+    let (cols, rows) =
+        run(&format!("{T} T | summarize (V, Last) = arg_max(v, t), n = count() by g"));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["g", "V", "Last", "n"]);
+    assert_eq!(
+        rows,
+        vec![
+            vec![s("a"), Cell::Int(3), t(1), Cell::Int(3)],
+            vec![s("b"), Cell::Int(5), t(2), Cell::Int(2)]
+        ]
+    );
+    let e = err(&format!("{T} T | summarize (a, b, c) = arg_max(t, v)"));
+    assert!(e.contains("2 output column(s), but 3 name(s)"), "{e}");
     assert_eq!(
         run(&format!("{T} T | summarize make_set(g, 1)")).1,
         vec![vec![Cell::Dyn(serde_json::json!(["a"]))]]

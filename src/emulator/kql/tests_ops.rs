@@ -166,6 +166,13 @@ fn mv_apply_and_file_profile() {
     assert_eq!(rows[0][1], s("Available"));
     assert!(matches!(rows[0][2], Cell::Int(_)));
     assert_eq!(rows[1][1..], [s("Error"), Cell::Null]);
+    // The column may be named by a string, with the same answer.
+    let q = "datatable(SHA256: string, SHA1: string) ['abc', 'zzz'] | invoke FileProfile(SHA1)";
+    let by_name = run(q).1;
+    let by_string = run(&q.replace("FileProfile(SHA1)", "FileProfile('SHA1', 10)")).1;
+    assert_eq!(by_name, by_string);
+    let other = run(&q.replace("FileProfile(SHA1)", "FileProfile('SHA256', 10)")).1;
+    assert_ne!(by_name, other, "keyed by the other column");
 }
 
 #[test]

@@ -1,11 +1,12 @@
 //! Tests of what issue 15 added last, with hand-computed answers: `series_decompose_anomalies`
 //! and `series_decompose` (and how their several outputs are named), `externaldata` read from
-//! mapped local files, and the RFC 822 / RFC 850 / sortable datetime formats.
+//! mapped local files, the RFC 822 / RFC 850 / sortable datetime formats and the
+//! invariant-culture ones Kusto falls back to.
 
 use serde_json::json;
 
 use super::tests::{ctx, err, run, run_in};
-use super::{Context, execute, parse_datetime};
+use super::{Context, execute, parse_datetime, parse_datetime_at};
 use crate::emulator::data::Cell;
 
 fn names(cols: &[(String, String)]) -> Vec<&str> {
@@ -134,12 +135,67 @@ fn documented_datetime_formats() {
     // Two-digit years: up to 49 in the 2000s, from 50 in the 1900s.
     assert_eq!(parse_datetime("1 Jan 99 00:00"), Some(iso("1999-01-01")));
     assert_eq!(parse_datetime("1 Jan 49 00:00"), Some(iso("2049-01-01")));
-    // Formats Kusto does not document stay refused.
-    for other in ["01/16/2022 00:00:00", "8:00:00 AM", "Sat, 8 Foo 14 15:05", "8 Nov 14"] {
+    for other in ["Sat, 8 Foo 14 15:05", "8 Nov 14"] {
         assert_eq!(parse_datetime(other), None, "{other}");
     }
     let (_, rows) = run("print d = datetime('Sat, 8 Nov 14 15:05:02 GMT')");
     assert_eq!(rows[0][0], Cell::Time(at));
+}
+
+/// The .NET invariant-culture forms Kusto falls back to: month first, slashes, AM/PM, and a
+/// time alone meaning today (the UTC day of "now").
+#[test]
+fn invariant_culture_datetimes() {
+    let iso = |t: &str| parse_datetime(t).unwrap();
+    // 2022-01-16: 52 years of 365 days and 13 leap days from 1970 to 2022, then 15 days.
+    let jan16 = (52 * 365 + 13 + 15) * 864_000_000_000i64;
+    assert_eq!(parse_datetime("01/16/2022 00:00:00"), Some(jan16));
+    assert_eq!(parse_datetime("1/16/2022"), Some(jan16));
+    assert_eq!(parse_datetime("2022/01/16"), Some(jan16));
+    assert_eq!(parse_datetime("1/16/22"), Some(jan16));
+    assert_eq!(parse_datetime("01/16/2022 10:00:00"), Some(jan16 + 10 * 36_000_000_000));
+    assert_eq!(parse_datetime("1/16/2022 5:30 PM"), Some(iso("2022-01-16T17:30:00Z")));
+    assert_eq!(parse_datetime("2022-01-16 5:30:15PM"), Some(iso("2022-01-16T17:30:15Z")));
+    assert_eq!(parse_datetime("1/16/2022 12:05 AM"), Some(iso("2022-01-16T00:05:00Z")));
+    assert_eq!(parse_datetime("1/16/2022 12:05 pm"), Some(iso("2022-01-16T12:05:00Z")));
+    assert_eq!(parse_datetime("1/16/2022 10:00:00.25"), Some(iso("2022-01-16T10:00:00.25Z")));
+    // 1/16/99: a two-digit year from 50 is in the 1900s.
+    assert_eq!(parse_datetime("1/16/99"), Some(iso("1999-01-16")));
+    // A time alone is today: without a "now" it has no date.
+    assert_eq!(parse_datetime("8:00:00 AM"), None);
+    let now = iso("2026-11-20T13:45:00Z");
+    let at = |t: &str| parse_datetime_at(t, Some(now));
+    assert_eq!(at("8:00:00 AM"), Some(iso("2026-11-20T08:00:00Z")));
+    assert_eq!(at("5:00 PM"), Some(iso("2026-11-20T17:00:00Z")));
+    assert_eq!(at("23:59"), Some(iso("2026-11-20T23:59:00Z")));
+    assert_eq!(at("2026-11-20T10:00:00Z"), Some(iso("2026-11-20T10:00:00Z")));
+    for bad in [
+        "16/01/2022",
+        "02/30/2022",
+        "1/2/3",
+        "13:00 PM",
+        "24:00",
+        "8:0 AM",
+        "1/16/2022 AM",
+        "PM",
+        "1/16/2022 10:00 PM extra",
+        "10:00.5",
+    ] {
+        assert_eq!(at(bad), None, "{bad}");
+    }
+    // In a query: literals and todatetime() (now: the end of the test window, 2026-11-21).
+    let q = "print a = datetime(\"01/16/2022 10:00:00\"), b = datetime(\"8:00:00 AM\"), \
+             c = todatetime(\"5:00:00 PM\"), d = todatetime(\"Noon\")";
+    let (_, rows) = run(q);
+    assert_eq!(
+        rows[0],
+        vec![
+            Cell::Time(jan16 + 10 * 36_000_000_000),
+            Cell::Time(iso("2026-11-21T08:00:00Z")),
+            Cell::Time(iso("2026-11-21T17:00:00Z")),
+            Cell::Null,
+        ]
+    );
 }
 
 #[test]

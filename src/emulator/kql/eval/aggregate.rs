@@ -254,6 +254,20 @@ impl<'a> Binder<'_, 'a> {
         schema: &Schema,
         by: &[String],
     ) -> Result<(BAgg, Vec<(String, Ty)>), KqlError> {
+        // `(A, B) = arg_max(X, Y)`: one name for each of the aggregate's output columns.
+        let (names, item) = match item {
+            Expr::Binary { op, lhs, rhs, .. } if op == "=" => match lhs.as_ref() {
+                Expr::List { items, .. } => {
+                    let names = items.iter().map(|n| match n {
+                        Expr::Name { name, .. } => Ok(name_text(name).into_owned()),
+                        _ => Err(self.error("expected a column name in '(…) ='")),
+                    });
+                    (Some(names.collect::<Result<Vec<_>, _>>()?), rhs.as_ref())
+                }
+                _ => (None, item),
+            },
+            _ => (None, item),
+        };
         let (alias, e) = split_alias(item);
         let Expr::Call { callee, args, .. } = e else {
             return Err(self.error("expected an aggregation function call, like count()"));
@@ -408,6 +422,18 @@ impl<'a> Binder<'_, 'a> {
         };
         let first = alias.unwrap_or(default);
         columns.insert(0, (first, ty));
+        if let Some(names) = names {
+            if names.len() != columns.len() {
+                return Err(self.error(format!(
+                    "'{f}' has {} output column(s), but {} name(s) are given",
+                    columns.len(),
+                    names.len()
+                )));
+            }
+            for (c, n) in columns.iter_mut().zip(names) {
+                c.0 = n;
+            }
+        }
         let types = columns.iter().map(|c| c.1).collect();
         Ok((BAgg { init, arg: arg.map(|a| a.0), pred: p, outputs, types }, columns))
     }

@@ -113,7 +113,7 @@ impl<'e, 'a> Binder<'e, 'a> {
                 }
             }
             Expr::Literal { kind, span } => {
-                let (v, ty) = literal::literal(src, *kind, span.start, span.end)?;
+                let (v, ty) = literal::literal(src, *kind, span.start, span.end, self.ev.ctx.now)?;
                 (B::Const(v), ty)
             }
             Expr::Unary { op, operand, .. } => {
@@ -249,12 +249,34 @@ impl<'e, 'a> Binder<'e, 'a> {
             return Err(self.error("only named functions can be called"));
         };
         let name = name.as_str();
+        // `column_ifexists('Name', default)`: the column when the input has it, else the default.
+        if name == "column_ifexists" {
+            let [column, default] = args else {
+                return Err(self.error("function 'column_ifexists' expects 2 argument(s)"));
+            };
+            let wanted = match self.bind(column, schema)?.0 {
+                B::Const(V::Str(s)) => s.into_owned(),
+                _ => return Err(self.error("column_ifexists: the column name must be a constant")),
+            };
+            if let Some(i) = schema.iter().position(|(n, _)| *n == wanted) {
+                let ty = schema[i].1;
+                return Ok((B::Col(i, ty == SPAN), ty));
+            }
+            return self.bind(default, schema);
+        }
         if CONSTRUCTORS.contains(&name) {
             let text = match args {
                 [one] => self.ev.src.get(one.span().start..one.span().end).unwrap_or(""),
                 _ => "",
             };
-            let (v, ty) = literal::constructor(self.ev.src, name, text, span.start, span.end)?;
+            let (v, ty) = literal::constructor(
+                self.ev.src,
+                name,
+                text,
+                span.start,
+                span.end,
+                self.ev.ctx.now,
+            )?;
             return Ok((B::Const(v), ty));
         }
         if matches!(name, "row_number" | "prev" | "next") {

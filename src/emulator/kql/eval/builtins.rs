@@ -18,6 +18,7 @@ use crate::emulator::kql::value::{
 mod calendar;
 pub(crate) mod decompose;
 mod hash;
+mod more;
 mod text;
 
 use calendar::{DAY, civil, civil_add_days, datetime_add, datetime_diff, format_dt};
@@ -76,6 +77,8 @@ pub(crate) enum Builtin {
     /// A series analysis, and which of its outputs.
     Series(decompose::SeriesFn, usize),
     Hash,
+    /// One of [`more`]'s functions.
+    More(more::More),
 }
 
 /// Calendar units of `startof…`.
@@ -134,6 +137,9 @@ pub(crate) fn bind(name: &str, args: &[(B, Ty)]) -> Option<Result<(Builtin, Ty),
             )));
         }
         return Some(arity(1, 2, Builtin::Hash, LONG));
+    }
+    if let Some((f, min, max, ty)) = more::bind(name, args.first().map(|a| a.1)) {
+        return Some(arity(min, max, Builtin::More(f), ty));
     }
     if let Some(f) = decompose::SeriesFn::of(name) {
         return Some(arity(1, f.max_args(), Builtin::Series(f, 0), DYN));
@@ -600,6 +606,7 @@ pub(crate) fn call<'a>(f: &'a Builtin, args: &'a [B], row: &'a [Cell]) -> V<'a> 
             })
         }
         Builtin::Convert(ty) => convert(arg(0), ty),
+        Builtin::More(f) => more::call(*f, &(0..args.len()).map(arg).collect::<Vec<_>>()),
         Builtin::Hash => {
             hash::hash(&arg(0), if args.len() > 1 { int(1).or(Some(0)) } else { None })
         }

@@ -211,7 +211,8 @@ impl<'a> Eval<'a> {
         for (label, t) in sources {
             let filter = match pred {
                 Expr::Literal { kind: LiteralKind::String, span } => {
-                    let (term, _) = literal(self.src, LiteralKind::String, span.start, span.end)?;
+                    let (term, _) =
+                        literal(self.src, LiteralKind::String, span.start, span.end, self.ctx.now)?;
                     let cols = t.schema.iter().enumerate().filter(|(_, c)| c.1 == STRING);
                     B::Or(
                         cols.map(|(i, _)| {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::scalar::B;
 use crate::emulator::data::Cell;
 use crate::emulator::kql::value::{BOOL, DYN, INT, LONG, REAL, SPAN, STRING, TIME, Ty, V};
-use crate::emulator::kql::{parse_datetime, parse_timespan};
+use crate::emulator::kql::{parse_datetime_at, parse_timespan};
 
 /// Built-in scalar functions.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,7 +28,8 @@ pub(crate) enum Func {
     ArrayLength,
     ToLong,
     ToDouble,
-    ToDateTime,
+    /// `todatetime(text)`; "now" (ticks) dates a time alone.
+    ToDateTime(i64),
     ToTimespan,
     ToBool,
 }
@@ -71,12 +72,12 @@ pub(crate) fn bind(name: &str, args: Vec<(B, Ty)>, now: i64) -> Result<(B, Ty), 
         "strcat" => (arity(1, 64).map(|_| Func::StrCat)?, STRING),
         "bin" | "floor" => (arity(2, 2).map(|_| Func::Bin)?, ty_of(0)),
         "iff" | "iif" => (arity(3, 3).map(|_| Func::Iff)?, ty_of(1)),
-        "parse_json" | "todynamic" => (arity(1, 1).map(|_| Func::ParseJson)?, DYN),
+        "parse_json" | "parsejson" | "todynamic" => (arity(1, 1).map(|_| Func::ParseJson)?, DYN),
         "array_length" => (arity(1, 1).map(|_| Func::ArrayLength)?, LONG),
         "tolong" => (arity(1, 1).map(|_| Func::ToLong)?, LONG),
         "toint" => (arity(1, 1).map(|_| Func::ToLong)?, INT),
         "todouble" | "toreal" => (arity(1, 1).map(|_| Func::ToDouble)?, REAL),
-        "todatetime" => (arity(1, 1).map(|_| Func::ToDateTime)?, TIME),
+        "todatetime" => (arity(1, 1).map(|_| Func::ToDateTime(now))?, TIME),
         "totimespan" => (arity(1, 1).map(|_| Func::ToTimespan)?, SPAN),
         "tobool" | "toboolean" => (arity(1, 1).map(|_| Func::ToBool)?, BOOL),
         _ => return Err(format!("Unknown function: '{name}'")),
@@ -154,9 +155,9 @@ pub(crate) fn call<'a>(f: &'a Func, args: &'a [B], row: &'a [Cell]) -> V<'a> {
             }
             _ => V::Null,
         },
-        Func::ToDateTime => match arg(0) {
+        Func::ToDateTime(now) => match arg(0) {
             V::Time(t) => V::Time(t),
-            V::Str(s) => parse_datetime(&s).map_or(V::Null, V::Time),
+            V::Str(s) => parse_datetime_at(&s, Some(now)).map_or(V::Null, V::Time),
             _ => V::Null,
         },
         Func::ToTimespan => match arg(0) {

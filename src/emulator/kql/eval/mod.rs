@@ -15,6 +15,7 @@ mod env;
 mod external;
 mod functions;
 mod nested;
+mod pivot;
 mod reshape;
 mod scalar;
 mod series;

@@ -19,7 +19,7 @@ use crate::emulator::kql::KqlError;
 use crate::emulator::kql::literal::{name_text, unquote};
 use crate::emulator::kql::value::{DYN, LONG, STRING, Ty, V, to_cell};
 use crate::kql::TokenKind;
-use crate::kql::syntax::tree::{Expr, Operator};
+use crate::kql::syntax::tree::{Expr, LiteralKind, Operator};
 
 /// A bound `mv-expand`.
 pub(crate) struct MvExpand {
@@ -237,6 +237,20 @@ impl<'a> Eval<'a> {
         let b = Binder::new(self, "invoke");
         let key = match args.first() {
             Some(Expr::Name { name, .. }) => name_text(name).into_owned(),
+            // `FileProfile('SHA256', 1000)`: the column named by a string, as public queries
+            // also write it.
+            Some(Expr::Literal { kind: LiteralKind::String, span }) => {
+                match crate::emulator::kql::literal::literal(
+                    self.src,
+                    LiteralKind::String,
+                    span.start,
+                    span.end,
+                    self.ctx.now,
+                )? {
+                    (V::Str(s), _) => s.into_owned(),
+                    _ => return Err(b.error("FileProfile's first argument must be a column")),
+                }
+            }
             Some(_) => return Err(b.error("FileProfile's first argument must be a column")),
             None => "SHA1".to_owned(),
         };
@@ -462,6 +476,9 @@ impl<'a> Eval<'a> {
             Expr::Name { name, .. } => name.as_str(),
             _ => "",
         };
+        if name == "pivot" {
+            return self.pivot(args, input);
+        }
         if name != "bag_unpack" {
             return Err(crate::emulator::kql::unsupported(&format!("evaluate {name}"), "plugin"));
         }

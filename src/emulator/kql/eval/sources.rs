@@ -115,12 +115,12 @@ impl<'a> Eval<'a> {
         };
         let v = match rest.first().map(|t| (t.kind, t.text)) {
             Some((TokenKind::String, _)) => {
-                let (v, _) = literal::literal(self.src, kind_of(rest), start, end)?;
+                let (v, _) = literal::literal(self.src, kind_of(rest), start, end, self.ctx.now)?;
                 v
             }
             Some((TokenKind::Number | TokenKind::Timespan, _)) => {
                 let s = rest[0].pos.offset;
-                literal::literal(self.src, kind_of(rest), s, rest[0].end())?.0
+                literal::literal(self.src, kind_of(rest), s, rest[0].end(), self.ctx.now)?.0
             }
             Some((TokenKind::Ident, "true" | "false" | "True" | "False")) => {
                 V::Bool(rest[0].text.eq_ignore_ascii_case("true"))
@@ -130,7 +130,7 @@ impl<'a> Eval<'a> {
                 let inner_start = rest[1].end();
                 let inner_end = last.pos.offset;
                 let inner = self.src.get(inner_start..inner_end).unwrap_or("");
-                literal::constructor(self.src, name, inner, start, end)?.0
+                literal::constructor(self.src, name, inner, start, end, self.ctx.now)?.0
             }
             _ => return Err(op_error("datatable", format!("unsupported value '{text}'"))),
         };

@@ -45,18 +45,57 @@ pub(crate) fn unique(schema: &Schema, base: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The implicit output name of an unnamed item: its column, or the column of `bin(Col, …)`,
-/// else `Column1`, `Column2`, …
-fn implicit_name(e: &Expr, out: &Schema) -> String {
+/// The implicit output name of an unnamed item, as Kusto infers it (checked against
+/// Microsoft's analyzer, Kusto.Language): a column keeps its name, `a.b` and `a['b']` are
+/// `a_b`, a conversion (`tostring`, `toint`, `todynamic`, `parse_json`…) or `bin`/`floor`/
+/// `round` takes its first argument's name; anything else is `Column1`, `Column2`, …
+pub(crate) fn implicit_name(e: &Expr, out: &Schema, src: &str) -> String {
+    inferred_name(e, src).unwrap_or_else(|| unique(out, "Column1"))
+}
+
+fn inferred_name(e: &Expr, src: &str) -> Option<String> {
+    const PASS: &[&str] = &[
+        "bin",
+        "floor",
+        "round",
+        "bin_at",
+        "tostring",
+        "toint",
+        "tolong",
+        "todouble",
+        "toreal",
+        "todatetime",
+        "totimespan",
+        "tobool",
+        "todynamic",
+        "todecimal",
+        "toguid",
+        "parse_json",
+    ];
     match e {
-        Expr::Name { name, .. } => name_text(name).into_owned(),
-        Expr::Call { callee, args, .. } if matches!(callee.as_ref(), Expr::Name { name, .. } if name == "bin" || name == "floor") => {
-            match args.first() {
-                Some(Expr::Name { name, .. }) => name_text(name).into_owned(),
-                _ => unique(out, "Column1"),
-            }
+        Expr::Name { name, .. } => Some(name_text(name).into_owned()),
+        Expr::Member { target, name, .. } => {
+            Some(format!("{}_{}", inferred_name(target, src)?, name_text(name)))
         }
-        _ => unique(out, "Column1"),
+        Expr::Index { target, index, .. } => {
+            let key = match index.as_ref() {
+                Expr::Literal { span, .. } => {
+                    let text = src.get(span.start..span.end)?;
+                    crate::emulator::kql::literal::unquote(text).unwrap_or_else(|| text.to_owned())
+                }
+                // `x['c']`, lexed as a bracket-quoted name.
+                Expr::Opaque { span } => name_text(src.get(span.start..span.end)?).into_owned(),
+                _ => return None,
+            };
+            Some(format!("{}_{key}", inferred_name(target, src)?))
+        }
+        Expr::Call { callee, args, .. } => match callee.as_ref() {
+            Expr::Name { name, .. } if PASS.contains(&name.as_str()) => {
+                inferred_name(args.first()?, src)
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -132,7 +171,7 @@ impl<'a> Eval<'a> {
                     }
                     let (alias, e) = split_alias(item);
                     let (be, ty) = b.bind(e, schema)?;
-                    let name = alias.unwrap_or_else(|| implicit_name(e, &out));
+                    let name = alias.unwrap_or_else(|| implicit_name(e, &out, self.src));
                     out.push((unique(&out, &name), ty));
                     exprs.push((be, ty));
                 }
@@ -179,10 +218,7 @@ impl<'a> Eval<'a> {
                     }
                     let (alias, e) = split_alias(item);
                     let (be, ty) = b.bind(e, schema)?;
-                    let name = alias.unwrap_or_else(|| match e {
-                        Expr::Name { name, .. } => name_text(name).into_owned(),
-                        _ => unique(schema, "Column1"),
-                    });
+                    let name = alias.unwrap_or_else(|| implicit_name(e, schema, self.src));
                     match schema.iter().position(|(n, _)| *n == name) {
                         Some(i) => {
                             schema[i].1 = ty;
@@ -207,7 +243,7 @@ impl<'a> Eval<'a> {
                 for item in clause(op, Some("by")) {
                     let (alias, e) = split_alias(item);
                     let (be, ty) = b.bind(e, schema)?;
-                    let name = alias.unwrap_or_else(|| implicit_name(e, &out));
+                    let name = alias.unwrap_or_else(|| implicit_name(e, &out, self.src));
                     out.push((unique(&out, &name), ty));
                     bys.push((be, ty));
                 }
