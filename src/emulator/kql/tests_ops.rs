@@ -226,3 +226,18 @@ fn top_nested_levels_by_hand() {
             .contains("top-nested")
     );
 }
+
+#[test]
+fn a_join_streams_its_product() {
+    // 3,000 x 3,000 rows on one key: 9 million pairs. They stream to the operators after the
+    // join: `take` stops early and `count` counts without holding them (materialized, these
+    // rows took gigabytes).
+    let q = "let A = range a from 1 to 3000 step 1 | extend k = 1;\n\
+             let Z = range z from 1 to 3000 step 1 | extend k = 1;\n";
+    let (_, rows) = run(&format!("{q}A | join kind=inner Z on k | take 3"));
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0][0], i(1));
+    assert_eq!(rows.iter().map(|r| r[2].clone()).collect::<Vec<_>>(), [i(1), i(2), i(3)]);
+    let (_, rows) = run(&format!("{q}A | join kind=inner Z on k | where z == a | count"));
+    assert_eq!(rows, vec![vec![i(3000)]]);
+}

@@ -266,72 +266,142 @@ impl<'a> Eval<'a> {
 }
 
 impl Join {
-    /// Joins `left` with the right table.
-    pub(crate) fn run(self, left: Rows) -> Vec<Vec<Cell>> {
+    /// Joins `left` with the right table. The right table is held (and indexed by key); the
+    /// left rows stream through, so a join that matches many rows per key feeds the operators
+    /// after it row by row instead of holding its whole product (a day of `AlertEvidence`
+    /// joined to `DeviceNetworkEvents` on `DeviceId` is some 9 million rows).
+    pub(crate) fn run(self, left: Rows) -> Rows {
         let Join { kind, right, left_keys, right_keys, left_width, right_keep } = self;
         let right_rows: Vec<Vec<Cell>> = right.rows.collect();
-        let right_width = right_keep.len();
-        let kept = |r: &[Cell]| -> Vec<Cell> {
-            right_keep.iter().map(|&i| r.get(i).cloned().unwrap_or(Cell::Null)).collect()
-        };
-        let key = |r: &[Cell], cols: &[usize]| -> Option<Vec<Key>> {
-            let k: Vec<Key> =
-                cols.iter().map(|&i| key_of(r.get(i).unwrap_or(&Cell::Null))).collect();
-            (!k.contains(&Key::Null)).then_some(k)
-        };
         let mut index: HashMap<Vec<Key>, Vec<usize>> = HashMap::new();
         for (i, r) in right_rows.iter().enumerate() {
-            if let Some(k) = key(r, &right_keys) {
+            if let Some(k) = join_key(r, &right_keys) {
                 index.entry(k).or_default().push(i);
             }
         }
-        let mut matched = vec![false; right_rows.len()];
-        let mut seen_left: std::collections::HashSet<Vec<Key>> = std::collections::HashSet::new();
-        let mut out = Vec::new();
-        let pad = |n: usize| std::iter::repeat_n(Cell::Null, n);
-        for l in left {
-            let k = key(&l, &left_keys);
-            if kind == Kind::InnerUnique {
-                match &k {
-                    Some(k) if !seen_left.insert(k.clone()) => continue,
-                    _ => {}
+        let matched = vec![false; right_rows.len()];
+        Box::new(Joined {
+            kind,
+            left,
+            left_keys,
+            left_width,
+            right_keep,
+            right_rows,
+            index,
+            matched,
+            seen_left: std::collections::HashSet::new(),
+            current: None,
+            right_at: None,
+        })
+    }
+}
+
+/// The key of a row over `cols`; none when a key cell is null (nulls never match).
+fn join_key(r: &[Cell], cols: &[usize]) -> Option<Vec<Key>> {
+    let k: Vec<Key> = cols.iter().map(|&i| key_of(r.get(i).unwrap_or(&Cell::Null))).collect();
+    (!k.contains(&Key::Null)).then_some(k)
+}
+
+/// A join's rows, made as they are read: each left row with its right matches, then (for the
+/// right kinds) the right rows that matched or did not.
+struct Joined {
+    kind: Kind,
+    left: Rows,
+    left_keys: Vec<usize>,
+    left_width: usize,
+    right_keep: Vec<usize>,
+    right_rows: Vec<Vec<Cell>>,
+    index: HashMap<Vec<Key>, Vec<usize>>,
+    matched: Vec<bool>,
+    seen_left: std::collections::HashSet<Vec<Key>>,
+    /// The left row being paired, its key, and the next of its matches to pair it with.
+    current: Option<(Vec<Cell>, Vec<Key>, usize)>,
+    /// After the left rows: the next right row to look at.
+    right_at: Option<usize>,
+}
+
+impl Joined {
+    fn kept(&self, h: usize) -> impl Iterator<Item = Cell> + '_ {
+        let r = &self.right_rows[h];
+        self.right_keep.iter().map(|&i| r.get(i).cloned().unwrap_or(Cell::Null))
+    }
+}
+
+impl Iterator for Joined {
+    type Item = Vec<Cell>;
+
+    fn next(&mut self) -> Option<Vec<Cell>> {
+        let pairs = !matches!(
+            self.kind,
+            Kind::LeftSemi | Kind::LeftAnti | Kind::RightSemi | Kind::RightAnti
+        );
+        loop {
+            // The matches of the current left row, one at a time.
+            if let Some((l, k, at)) = &mut self.current {
+                let h = self.index.get(k).and_then(|hits| hits.get(*at)).copied();
+                match h {
+                    Some(h) => {
+                        *at += 1;
+                        let mut row = l.clone();
+                        row.extend(self.kept(h));
+                        return Some(row);
+                    }
+                    None => self.current = None,
                 }
             }
-            let hits: &[usize] = k.as_ref().and_then(|k| index.get(k)).map_or(&[], Vec::as_slice);
-            for &h in hits {
-                matched[h] = true;
+            if let Some(i) = self.right_at {
+                // The right rows, after the left ones.
+                let r = self.right_rows.get_mut(i)?;
+                self.right_at = Some(i + 1);
+                let matched = self.matched[i];
+                let emit = match self.kind {
+                    Kind::RightSemi => matched,
+                    Kind::RightAnti => !matched,
+                    Kind::RightOuter | Kind::FullOuter => !matched,
+                    _ => return None,
+                };
+                if !emit {
+                    continue;
+                }
+                if matches!(self.kind, Kind::RightSemi | Kind::RightAnti) {
+                    return Some(std::mem::take(r));
+                }
+                let mut row: Vec<Cell> = std::iter::repeat_n(Cell::Null, self.left_width).collect();
+                row.extend(self.kept(i));
+                return Some(row);
             }
-            match kind {
-                Kind::LeftSemi if !hits.is_empty() => out.push(l),
-                Kind::LeftAnti if hits.is_empty() => out.push(l),
-                Kind::LeftSemi | Kind::LeftAnti | Kind::RightSemi | Kind::RightAnti => {}
+            let Some(l) = self.left.next() else {
+                self.right_at = Some(0);
+                continue;
+            };
+            let k = join_key(&l, &self.left_keys);
+            if self.kind == Kind::InnerUnique
+                && let Some(k) = &k
+                && !self.seen_left.insert(k.clone())
+            {
+                continue;
+            }
+            let hits: &[usize] =
+                k.as_ref().and_then(|k| self.index.get(k)).map_or(&[], Vec::as_slice);
+            for &h in hits {
+                self.matched[h] = true;
+            }
+            match self.kind {
+                Kind::LeftSemi if !hits.is_empty() => return Some(l),
+                Kind::LeftAnti if hits.is_empty() => return Some(l),
+                _ if !pairs => {}
                 Kind::LeftOuter | Kind::FullOuter if hits.is_empty() => {
                     let mut row = l;
-                    row.extend(pad(right_width));
-                    out.push(row);
+                    row.extend(std::iter::repeat_n(Cell::Null, self.right_keep.len()));
+                    return Some(row);
                 }
                 _ => {
-                    for &h in hits {
-                        let mut row = l.clone();
-                        row.extend(kept(&right_rows[h]));
-                        out.push(row);
+                    if let Some(k) = k.filter(|_| !hits.is_empty()) {
+                        self.current = Some((l, k, 0));
                     }
                 }
             }
         }
-        for (i, r) in right_rows.into_iter().enumerate() {
-            match kind {
-                Kind::RightSemi if matched[i] => out.push(r),
-                Kind::RightAnti if !matched[i] => out.push(r),
-                Kind::RightOuter | Kind::FullOuter if !matched[i] => {
-                    let mut row: Vec<Cell> = pad(left_width).collect();
-                    row.extend(kept(&r));
-                    out.push(row);
-                }
-                _ => {}
-            }
-        }
-        out
     }
 }
 
