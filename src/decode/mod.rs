@@ -149,15 +149,7 @@ fn decode_inner<'a>(
         return Err(DecodeError::Arrow(e));
     }
     outcome.map_err(|e| malformed(raw.as_bytes(), base, &e))?;
-    rows.flush()?;
-    let Plan { columns, schema, .. } = plan;
-    Ok(Decoded {
-        columns,
-        schema,
-        batches: rows.batches,
-        rows: rows.rows,
-        mismatched_cells: rows.mismatched,
-    })
+    plan.finish(rows)
 }
 
 /// The response envelope; every other key (`@odata.context`, `Stats`, …) is ignored. Only a
@@ -262,6 +254,18 @@ impl Plan {
             .map(|(name, ty)| ((*name).to_owned(), ServiceType::from_service(ty)))
             .collect();
         Plan { columns, schema: Arc::new(Schema::new(fields)), keys }
+    }
+
+    /// The decoded response, once the last row is in: flushes the rows' last batch.
+    fn finish(self, mut rows: rows::RowDecoder<'_>) -> Result<Decoded, DecodeError> {
+        rows.flush()?;
+        Ok(Decoded {
+            columns: self.columns,
+            schema: self.schema,
+            batches: rows.batches,
+            rows: rows.rows,
+            mismatched_cells: rows.mismatched,
+        })
     }
 
     /// A row decoder for this schema.

@@ -79,17 +79,10 @@ pub(super) fn decode_stream_with<B: AsRef<[u8]>>(
         if let Some(whole) = scanned? {
             return Ok(whole);
         }
-        let Some((plan, mut rows)) = started else {
+        let Some((plan, rows)) = started else {
             unreachable!("a scan that ends well has started the rows")
         };
-        rows.flush()?;
-        Ok(Decoded {
-            columns: plan.columns,
-            schema: plan.schema,
-            batches: rows.batches,
-            rows: rows.rows,
-            mismatched_cells: rows.mismatched,
-        })
+        plan.finish(rows)
     })
 }
 

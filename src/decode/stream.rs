@@ -334,16 +334,8 @@ impl<'a> StreamDecoder<'a> {
         if let Some(whole) = self.finish_scan()? {
             return Ok(whole);
         }
-        let mut rows = self.rows.take().expect("rows started");
-        rows.flush()?;
-        let plan = self.plan.take().expect("plan made with the rows");
-        Ok(Decoded {
-            columns: plan.columns,
-            schema: plan.schema,
-            batches: rows.batches,
-            rows: rows.rows,
-            mismatched_cells: rows.mismatched,
-        })
+        let rows = self.rows.take().expect("rows started");
+        self.plan.take().expect("plan made with the rows").finish(rows)
     }
 
     /// The end of the body: checks the envelope and decodes (or forwards) what was spooled.

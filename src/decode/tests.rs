@@ -60,20 +60,9 @@ fn one_thread(
     chunk: usize,
     segment: usize,
 ) -> Result<Decoded, DecodeError> {
-    let spool = tempfile::tempdir().unwrap();
-    let mut batches = Vec::new();
-    let result = {
-        let mut dec = StreamDecoder::new(opts, spool.path().to_owned(), |b| {
-            batches.push(b);
-            Ok(())
-        })
-        .with_segment_bytes(segment);
+    keeping_batches(|spool, keep| {
+        let mut dec = StreamDecoder::new(opts, spool, keep).with_segment_bytes(segment);
         body.chunks(chunk.max(1)).try_for_each(|c| dec.feed(c)).and_then(|()| dec.finish())
-    };
-    assert_eq!(std::fs::read_dir(spool.path()).unwrap().count(), 0, "the spool file is removed");
-    result.map(|mut d| {
-        d.batches = batches;
-        d
     })
 }
 
@@ -83,11 +72,24 @@ fn two_threads(
     chunk: usize,
     segment: usize,
 ) -> Result<Decoded, DecodeError> {
+    keeping_batches(|spool, keep| {
+        let mut chunks = body.chunks(chunk.max(1));
+        let next = move || chunks.next().map_or(pipeline::Next::End, pipeline::Next::Chunk);
+        pipeline::decode_stream_with(opts, spool, segment, next, keep)
+    })
+}
+
+/// Runs a streaming `decode` with a fresh spool folder and a sink that keeps the batches (put
+/// back into the result), and checks that the spool folder is left empty.
+fn keeping_batches(
+    decode: impl FnOnce(
+        std::path::PathBuf,
+        &mut dyn FnMut(RecordBatch) -> Result<(), arrow_schema::ArrowError>,
+    ) -> Result<Decoded, DecodeError>,
+) -> Result<Decoded, DecodeError> {
     let spool = tempfile::tempdir().unwrap();
     let mut batches = Vec::new();
-    let mut chunks = body.chunks(chunk.max(1));
-    let next = move || chunks.next().map_or(pipeline::Next::End, pipeline::Next::Chunk);
-    let result = pipeline::decode_stream_with(opts, spool.path().to_owned(), segment, next, |b| {
+    let result = decode(spool.path().to_owned(), &mut |b| {
         batches.push(b);
         Ok(())
     });
