@@ -17,12 +17,22 @@ pub(super) fn modelled(
 ) -> anyhow::Result<EmulatorConfig> {
     config.sentinel_streamed |= file.emulator.sentinel_streamed;
     for (url, path) in &file.emulator.externaldata {
-        std::fs::metadata(path).with_context(|| {
-            format!("cannot read {} ([emulator] externaldata for {url})", path.display())
-        })?;
-        config.externaldata.insert(url.clone(), path.clone());
+        add_externaldata(&mut config, url, path, "[emulator] externaldata")?;
     }
     Ok(config)
+}
+
+/// Maps `url` to the local file `path` (named by `source` if it cannot be read).
+fn add_externaldata(
+    config: &mut EmulatorConfig,
+    url: &str,
+    path: &std::path::Path,
+    source: &str,
+) -> anyhow::Result<()> {
+    std::fs::metadata(path)
+        .with_context(|| format!("cannot read {} ({source} for {url})", path.display()))?;
+    config.externaldata.insert(url.to_owned(), path.to_owned());
+    Ok(())
 }
 
 pub(super) async fn serve_emulator(
@@ -59,9 +69,7 @@ pub(super) async fn serve_emulator(
         std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
     }
     for (url, path) in &args.externaldata {
-        std::fs::metadata(path)
-            .with_context(|| format!("cannot read {} (for {url})", path.display()))?;
-        config.externaldata.insert(url.clone(), path.clone());
+        add_externaldata(&mut config, url, path, "--externaldata")?;
     }
     let addr: SocketAddr = (Ipv4Addr::LOCALHOST, args.port).into();
     let emu =
