@@ -377,3 +377,5 @@ mod tests_more;
 mod tests_ops;
 #[cfg(test)]
 mod tests_series;
+#[cfg(test)]
+mod tests_summarize;

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::bind::Binder;
 use super::scalar::B;
+use super::tabular::inferred_name;
 use super::{Rows, Schema};
 use crate::emulator::data::Cell;
 use crate::emulator::kql::KqlError;
@@ -38,6 +39,11 @@ pub(crate) enum AggState {
     Values(Vec<V<'static>>, Vec<f64>),
     /// `make_bag`: the merged property bag, and its cap.
     Bag(serde_json::Map<String, Value>, usize),
+    /// `stdev`, `variance` and their population forms: count, sum, sum of squares, and
+    /// whether the result is a population (`…p`) and a standard deviation (not a variance).
+    Moments(f64, f64, f64, bool, bool),
+    /// `take_any(a, b, …)`: the outputs of the first row.
+    First(Option<Vec<Cell>>),
 }
 
 /// Replaces `best` by `v` when `v` is not null and `better(v vs best)`.
@@ -150,6 +156,20 @@ impl AggState {
                     }
                 }
             }
+            AggState::Moments(n, sum, squares, ..) => {
+                let x = match v() {
+                    V::Int(x) => x as f64,
+                    V::Real(x) => x,
+                    _ => return,
+                };
+                (*n, *sum, *squares) = (*n + 1.0, *sum + x, *squares + x * x);
+            }
+            AggState::First(cells) => {
+                if cells.is_none() {
+                    *cells =
+                        Some(agg.outputs.iter().map(|(e, ty)| to_cell(e.eval(row), ty)).collect());
+                }
+            }
             AggState::Arg(best, cells, max) => {
                 let v = v();
                 let better = if *max { Ordering::is_gt } else { Ordering::is_lt };
@@ -175,6 +195,25 @@ impl AggState {
                 Cell::Dyn(Value::Array(items))
             }
             AggState::Bag(bag, _) => Cell::Dyn(Value::Object(bag)),
+            AggState::Moments(n, ..) if n < 1.0 => Cell::Null,
+            AggState::Moments(n, sum, squares, population, root) => {
+                let mean = sum / n;
+                let deviations = (squares - n * mean * mean).max(0.0);
+                let divisor = if population { n } else { (n - 1.0).max(1.0) };
+                let variance = deviations / divisor;
+                Cell::Real(if root { variance.sqrt() } else { variance })
+            }
+            AggState::First(cells) => {
+                let n = types.len();
+                out.extend(
+                    cells
+                        .unwrap_or_default()
+                        .into_iter()
+                        .chain(std::iter::repeat(Cell::Null))
+                        .take(n),
+                );
+                return;
+            }
             AggState::Values(mut values, percents) => {
                 // Nearest rank: the value at rank ceil(p/100 * n), the smallest for p = 0.
                 values.sort_by(|a, b| compare(a, b).unwrap_or(Ordering::Equal));
@@ -290,10 +329,10 @@ impl<'a> Binder<'_, 'a> {
             _ => None,
         };
         let arg_ty = arg.as_ref().map_or(LONG, |a| a.1);
-        let col = match args.first() {
-            Some(Expr::Name { name, .. }) => name_text(name).into_owned(),
-            _ => String::new(),
-        };
+        // Kusto's result name: the prefix and the first argument's inferred name (`set_X`
+        // for `make_set(X)`, `count_` for `count()`), as Kusto.Language's aggregates name them.
+        let col = args.first().and_then(|a| inferred_name(a, self.ev.src)).unwrap_or_default();
+        let named = |prefix: &str| format!("{prefix}_{col}");
         let cap = |i: usize| -> Result<usize, KqlError> {
             match args.get(i) {
                 None => Ok(1_048_576),
@@ -316,60 +355,91 @@ impl<'a> Binder<'_, 'a> {
         let mut outputs = Vec::new();
         let mut columns = Vec::new();
         let (init, ty, default) = match f {
-            "count" if args.is_empty() => (AggState::Count(0), LONG, "count_".to_owned()),
+            "count" if args.is_empty() => (AggState::Count(0), LONG, named("count")),
             // count(x): the rows where x is not null.
             "count" => {
                 p = arg
                     .as_ref()
                     .map(|(b, _)| B::Func(super::functions::Func::IsNull(true), vec![b.clone()]));
-                (AggState::Count(0), LONG, format!("count_{col}"))
+                (AggState::Count(0), LONG, named("count"))
             }
-            "countif" => (AggState::CountIf(0), LONG, "countif_".to_owned()),
-            "dcount" | "count_distinct" => {
-                (AggState::DCount(HashSet::new()), LONG, format!("{f}_{col}"))
-            }
-            "dcountif" => {
+            "countif" => (AggState::CountIf(0), LONG, named("countif")),
+            "dcount" | "count_distinct" => (AggState::DCount(HashSet::new()), LONG, named(f)),
+            "dcountif" | "count_distinctif" => {
                 p = pred(1)?;
-                (AggState::DCount(HashSet::new()), LONG, format!("dcountif_{col}"))
+                (AggState::DCount(HashSet::new()), LONG, named(f))
             }
-            "min" => (AggState::Min(V::Null), arg_ty, format!("min_{col}")),
-            "max" => (AggState::Max(V::Null), arg_ty, format!("max_{col}")),
+            "stdev" | "stdevp" | "variance" | "variancep" => {
+                let state =
+                    AggState::Moments(0.0, 0.0, 0.0, f.ends_with('p'), f.starts_with("stdev"));
+                (state, REAL, named(f))
+            }
+            "stdevif" | "varianceif" | "variancepif" => {
+                p = pred(1)?;
+                let state = AggState::Moments(0.0, 0.0, 0.0, f == "variancepif", f == "stdevif");
+                (state, REAL, named(f))
+            }
+            "min" => (AggState::Min(V::Null), arg_ty, named("min")),
+            "max" => (AggState::Max(V::Null), arg_ty, named("max")),
             "minif" | "maxif" => {
                 p = pred(1)?;
                 let init =
                     if f == "minif" { AggState::Min(V::Null) } else { AggState::Max(V::Null) };
-                (init, arg_ty, format!("{f}_{col}"))
+                (init, arg_ty, named(f))
             }
-            "sum" => (AggState::Sum(V::Null), sum_ty()?, format!("sum_{col}")),
+            "sum" => (AggState::Sum(V::Null), sum_ty()?, named("sum")),
             "sumif" => {
                 p = pred(1)?;
-                (AggState::Sum(V::Null), sum_ty()?, format!("sumif_{col}"))
+                (AggState::Sum(V::Null), sum_ty()?, named("sumif"))
             }
-            "avg" => (AggState::Avg(0.0, 0), REAL, format!("avg_{col}")),
+            "avg" => (AggState::Avg(0.0, 0), REAL, named("avg")),
             "avgif" => {
                 p = pred(1)?;
-                (AggState::Avg(0.0, 0), REAL, format!("avgif_{col}"))
+                (AggState::Avg(0.0, 0), REAL, named("avgif"))
             }
-            "take_any" | "any" => (AggState::Any(V::Null), arg_ty, format!("{f}_{col}")),
-            "make_set" | "makeset" => (
-                AggState::MakeSet(Vec::new(), HashSet::new(), cap(1)?),
-                DYN,
-                format!("make_set_{col}"),
-            ),
+            // `take_any(X)` keeps X's name; the obsolete `any(X)` is `any_X`.
+            "take_any" if args.len() == 1 && !matches!(args[0], Expr::Wildcard { .. }) => {
+                let name = if col.is_empty() { "any_arg0".to_owned() } else { col.clone() };
+                (AggState::Any(V::Null), arg_ty, name)
+            }
+            "take_any" | "any" if args.len() > 1 || matches!(args[0], Expr::Wildcard { .. }) => {
+                let mut named_outputs = Vec::new();
+                self.row_outputs(args, schema, by, None, &mut outputs, &mut named_outputs)?;
+                let mut names = named_outputs
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (n, t))| (n.unwrap_or_else(|| format!("any_arg{i}")), t));
+                let Some(first) = names.next() else {
+                    return Err(self.error(format!("'{f}' has no column to return")));
+                };
+                columns.extend(names);
+                (AggState::First(None), first.1, first.0)
+            }
+            "any" => (AggState::Any(V::Null), arg_ty, named("any")),
+            "take_anyif" | "anyif" => {
+                p = pred(1)?;
+                let name = if f == "anyif" { named("anyif") } else { col.clone() };
+                (AggState::Any(V::Null), arg_ty, name)
+            }
+            "make_set" | "makeset" => {
+                (AggState::MakeSet(Vec::new(), HashSet::new(), cap(1)?), DYN, named("set"))
+            }
             "make_list" | "makelist" => {
-                (AggState::MakeList(Vec::new(), cap(1)?), DYN, format!("make_list_{col}"))
+                (AggState::MakeList(Vec::new(), cap(1)?), DYN, named("list"))
             }
             "make_set_if" => {
                 p = pred(1)?;
                 let init = AggState::MakeSet(Vec::new(), HashSet::new(), cap(2)?);
-                (init, DYN, format!("make_set_if_{col}"))
+                (init, DYN, named("set"))
             }
             "make_list_if" => {
                 p = pred(1)?;
-                (AggState::MakeList(Vec::new(), cap(2)?), DYN, format!("make_list_if_{col}"))
+                (AggState::MakeList(Vec::new(), cap(2)?), DYN, named("list"))
             }
-            "make_bag" => {
-                (AggState::Bag(serde_json::Map::new(), cap(1)?), DYN, format!("make_bag_{col}"))
+            "make_bag" => (AggState::Bag(serde_json::Map::new(), cap(1)?), DYN, named("bag")),
+            "make_bag_if" => {
+                p = pred(1)?;
+                (AggState::Bag(serde_json::Map::new(), cap(2)?), DYN, named("bag"))
             }
             "percentile" | "percentiles" => {
                 let mut percents = Vec::new();
@@ -395,28 +465,30 @@ impl<'a> Binder<'_, 'a> {
                 }
                 (AggState::Values(Vec::new(), percents), arg_ty, first)
             }
-            "arg_max" | "arg_min" => {
-                let best = if col.is_empty() { format!("{f}_") } else { col.clone() };
-                for extra in &args[1..] {
-                    if matches!(extra, Expr::Wildcard { .. }) {
-                        for (i, (n, t)) in schema.iter().enumerate() {
-                            if *n != best && !by.contains(n) {
-                                outputs.push((B::Col(i, false), *t));
-                                columns.push((n.clone(), *t));
-                            }
-                        }
-                        continue;
-                    }
-                    let (alias, e) = split_alias(extra);
-                    let (b, t) = self.bind(e, schema)?;
-                    let name = alias.unwrap_or_else(|| match e {
-                        Expr::Name { name, .. } => name_text(name).into_owned(),
-                        _ => format!("{f}_{}", columns.len() + 1),
-                    });
-                    outputs.push((b, t));
-                    columns.push((name, t));
+            "arg_max" | "arg_min" | "argmax" | "argmin" => {
+                let (prefix, deprecated) = (&f[f.len() - 3..], !f.contains('_'));
+                let best = if !col.is_empty() {
+                    col.clone()
+                } else if deprecated {
+                    "Column1".to_owned()
+                } else {
+                    format!("{prefix}_")
+                };
+                let mut extra = Vec::new();
+                let primary = matches!(args[0], Expr::Name { .. }).then_some(col.as_str());
+                self.row_outputs(&args[1..], schema, by, primary, &mut outputs, &mut extra)?;
+                for (i, (name, ty)) in extra.into_iter().enumerate() {
+                    // Unnamed expressions: `max_X_arg1` (`X_arg1` for the obsolete forms);
+                    // the obsolete forms prefix every returned column with the primary's name.
+                    let name = match name {
+                        Some(n) if deprecated => format!("{best}_{n}"),
+                        Some(n) => n,
+                        None if deprecated => format!("{best}_arg{}", i + 1),
+                        None => format!("{prefix}_{col}_arg{}", i + 1),
+                    };
+                    columns.push((name, ty));
                 }
-                (AggState::Arg(V::Null, Vec::new(), f == "arg_max"), arg_ty, best)
+                (AggState::Arg(V::Null, Vec::new(), prefix == "max"), arg_ty, best)
             }
             _ => return Err(self.error(format!("Unknown aggregation function: '{f}'"))),
         };
@@ -439,18 +511,124 @@ impl<'a> Binder<'_, 'a> {
     }
 }
 
+impl<'a> Binder<'_, 'a> {
+    /// The values an aggregate returns from one row (`arg_max(X, a, b = c, *)`,
+    /// `take_any(a, b)`): each bound, with its name (`None` for an unnamed expression). `*` is
+    /// every column not already returned and not a group key.
+    fn row_outputs(
+        &self,
+        args: &'a [Expr],
+        schema: &Schema,
+        by: &[String],
+        primary: Option<&str>,
+        outputs: &mut Vec<(B, Ty)>,
+        columns: &mut Vec<(Option<String>, Ty)>,
+    ) -> Result<(), KqlError> {
+        let star = args.iter().any(|a| matches!(a, Expr::Wildcard { .. }));
+        for arg in args {
+            if matches!(arg, Expr::Wildcard { .. }) {
+                for (i, (n, t)) in schema.iter().enumerate() {
+                    let taken = primary == Some(n.as_str())
+                        || columns.iter().any(|c| c.0.as_deref() == Some(n.as_str()));
+                    if !taken && !by.contains(n) {
+                        outputs.push((B::Col(i, false), *t));
+                        columns.push((Some(n.clone()), *t));
+                    }
+                }
+                continue;
+            }
+            let (alias, e) = split_alias(arg);
+            let name = alias.or_else(|| inferred_name(e, self.ev.src));
+            if star && name.as_ref().is_some_and(|n| by.contains(n)) {
+                continue;
+            }
+            let (b, t) = self.bind(e, schema)?;
+            outputs.push((b, t));
+            columns.push((name, t));
+        }
+        Ok(())
+    }
+}
+
+/// The result name of an aggregate call `f(first, …)` used inside an expression, as
+/// Kusto.Language names it: the function's prefix and the first argument's name (`set_X`).
+pub(crate) fn call_name(f: &str, first: Option<&Expr>, src: &str) -> Option<String> {
+    let arg = || first.and_then(|a| inferred_name(a, src)).unwrap_or_default();
+    let prefix = match f {
+        "make_set" | "makeset" | "make_set_if" => "set",
+        "make_list" | "makelist" | "make_list_if" => "list",
+        "make_bag" | "make_bag_if" => "bag",
+        "take_any" | "take_anyif" | "arg_max" | "arg_min" => {
+            return first.and_then(|a| inferred_name(a, src));
+        }
+        f if arity(f).is_some() => f,
+        _ => return None,
+    };
+    Some(format!("{prefix}_{}", arg()))
+}
+
+/// Is `e` (an item of `summarize`, without its `Name =`) an expression over aggregates
+/// (`tostring(make_set(x)[0])`, `countif(a) * 100 / count()`) rather than one aggregate call?
+pub(crate) fn is_composite(e: &Expr) -> bool {
+    match e {
+        Expr::Call { callee, .. } => match callee.as_ref() {
+            Expr::Name { name, .. } => arity(name).is_none(),
+            _ => true,
+        },
+        Expr::Binary { op, lhs, .. } if op == "=" => !matches!(lhs.as_ref(), Expr::List { .. }),
+        _ => true,
+    }
+}
+
+/// The aggregate calls inside `e`, outermost first (not those nested in another's arguments).
+pub(crate) fn calls<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+    match e {
+        Expr::Call { callee, args, .. } => {
+            if matches!(callee.as_ref(), Expr::Name { name, .. } if arity(name).is_some()) {
+                out.push(e);
+            } else {
+                args.iter().for_each(|a| calls(a, out));
+            }
+        }
+        Expr::Unary { operand, .. } => calls(operand, out),
+        Expr::Binary { lhs, rhs, .. } => {
+            calls(lhs, out);
+            calls(rhs, out);
+        }
+        Expr::Range { low, high, .. } => {
+            calls(low, out);
+            calls(high, out);
+        }
+        Expr::Member { target, .. } => calls(target, out),
+        Expr::Index { target, index, .. } => {
+            calls(target, out);
+            calls(index, out);
+        }
+        Expr::List { items, .. } => items.iter().for_each(|i| calls(i, out)),
+        Expr::Literal { .. }
+        | Expr::Name { .. }
+        | Expr::Wildcard { .. }
+        | Expr::Pipe { .. }
+        | Expr::Opaque { .. } => {}
+    }
+}
+
 /// The argument counts of the aggregation functions.
 fn arity(f: &str) -> Option<(usize, usize)> {
     Some(match f {
         "count" => (0, 1),
-        "countif" | "dcount" | "count_distinct" | "min" | "max" | "sum" | "avg" | "take_any"
-        | "any" => (1, 1),
-        "dcountif" | "minif" | "maxif" | "sumif" | "avgif" => (2, 2),
-        "make_set" | "makeset" | "make_list" | "makelist" => (1, 2),
-        "make_set_if" | "make_list_if" => (2, 3),
-        "arg_max" | "arg_min" | "percentiles" => (2, 64),
+        "countif" | "count_distinct" | "min" | "max" | "sum" | "avg" | "stdev" | "stdevp"
+        | "variance" | "variancep" => (1, 1),
+        "dcount" => (1, 2),
+        "take_any" | "any" => (1, 64),
+        "minif" | "maxif" | "sumif" | "avgif" | "count_distinctif" | "stdevif" | "varianceif"
+        | "variancepif" | "take_anyif" | "anyif" => (2, 2),
+        "dcountif" => (2, 3),
+        "make_set" | "makeset" | "make_list" | "makelist" | "make_bag" => (1, 2),
+        "make_set_if" | "make_list_if" | "make_bag_if" => (2, 3),
+        "arg_max" | "arg_min" | "argmax" | "argmin" => (1, 64),
+        "percentiles" => (2, 64),
         "percentile" => (2, 2),
-        "make_bag" => (1, 2),
         _ => return None,
     })
 }

@@ -33,6 +33,9 @@ pub(crate) struct Binder<'e, 'a> {
     /// The rows after the current one that `next()` reads, shared with the operator's stage
     /// (which keeps that many rows ahead), if the operator calls `next()`.
     pub lookahead: RefCell<Option<(Lookahead, usize)>>,
+    /// Aggregate calls inside a `summarize` expression (`tostring(make_set(x)[0])`), each
+    /// standing for the column of the summarized row that holds its result.
+    pub aggregates: RefCell<Vec<(crate::kql::syntax::tree::Span, usize, Ty)>>,
 }
 
 /// The rows following the current one, kept by a stage for `next()`.
@@ -47,6 +50,7 @@ impl<'e, 'a> Binder<'e, 'a> {
             depth: Counter::new(0),
             params: RefCell::new(Vec::new()),
             lookahead: RefCell::new(None),
+            aggregates: RefCell::new(Vec::new()),
         }
     }
 
@@ -92,6 +96,11 @@ impl<'e, 'a> Binder<'e, 'a> {
     fn bind_inner(&self, e: &'a Expr, schema: &Schema) -> Result<(B, Ty), KqlError> {
         let src = self.ev.src;
         let boxed = |e: &'a Expr| self.bind(e, schema).map(|(b, t)| (Box::new(b), t));
+        if let Expr::Call { span, .. } = e
+            && let Some(&(_, i, ty)) = self.aggregates.borrow().iter().find(|a| a.0 == *span)
+        {
+            return Ok((B::Col(i, ty == SPAN), ty));
+        }
         Ok(match e {
             Expr::Name { name, .. } => {
                 let name = name_text(name);

@@ -23,6 +23,8 @@ pub(crate) enum Stage {
     Summarize {
         by: Vec<(B, Ty)>,
         aggs: Vec<BAgg>,
+        /// The output columns, when some are expressions over the aggregates.
+        post: Option<Vec<(B, Ty)>>,
     },
     Sort(Vec<(B, bool, bool)>, Option<usize>),
     Join(super::combine::Join),
@@ -53,7 +55,7 @@ pub(crate) fn implicit_name(e: &Expr, out: &Schema, src: &str) -> String {
     inferred_name(e, src).unwrap_or_else(|| unique(out, "Column1"))
 }
 
-fn inferred_name(e: &Expr, src: &str) -> Option<String> {
+pub(crate) fn inferred_name(e: &Expr, src: &str) -> Option<String> {
     const PASS: &[&str] = &[
         "bin",
         "floor",
@@ -93,6 +95,7 @@ fn inferred_name(e: &Expr, src: &str) -> Option<String> {
             Expr::Name { name, .. } if PASS.contains(&name.as_str()) => {
                 inferred_name(args.first()?, src)
             }
+            Expr::Name { name, .. } => super::aggregate::call_name(name, args.first(), src),
             _ => None,
         },
         _ => None,
@@ -177,7 +180,7 @@ impl<'a> Eval<'a> {
                 }
                 *schema = out;
                 if op.name == "distinct" {
-                    return Ok(Stage::Summarize { by: exprs, aggs: Vec::new() });
+                    return Ok(Stage::Summarize { by: exprs, aggs: Vec::new(), post: None });
                 }
                 Stage::Project(exprs)
             }
@@ -249,15 +252,68 @@ impl<'a> Eval<'a> {
                 }
                 let mut aggs = Vec::new();
                 let by_names: Vec<String> = out.iter().map(|c| c.0.clone()).collect();
+                // The summarized row (keys, then every aggregate's columns), and the items
+                // that are expressions over aggregates, computed from it afterwards.
+                let mut inner = out.clone();
+                // Where each output column comes from: a column of the summarized row, or an
+                // expression over it.
+                let mut post: Vec<Result<usize, &'a Expr>> = (0..out.len()).map(Ok).collect();
                 for item in main {
-                    let (bagg, columns) = b.agg(item, schema, &by_names)?;
-                    for (name, ty) in columns {
-                        out.push((unique(&out, &name), ty));
+                    let (alias, e) = split_alias(item);
+                    if !super::aggregate::is_composite(e) {
+                        let (bagg, columns) = b.agg(item, schema, &by_names)?;
+                        for (name, ty) in columns {
+                            out.push((unique(&out, &name), ty));
+                            post.push(Ok(inner.len()));
+                            inner.push((format!("\u{1}{}", inner.len()), ty));
+                        }
+                        aggs.push(bagg);
+                        continue;
                     }
-                    aggs.push(bagg);
+                    let mut calls = Vec::new();
+                    super::aggregate::calls(e, &mut calls);
+                    if calls.is_empty() {
+                        return Err(b.error(match e {
+                            Expr::Call { callee, .. } => match callee.as_ref() {
+                                Expr::Name { name, .. } => {
+                                    format!("Unknown aggregation function: '{name}'")
+                                }
+                                _ => "expected an aggregation function call, like count()".into(),
+                            },
+                            _ => "expected an aggregation function call, like count()".into(),
+                        }));
+                    }
+                    for call in calls {
+                        let (bagg, columns) = b.agg(call, schema, &by_names)?;
+                        let [(_, ty)] = columns[..] else {
+                            return Err(b.error(
+                                "an aggregate with several results cannot be part of an expression",
+                            ));
+                        };
+                        b.aggregates.borrow_mut().push((call.span(), inner.len(), ty));
+                        inner.push((format!("\u{1}{}", inner.len()), ty));
+                        aggs.push(bagg);
+                    }
+                    let name = alias.unwrap_or_else(|| implicit_name(e, &out, self.src));
+                    out.push((unique(&out, &name), DYN));
+                    post.push(Err(e));
                 }
+                let post = if post.iter().all(Result::is_ok) {
+                    None
+                } else {
+                    let mut exprs = Vec::new();
+                    for (i, src) in post.into_iter().enumerate() {
+                        let bound = match src {
+                            Ok(c) => (B::Col(c, false), out[i].1),
+                            Err(e) => b.bind(e, &inner)?,
+                        };
+                        out[i].1 = bound.1;
+                        exprs.push(bound);
+                    }
+                    Some(exprs)
+                };
                 *schema = out;
-                Stage::Summarize { by: bys, aggs }
+                Stage::Summarize { by: bys, aggs, post }
             }
             "sort" | "order" => {
                 Stage::Sort(self.sort_keys(&b, clause(op, Some("by")), schema)?, None)
@@ -361,9 +417,14 @@ pub(crate) fn apply(stage: Stage, rows: Rows) -> Rows {
         Stage::Count => {
             Box::new(std::iter::once_with(move || vec![Cell::Int(rows.count() as i64)]))
         }
-        Stage::Summarize { by, aggs } => {
+        Stage::Summarize { by, aggs, post: None } => {
             Box::new(std::iter::once_with(move || summarize(rows, &by, &aggs)).flatten())
         }
+        Stage::Summarize { by, aggs, post: Some(post) } => Box::new(
+            std::iter::once_with(move || summarize(rows, &by, &aggs))
+                .flatten()
+                .map(move |row| post.iter().map(|(e, ty)| to_cell(e.eval(&row), ty)).collect()),
+        ),
         Stage::Sort(keys, limit) => {
             Box::new(std::iter::once_with(move || sort(rows, &keys, limit)).flatten())
         }
