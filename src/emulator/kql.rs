@@ -368,6 +368,8 @@ pub fn parse_timespan(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_extra;
+#[cfg(test)]
 mod tests_fns;
 #[cfg(test)]
 mod tests_let;

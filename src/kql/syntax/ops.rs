@@ -34,6 +34,8 @@ impl Cursor<'_, '_> {
                 if SOURCES.contains(&w)
                     && !self.peek(1).is_some_and(|n| {
                         n.is("=") || n.is(".") || n.is(",") || n.is(")") || n.is("|")
+                            // `range(1, 10, 1)`: the scalar function, not the operator.
+                            || (w == "range" && n.is("("))
                     }) =>
             {
                 operators.push(self.operator()?);

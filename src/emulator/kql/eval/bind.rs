@@ -332,6 +332,21 @@ impl<'e, 'a> Binder<'e, 'a> {
                 None => (B::Const(V::Null), TIME),
             });
         }
+        if name == "pack_all" {
+            // Every column of the row, by name; `pack_all(true)` leaves out null and empty ones.
+            let skip_empty = match bound.first() {
+                None => false,
+                Some((B::Const(V::Bool(b)), _)) => *b,
+                Some(_) => return Err(self.error("pack_all's argument must be a constant bool")),
+            };
+            let mut args = Vec::new();
+            for (i, (n, t)) in schema.iter().enumerate() {
+                args.push(B::Const(V::Str(n.clone().into())));
+                args.push(B::Col(i, *t == SPAN));
+            }
+            let f = if skip_empty { Builtin::BagPackNonEmpty } else { Builtin::BagPack };
+            return Ok((B::Builtin(f, args), DYN));
+        }
         match builtins::bind(name, &bound) {
             Some(Ok((f, ty))) => Ok((B::Builtin(f, bound.into_iter().map(|b| b.0).collect()), ty)),
             Some(Err(m)) => Err(self.error(m)),

@@ -17,6 +17,7 @@ use crate::emulator::kql::value::{
 
 mod calendar;
 pub(crate) mod decompose;
+mod extra;
 mod hash;
 mod more;
 mod text;
@@ -55,6 +56,8 @@ pub(crate) enum Builtin {
     HashSha256,
     PackArray,
     BagPack,
+    /// `pack_all(true)`: `bag_pack` without the null and empty values.
+    BagPackNonEmpty,
     SetHasElement,
     ArrayIndexOf,
     ArrayConcat,
@@ -79,6 +82,7 @@ pub(crate) enum Builtin {
     Hash,
     /// One of [`more`]'s functions.
     More(more::More),
+    Extra(extra::Extra),
 }
 
 /// Calendar units of `startof…`.
@@ -141,6 +145,9 @@ pub(crate) fn bind(name: &str, args: &[(B, Ty)]) -> Option<Result<(Builtin, Ty),
     if let Some((f, min, max, ty)) = more::bind(name, args.first().map(|a| a.1)) {
         return Some(arity(min, max, Builtin::More(f), ty));
     }
+    if let Some((f, min, max, ty)) = extra::bind(name) {
+        return Some(arity(min, max, Builtin::Extra(f), ty));
+    }
     if let Some(f) = decompose::SeriesFn::of(name) {
         return Some(arity(1, f.max_args(), Builtin::Series(f, 0), DYN));
     }
@@ -181,7 +188,7 @@ pub(crate) fn bind(name: &str, args: &[(B, Ty)]) -> Option<Result<(Builtin, Ty),
             arity(1, 1, Builtin::Base64Encode, STRING)
         }
         "hash_sha256" => arity(1, 1, Builtin::HashSha256, STRING),
-        "pack_array" => arity(0, 64, Builtin::PackArray, DYN),
+        "pack_array" => arity(0, 1024, Builtin::PackArray, DYN),
         "bag_pack" | "pack" | "pack_dictionary" => arity(0, 128, Builtin::BagPack, DYN),
         "set_has_element" => arity(2, 2, Builtin::SetHasElement, BOOL),
         "array_index_of" => arity(2, 2, Builtin::ArrayIndexOf, LONG),
@@ -476,11 +483,15 @@ pub(crate) fn call<'a>(f: &'a Builtin, args: &'a [B], row: &'a [Cell]) -> V<'a> 
         Builtin::PackArray => {
             dynv(Value::Array((0..args.len()).map(|i| arg(i).to_json()).collect()))
         }
-        Builtin::BagPack => {
+        Builtin::BagPack | Builtin::BagPackNonEmpty => {
             let mut m = Map::new();
             let mut i = 0;
             while i + 1 < args.len() {
-                m.insert(arg(i).text().into_owned(), arg(i + 1).to_json());
+                let v = arg(i + 1).to_json();
+                let empty = v.is_null() || v.as_str() == Some("");
+                if !(empty && matches!(f, Builtin::BagPackNonEmpty)) {
+                    m.insert(arg(i).text().into_owned(), v);
+                }
                 i += 2;
             }
             dynv(Value::Object(m))
@@ -607,6 +618,7 @@ pub(crate) fn call<'a>(f: &'a Builtin, args: &'a [B], row: &'a [Cell]) -> V<'a> 
         }
         Builtin::Convert(ty) => convert(arg(0), ty),
         Builtin::More(f) => more::call(*f, &(0..args.len()).map(arg).collect::<Vec<_>>()),
+        Builtin::Extra(f) => extra::call(*f, &(0..args.len()).map(arg).collect::<Vec<_>>()),
         Builtin::Hash => {
             hash::hash(&arg(0), if args.len() > 1 { int(1).or(Some(0)) } else { None })
         }

@@ -1,0 +1,107 @@
+//! Tests of the functions a larger corpus of public hunting queries found missing
+//! (`builtins::extra` and `pack_all`), with hand-computed answers.
+
+use serde_json::json;
+
+use super::tests::run;
+use crate::emulator::data::Cell;
+
+/// The single cell of `print x = <expr>`.
+fn eval(expr: &str) -> Cell {
+    let rows = run(&format!("print x = {expr}")).1;
+    assert_eq!(rows.len(), 1, "{expr}");
+    rows[0][0].clone()
+}
+
+fn s(v: &str) -> Cell {
+    Cell::Str(v.into())
+}
+
+#[test]
+fn format_timespan_specifiers() {
+    let t = "time(29.09:00:05.12345)";
+    assert_eq!(eval(&format!("format_timespan({t}, 'dd.hh:mm:ss:FF')")), s("29.09:00:05:12"));
+    assert_eq!(
+        eval(&format!("format_timespan({t}, 'ddd.h:mm:ss [fffffff]')")),
+        s("029.9:00:05 [1234500]")
+    );
+    assert_eq!(eval(&format!("format_timespan({t}, 'FFFFFFF')")), s("12345"));
+    assert_eq!(eval("format_timespan(time(1:02:03), 'hh\\'h\\' mm\\'m\\'')"), s("01h 02m"));
+    assert_eq!(eval("format_timespan(time(-1:00:00), 'hh:mm')"), s("-01:00"));
+    assert_eq!(eval("format_timespan(time(1:00:00), 'q')"), Cell::Null);
+}
+
+#[test]
+fn parse_version_orders_versions() {
+    assert_eq!(eval("parse_version('1.2.3.4')"), Cell::Real(1_00000002_00000003_00000004f64));
+    assert_eq!(eval("parse_version('10')"), Cell::Real(1e25));
+    assert_eq!(eval("parse_version('1.2.3.4.5')"), Cell::Null);
+    assert_eq!(eval("parse_version('1.x')"), Cell::Null);
+    assert_eq!(
+        eval("parse_version('10.8040.1.0') > parse_version('10.3720.9.0')"),
+        Cell::Bool(true)
+    );
+    assert_eq!(eval("parse_version('9.9') < parse_version('10.0')"), Cell::Bool(true));
+}
+
+#[test]
+fn sets_trigonometry_and_ranges() {
+    assert_eq!(eval("jaccard_index(dynamic([1, 2, 3]), dynamic([2, 3, 4, 4]))"), Cell::Real(0.5));
+    assert_eq!(eval("jaccard_index(dynamic([]), dynamic([]))"), Cell::Real(0.0));
+    let Cell::Real(c) = eval("cot(1.0)") else { panic!("cot is a real") };
+    assert!((c - 1.0 / 1f64.tan()).abs() < 1e-12);
+    assert_eq!(eval("range(1, 7, 3)"), Cell::Dyn(json!([1, 4, 7])));
+    assert_eq!(eval("range(5, 1, -2)"), Cell::Dyn(json!([5, 3, 1])));
+    assert_eq!(eval("range(1, 3)"), Cell::Dyn(json!([1, 2, 3])));
+    assert_eq!(eval("range(1, 3, 0)"), Cell::Dyn(json!(null)));
+    assert_eq!(
+        eval("range(datetime(2026-11-20), datetime(2026-11-20 02:00), 1h)"),
+        Cell::Dyn(json!(["2026-11-20T00:00:00Z", "2026-11-20T01:00:00Z", "2026-11-20T02:00:00Z"]))
+    );
+    assert_eq!(eval("array_length(range(1, 2000000))"), Cell::Null);
+}
+
+#[test]
+fn geo_info_is_empty_for_private_addresses_and_stable_for_public_ones() {
+    assert_eq!(eval("geo_info_from_ip_address('10.1.2.3')"), Cell::Dyn(json!({})));
+    assert_eq!(eval("geo_info_from_ip_address('192.168.0.1')"), Cell::Dyn(json!({})));
+    assert_eq!(eval("geo_info_from_ip_address('not an ip')"), Cell::Dyn(json!({})));
+    let Cell::Dyn(a) = eval("geo_info_from_ip_address('20.53.203.50')") else { panic!() };
+    for key in ["country", "state", "city", "latitude", "longitude"] {
+        assert!(a.get(key).is_some(), "{key} in {a}");
+    }
+    assert_eq!(eval("geo_info_from_ip_address('20.53.203.50')"), Cell::Dyn(a.clone()));
+    assert_eq!(
+        eval("tostring(geo_info_from_ip_address('20.53.203.50').country)"),
+        Cell::Str(a["country"].as_str().unwrap_or_default().into())
+    );
+}
+
+#[test]
+fn pack_all_packs_every_column() {
+    let t = "datatable(a: string, b: long, c: string) ['x', 1, '', 'y', long(null), 'z']";
+    // Each item of `extend` sees the ones before it, so q is packed before p is added.
+    let (_, rows) = run(&format!(
+        "{t} | extend q = pack_all(true) | extend p = pack_all() | project p = bag_remove_keys(p, dynamic(['q'])), q"
+    ));
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                Cell::Dyn(json!({"a": "x", "b": 1, "c": ""})),
+                Cell::Dyn(json!({"a": "x", "b": 1}))
+            ],
+            vec![
+                Cell::Dyn(json!({"a": "y", "b": null, "c": "z"})),
+                Cell::Dyn(json!({"a": "y", "c": "z"}))
+            ],
+        ]
+    );
+    assert_eq!(
+        eval("bag_remove_keys(dynamic({'a': 1, 'b': {'c': 2, 'd': 3}}), dynamic(['a', '$.b.c']))"),
+        Cell::Dyn(json!({"b": {"d": 3}}))
+    );
+    // More than 64 values in one pack_array.
+    let many = (0..70).map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    assert_eq!(eval(&format!("array_length(pack_array({many}))")), Cell::Int(70));
+}
