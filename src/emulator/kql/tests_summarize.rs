@@ -1,7 +1,8 @@
 //! Tests of `summarize` as Kusto names and computes it: the result names of Kusto.Language's
 //! aggregates (`set_X`, `list_X`, `take_any(X)` keeping `X`, `max_X_arg1`, the obsolete
 //! `argmax`), the statistics aggregates, and expressions over aggregates
-//! (`tostring(make_list(x)[0])`, `countif(…) * 100 / count()`), with hand-computed answers.
+//! (`tostring(make_list(x)[0])`, `countif(…) * 100 / count()`), and `mv-apply`'s subtable,
+//! with hand-computed answers.
 
 use serde_json::json;
 
@@ -90,4 +91,24 @@ fn expressions_over_aggregates() {
         run(&format!("{T} T | summarize l = make_list(v) by g | where g == 'b'")).1,
         vec![vec![s("b"), Cell::Dyn(json!([5]))]]
     );
+}
+
+/// `mv-apply`'s subquery sees only the expanded columns; the row's other columns come back
+/// before the subquery's output, whatever the subquery projects.
+#[test]
+fn mv_apply_keeps_the_rows_other_columns() {
+    let t = "datatable(id: long, words: dynamic) [1, dynamic(['net', 'user', 'bob']), 2, dynamic(['net'])]";
+    let (cols, rows) = run(&format!(
+        "{t} | mv-apply w = words on (where w !in ('net', 'user') | project w) | project-away words"
+    ));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["id", "w"]);
+    assert_eq!(rows, vec![vec![Cell::Int(1), Cell::Dyn(json!("bob"))]]);
+    let e = super::tests::err(&format!("{t} | mv-apply w = words on (where id > 1)"));
+    assert!(e.contains("'id'"), "{e}");
+    // An unnamed expression expands into Kusto's implicit name.
+    let (cols, rows) = run("print s = 'a,b' | mv-expand split(s, ',')");
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["s", "Column1"]);
+    assert_eq!(rows.len(), 2);
 }

@@ -114,9 +114,8 @@ impl<'a> Eval<'a> {
                 },
                 _ => None,
             });
-            let Some(name) = name else {
-                return Err(b.error("expected a column or Name = expression to expand"));
-            };
+            // Any other expression: Kusto's implicit name (`Column1`, …).
+            let name = name.unwrap_or_else(|| super::tabular::implicit_name(e, schema, self.src));
             let (expr, _) = b.bind(e, schema)?;
             bound.push((name, expr, ty));
             i += 1;
@@ -202,27 +201,53 @@ impl<'a> Eval<'a> {
         Ok(Parse { source, re, cols, filter: op.name == "parse-where" })
     }
 
-    /// `mv-apply … on (subquery)`: for each row, the subquery over the rows it expands to.
+    /// `mv-apply … on (subquery)`: for each row, the subquery over the subtable it expands to
+    /// (only the expanded columns, as Kusto documents it), then the row's other columns
+    /// before the subquery's.
     pub(crate) fn mv_apply(
         &self,
         op: &'a Operator,
         input: super::Table,
     ) -> Result<super::Table, KqlError> {
         let b = Binder::new(self, "mv-apply");
-        let mut inner = input.schema.clone();
-        let expand = self.bind_mv_expand(&b, op, &mut inner)?;
+        let source = input.schema.len();
+        let mut expanded_schema = input.schema.clone();
+        let expand = self.bind_mv_expand(&b, op, &mut expanded_schema)?;
         let Some(Expr::Pipe { source: None, operators, .. }) = clause(op, Some("on")).first()
         else {
             return Err(b.error("expected 'on (subquery)'"));
         };
-        // The output's columns: the subquery over no rows.
+        let expanded: Vec<usize> = (0..expanded_schema.len())
+            .filter(|&i| i >= source || expand.cols.iter().any(|c| c.0 == Some(i)))
+            .collect();
+        let kept: Vec<usize> = (0..source).filter(|i| !expanded.contains(i)).collect();
+        let inner: Schema = expanded.iter().map(|&i| expanded_schema[i].clone()).collect();
+        // The output's columns: the row's other columns, then the subquery's over no rows.
         let empty: Rows = Box::new(std::iter::empty());
-        let schema = self.pipe_from(super::Base::Rows(empty), inner.clone(), operators)?.schema;
+        let sub = self.pipe_from(super::Base::Rows(empty), inner.clone(), operators)?.schema;
+        let mut schema: Schema = kept.iter().map(|&i| input.schema[i].clone()).collect();
+        for (n, t) in sub {
+            schema.push((super::tabular::unique(&schema, &n), t));
+        }
         let mut out = Vec::new();
         for row in input.rows {
-            let rows: Rows = Box::new(expand.expand(&row).into_iter());
-            let t = self.pipe_from(super::Base::Rows(rows), inner.clone(), operators)?;
-            out.extend(t.rows);
+            let rows: Vec<Vec<Cell>> = expand
+                .expand(&row)
+                .into_iter()
+                .map(|r| {
+                    expanded.iter().map(|&i| r.get(i).cloned().unwrap_or(Cell::Null)).collect()
+                })
+                .collect();
+            let t = self.pipe_from(
+                super::Base::Rows(Box::new(rows.into_iter())),
+                inner.clone(),
+                operators,
+            )?;
+            for r in t.rows {
+                let mut cells: Vec<Cell> = kept.iter().map(|&i| row[i].clone()).collect();
+                cells.extend(r);
+                out.push(cells);
+            }
         }
         Ok(super::Table { schema, rows: Box::new(out.into_iter()) })
     }
