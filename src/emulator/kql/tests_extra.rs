@@ -105,3 +105,25 @@ fn pack_all_packs_every_column() {
     let many = (0..70).map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
     assert_eq!(eval(&format!("array_length(pack_array({many}))")), Cell::Int(70));
 }
+
+#[test]
+fn search_terms_and_column_terms() {
+    let t = "let T = datatable(a: string, b: string) ['ntds dit', 'FileModified', 'ntds', 'FileCreated', 'x', 'ntds dit'];";
+    let (_, rows) =
+        run(&format!("{t} search in (T) \"ntds\" and \"dit\" and b:\"FileModified\" | project a"));
+    assert_eq!(rows, vec![vec![s("ntds dit")]]);
+    let (_, rows) = run(&format!("{t} T | search \"dit\" or b:\"FileCreated\" | project a"));
+    assert_eq!(rows, vec![vec![s("ntds dit")], vec![s("ntds")], vec![s("x")]]);
+    // A column the table lacks matches nothing.
+    assert!(run(&format!("{t} T | search c:\"x\"")).1.is_empty());
+}
+
+#[test]
+fn make_series_in_range() {
+    let t = "datatable(t: datetime) [datetime(2026-11-20 00:10), datetime(2026-11-20 01:10), datetime(2026-11-20 01:20)]";
+    let q = format!(
+        "{t} | make-series n = count() on t in range(datetime(2026-11-20), datetime(2026-11-20 02:00), 1h)"
+    );
+    let (_, rows) = run(&q);
+    assert_eq!(rows[0][0], Cell::Dyn(json!([1, 2])));
+}

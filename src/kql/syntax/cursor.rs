@@ -19,12 +19,14 @@ pub struct Cursor<'t, 'a> {
     i: usize,
     text_len: usize,
     depth: usize,
+    /// In `search`'s predicate, where `Column:"term"` is an operator.
+    pub search: bool,
 }
 
 impl<'t, 'a> Cursor<'t, 'a> {
     /// A cursor at the first of `toks` (code tokens only) of a text `text_len` bytes long.
     pub fn new(toks: &'t [Token<'a>], text_len: usize) -> Self {
-        Cursor { toks, i: 0, text_len, depth: 0 }
+        Cursor { toks, i: 0, text_len, depth: 0, search: false }
     }
 
     /// The token `n` ahead of the next one (0: the next).

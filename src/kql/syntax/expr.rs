@@ -113,6 +113,9 @@ impl Cursor<'_, '_> {
         if t.kind == TokenKind::Punct && COMPARISONS.contains(&t.text) {
             return Some((t.text.to_string(), 1));
         }
+        if self.search && t.is(":") {
+            return Some((":".to_owned(), 1));
+        }
         let (neg, w) = if t.is("!") {
             (true, self.peek(1).filter(|n| n.kind == TokenKind::Ident)?)
         } else {

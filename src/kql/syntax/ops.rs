@@ -123,8 +123,11 @@ impl Cursor<'_, '_> {
                     return Err(self
                         .error(format!("'{name}' needs a predicate, found {}", self.describe())));
                 }
-                let pred = self.scalar()?;
-                op.clauses.push(main(vec![pred]));
+                // `Column:"term"` is search's own operator.
+                self.search = true;
+                let pred = self.scalar();
+                self.search = false;
+                op.clauses.push(main(vec![pred?]));
             }
             "project" | "extend" | "project-rename" | "serialize" | "distinct" => {
                 op.options = self.options(&[])?;
@@ -225,8 +228,11 @@ impl Cursor<'_, '_> {
                     self.expect(")")?;
                     op.clauses.push(Clause { keyword: Some("in".into()), items: tables });
                 }
-                let pred = self.scalar()?;
-                op.clauses.push(main(vec![pred]));
+                // `Column:"term"` is search's own operator.
+                self.search = true;
+                let pred = self.scalar();
+                self.search = false;
+                op.clauses.push(main(vec![pred?]));
             }
             "range" => {
                 if self.word().is_none() {
@@ -449,7 +455,15 @@ impl Cursor<'_, '_> {
         let axis = self.additive()?;
         op.clauses.push(Clause { keyword: Some("on".into()), items: vec![axis] });
         if self.eat_word("in") {
-            self.scalar()?;
+            // `in range(start, stop, step)`: the older spelling of `from … to … step …`.
+            if let Expr::Call { callee, args, .. } = self.scalar()?
+                && matches!(callee.as_ref(), Expr::Name { name, .. } if name == "range")
+                && args.len() == 3
+            {
+                for (word, v) in ["from", "to", "step"].into_iter().zip(args) {
+                    op.clauses.push(Clause { keyword: Some(word.into()), items: vec![v] });
+                }
+            }
         } else {
             for word in ["from", "to", "step"] {
                 if self.eat_word(word) {

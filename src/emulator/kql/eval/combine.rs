@@ -12,7 +12,7 @@ use crate::emulator::data::{self, Cell};
 use crate::emulator::kql::literal::literal;
 use crate::emulator::kql::literal::name_text;
 use crate::emulator::kql::value::STRING;
-use crate::emulator::kql::value::{BinOp, StrOp};
+use crate::emulator::kql::value::{BinOp, StrOp, V};
 use crate::emulator::kql::{KqlError, op_error};
 use crate::kql::syntax::tree::LiteralKind;
 use crate::kql::syntax::tree::{Expr, Operator};
@@ -209,32 +209,68 @@ impl<'a> Eval<'a> {
         }
         let mut parts = Vec::new();
         for (label, t) in sources {
-            let filter = match pred {
-                Expr::Literal { kind: LiteralKind::String, span } => {
-                    let (term, _) =
-                        literal(self.src, LiteralKind::String, span.start, span.end, self.ctx.now)?;
-                    let cols = t.schema.iter().enumerate().filter(|(_, c)| c.1 == STRING);
-                    B::Or(
-                        cols.map(|(i, _)| {
-                            let op = BinOp::Str(StrOp::Has, false, false);
-                            B::Bin(op, Box::new(B::Col(i, false)), Box::new(B::Const(term.clone())))
-                        })
-                        .collect(),
-                    )
-                }
-                _ => match b.bind(pred, &t.schema) {
-                    Ok((f, _)) => f,
-                    // Its columns stay in the output; none of its rows match.
-                    Err(e) if e.message.contains("Failed to resolve scalar") => {
-                        B::Const(crate::emulator::kql::value::V::Bool(false))
-                    }
-                    Err(e) => return Err(e),
-                },
-            };
+            let filter = self.search_predicate(&b, pred, &t.schema)?;
             let rows = super::tabular::apply(super::tabular::Stage::Filter(filter), t.rows);
             parts.push((label, Table { schema: t.schema, rows }));
         }
         Ok(merge(parts, Some("$table".to_owned()), false))
+    }
+
+    /// `search`'s predicate over one table: a string alone is a term looked for (`has`) in
+    /// every string column, `Column:"term"` in that column only (nothing where the table
+    /// lacks it), combined with `and`/`or`; anything else binds as an ordinary predicate.
+    fn search_predicate(
+        &self,
+        b: &Binder<'_, 'a>,
+        pred: &'a Expr,
+        schema: &Schema,
+    ) -> Result<B, KqlError> {
+        let has = |col: usize, term: &V<'static>| {
+            let op = BinOp::Str(StrOp::Has, false, false);
+            B::Bin(op, Box::new(B::Col(col, false)), Box::new(B::Const(term.clone())))
+        };
+        let term = |e: &Expr| -> Result<Option<V<'static>>, KqlError> {
+            match e {
+                Expr::Literal { kind: LiteralKind::String, span } => Ok(Some(
+                    literal(self.src, LiteralKind::String, span.start, span.end, self.ctx.now)?.0,
+                )),
+                _ => Ok(None),
+            }
+        };
+        Ok(match pred {
+            Expr::Literal { kind: LiteralKind::String, .. } => {
+                let t = term(pred)?.unwrap_or(V::Null);
+                let cols = schema.iter().enumerate().filter(|(_, c)| c.1 == STRING);
+                B::Or(cols.map(|(i, _)| has(i, &t)).collect())
+            }
+            Expr::Binary { op, lhs, rhs, .. } if op == ":" => {
+                let Expr::Name { name, .. } = lhs.as_ref() else {
+                    return Err(b.error("expected a column name before ':'"));
+                };
+                let Some(t) = term(rhs)? else {
+                    return Err(b.error("expected a string after ':'"));
+                };
+                match schema.iter().position(|(n, _)| *n == name_text(name)) {
+                    Some(i) => has(i, &t),
+                    None => B::Const(V::Bool(false)),
+                }
+            }
+            Expr::Binary { op, lhs, rhs, .. } if op == "and" || op == "or" => {
+                let parts = vec![
+                    self.search_predicate(b, lhs, schema)?,
+                    self.search_predicate(b, rhs, schema)?,
+                ];
+                if op == "and" { B::And(parts) } else { B::Or(parts) }
+            }
+            _ => match b.bind(pred, schema) {
+                Ok((f, _)) => f,
+                // Its columns stay in the output; none of its rows match.
+                Err(e) if e.message.contains("Failed to resolve scalar") => {
+                    B::Const(V::Bool(false))
+                }
+                Err(e) => return Err(e),
+            },
+        })
     }
 
     /// A table by name (a `let` binding or a table of the data).

@@ -167,8 +167,10 @@ impl<'a> Eval<'a> {
             if op.name == "render" || op.name == "as" {
                 continue;
             }
-            if matches!(op.name.as_str(), "invoke" | "union" | "mv-apply" | "mvapply" | "evaluate")
-            {
+            if matches!(
+                op.name.as_str(),
+                "invoke" | "union" | "mv-apply" | "mvapply" | "evaluate" | "search"
+            ) {
                 let input = Table { schema, rows: self.realize(base, std::mem::take(&mut stages)) };
                 let t = match op.name.as_str() {
                     "union" => self.union(op, Some(input))?,
