@@ -127,3 +127,24 @@ fn make_series_in_range() {
     let (_, rows) = run(&q);
     assert_eq!(rows[0][0], Cell::Dyn(json!([1, 2])));
 }
+
+#[test]
+fn bag_unpack_options_and_output_schema() {
+    let t = "datatable(d: string, b: dynamic) ['dev1', dynamic({'d': 'x', 'v': '1.5', 'n': 7, 'skip': 1})]";
+    let (cols, rows) = run(&format!(
+        "{t} | evaluate bag_unpack(b, columnsConflict='keep_source', ignoredProperties=dynamic(['skip']))"
+    ));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["d", "n", "v"]);
+    assert_eq!(rows, vec![vec![s("dev1"), Cell::Dyn(json!(7)), Cell::Dyn(json!("1.5"))]]);
+    let (_, rows) = run(&format!("{t} | evaluate bag_unpack(b, columnsConflict='replace_source')"));
+    assert_eq!(rows[0][0], Cell::Dyn(json!("x")));
+    // The output schema: those columns, typed, in that order; null where none was made.
+    let (cols, rows) = run(&format!(
+        "{t} | evaluate bag_unpack(b, 'p_') : (p_n: long, d: string, p_v: real, missing: string)"
+    ));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["p_n", "d", "p_v", "missing"]);
+    assert_eq!(cols[0].1, "Int64");
+    assert_eq!(rows, vec![vec![Cell::Int(7), s("dev1"), Cell::Real(1.5), Cell::Null]]);
+}

@@ -353,6 +353,13 @@ impl Cursor<'_, '_> {
                 op.options = self.options(&OPTIONS)?;
                 let call = self.scalar()?;
                 op.clauses.push(main(vec![call]));
+                // `evaluate plugin(…) : (name: type, …)`: the output schema.
+                if self.eat(":") {
+                    let start = self.offset();
+                    self.schema()?;
+                    let schema = Expr::Opaque { span: self.span_from(start) };
+                    op.clauses.push(Clause { keyword: Some("schema".into()), items: vec![schema] });
+                }
             }
             _ => {
                 self.skip_to_pipe_end();

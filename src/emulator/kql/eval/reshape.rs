@@ -17,9 +17,9 @@ use super::{Eval, Rows, Schema};
 use crate::emulator::data::Cell;
 use crate::emulator::kql::KqlError;
 use crate::emulator::kql::literal::{name_text, unquote};
-use crate::emulator::kql::value::{DYN, LONG, STRING, Ty, V, to_cell};
+use crate::emulator::kql::value::{DYN, LONG, STRING, Ty, V, cell_value, to_cell};
 use crate::kql::TokenKind;
-use crate::kql::syntax::tree::{Expr, LiteralKind, Operator};
+use crate::kql::syntax::tree::{Expr, LiteralKind, Operator, Span};
 
 /// A bound `mv-expand`.
 pub(crate) struct MvExpand {
@@ -511,13 +511,28 @@ impl<'a> Eval<'a> {
             Some(Expr::Name { name, .. }) => name_text(name).into_owned(),
             _ => return Err(b.error("bag_unpack needs a column")),
         };
-        let prefix = match args.get(1) {
-            Some(e) => match b.bind(e, &Vec::new())?.0 {
-                B::Const(v) => v.text().into_owned(),
-                _ => return Err(b.error("the prefix must be a constant")),
-            },
-            None => String::new(),
-        };
+        // `bag_unpack(col [, prefix] [, columnsConflict = …] [, ignoredProperties = …])`.
+        let (mut prefix, mut conflict, mut ignored) = (String::new(), String::new(), Vec::new());
+        for e in args.iter().skip(1) {
+            let (name, e) = split_alias(e);
+            let v = match b.bind(e, &Vec::new())?.0 {
+                B::Const(v) => v,
+                _ => return Err(b.error("bag_unpack's arguments must be constants")),
+            };
+            match name.as_deref() {
+                None => prefix = v.text().into_owned(),
+                Some("columnsConflict") => conflict = v.text().into_owned(),
+                Some("ignoredProperties") => {
+                    if let V::Dyn(d) = &v
+                        && let Value::Array(names) = d.as_ref()
+                    {
+                        ignored =
+                            names.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect();
+                    }
+                }
+                Some(other) => return Err(b.error(format!("bag_unpack has no argument '{other}'"))),
+            }
+        }
         let at =
             input.schema.iter().position(|(n, _)| *n == col).ok_or_else(|| b.unresolved(&col))?;
         let rows: Vec<Vec<Cell>> = input.rows.collect();
@@ -525,7 +540,7 @@ impl<'a> Eval<'a> {
         for r in &rows {
             if let Some(Cell::Dyn(Value::Object(m))) = r.get(at) {
                 for k in m.keys() {
-                    if !keys.contains(k) {
+                    if !keys.contains(k) && !ignored.contains(k) {
                         keys.push(k.clone());
                     }
                 }
@@ -533,6 +548,21 @@ impl<'a> Eval<'a> {
         }
         let mut schema: Schema = input.schema.clone();
         schema.remove(at);
+        // A key named like a column: `keep_source` keeps the column, `replace_source` the
+        // key's values (in the column's place); by default the key gets a fresh name.
+        let mut replaced: Vec<(usize, String)> = Vec::new();
+        keys.retain(|k| {
+            let name = format!("{prefix}{k}");
+            match schema.iter().position(|(n, _)| *n == name) {
+                Some(_) if conflict == "keep_source" => false,
+                Some(i) if conflict == "replace_source" => {
+                    schema[i].1 = DYN;
+                    replaced.push((i, k.clone()));
+                    false
+                }
+                _ => true,
+            }
+        });
         for k in &keys {
             schema.push((super::tabular::unique(&schema, &format!("{prefix}{k}")), DYN));
         }
@@ -540,6 +570,14 @@ impl<'a> Eval<'a> {
             .into_iter()
             .map(|mut r| {
                 let bag = r.remove(at);
+                for (i, k) in &replaced {
+                    r[*i] = match &bag {
+                        Cell::Dyn(Value::Object(m)) => {
+                            m.get(k).cloned().map_or(Cell::Null, Cell::Dyn)
+                        }
+                        _ => Cell::Null,
+                    };
+                }
                 for k in &keys {
                     r.push(match &bag {
                         Cell::Dyn(Value::Object(m)) => {
@@ -551,6 +589,39 @@ impl<'a> Eval<'a> {
                 r
             })
             .collect();
-        Ok(super::Table { schema, rows: Box::new(out.into_iter()) })
+        let table = super::Table { schema, rows: Box::new(out.into_iter()) };
+        match clause(op, Some("schema")).first() {
+            Some(declared) => self.conform(table, declared.span()),
+            None => Ok(table),
+        }
+    }
+
+    /// The output of a plugin called with an output schema (`: (name: type, …)`): exactly
+    /// those columns, in that order, each converted to its type (null where the plugin made
+    /// no such column).
+    fn conform(&self, table: super::Table, span: Span) -> Result<super::Table, KqlError> {
+        let mut declared: Schema = Vec::new();
+        let toks = self.tokens_in(span);
+        let mut i = 1;
+        while i + 2 < toks.len() {
+            let ty = super::sources::type_of(toks[i + 2].text).ok_or_else(|| KqlError {
+                message: format!("'evaluate' operator: unknown type '{}'", toks[i + 2].text),
+            })?;
+            declared.push((name_text(toks[i].text).into_owned(), ty));
+            i += 4;
+        }
+        let from: Vec<Option<usize>> =
+            declared.iter().map(|(n, _)| table.schema.iter().position(|(x, _)| x == n)).collect();
+        let types: Vec<Ty> = declared.iter().map(|c| c.1).collect();
+        let rows = table.rows.map(move |row| {
+            from.iter()
+                .zip(&types)
+                .map(|(i, ty)| match i.and_then(|i| row.get(i)) {
+                    Some(c) => to_cell(convert(cell_value(c, DYN), ty), ty),
+                    None => Cell::Null,
+                })
+                .collect()
+        });
+        Ok(super::Table { schema: declared, rows: Box::new(rows) })
     }
 }

@@ -38,7 +38,7 @@ const MAX_RANGE: usize = 1_000_000;
 
 impl<'a> Eval<'a> {
     /// The code tokens inside `span`.
-    fn tokens_in(&self, span: Span) -> &[Token<'a>] {
+    pub(crate) fn tokens_in(&self, span: Span) -> &[Token<'a>] {
         let i = self.toks.partition_point(|t| t.pos.offset < span.start);
         let j = self.toks.partition_point(|t| t.pos.offset < span.end);
         &self.toks[i..j]
