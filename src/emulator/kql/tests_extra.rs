@@ -148,3 +148,29 @@ fn bag_unpack_options_and_output_schema() {
     assert_eq!(cols[0].1, "Int64");
     assert_eq!(rows, vec![vec![Cell::Int(7), s("dev1"), Cell::Real(1.5), Cell::Null]]);
 }
+
+#[test]
+fn find_across_tables() {
+    let t = "let A = datatable(Timestamp: long, SHA1: string, x: string) [1, 'h', 'a1', 2, 'z', 'a2'];\
+             let B = datatable(Timestamp: long, InitiatingProcessSHA1: string, y: string) [3, 'h', '', 4, 'q', 'b2'];";
+    // project: the listed columns, null where a table lacks one, after source_.
+    let (cols, rows) = run(&format!(
+        "{t} find in (A, B) where SHA1 == 'h' or InitiatingProcessSHA1 == 'h' project Timestamp, x"
+    ));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["source_", "Timestamp", "x"]);
+    assert_eq!(
+        rows,
+        vec![vec![s("A"), Cell::Int(1), s("a1")], vec![s("B"), Cell::Int(3), Cell::Null]]
+    );
+    // project-smart: the predicate's columns and the common ones, the rest in pack_ (without
+    // empty values).
+    let (cols, rows) = run(&format!(
+        "{t} find withsource=T in (A, B) where SHA1 == 'h' or InitiatingProcessSHA1 == 'h' | where Timestamp > 0"
+    ));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["T", "Timestamp", "SHA1", "InitiatingProcessSHA1", "pack_"]);
+    assert_eq!(rows[0][4], Cell::Dyn(json!({"x": "a1"})));
+    assert_eq!(rows[1][4], Cell::Dyn(json!({})));
+    assert_eq!(rows[1][3], s("h"));
+}

@@ -234,6 +234,36 @@ impl Cursor<'_, '_> {
                 self.search = false;
                 op.clauses.push(main(vec![pred?]));
             }
+            "find" => {
+                // `find [withsource=Name] [in (T, …)] where predicate
+                //  [project-smart | project Name[: type], …]`
+                op.options = self.options(&OPTIONS)?;
+                if self.eat_word("in") {
+                    self.expect("(")?;
+                    let tables = self.name_list()?;
+                    self.expect(")")?;
+                    op.clauses.push(Clause { keyword: Some("in".into()), items: tables });
+                }
+                if !self.eat_word("where") {
+                    return Err(self.expected("'where' and a predicate in 'find'"));
+                }
+                let pred = self.scalar()?;
+                op.clauses.push(main(vec![pred]));
+                if self.eat_word("project") {
+                    let mut items = Vec::new();
+                    self.comma_separated(|p| {
+                        items.push(p.scalar()?);
+                        // `Name: type` declares the column's type.
+                        if p.eat(":") && p.word().is_some() {
+                            p.bump();
+                        }
+                        Ok(())
+                    })?;
+                    op.clauses.push(Clause { keyword: Some("project".into()), items });
+                } else {
+                    let _ = self.eat_word("project-smart");
+                }
+            }
             "range" => {
                 if self.word().is_none() {
                     return Err(self.expected("a column name after 'range'"));

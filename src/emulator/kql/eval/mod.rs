@@ -99,6 +99,7 @@ impl<'a> Eval<'a> {
                 let t = match first.name.as_str() {
                     "union" => self.union(first, None)?,
                     "search" => self.search(first, None)?,
+                    "find" => self.find(first)?,
                     "print" => self.print(first)?,
                     "range" => self.range(first)?,
                     other => return Err(unsupported(other, "operator")),
