@@ -238,14 +238,17 @@ impl Cursor<'_, '_> {
                 // `find [withsource=Name] [in (T, …)] where predicate
                 //  [project-smart | project Name[: type], …]`
                 op.options = self.options(&OPTIONS)?;
+                // `where` may be left out only without `in (…)`, as Microsoft's parser has it.
                 if self.eat_word("in") {
                     self.expect("(")?;
                     let tables = self.name_list()?;
                     self.expect(")")?;
                     op.clauses.push(Clause { keyword: Some("in".into()), items: tables });
-                }
-                if !self.eat_word("where") {
-                    return Err(self.expected("'where' and a predicate in 'find'"));
+                    if !self.eat_word("where") {
+                        return Err(self.expected("'where' and a predicate in 'find'"));
+                    }
+                } else {
+                    let _ = self.eat_word("where");
                 }
                 let pred = self.scalar()?;
                 op.clauses.push(main(vec![pred]));

@@ -45,9 +45,16 @@ fn statements_and_operators() {
         "T | partition by a (take 1) | fork (take 1) n = (count) | facet by a, b with (take 1)",
         "T | sample-distinct 3 of a | top-hitters 3 of a by b | reduce by a with threshold = 0.1",
         "T | parse-kv a as (k:string, v:long) with (pair_delimiter=',', kv_delimiter='=')",
+        "find withsource=S in (T, U*) where a == 1 project a, b: string | take 1",
+        "find where a == 1 project-smart",
+        "search in (T) 'ntds' and \"dit\" and ActionType:\"FileModified\"",
+        "T | evaluate bag_unpack(d, columnsConflict='keep_source') : (a: string, b: long)",
+        "print x = array_length(range(1, 5, 1))",
     ] {
         ok(text);
     }
+    // As Microsoft's parser has it: `find in (…)` needs `where`.
+    assert!(err("find in (T) 'y'").2.contains("'where'"));
 }
 
 #[test]

@@ -232,10 +232,10 @@ impl<'a> Eval<'a> {
     /// each table with their table in `source_`. With `project`, the listed columns (null
     /// where a table lacks one); otherwise (`project-smart`) the columns the predicate names
     /// and those every table has, the rest of each row packed into `pack_`.
-    pub(crate) fn find(&self, op: &'a Operator) -> Result<Table, KqlError> {
+    pub(crate) fn find(&self, op: &'a Operator, first: Option<Table>) -> Result<Table, KqlError> {
         let b = Binder::new(self, "find");
         let pred = clause(op, None).first().ok_or_else(|| b.error("needs a predicate"))?;
-        let sources = self.tables_in(&b, op, None)?;
+        let sources = self.tables_in(&b, op, first)?;
         let source_col =
             op.options.iter().find(|(n, _)| n == "withsource" || n == "with_source").map_or_else(
                 || "source_".to_owned(),

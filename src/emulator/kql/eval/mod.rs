@@ -99,7 +99,7 @@ impl<'a> Eval<'a> {
                 let t = match first.name.as_str() {
                     "union" => self.union(first, None)?,
                     "search" => self.search(first, None)?,
-                    "find" => self.find(first)?,
+                    "find" => self.find(first, None)?,
                     "print" => self.print(first)?,
                     "range" => self.range(first)?,
                     other => return Err(unsupported(other, "operator")),
@@ -170,7 +170,7 @@ impl<'a> Eval<'a> {
             }
             if matches!(
                 op.name.as_str(),
-                "invoke" | "union" | "mv-apply" | "mvapply" | "evaluate" | "search"
+                "invoke" | "union" | "mv-apply" | "mvapply" | "evaluate" | "search" | "find"
             ) {
                 let input = Table { schema, rows: self.realize(base, std::mem::take(&mut stages)) };
                 let t = match op.name.as_str() {
@@ -178,6 +178,7 @@ impl<'a> Eval<'a> {
                     "invoke" => self.invoke(op, input)?,
                     "evaluate" => self.evaluate(op, input)?,
                     "search" => self.search(op, Some(input))?,
+                    "find" => self.find(op, Some(input))?,
                     _ => self.mv_apply(op, input)?,
                 };
                 (base, schema) = (Base::Rows(t.rows), t.schema);
