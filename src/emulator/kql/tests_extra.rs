@@ -174,3 +174,17 @@ fn find_across_tables() {
     assert_eq!(rows[1][4], Cell::Dyn(json!({})));
     assert_eq!(rows[1][3], s("h"));
 }
+
+#[test]
+fn slices_scalar_toscalar_and_patterns_from_rows() {
+    assert_eq!(eval("array_slice(dynamic([1, 2, 3, 4]), 1, 2)"), Cell::Dyn(json!([2, 3])));
+    assert_eq!(eval("array_slice(dynamic([1, 2, 3, 4]), -2, -1)"), Cell::Dyn(json!([3, 4])));
+    assert_eq!(eval("array_slice(dynamic([1, 2, 3, 4]), 3, 9)"), Cell::Dyn(json!([4])));
+    assert_eq!(eval("array_slice(dynamic([1, 2]), 2, 1)"), Cell::Dyn(json!([])));
+    let (_, rows) =
+        run("let v = pack_array('a', 'b', 'c'); let n = toscalar(array_length(v)); print n");
+    assert_eq!(rows, vec![vec![Cell::Int(3)]]);
+    let t = "datatable(x: string, p: string) ['abc', 'b.', 'abc', '^b', 'x', '[']";
+    let (_, rows) = run(&format!("{t} | where x matches regex p | project x, p"));
+    assert_eq!(rows, vec![vec![s("abc"), s("b.")]]);
+}

@@ -232,7 +232,8 @@ impl<'e, 'a> Binder<'e, 'a> {
                 let (a, _) = self.bind(lhs, schema)?;
                 let pattern = match self.bind(rhs, schema)?.0 {
                     B::Const(v) => v.text().into_owned(),
-                    _ => return Err(self.error("'matches regex' needs a constant pattern")),
+                    // A pattern from the row (`extend r = @'…' | where x matches regex r`).
+                    b => return Ok((B::Builtin(Builtin::MatchesEach, vec![a, b]), BOOL)),
                 };
                 let re = builtins::regex(&pattern).map_err(|m| self.error(m))?;
                 Ok((B::Builtin(Builtin::Matches(re), vec![a]), BOOL))
@@ -438,7 +439,14 @@ impl<'e, 'a> Binder<'e, 'a> {
 
     /// `toscalar(T)`: the first column of the first row of a table, evaluated now.
     fn to_scalar(&self, e: &'a Expr) -> Result<(B, Ty), KqlError> {
-        let t = self.ev.tabular(e)?;
+        let t = match self.ev.tabular(e) {
+            Ok(t) => t,
+            // `toscalar(array_length(Verses))`: a scalar expression is its own value.
+            Err(err) if !matches!(e, Expr::Pipe { .. } | Expr::Name { .. }) => {
+                return self.bind(e, &Vec::new()).map_err(|_| err);
+            }
+            Err(err) => return Err(err),
+        };
         let ty = t.schema.first().map_or(STRING, |c| c.1);
         let mut rows = t.rows;
         let v = match rows.next().and_then(|r| r.into_iter().next()) {

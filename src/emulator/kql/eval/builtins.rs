@@ -56,6 +56,8 @@ pub(crate) enum Builtin {
     HashSha256,
     PackArray,
     BagPack,
+    /// `x matches regex p` with `p` read from the row: each pattern compiled once per thread.
+    MatchesEach,
     /// `pack_all(true)`: `bag_pack` without the null and empty values.
     BagPackNonEmpty,
     SetHasElement,
@@ -413,6 +415,13 @@ pub(crate) fn call<'a>(f: &'a Builtin, args: &'a [B], row: &'a [Cell]) -> V<'a> 
             let t = arg(0);
             V::Bool(!t.is_null() && re.is_match(t.text().as_ref()))
         }
+        Builtin::MatchesEach => {
+            let (t, pattern) = (arg(0), arg(1));
+            if t.is_null() || pattern.is_null() {
+                return V::Bool(false);
+            }
+            match_each(&pattern.text(), &t.text())
+        }
         Builtin::ExtractJson => {
             let (path, doc) = (arg(0), args.get(1).map_or(V::Null, |a| a.eval(row)));
             let doc = match doc {
@@ -629,6 +638,26 @@ pub(crate) fn call<'a>(f: &'a Builtin, args: &'a [B], row: &'a [Cell]) -> V<'a> 
 }
 
 /// `v` as a value of type `ty` (null when it does not convert).
+/// `text matches regex pattern` for a pattern known only per row: compiled patterns are kept
+/// (at most 256 per thread); a pattern that does not compile matches nothing.
+fn match_each(pattern: &str, text: &str) -> V<'static> {
+    thread_local! {
+        static PATTERNS: std::cell::RefCell<std::collections::HashMap<String, Option<Regex>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    PATTERNS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if !cache.contains_key(pattern) {
+            if cache.len() >= 256 {
+                cache.clear();
+            }
+            cache.insert(pattern.to_owned(), regex(pattern).ok());
+        }
+        let re = cache.get(pattern).and_then(Option::as_ref);
+        V::Bool(re.is_some_and(|re| re.is_match(text)))
+    })
+}
+
 pub(crate) fn convert(v: V<'_>, ty: &Ty) -> V<'static> {
     if v.is_null() {
         return V::Null;

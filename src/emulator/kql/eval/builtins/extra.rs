@@ -1,6 +1,6 @@
 //! Scalar functions found missing by a larger corpus of public hunting queries:
 //! `geo_info_from_ip_address`, `format_timespan`, `parse_version`, `jaccard_index`, `cot`,
-//! `bag_remove_keys` and the scalar `range(start, stop, step)`, each as Kusto documents it. Where the emulator has
+//! `bag_remove_keys`, `array_slice` and the scalar `range(start, stop, step)`, each as Kusto documents it. Where the emulator has
 //! no real data behind a function (the geolocation database), the answer is synthetic like the
 //! rows: a pure function of the argument.
 
@@ -21,6 +21,7 @@ pub(crate) enum Extra {
     Cot,
     Range,
     BagRemoveKeys,
+    ArraySlice,
 }
 
 /// The most elements a scalar `range()` makes (Kusto's limit for arrays built in a query).
@@ -38,6 +39,7 @@ pub(crate) fn bind(name: &str) -> Option<(Extra, usize, usize, Ty)> {
         "cot" => (Extra::Cot, 1, 1, REAL),
         "range" => (Extra::Range, 2, 3, DYN),
         "bag_remove_keys" => (Extra::BagRemoveKeys, 2, 2, DYN),
+        "array_slice" => (Extra::ArraySlice, 3, 3, DYN),
         _ => return None,
     })
 }
@@ -74,6 +76,22 @@ pub(crate) fn call(f: Extra, args: &[V<'_>]) -> V<'static> {
             _ => V::Null,
         },
         Extra::Range => range(&arg(0), &arg(1), args.get(2)),
+        Extra::ArraySlice => match (arg(0), arg(1), arg(2)) {
+            (V::Dyn(a), V::Int(start), V::Int(end)) if a.is_array() => {
+                let items = a.as_array().map_or(&[][..], Vec::as_slice);
+                let n = items.len() as i64;
+                // Negative indices count from the end; `end` is inclusive.
+                let at = |i: i64| if i < 0 { i + n } else { i };
+                let (from, to) = (at(start).max(0), at(end).min(n - 1));
+                let slice = if from > to {
+                    Vec::new()
+                } else {
+                    items[from as usize..=to as usize].to_vec()
+                };
+                V::Dyn(Cow::Owned(Value::Array(slice)))
+            }
+            _ => V::Null,
+        },
         Extra::BagRemoveKeys => match (arg(0), set(&arg(1))) {
             (V::Dyn(bag), Some(keys)) if bag.is_object() => {
                 let mut bag = bag.into_owned();
