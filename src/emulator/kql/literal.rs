@@ -193,9 +193,13 @@ pub(crate) fn constructor(
             c(V::Str(Cow::Owned(t.to_owned())), DECIMAL)
         }
         "int" if null => c(V::Null, INT),
-        "int" => c(V::Int(i64::from(t.parse::<i32>().map_err(|_| bad())?)), INT),
+        // Decimal or hex (`long(0xf090013d)`), as Kusto reads them.
+        "int" => {
+            let v = integer(t).and_then(|v| i32::try_from(v).ok()).ok_or_else(bad)?;
+            c(V::Int(i64::from(v)), INT)
+        }
         "long" if null => c(V::Null, LONG),
-        "long" => c(V::Int(t.parse::<i64>().map_err(|_| bad())?), LONG),
+        "long" => c(V::Int(integer(t).ok_or_else(bad)?), LONG),
         "real" | "double" if null => c(V::Null, REAL),
         "real" | "double" => {
             let f = t.parse::<f64>().ok().filter(|f| f.is_finite()).ok_or_else(bad)?;
@@ -209,6 +213,14 @@ pub(crate) fn constructor(
         },
         "string" => c(V::Str(Cow::Owned(t.to_owned())), STRING),
         _ => Err(bad()),
+    }
+}
+
+/// An integer written in decimal or in hex after `0x`.
+fn integer(t: &str) -> Option<i64> {
+    match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) => i64::from_str_radix(hex, 16).ok(),
+        None => t.parse::<i64>().ok(),
     }
 }
 

@@ -188,3 +188,36 @@ fn slices_scalar_toscalar_and_patterns_from_rows() {
     let (_, rows) = run(&format!("{t} | where x matches regex p | project x, p"));
     assert_eq!(rows, vec![vec![s("abc"), s("b.")]]);
 }
+
+#[test]
+fn hex_integers_in_typed_literals() {
+    assert_eq!(eval("long(0xf090013d)"), Cell::Int(0xf090_013d));
+    assert_eq!(eval("int(0x10) + 1"), Cell::Int(17));
+}
+
+#[test]
+fn strcat_array_and_rand() {
+    assert_eq!(eval("strcat_array(dynamic(['a', 1, 'b']), '\\\\')"), s("a\\1\\b"));
+    // rand() is evaluated per row, within its range.
+    let (_, rows) = run(
+        "range i from 1 to 200 step 1 | extend r = rand(), n = rand(10) | summarize dcount(r), min(r), max(r), min(n), max(n)",
+    );
+    let [Cell::Int(distinct), Cell::Real(lo), Cell::Real(hi), Cell::Int(nlo), Cell::Int(nhi)] =
+        rows[0][..]
+    else {
+        panic!("{rows:?}")
+    };
+    assert!(distinct > 150, "{distinct}");
+    assert!((0.0..1.0).contains(&lo) && (0.0..1.0).contains(&hi) && lo < hi);
+    assert!(nlo >= 0 && nhi < 10 && nlo < nhi);
+}
+
+#[test]
+fn getschema_describes_the_columns() {
+    let (cols, rows) =
+        run("datatable(a: string, b: long, c: dynamic) ['x', 1, dynamic(null)] | getschema");
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["ColumnName", "ColumnOrdinal", "DataType", "ColumnType"]);
+    assert_eq!(rows[1], vec![s("b"), Cell::Int(1), s("System.Int64"), s("long")]);
+    assert_eq!(rows[2][3], s("dynamic"));
+}

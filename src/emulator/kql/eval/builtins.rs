@@ -123,6 +123,13 @@ fn const_text(args: &[(B, Ty)], i: usize, name: &str) -> Result<String, String> 
     }
 }
 
+impl Builtin {
+    /// Is each call's value its own (`rand()`), so never folded into a constant?
+    pub(crate) fn volatile(&self) -> bool {
+        matches!(self, Builtin::Extra(f) if f.volatile())
+    }
+}
+
 /// Binds `name` if this module has it: the function, its argument count range and type.
 pub(crate) fn bind(name: &str, args: &[(B, Ty)]) -> Option<Result<(Builtin, Ty), String>> {
     let n = args.len();
@@ -147,7 +154,7 @@ pub(crate) fn bind(name: &str, args: &[(B, Ty)]) -> Option<Result<(Builtin, Ty),
     if let Some((f, min, max, ty)) = more::bind(name, args.first().map(|a| a.1)) {
         return Some(arity(min, max, Builtin::More(f), ty));
     }
-    if let Some((f, min, max, ty)) = extra::bind(name) {
+    if let Some((f, min, max, ty)) = extra::bind(name, args.first().map(|a| a.1)) {
         return Some(arity(min, max, Builtin::Extra(f), ty));
     }
     if let Some(f) = decompose::SeriesFn::of(name) {

@@ -170,7 +170,14 @@ impl<'a> Eval<'a> {
             }
             if matches!(
                 op.name.as_str(),
-                "invoke" | "union" | "mv-apply" | "mvapply" | "evaluate" | "search" | "find"
+                "invoke"
+                    | "union"
+                    | "mv-apply"
+                    | "mvapply"
+                    | "evaluate"
+                    | "search"
+                    | "find"
+                    | "getschema"
             ) {
                 let input = Table { schema, rows: self.realize(base, std::mem::take(&mut stages)) };
                 let t = match op.name.as_str() {
@@ -179,6 +186,7 @@ impl<'a> Eval<'a> {
                     "evaluate" => self.evaluate(op, input)?,
                     "search" => self.search(op, Some(input))?,
                     "find" => self.find(op, Some(input))?,
+                    "getschema" => getschema(&input.schema),
                     _ => self.mv_apply(op, input)?,
                 };
                 (base, schema) = (Base::Rows(t.rows), t.schema);
@@ -283,4 +291,41 @@ pub(crate) fn with_time_generated(rows: Rows) -> Rows {
         r.push(t);
         r
     }))
+}
+
+/// `getschema`: a row per column of the input, as Kusto describes it (name, ordinal, .NET
+/// type, Kusto type).
+fn getschema(schema: &Schema) -> Table {
+    use crate::emulator::kql::value::{INT, STRING};
+    let rows: Vec<Vec<Cell>> = schema
+        .iter()
+        .enumerate()
+        .map(|(i, (name, ty))| {
+            let (net, kusto) = match *ty {
+                "String" => ("System.String", "string"),
+                "Int64" => ("System.Int64", "long"),
+                "Int32" => ("System.Int32", "int"),
+                "Double" => ("System.Double", "real"),
+                "Boolean" => ("System.SByte", "bool"),
+                "DateTime" => ("System.DateTime", "datetime"),
+                "TimeSpan" => ("System.TimeSpan", "timespan"),
+                "Guid" => ("System.Guid", "guid"),
+                "Decimal" => ("System.Data.SqlTypes.SqlDecimal", "decimal"),
+                _ => ("System.Object", "dynamic"),
+            };
+            vec![
+                Cell::Str(name.clone()),
+                Cell::Int(i as i64),
+                Cell::Str(net.to_owned()),
+                Cell::Str(kusto.to_owned()),
+            ]
+        })
+        .collect();
+    let schema = vec![
+        ("ColumnName".to_owned(), STRING),
+        ("ColumnOrdinal".to_owned(), INT),
+        ("DataType".to_owned(), STRING),
+        ("ColumnType".to_owned(), STRING),
+    ];
+    Table { schema, rows: Box::new(rows.into_iter()) }
 }

@@ -201,9 +201,9 @@ impl<'a> Eval<'a> {
         Ok(Parse { source, re, cols, filter: op.name == "parse-where" })
     }
 
-    /// `mv-apply … on (subquery)`: for each row, the subquery over the subtable it expands to
-    /// (only the expanded columns, as Kusto documents it), then the row's other columns
-    /// before the subquery's.
+    /// `mv-apply … on (subquery)`: for each row, the subquery over the rows it expands to;
+    /// the row's unexpanded columns the subquery did not return are added back before its
+    /// output, as Kusto documents it (so `project x` inside keeps the row's other columns).
     pub(crate) fn mv_apply(
         &self,
         op: &'a Operator,
@@ -211,38 +211,25 @@ impl<'a> Eval<'a> {
     ) -> Result<super::Table, KqlError> {
         let b = Binder::new(self, "mv-apply");
         let source = input.schema.len();
-        let mut expanded_schema = input.schema.clone();
-        let expand = self.bind_mv_expand(&b, op, &mut expanded_schema)?;
+        let mut inner = input.schema.clone();
+        let expand = self.bind_mv_expand(&b, op, &mut inner)?;
         let Some(Expr::Pipe { source: None, operators, .. }) = clause(op, Some("on")).first()
         else {
             return Err(b.error("expected 'on (subquery)'"));
         };
-        let expanded: Vec<usize> = (0..expanded_schema.len())
-            .filter(|&i| i >= source || expand.cols.iter().any(|c| c.0 == Some(i)))
-            .collect();
-        let kept: Vec<usize> = (0..source).filter(|i| !expanded.contains(i)).collect();
-        let inner: Schema = expanded.iter().map(|&i| expanded_schema[i].clone()).collect();
-        // The output's columns: the row's other columns, then the subquery's over no rows.
+        // The subquery's columns over no rows, and the row's columns to add back.
         let empty: Rows = Box::new(std::iter::empty());
         let sub = self.pipe_from(super::Base::Rows(empty), inner.clone(), operators)?.schema;
+        let kept: Vec<usize> = (0..source)
+            .filter(|&i| !expand.cols.iter().any(|c| c.0 == Some(i)))
+            .filter(|&i| !sub.iter().any(|(n, _)| *n == input.schema[i].0))
+            .collect();
         let mut schema: Schema = kept.iter().map(|&i| input.schema[i].clone()).collect();
-        for (n, t) in sub {
-            schema.push((super::tabular::unique(&schema, &n), t));
-        }
+        schema.extend(sub);
         let mut out = Vec::new();
         for row in input.rows {
-            let rows: Vec<Vec<Cell>> = expand
-                .expand(&row)
-                .into_iter()
-                .map(|r| {
-                    expanded.iter().map(|&i| r.get(i).cloned().unwrap_or(Cell::Null)).collect()
-                })
-                .collect();
-            let t = self.pipe_from(
-                super::Base::Rows(Box::new(rows.into_iter())),
-                inner.clone(),
-                operators,
-            )?;
+            let rows: Rows = Box::new(expand.expand(&row).into_iter());
+            let t = self.pipe_from(super::Base::Rows(rows), inner.clone(), operators)?;
             for r in t.rows {
                 let mut cells: Vec<Cell> = kept.iter().map(|&i| row[i].clone()).collect();
                 cells.extend(r);

@@ -56,7 +56,7 @@ impl B {
             B::List(a, l, _) => a.has_col() || l.iter().any(B::has_col),
             B::Between(a, b, c, _) => a.has_col() || b.has_col() || c.has_col(),
             B::Func(f, args) => !f.is_pure() || args.iter().any(B::has_col),
-            B::Builtin(_, args) => args.iter().any(B::has_col),
+            B::Builtin(f, args) => f.volatile() || args.iter().any(B::has_col),
             B::RowNumber(_) | B::Prev(..) | B::Next(..) => true,
         }
     }

@@ -1,6 +1,6 @@
 //! Scalar functions found missing by a larger corpus of public hunting queries:
 //! `geo_info_from_ip_address`, `format_timespan`, `parse_version`, `jaccard_index`, `cot`,
-//! `bag_remove_keys`, `array_slice` and the scalar `range(start, stop, step)`, each as Kusto documents it. Where the emulator has
+//! `bag_remove_keys`, `array_slice`, `strcat_array`, `rand` and the scalar `range(start, stop, step)`, each as Kusto documents it. Where the emulator has
 //! no real data behind a function (the geolocation database), the answer is synthetic like the
 //! rows: a pure function of the argument.
 
@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use serde_json::{Value, json};
 
 use super::text::ipv4;
-use crate::emulator::kql::value::{DYN, REAL, STRING, Ty, V};
+use crate::emulator::kql::value::{DYN, LONG, REAL, STRING, Ty, V};
 
 /// One of this module's functions.
 #[derive(Debug, Clone, Copy)]
@@ -22,13 +22,22 @@ pub(crate) enum Extra {
     Range,
     BagRemoveKeys,
     ArraySlice,
+    StrcatArray,
+    Rand,
 }
 
 /// The most elements a scalar `range()` makes (Kusto's limit for arrays built in a query).
 const MAX_RANGE: usize = 1_048_576;
 
+impl Extra {
+    /// Does each call give its own value?
+    pub(crate) fn volatile(self) -> bool {
+        matches!(self, Extra::Rand)
+    }
+}
+
 /// `(function, min args, max args, result type)` for `name`, if this module has it.
-pub(crate) fn bind(name: &str) -> Option<(Extra, usize, usize, Ty)> {
+pub(crate) fn bind(name: &str, first: Option<Ty>) -> Option<(Extra, usize, usize, Ty)> {
     Some(match name {
         "geo_info_from_ip_address" => (Extra::GeoInfo, 1, 1, DYN),
         "format_timespan" => (Extra::FormatTimespan, 2, 2, STRING),
@@ -40,6 +49,9 @@ pub(crate) fn bind(name: &str) -> Option<(Extra, usize, usize, Ty)> {
         "range" => (Extra::Range, 2, 3, DYN),
         "bag_remove_keys" => (Extra::BagRemoveKeys, 2, 2, DYN),
         "array_slice" => (Extra::ArraySlice, 3, 3, DYN),
+        "strcat_array" => (Extra::StrcatArray, 2, 2, STRING),
+        // `rand()` a real in [0, 1), `rand(N)` a long in [0, N).
+        "rand" => (Extra::Rand, 0, 1, if first.is_some() { LONG } else { REAL }),
         _ => return None,
     })
 }
@@ -92,6 +104,29 @@ pub(crate) fn call(f: Extra, args: &[V<'_>]) -> V<'static> {
             }
             _ => V::Null,
         },
+        Extra::StrcatArray => match (arg(0), arg(1)) {
+            (V::Dyn(a), delim) if a.is_array() => {
+                let items = a.as_array().map_or(&[][..], Vec::as_slice);
+                let text: Vec<String> = items
+                    .iter()
+                    .map(|v| match v {
+                        Value::String(s) => s.clone(),
+                        Value::Null => String::new(),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                V::Str(Cow::Owned(text.join(delim.text().as_ref())))
+            }
+            _ => V::Null,
+        },
+        Extra::Rand => {
+            let x = next_random();
+            match arg(0) {
+                V::Int(n) if n > 0 => V::Int((x % n as u64) as i64),
+                V::Null if args.is_empty() => V::Real((x >> 11) as f64 / (1u64 << 53) as f64),
+                _ => V::Null,
+            }
+        }
         Extra::BagRemoveKeys => match (arg(0), set(&arg(1))) {
             (V::Dyn(bag), Some(keys)) if bag.is_object() => {
                 let mut bag = bag.into_owned();
@@ -103,6 +138,21 @@ pub(crate) fn call(f: Extra, args: &[V<'_>]) -> V<'static> {
             _ => V::Null,
         },
     }
+}
+
+/// The next number of a per-thread pseudo-random sequence (splitmix64; `rand()` has no
+/// reproducible answer to match, and the emulator reads no clock or entropy for it).
+fn next_random() -> u64 {
+    thread_local! {
+        static STATE: std::cell::Cell<u64> = const { std::cell::Cell::new(0x853c_49e6_748f_ea9b) };
+    }
+    STATE.with(|s| {
+        let mut z = s.get().wrapping_add(0x9e37_79b9_7f4a_7c15);
+        s.set(z);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    })
 }
 
 fn finite(x: f64) -> V<'static> {
