@@ -221,3 +221,12 @@ fn getschema_describes_the_columns() {
     assert_eq!(rows[1], vec![s("b"), Cell::Int(1), s("System.Int64"), s("long")]);
     assert_eq!(rows[2][3], s("dynamic"));
 }
+
+#[test]
+fn time_generated_refusal_says_what_to_do() {
+    let e = super::tests::err("datatable(a: long) [1] | where TimeGenerated > ago(1d)");
+    assert!(e.contains("Failed to resolve scalar expression named 'TimeGenerated'"), "{e}");
+    assert!(e.contains("use Timestamp") && e.contains("sentinel_streamed = true"), "{e}");
+    let e = super::tests::err("datatable(a: long) [1] | where Other > 1");
+    assert!(!e.contains("Sentinel"), "{e}");
+}

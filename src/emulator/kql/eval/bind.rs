@@ -59,7 +59,15 @@ impl<'e, 'a> Binder<'e, 'a> {
     }
 
     pub(crate) fn unresolved(&self, name: &str) -> KqlError {
-        self.error(format!("Failed to resolve scalar expression named '{name}'"))
+        // The service's words, and for the Sentinel column what the emulator models.
+        let hint = if name == "TimeGenerated" && !self.ev.ctx.sentinel_streamed {
+            " (TimeGenerated exists only in tenants whose Defender tables are streamed to \
+             Microsoft Sentinel: use Timestamp, or model such a tenant with [emulator] \
+             sentinel_streamed = true in hunt.toml or --sentinel-streamed)"
+        } else {
+            ""
+        };
+        self.error(format!("Failed to resolve scalar expression named '{name}'{hint}"))
     }
 
     fn too_complex(&self) -> KqlError {
