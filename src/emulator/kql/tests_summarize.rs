@@ -113,3 +113,13 @@ fn mv_apply_keeps_the_rows_other_columns() {
     assert_eq!(names, ["s", "Column1"]);
     assert_eq!(rows.len(), 2);
 }
+
+#[test]
+fn partition_runs_the_subquery_per_value() {
+    let (cols, rows) = run(&format!("{T} T | partition by g (top 1 by v | project g, w)"));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["g", "w"]);
+    assert_eq!(rows, vec![vec![s("a"), s("x")], vec![s("b"), s("z")]]);
+    let (_, rows) = run(&format!("{T} T | partition hint.strategy=native by w (count)"));
+    assert_eq!(rows, vec![vec![Cell::Int(2)], vec![Cell::Int(1)], vec![Cell::Int(1)]]);
+}

@@ -178,6 +178,7 @@ impl<'a> Eval<'a> {
                     | "search"
                     | "find"
                     | "getschema"
+                    | "partition"
             ) {
                 let input = Table { schema, rows: self.realize(base, std::mem::take(&mut stages)) };
                 let t = match op.name.as_str() {
@@ -187,6 +188,7 @@ impl<'a> Eval<'a> {
                     "search" => self.search(op, Some(input))?,
                     "find" => self.find(op, Some(input))?,
                     "getschema" => getschema(&input.schema),
+                    "partition" => self.partition(op, input)?,
                     _ => self.mv_apply(op, input)?,
                 };
                 (base, schema) = (Base::Rows(t.rows), t.schema);

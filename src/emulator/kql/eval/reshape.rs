@@ -239,6 +239,51 @@ impl<'a> Eval<'a> {
         Ok(super::Table { schema, rows: Box::new(out.into_iter()) })
     }
 
+    /// `partition by Column (subquery)`: the subquery over the rows of each value of the
+    /// column, in order of first appearance, and the union of the results.
+    pub(crate) fn partition(
+        &self,
+        op: &'a Operator,
+        input: super::Table,
+    ) -> Result<super::Table, KqlError> {
+        let b = Binder::new(self, "partition");
+        let Some(Expr::Name { name, .. }) = clause(op, Some("by")).first() else {
+            return Err(b.error("expected a column after 'by'"));
+        };
+        let Some(Expr::Pipe { source: None, operators, .. }) = clause(op, None).first() else {
+            return Err(crate::emulator::kql::unsupported(
+                "partition with a { … } subquery",
+                "form",
+            ));
+        };
+        let key = name_text(name);
+        let at =
+            input.schema.iter().position(|(n, _)| *n == key).ok_or_else(|| b.unresolved(&key))?;
+        let mut groups: Vec<(super::aggregate::Key, Vec<Vec<Cell>>)> = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        for row in input.rows {
+            let k = row.get(at).map_or(super::aggregate::Key::Null, super::aggregate::key_of);
+            let g = *index.entry(k.clone()).or_insert_with(|| {
+                groups.push((k, Vec::new()));
+                groups.len() - 1
+            });
+            groups[g].1.push(row);
+        }
+        let empty: Rows = Box::new(std::iter::empty());
+        let schema =
+            self.pipe_from(super::Base::Rows(empty), input.schema.clone(), operators)?.schema;
+        let mut out = Vec::new();
+        for (_, rows) in groups {
+            let t = self.pipe_from(
+                super::Base::Rows(Box::new(rows.into_iter())),
+                input.schema.clone(),
+                operators,
+            )?;
+            out.extend(t.rows);
+        }
+        Ok(super::Table { schema, rows: Box::new(out.into_iter()) })
+    }
+
     /// `invoke FileProfile([column], [limit])`: the file's profile (prevalence, signer…)
     /// appended to each row, keyed by the hash in `column` (SHA1 by default).
     pub(crate) fn file_profile(
