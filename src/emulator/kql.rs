@@ -115,7 +115,7 @@ fn parse_error(src: &str, offset: usize, what: &str) -> KqlError {
 pub const SUPPORTED_OPERATORS: &str = "let, where, project, project-away, project-keep, \
      project-rename, project-reorder, extend, take, limit, count, summarize [by], distinct, \
      order by, sort by, top, join, lookup, union, mv-expand, mv-apply, parse, parse-where, \
-     make-series, search, find, getschema, partition, serialize, invoke, evaluate bag_unpack, evaluate pivot, datatable, print, range, render";
+     make-series, search, find, getschema, partition, serialize, invoke, evaluate bag_unpack, evaluate pivot, evaluate ipv4_lookup, datatable, print, range, render";
 
 const TICKS_PER_DAY: i64 = 864_000_000_000;
 

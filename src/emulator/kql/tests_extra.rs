@@ -230,3 +230,26 @@ fn time_generated_refusal_says_what_to_do() {
     let e = super::tests::err("datatable(a: long) [1] | where Other > 1");
     assert!(!e.contains("Sentinel"), "{e}");
 }
+
+#[test]
+fn ipv4_lookup_joins_addresses_to_ranges() {
+    let q = "let Nets = datatable(Net: string, Label: string) ['10.0.0.0/8', 'corp', '203.0.113.7', 'bad'];\
+             datatable(ip: string) ['10.1.2.3', '203.0.113.7', '8.8.8.8', 'nope']";
+    let (cols, rows) = run(&format!("{q} | evaluate ipv4_lookup(Nets, ip, Net)"));
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["ip", "Net", "Label"]);
+    assert_eq!(
+        rows,
+        vec![
+            vec![s("10.1.2.3"), s("10.0.0.0/8"), s("corp")],
+            vec![s("203.0.113.7"), s("203.0.113.7"), s("bad")]
+        ]
+    );
+    let (_, rows) = run(&format!(
+        "{q} | evaluate ipv4_lookup(Nets, ip, Net, return_unmatched = true) | where isempty(Net)"
+    ));
+    assert_eq!(
+        rows,
+        vec![vec![s("8.8.8.8"), Cell::Null, Cell::Null], vec![s("nope"), Cell::Null, Cell::Null]]
+    );
+}

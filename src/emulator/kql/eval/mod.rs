@@ -14,6 +14,7 @@ mod combine;
 mod env;
 mod external;
 mod functions;
+mod ipv4_lookup;
 mod nested;
 mod pivot;
 mod reshape;

@@ -536,6 +536,9 @@ impl<'a> Eval<'a> {
         if name == "pivot" {
             return self.pivot(args, input);
         }
+        if name == "ipv4_lookup" {
+            return self.ipv4_lookup(args, input);
+        }
         if name != "bag_unpack" {
             return Err(crate::emulator::kql::unsupported(&format!("evaluate {name}"), "plugin"));
         }
