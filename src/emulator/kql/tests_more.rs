@@ -135,4 +135,8 @@ fn implicit_names_of_conversions_and_members() {
     let (cols, _) = run(&format!("{t} | project tostring(x['c']), x.a.b, tolower('A'), y"));
     let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
     assert_eq!(names, ["x_c", "x_a_b", "Column1", "y"]);
+    // A second unnamed expression is Column2 (not Column11).
+    let (cols, _) = run("datatable(a: long) [1] | extend tolower('A'), toupper('b'), 3");
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["a", "Column1", "Column2", "Column3"]);
 }

@@ -63,7 +63,7 @@ impl<'a> Eval<'a> {
                 Expr::Name { name, .. } => {
                     crate::emulator::kql::literal::name_text(name).into_owned()
                 }
-                _ => unique(&out, "Column1"),
+                _ => super::tabular::column_n(&out),
             });
             out.push((unique(&out, &name), ty));
             by.push((be, ty));

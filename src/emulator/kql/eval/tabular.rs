@@ -52,7 +52,15 @@ pub(crate) fn unique(schema: &Schema, base: &str) -> String {
 /// `a_b`, a conversion (`tostring`, `toint`, `todynamic`, `parse_json`…) or `bin`/`floor`/
 /// `round` takes its first argument's name; anything else is `Column1`, `Column2`, …
 pub(crate) fn implicit_name(e: &Expr, out: &Schema, src: &str) -> String {
-    inferred_name(e, src).unwrap_or_else(|| unique(out, "Column1"))
+    inferred_name(e, src).unwrap_or_else(|| column_n(out))
+}
+
+/// `Column1`, else `Column2`, …: the first such name `schema` does not have.
+pub(crate) fn column_n(schema: &Schema) -> String {
+    (1..)
+        .map(|i| format!("Column{i}"))
+        .find(|n| !schema.iter().any(|(x, _)| x == n))
+        .unwrap_or_default()
 }
 
 pub(crate) fn inferred_name(e: &Expr, src: &str) -> Option<String> {
