@@ -123,3 +123,32 @@ fn partition_runs_the_subquery_per_value() {
     let (_, rows) = run(&format!("{T} T | partition hint.strategy=native by w (count)"));
     assert_eq!(rows, vec![vec![Cell::Int(2)], vec![Cell::Int(1)], vec![Cell::Int(1)]]);
 }
+
+/// A `where` right after a `join` is tested on each pair as the join makes it: the answer is
+/// the one of the same `where` applied later, for every kind of join.
+#[test]
+fn a_where_after_a_join_gives_the_same_rows_as_later() {
+    let l = "let L = datatable(k: string, a: long) ['x', 1, 'x', 2, 'y', 3, 'z', 4, '', 5];";
+    let r = "let R = datatable(k: string, b: long) ['x', 10, 'x', 20, 'y', 30, 'w', 40];";
+    for kind in [
+        "innerunique",
+        "inner",
+        "leftouter",
+        "rightouter",
+        "fullouter",
+        "leftanti",
+        "leftsemi",
+        "rightanti",
+        "rightsemi",
+    ] {
+        let pred = if kind.starts_with("right") { "k1 != 'y' or isnull(a)" } else { "a != 2" };
+        let pred =
+            if kind.ends_with("anti") || kind.ends_with("semi") { "isnotempty(k)" } else { pred };
+        let fused = run(&format!("{l}{r} L | join kind={kind} R on k | where {pred}"));
+        let later = run(&format!(
+            "{l}{r} L | join kind={kind} R on k | extend _z = 1 | where {pred} | project-away _z"
+        ));
+        assert_eq!(fused, later, "{kind}");
+        assert!(!fused.1.is_empty(), "{kind}: the test should keep some rows");
+    }
+}

@@ -55,6 +55,8 @@ pub(crate) struct Join {
     left_width: usize,
     /// The right columns that appear in the output (`lookup` leaves out its keys).
     right_keep: Vec<usize>,
+    /// A `where` right after the join, tested on each pair before it is copied out.
+    pub(crate) filter: Option<B>,
 }
 
 impl<'a> Eval<'a> {
@@ -141,7 +143,7 @@ impl<'a> Eval<'a> {
                 }
             }
         }
-        Ok(Join { kind, right, left_keys, right_keys, left_width, right_keep })
+        Ok(Join { kind, right, left_keys, right_keys, left_width, right_keep, filter: None })
     }
 
     /// `union [kind=…] [withsource=C] T, …` over `first` (the piped-in table, if any).
@@ -419,7 +421,7 @@ impl Join {
     /// after it row by row instead of holding its whole product (a day of `AlertEvidence`
     /// joined to `DeviceNetworkEvents` on `DeviceId` is some 9 million rows).
     pub(crate) fn run(self, left: Rows) -> Rows {
-        let Join { kind, right, left_keys, right_keys, left_width, right_keep } = self;
+        let Join { kind, right, left_keys, right_keys, left_width, right_keep, filter } = self;
         let right_rows: Vec<Vec<Cell>> = right.rows.collect();
         let mut index: HashMap<Vec<Key>, Vec<usize>> = HashMap::new();
         for (i, r) in right_rows.iter().enumerate() {
@@ -428,7 +430,7 @@ impl Join {
             }
         }
         let matched = vec![false; right_rows.len()];
-        Box::new(Joined {
+        let joined = Joined {
             kind,
             left,
             left_keys,
@@ -440,7 +442,14 @@ impl Join {
             seen_left: std::collections::HashSet::new(),
             current: None,
             right_at: None,
-        })
+            filter: filter.clone(),
+            scratch: Vec::new(),
+        };
+        match filter {
+            // Pairs are tested as they are made; the rows without a partner here.
+            Some(f) => Box::new(joined.filter(move |r| f.truthy(r))),
+            None => Box::new(joined),
+        }
     }
 }
 
@@ -466,6 +475,19 @@ struct Joined {
     current: Option<(Vec<Cell>, Vec<Key>, usize)>,
     /// After the left rows: the next right row to look at.
     right_at: Option<usize>,
+    /// The `where` that follows the join, if any.
+    filter: Option<B>,
+    /// The pair being tested: the current left row, then the right match's kept cells,
+    /// overwritten in place for each match (copied out only when the pair passes).
+    scratch: Vec<Cell>,
+}
+
+/// `dst = src.clone()`, reusing `dst`'s text buffer when both are text.
+fn assign(dst: &mut Cell, src: &Cell) {
+    match (dst, src) {
+        (Cell::Str(d), Cell::Str(s)) => d.clone_from(s),
+        (d, s) => *d = s.clone(),
+    }
 }
 
 impl Joined {
@@ -490,9 +512,20 @@ impl Iterator for Joined {
                 match h {
                     Some(h) => {
                         *at += 1;
-                        let mut row = l.clone();
-                        row.extend(self.kept(h));
-                        return Some(row);
+                        let Some(f) = &self.filter else {
+                            let mut row = l.clone();
+                            row.extend(self.kept(h));
+                            return Some(row);
+                        };
+                        // The left cells are in place since this left row began.
+                        let (r, lw) = (&self.right_rows[h], self.left_width);
+                        for (j, &i) in self.right_keep.iter().enumerate() {
+                            assign(&mut self.scratch[lw + j], r.get(i).unwrap_or(&Cell::Null));
+                        }
+                        if f.truthy(&self.scratch) {
+                            return Some(self.scratch.clone());
+                        }
+                        continue;
                     }
                     None => self.current = None,
                 }
@@ -545,6 +578,13 @@ impl Iterator for Joined {
                 }
                 _ => {
                     if let Some(k) = k.filter(|_| !hits.is_empty()) {
+                        if self.filter.is_some() {
+                            let width = self.left_width + self.right_keep.len();
+                            self.scratch.resize(width, Cell::Null);
+                            for (d, s) in self.scratch.iter_mut().zip(&l) {
+                                assign(d, s);
+                            }
+                        }
                         self.current = Some((l, k, 0));
                     }
                 }
@@ -553,8 +593,6 @@ impl Iterator for Joined {
     }
 }
 
-/// Tables one after the other, columns matched by name (all of them, or with `inner` only
-/// those every table has), with each row's table in `source_col` if asked.
 /// The names an expression reads (`find`'s predicate).
 fn names_in(e: &Expr, out: &mut Vec<String>) {
     match e {
@@ -579,6 +617,8 @@ fn names_in(e: &Expr, out: &mut Vec<String>) {
     }
 }
 
+/// Tables one after the other, columns matched by name (all of them, or with `inner` only
+/// those every table has), with each row's table in `source_col` if asked.
 fn merge(parts: Vec<(String, Table)>, source_col: Option<String>, inner: bool) -> Table {
     let mut schema: Schema = Vec::new();
     if let Some(c) = &source_col {

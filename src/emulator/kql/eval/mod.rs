@@ -233,7 +233,19 @@ impl<'a> Eval<'a> {
             }
             Base::Rows(rows) => rows,
         };
-        for stage in stages {
+        let mut stages = stages.into_iter().peekable();
+        while let Some(stage) = stages.next() {
+            // A `where` right after a `join` is tested on each pair as it is made, so pairs
+            // that fail it are never copied out (a day's join can make millions).
+            let stage = match stage {
+                Stage::Join(mut j) if matches!(stages.peek(), Some(Stage::Filter(_))) => {
+                    if let Some(Stage::Filter(f)) = stages.next() {
+                        j.filter = Some(f);
+                    }
+                    Stage::Join(j)
+                }
+                other => other,
+            };
             rows = apply(stage, rows);
         }
         rows
