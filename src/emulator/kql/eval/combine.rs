@@ -430,6 +430,7 @@ impl Join {
             }
         }
         let matched = vec![false; right_rows.len()];
+        let right_keep_len = right_keep.len();
         let joined = Joined {
             kind,
             left,
@@ -442,6 +443,14 @@ impl Join {
             seen_left: std::collections::HashSet::new(),
             current: None,
             right_at: None,
+            // The right cells the filter reads (all of them when it cannot tell): only those
+            // are written before the test, the others once a pair passes.
+            tested: filter.as_ref().and_then(|f| {
+                let mut cols = Vec::new();
+                f.columns(&mut cols).then(|| {
+                    (0..right_keep_len).filter(|j| cols.contains(&(left_width + j))).collect()
+                })
+            }),
             filter: filter.clone(),
             scratch: Vec::new(),
         };
@@ -480,6 +489,8 @@ struct Joined {
     /// The pair being tested: the current left row, then the right match's kept cells,
     /// overwritten in place for each match (copied out only when the pair passes).
     scratch: Vec<Cell>,
+    /// Which of the right's kept cells the filter reads (`None`: all of them).
+    tested: Option<Vec<usize>>,
 }
 
 /// `dst = src.clone()`, reusing `dst`'s text buffer when both are text.
@@ -517,15 +528,24 @@ impl Iterator for Joined {
                             row.extend(self.kept(h));
                             return Some(row);
                         };
-                        // The left cells are in place since this left row began.
+                        // The left cells are in place since this left row began; the
+                        // right ones the filter reads go in first, the rest if it passes.
                         let (r, lw) = (&self.right_rows[h], self.left_width);
-                        for (j, &i) in self.right_keep.iter().enumerate() {
-                            assign(&mut self.scratch[lw + j], r.get(i).unwrap_or(&Cell::Null));
+                        let keep = &self.right_keep;
+                        let put = |j: usize, scratch: &mut [Cell]| {
+                            assign(&mut scratch[lw + j], r.get(keep[j]).unwrap_or(&Cell::Null));
+                        };
+                        match &self.tested {
+                            Some(tested) => tested.iter().for_each(|&j| put(j, &mut self.scratch)),
+                            None => (0..keep.len()).for_each(|j| put(j, &mut self.scratch)),
                         }
-                        if f.truthy(&self.scratch) {
-                            return Some(self.scratch.clone());
+                        if !f.truthy(&self.scratch) {
+                            continue;
                         }
-                        continue;
+                        if self.tested.is_some() {
+                            (0..keep.len()).for_each(|j| put(j, &mut self.scratch));
+                        }
+                        return Some(self.scratch.clone());
                     }
                     None => self.current = None,
                 }

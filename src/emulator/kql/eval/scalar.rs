@@ -46,6 +46,26 @@ pub(crate) enum B {
 }
 
 impl B {
+    /// The columns this expression reads, added to `out`; `false` when it cannot tell (a
+    /// window function reads rows besides this one).
+    pub(crate) fn columns(&self, out: &mut Vec<usize>) -> bool {
+        match self {
+            B::Col(i, _) => {
+                out.push(*i);
+                true
+            }
+            B::Const(_) => true,
+            B::Not(a) | B::Neg(a) => a.columns(out),
+            B::And(v) | B::Or(v) | B::Func(_, v) | B::Builtin(_, v) => {
+                v.iter().all(|b| b.columns(out))
+            }
+            B::Bin(_, a, b) | B::Member(a, b) => a.columns(out) && b.columns(out),
+            B::List(a, l, _) => a.columns(out) && l.iter().all(|b| b.columns(out)),
+            B::Between(a, b, c, _) => a.columns(out) && b.columns(out) && c.columns(out),
+            B::RowNumber(_) | B::Prev(..) | B::Next(..) => false,
+        }
+    }
+
     pub(crate) fn has_col(&self) -> bool {
         match self {
             B::Col(..) => true,
