@@ -9,8 +9,9 @@
 #    the emulator enforces as the service does), and the run's wall time.
 #
 # The emulator refuses (400) what it cannot evaluate, so some queries fail by design: their time
-# is still counted. A hunt.toml in the current folder is not read (the run uses --config with an
-# empty file). $TARGET is $CARGO_TARGET_DIR, else ./target. Needs bash, awk and cargo. Not part
+# is still counted. A hunt.toml in the current folder is not read (the run uses --config with a
+# file of its own, which maps the corpus's externaldata URLs to the local stand-ins the corpus
+# test uses). $TARGET is $CARGO_TARGET_DIR, else ./target. Needs bash, awk and cargo. Not part
 # of `cargo test`.
 set -euo pipefail
 
@@ -29,7 +30,16 @@ cargo build --release --quiet --bin hunt
 rm -rf "$WORK"
 mkdir -p "$WORK/out"
 cp "$TARGET/release/hunt" "$WORK/hunt"
-: > "$WORK/hunt.toml"
+# The corpus's externaldata URLs answered from the same local stand-ins as the corpus test.
+FIX=$ROOT/tests/fixtures/externaldata
+cat > "$WORK/hunt.toml" <<TOML
+[emulator.externaldata]
+"https://raw.githubusercontent.com/alexverboon/MDATP/master/AdvancedHunting/Exchange/exchnage_versions.csv" = "$FIX/exchange_versions.csv"
+"https://raw.githubusercontent.com/stamparm/ipsum/master/levels/4.txt" = "$FIX/ipsum_level4.txt"
+"https://bazaar.abuse.ch/export/txt/sha256/recent/" = "$FIX/bazaar_sha256_recent.txt"
+"https://www.cisa.gov/sites/default/files/csv/known_exploited_vulnerabilities.csv" = "$FIX/known_exploited_vulnerabilities.csv"
+"https://raw.githubusercontent.com/openphish/public_feed/refs/heads/main/feed.txt" = "$FIX/openphish_feed.txt"
+TOML
 
 say "hunt run ${PATHS[*]} --emulator --timespan P1D"
 start=$(date +%s.%N)
