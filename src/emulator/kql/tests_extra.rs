@@ -196,6 +196,19 @@ fn hex_integers_in_typed_literals() {
 }
 
 #[test]
+fn array_sorts() {
+    assert_eq!(eval("array_sort_asc(dynamic([3, null, 1, 2]))"), Cell::Dyn(json!([1, 2, 3, null])));
+    assert_eq!(
+        eval("array_sort_desc(dynamic(['b', 'c', 'a']))"),
+        Cell::Dyn(json!(["c", "b", "a"]))
+    );
+    assert_eq!(
+        eval("array_sort_asc(dynamic([2, null, 1]), false)"),
+        Cell::Dyn(json!([null, 1, 2]))
+    );
+}
+
+#[test]
 fn strcat_array_and_rand() {
     assert_eq!(eval("strcat_array(dynamic(['a', 1, 'b']), '\\\\')"), s("a\\1\\b"));
     // rand() is evaluated per row, within its range.

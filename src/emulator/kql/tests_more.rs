@@ -135,6 +135,22 @@ fn implicit_names_of_conversions_and_members() {
     let (cols, _) = run(&format!("{t} | project tostring(x['c']), x.a.b, tolower('A'), y"));
     let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
     assert_eq!(names, ["x_c", "x_a_b", "Column1", "y"]);
+    // Names of function calls, as Microsoft's analyzer gives them.
+    let (cols, _) = run("datatable(w: string, d: dynamic) ['a,b', dynamic([2, 1])] \
+         | extend strlen(w), gettype(w), array_sort_asc(d), startofday(now()), column_ifexists('w', '') \
+         | extend split(w, ',')");
+    let names: Vec<(&str, &str)> = cols.iter().map(|c| (c.0.as_str(), c.1.as_str())).collect();
+    assert_eq!(
+        names,
+        [
+            ("w", "Dynamic"),
+            ("d", "Dynamic"),
+            ("strlen_w", "Int64"),
+            ("type_w", "String"),
+            ("d_sorted", "Dynamic"),
+            ("Column1", "DateTime")
+        ]
+    );
     // A second unnamed expression is Column2 (not Column11).
     let (cols, _) = run("datatable(a: long) [1] | extend tolower('A'), toupper('b'), 3");
     let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();

@@ -31,11 +31,17 @@ fn aggregate_result_names_follow_kusto() {
         ["w", "any_v", "count_", "countif_", "dcount_w"]
     );
     assert_eq!(names("T | summarize take_any(w, v) by g"), ["g", "w", "v"]);
-    // arg_max of an expression: `max_`; its unnamed returned expressions: `max_<primary>_argN`.
-    assert_eq!(names("T | summarize arg_max(v * 2, strlen(w)) by g"), ["g", "max_", "max__arg1"]);
-    assert_eq!(names("T | summarize arg_min(v, strlen(w)) by g"), ["g", "v", "min_v_arg1"]);
+    // arg_max of an expression: `max_`; a returned expression: its own name, else
+    // `max_<primary>_argN`.
+    assert_eq!(names("T | summarize arg_max(v * 2, strlen(w)) by g"), ["g", "max_", "strlen_w"]);
+    assert_eq!(names("T | summarize arg_min(v, tolower(w)) by g"), ["g", "v", "min_v_arg1"]);
     // The obsolete argmax prefixes every returned column with the primary's name.
-    assert_eq!(names("T | summarize argmax(v, w) by g"), ["g", "v", "v_w"]);
+    assert_eq!(names("T | summarize argmax(v, w) by g"), ["g", "max_v", "max_v_w"]);
+    assert_eq!(names("T | summarize argmin(v * 2, strlen(w))"), ["min_", "min__strlen_w"]);
+    assert_eq!(
+        names("T | summarize max(strlen(w)), dcount(tolower(w))"),
+        ["max_strlen_w", "dcount_"]
+    );
 }
 
 #[test]
@@ -107,11 +113,14 @@ fn mv_apply_keeps_the_rows_other_columns() {
     // The subquery reads the row's other columns too.
     let (_, rows) = run(&format!("{t} | mv-apply w = words on (where id > 1) | project id, w"));
     assert_eq!(rows, vec![vec![Cell::Int(2), Cell::Dyn(json!("net"))]]);
-    // An unnamed expression expands into Kusto's implicit name.
+    // An unnamed expression expands into Kusto's implicit name: split's is its argument's.
     let (cols, rows) = run("print s = 'a,b' | mv-expand split(s, ',')");
     let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["s"]);
+    assert_eq!(rows, vec![vec![Cell::Dyn(json!("a"))], vec![Cell::Dyn(json!("b"))]]);
+    let (cols, _) = run("print s = 'a,b' | mv-expand pack_array(s, s)");
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
     assert_eq!(names, ["s", "Column1"]);
-    assert_eq!(rows.len(), 2);
 }
 
 #[test]

@@ -467,12 +467,12 @@ impl<'a> Binder<'_, 'a> {
             }
             "arg_max" | "arg_min" | "argmax" | "argmin" => {
                 let (prefix, deprecated) = (&f[f.len() - 3..], !f.contains('_'));
-                let best = if !col.is_empty() {
-                    col.clone()
-                } else if deprecated {
-                    "Column1".to_owned()
+                // Kusto.Language: `arg_max(X, …)` keeps X's name (`max_` for an expression);
+                // the obsolete `argmax(X, …)` is `max_X`, its other columns `max_X_<name>`.
+                let best = if deprecated || col.is_empty() {
+                    format!("{prefix}_{col}")
                 } else {
-                    format!("{prefix}_")
+                    col.clone()
                 };
                 let mut extra = Vec::new();
                 let primary = matches!(args[0], Expr::Name { .. }).then_some(col.as_str());

@@ -48,9 +48,10 @@ pub(crate) fn unique(schema: &Schema, base: &str) -> String {
 }
 
 /// The implicit output name of an unnamed item, as Kusto infers it (checked against
-/// Microsoft's analyzer, Kusto.Language): a column keeps its name, `a.b` and `a['b']` are
-/// `a_b`, a conversion (`tostring`, `toint`, `todynamic`, `parse_json`…) or `bin`/`floor`/
-/// `round` takes its first argument's name; anything else is `Column1`, `Column2`, …
+/// Microsoft's analyzer, Kusto.Language, `KustoCode.ParseAndAnalyze(…).ResultType`): a column
+/// keeps its name, `a.b` and `a['b']` are `a_b`, the functions that pass their first
+/// argument's name on (conversions, `bin`, `split`, `startofday`, math…) take it, a few prefix
+/// it (`strlen_X`, `type_X`) or suffix it (`X_sorted`); anything else is `Column1`, `Column2`…
 pub(crate) fn implicit_name(e: &Expr, out: &Schema, src: &str) -> String {
     inferred_name(e, src).unwrap_or_else(|| column_n(out))
 }
@@ -63,25 +64,49 @@ pub(crate) fn column_n(schema: &Schema) -> String {
         .unwrap_or_default()
 }
 
+/// The functions whose result takes their first argument's name, as Kusto.Language has it.
+const PASS: &[&str] = &[
+    "bin",
+    "bin_at",
+    "floor",
+    "round",
+    "ceiling",
+    "abs",
+    "sqrt",
+    "log",
+    "log2",
+    "log10",
+    "exp",
+    "exp2",
+    "exp10",
+    "pow",
+    "binary_and",
+    "binary_or",
+    "binary_xor",
+    "binary_not",
+    "binary_shift_left",
+    "binary_shift_right",
+    "tostring",
+    "toint",
+    "tolong",
+    "todouble",
+    "toreal",
+    "todatetime",
+    "totimespan",
+    "tobool",
+    "toboolean",
+    "todynamic",
+    "todecimal",
+    "toguid",
+    "tohex",
+    "parse_json",
+    "split",
+    "startofday",
+    "format_datetime",
+    "format_bytes",
+];
+
 pub(crate) fn inferred_name(e: &Expr, src: &str) -> Option<String> {
-    const PASS: &[&str] = &[
-        "bin",
-        "floor",
-        "round",
-        "bin_at",
-        "tostring",
-        "toint",
-        "tolong",
-        "todouble",
-        "toreal",
-        "todatetime",
-        "totimespan",
-        "tobool",
-        "todynamic",
-        "todecimal",
-        "toguid",
-        "parse_json",
-    ];
     match e {
         Expr::Name { name, .. } => Some(name_text(name).into_owned()),
         Expr::Member { target, name, .. } => {
@@ -99,13 +124,26 @@ pub(crate) fn inferred_name(e: &Expr, src: &str) -> Option<String> {
             };
             Some(format!("{}_{key}", inferred_name(target, src)?))
         }
-        Expr::Call { callee, args, .. } => match callee.as_ref() {
-            Expr::Name { name, .. } if PASS.contains(&name.as_str()) => {
-                inferred_name(args.first()?, src)
+        Expr::Call { callee, args, .. } => {
+            let Expr::Name { name, .. } = callee.as_ref() else { return None };
+            let first = || inferred_name(args.first()?, src);
+            match name.as_str() {
+                f if PASS.contains(&f) => first(),
+                "strlen" | "string_size" | "dcount_hll" | "percentile_tdigest" => {
+                    Some(format!("{name}_{}", first()?))
+                }
+                "gettype" => Some(format!("type_{}", first()?)),
+                "array_sort_asc" | "array_sort_desc" => Some(format!("{}_sorted", first()?)),
+                // `column_ifexists('Name', default)`: the column it names.
+                "column_ifexists" => match args.first()? {
+                    Expr::Literal { span, .. } => {
+                        crate::emulator::kql::literal::unquote(src.get(span.start..span.end)?)
+                    }
+                    _ => None,
+                },
+                f => super::aggregate::call_name(f, args.first(), src),
             }
-            Expr::Name { name, .. } => super::aggregate::call_name(name, args.first(), src),
-            _ => None,
-        },
+        }
         _ => None,
     }
 }

@@ -1,6 +1,6 @@
 //! Scalar functions found missing by a larger corpus of public hunting queries:
 //! `geo_info_from_ip_address`, `format_timespan`, `parse_version`, `jaccard_index`, `cot`,
-//! `bag_remove_keys`, `array_slice`, `strcat_array`, `rand` and the scalar `range(start, stop, step)`, each as Kusto documents it. Where the emulator has
+//! `bag_remove_keys`, `array_slice`, `array_sort_asc`/`_desc`, `strcat_array`, `rand` and the scalar `range(start, stop, step)`, each as Kusto documents it. Where the emulator has
 //! no real data behind a function (the geolocation database), the answer is synthetic like the
 //! rows: a pure function of the argument.
 
@@ -24,6 +24,8 @@ pub(crate) enum Extra {
     ArraySlice,
     StrcatArray,
     Rand,
+    /// `array_sort_asc` (true) or `array_sort_desc`.
+    ArraySort(bool),
 }
 
 /// The most elements a scalar `range()` makes (Kusto's limit for arrays built in a query).
@@ -50,6 +52,8 @@ pub(crate) fn bind(name: &str, first: Option<Ty>) -> Option<(Extra, usize, usize
         "bag_remove_keys" => (Extra::BagRemoveKeys, 2, 2, DYN),
         "array_slice" => (Extra::ArraySlice, 3, 3, DYN),
         "strcat_array" => (Extra::StrcatArray, 2, 2, STRING),
+        "array_sort_asc" => (Extra::ArraySort(true), 1, 2, DYN),
+        "array_sort_desc" => (Extra::ArraySort(false), 1, 2, DYN),
         // `rand()` a real in [0, 1), `rand(N)` a long in [0, N).
         "rand" => (Extra::Rand, 0, 1, if first.is_some() { LONG } else { REAL }),
         _ => return None,
@@ -119,6 +123,39 @@ pub(crate) fn call(f: Extra, args: &[V<'_>]) -> V<'static> {
             }
             _ => V::Null,
         },
+        Extra::ArraySort(asc) => match arg(0) {
+            V::Dyn(a) if a.is_array() => {
+                let mut items = a.as_array().cloned().unwrap_or_default();
+                // Nulls last (`nulls_last` defaults to true), the others by value.
+                let nulls_last = !matches!(arg(1), V::Bool(false));
+                items.sort_by(|x, y| {
+                    use std::cmp::Ordering;
+                    match (x.is_null(), y.is_null()) {
+                        (true, true) => Ordering::Equal,
+                        (true, false) => {
+                            if nulls_last {
+                                Ordering::Greater
+                            } else {
+                                Ordering::Less
+                            }
+                        }
+                        (false, true) => {
+                            if nulls_last {
+                                Ordering::Less
+                            } else {
+                                Ordering::Greater
+                            }
+                        }
+                        _ => {
+                            let o = json_order(x, y);
+                            if asc { o } else { o.reverse() }
+                        }
+                    }
+                });
+                V::Dyn(Cow::Owned(Value::Array(items)))
+            }
+            _ => V::Null,
+        },
         Extra::Rand => {
             let x = next_random();
             match arg(0) {
@@ -153,6 +190,21 @@ fn next_random() -> u64 {
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     })
+}
+
+/// Numbers by value, before text by ordinal, before anything else by its JSON text.
+fn json_order(x: &Value, y: &Value) -> std::cmp::Ordering {
+    match (x, y) {
+        (Value::Number(a), Value::Number(b)) => {
+            a.as_f64().partial_cmp(&b.as_f64()).unwrap_or(std::cmp::Ordering::Equal)
+        }
+        (Value::Number(_), _) => std::cmp::Ordering::Less,
+        (_, Value::Number(_)) => std::cmp::Ordering::Greater,
+        (Value::String(a), Value::String(b)) => a.cmp(b),
+        (Value::String(_), _) => std::cmp::Ordering::Less,
+        (_, Value::String(_)) => std::cmp::Ordering::Greater,
+        _ => x.to_string().cmp(&y.to_string()),
+    }
 }
 
 fn finite(x: f64) -> V<'static> {
