@@ -266,3 +266,14 @@ fn ipv4_lookup_joins_addresses_to_ranges() {
         vec![vec![s("8.8.8.8"), Cell::Null, Cell::Null], vec![s("nope"), Cell::Null, Cell::Null]]
     );
 }
+
+/// `where Col:"term"` is `has`; `where Name = predicate` names the predicate (Microsoft's
+/// analyzer accepts both; a named non-Boolean is refused as it refuses it).
+#[test]
+fn where_column_terms_and_named_predicates() {
+    let t = "datatable(a: string, n: long) ['ntds dit', 1, 'ntdsutil', 2]";
+    assert_eq!(run(&format!("{t} | where a:\"dit\" | project n")).1, vec![vec![Cell::Int(1)]]);
+    assert_eq!(run(&format!("{t} | where x = n > 1 | project n")).1, vec![vec![Cell::Int(2)]]);
+    let e = super::tests::err(&format!("{t} | where x = a"));
+    assert!(e.contains("must have the type bool"), "{e}");
+}

@@ -109,6 +109,10 @@ fn externaldata_reads_mapped_files() {
     let q = "externaldata(line: string) [ 'https://x/feed.txt' ] with (format='txt') \
              | where line !startswith '#'";
     assert_eq!(run_in(q, &c).1, vec![vec![Cell::Str("A".into())], vec![Cell::Str("B".into())]]);
+    // `["url"]` with no space (one bracket-quoted token to the lexer) is a list of one URL.
+    let q =
+        "externaldata(line: string)[\"https://x/feed.txt\"] with (format='txt') | where line:\"A\"";
+    assert_eq!(run_in(q, &c).1, vec![vec![Cell::Str("A".into())]]);
     // An unmapped URL is refused, naming it; so is a format the emulator does not read.
     let e = execute("externaldata(a: string) [ 'https://y/b.csv' ]", &c).err().unwrap().message;
     assert!(e.contains("https://y/b.csv") && e.contains("--externaldata"), "{e}");

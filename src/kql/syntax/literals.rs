@@ -38,12 +38,22 @@ impl Cursor<'_, '_> {
     /// `externaldata` the `with (…)` options.
     pub fn table_literal(&mut self, word: &str, start: usize) -> PResult<Expr> {
         self.schema()?;
-        if !self.at("[") {
-            return Err(self.expected(&format!("'[' with the rows of '{word}'")));
+        let quoted_list = self.peek(0).is_some_and(|t| {
+            t.kind == TokenKind::BracketIdent
+                && (t.text.starts_with("[\"") || t.text.starts_with("['"))
+        });
+        if quoted_list {
+            // `["https://…"]` with no space: the lexer reads one bracket-quoted name, which
+            // here is a list of one string (Microsoft's parser reads it so).
+            self.bump();
+        } else {
+            if !self.at("[") {
+                return Err(self.expected(&format!("'[' with the rows of '{word}'")));
+            }
+            self.bump();
+            self.values_until("]")?;
+            self.expect("]")?;
         }
-        self.bump();
-        self.values_until("]")?;
-        self.expect("]")?;
         if self.at_word("with") && self.at_n(1, "(") {
             self.bump();
             self.bracketed_list("(", ")")?;

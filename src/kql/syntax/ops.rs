@@ -123,11 +123,13 @@ impl Cursor<'_, '_> {
                     return Err(self
                         .error(format!("'{name}' needs a predicate, found {}", self.describe())));
                 }
-                // `Column:"term"` is search's own operator.
+                // `Column:"term"` works in `where` as in `search`; `Name = predicate` is a
+                // named predicate (Microsoft's parser takes both).
                 self.search = true;
                 let pred = self.scalar();
                 self.search = false;
-                op.clauses.push(main(vec![pred?]));
+                let pred = self.assigned(pred?, Self::scalar)?;
+                op.clauses.push(main(vec![pred]));
             }
             "project" | "extend" | "project-rename" | "serialize" | "distinct" => {
                 op.options = self.options(&[])?;

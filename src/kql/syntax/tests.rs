@@ -50,6 +50,8 @@ fn statements_and_operators() {
         "search in (T) 'ntds' and \"dit\" and ActionType:\"FileModified\"",
         "T | evaluate bag_unpack(d, columnsConflict='keep_source') : (a: string, b: long)",
         "print x = array_length(range(1, 5, 1))",
+        "externaldata(u: string)[\"https://x/a.txt\"] with (format='txt') | where u:\"a\"",
+        "datatable(a: bool)[true] | where isAudit = a",
     ] {
         ok(text);
     }

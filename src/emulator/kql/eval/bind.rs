@@ -510,6 +510,8 @@ fn str_op(op: &str) -> Option<BinOp> {
         "notcontains" => "!contains",
         "notcontainscs" => "!contains_cs",
         "containscs" => "contains_cs",
+        // `Column:"term"` (in `where` and `search`): the term in that column, as `has`.
+        ":" => "has",
         o => o,
     };
     let (neg, w) = match op.strip_prefix('!') {

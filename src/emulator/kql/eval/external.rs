@@ -42,23 +42,34 @@ pub(crate) fn externaldata(toks: &[Token<'_>], files: &ExternalData) -> Result<T
             i += 1;
         }
     }
-    if schema.is_empty() || toks.get(i + 1).map(|t| t.text) != Some("[") {
+    if schema.is_empty() {
         return Err(bad("malformed schema"));
     }
-    // The URLs: string literals up to `]`.
-    i += 2;
     let mut urls = Vec::new();
-    while let Some(t) = toks.get(i).filter(|t| t.text != "]") {
-        let obfuscated = t.text.eq_ignore_ascii_case("h")
-            && toks.get(i + 1).is_some_and(|n| n.kind == TokenKind::String);
-        if obfuscated {
-            // `h@'…'`: an obfuscated string, lexed as `h` then the string.
-        } else if t.kind == TokenKind::String {
-            urls.push(unquote(t.text).ok_or_else(|| bad("malformed URL string"))?);
-        } else if t.text != "," {
-            return Err(bad(&format!("a URL must be a string literal, not '{}'", t.text)));
+    match toks.get(i + 1) {
+        // `["url"]`, a single URL with no space after `[`, is lexed as one bracket-quoted name.
+        Some(t) if t.kind == TokenKind::BracketIdent => {
+            let url = t.text.get(1..t.text.len() - 1).and_then(unquote);
+            urls.push(url.ok_or_else(|| bad("malformed URL string"))?);
+            i += 1;
         }
-        i += 1;
+        Some(t) if t.text == "[" => {
+            // The URLs: string literals up to `]`.
+            i += 2;
+            while let Some(t) = toks.get(i).filter(|t| t.text != "]") {
+                let obfuscated = t.text.eq_ignore_ascii_case("h")
+                    && toks.get(i + 1).is_some_and(|n| n.kind == TokenKind::String);
+                if obfuscated {
+                    // `h@'…'`: an obfuscated string, lexed as `h` then the string.
+                } else if t.kind == TokenKind::String {
+                    urls.push(unquote(t.text).ok_or_else(|| bad("malformed URL string"))?);
+                } else if t.text != "," {
+                    return Err(bad(&format!("a URL must be a string literal, not '{}'", t.text)));
+                }
+                i += 1;
+            }
+        }
+        _ => return Err(bad("malformed schema")),
     }
     if urls.is_empty() {
         return Err(bad("no URL in '[…]'"));

@@ -201,9 +201,14 @@ impl<'a> Eval<'a> {
         let stage = match op.name.as_str() {
             "where" | "filter" => {
                 let pred = main.first().ok_or_else(|| b.error("needs a predicate"))?;
+                // `where Name = predicate` names the predicate (Kusto.Language reads it so):
+                // the rows kept are those where the predicate holds.
+                let (_, pred) = split_alias(pred);
                 let (e, ty) = b.bind(pred, schema)?;
                 if !matches!(ty, BOOL | DYN) {
-                    return Err(b.error(format!("Expected a Boolean predicate, got {ty}")));
+                    return Err(b.error(format!(
+                        "Expected a Boolean predicate, got {ty} (The expression must have the type bool)"
+                    )));
                 }
                 Stage::Filter(e)
             }
