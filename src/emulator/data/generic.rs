@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use super::actions::{DEVICE_EVENTS, device_event_fields};
+
 use super::{
     Cell, Col, R, REMOTE_IPS, REMOTE_URLS, SENDERS, TICKS_PER_HOUR, TableSpec, guid, init_cmd,
     init_created, init_id, object_id, parent_file, parent_id, report_id, s, str_seed, upn,
@@ -20,26 +22,6 @@ const SCHEMA: &str = include_str!("schema.tsv");
 /// Real `ActionType` values of the tables hunting queries filter on.
 fn action_types(table: &str) -> &'static [&'static str] {
     match table {
-        "DeviceEvents" => &[
-            "AntivirusDetection",
-            "ProcessPrimaryTokenModified",
-            "ScreenshotTaken",
-            "UserAccountCreated",
-            "PowerShellCommand",
-            "ScheduledTaskCreated",
-            "NamedPipeEvent",
-            "LdapSearch",
-            "UsbDriveMounted",
-            "ProcessCreatedUsingWmiQuery",
-            "AsrLsassCredentialTheftBlocked",
-            "UserAccountAddedToLocalGroup",
-            "OpenProcessApiCall",
-            "DnsQueryResponse",
-            "BrowserLaunchedToOpenUrl",
-            "AntivirusScanCompleted",
-            "TamperingAttempt",
-            "ExploitGuardNonMicrosoftSignedBlocked",
-        ],
         "DeviceFileEvents" => &["FileCreated", "FileModified", "FileRenamed", "FileDeleted"],
         "DeviceRegistryEvents" => &[
             "RegistryValueSet",
@@ -161,25 +143,25 @@ pub(super) fn specs(known: &[&str]) -> Vec<TableSpec> {
     out
 }
 
-/// Files that file events touch: documents (some in folders named as sensitive), archives,
-/// scripts and a control-panel item.
-const FILES: &[&str] = &[
-    "Q3 report.docx",
-    "budget 2027.xlsx",
-    "Invoice 4521.pdf",
-    "board deck.pptx",
-    "customers.zip",
-    "update.ps1",
-    "evil.cpl",
-    "notes.txt",
-    "Program.cs",
-];
-const FOLDERS: &[&str] =
-    &["Documents\\Confidential", "Documents\\Projects", "Desktop\\Restricted", "Downloads"];
-const DLLS: &[&str] = &["comsvcs.dll", "amsi.dll", "evil.cpl", "kernel32.dll", "dbghelp.dll"];
-
 /// Generators that belong to one table only (file events touch files, not executables).
-fn own(table: &str, col: &str, ty: &str) -> Option<Gen> {
+fn own(table: &'static str, col: &str, ty: &str) -> Option<Gen> {
+    if let Some(g) =
+        super::inventory::own(table, col, ty).or_else(|| super::values::own(table, col, ty))
+    {
+        return Some(g);
+    }
+    match (table, col, ty) {
+        ("DeviceEvents", "ActionType", "String") => {
+            return Some(Box::new(|r| s(r.pick(73, DEVICE_EVENTS))));
+        }
+        ("DeviceEvents", "AdditionalFields", "String") => {
+            return Some(Box::new(|r| {
+                device_event_fields(r, r.pick(73, DEVICE_EVENTS))
+                    .map_or(Cell::Null, |v| Cell::Str(v.to_string()))
+            }));
+        }
+        _ => {}
+    }
     if (table, col, ty) == ("IdentityDirectoryEvents", "AdditionalFields", "Dynamic") {
         // Group membership changes name the group added to or removed from, and the target.
         return Some(Box::new(|r| {
@@ -191,36 +173,7 @@ fn own(table: &str, col: &str, ty: &str) -> Option<Gen> {
             Cell::Dyn(json!({ key: group, "TARGET_OBJECT.USER": r.iacct.name }))
         }));
     }
-    if ty != "String" {
-        return None;
-    }
-    let g: Gen = match (table, col) {
-        ("DeviceFileEvents", "FileName") => Box::new(|r| s(r.pick(97, FILES))),
-        ("DeviceFileEvents", "FolderPath") => Box::new(|r| {
-            let user = r.acct.name;
-            Cell::Str(format!("C:\\Users\\{user}\\{}\\{}", r.pick(98, FOLDERS), r.pick(97, FILES)))
-        }),
-        // Archivers and sync clients write files too, not only the usual parents.
-        ("DeviceFileEvents", "InitiatingProcessFileName") => Box::new(|r| {
-            s(r.pick(
-                102,
-                &[
-                    "explorer.exe",
-                    "7z.exe",
-                    "WinRAR.exe",
-                    "OneDrive.exe",
-                    "chrome.exe",
-                    "powershell.exe",
-                ],
-            ))
-        }),
-        ("DeviceImageLoadEvents", "FileName") => Box::new(|r| s(r.pick(99, DLLS))),
-        ("DeviceImageLoadEvents", "FolderPath") => {
-            Box::new(|r| Cell::Str(format!("C:\\Windows\\System32\\{}", r.pick(99, DLLS))))
-        }
-        _ => return None,
-    };
-    Some(g)
+    None
 }
 
 /// The generator of `table.col` of type `ty`.
