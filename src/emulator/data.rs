@@ -24,6 +24,9 @@ mod procs;
 mod values;
 mod world;
 
+#[cfg(test)]
+mod realism_tests;
+
 use procs::{PROCS, Proc, tree};
 
 use world::{World, world};
@@ -387,6 +390,14 @@ const PORTS: &[u16] = &[
     443, 443, 443, 443, 443, 80, 80, 445, 445, 3389, 53, 53, 135, 139, 389, 636, 88, 22, 5985,
     5986, 8080, 8443, 4444, 21, 25, 587, 1433, 3268, 9389, 5900, 1080, 6667, 9001, 49667,
 ];
+
+/// Whether a DeviceNetworkEvents row is an inbound or listening connection.
+fn inbound(r: &R) -> bool {
+    matches!(
+        r.pick(1, actions::NETWORK_EVENTS),
+        "InboundConnectionAccepted" | "ListeningConnectionCreated"
+    )
+}
 
 /// `RemoteIPType` of an address, as the service classifies it.
 fn ip_type(ip: &str) -> &'static str {
@@ -780,12 +791,23 @@ fn device_network_events() -> TableSpec {
         if r.h(23).is_multiple_of(10) {
             Cell::Null
         } else {
-            Cell::Int(i64::from(r.pick(23, PORTS)))
+            if inbound(r) {
+                Cell::Int(49_152 + (r.h(25) % 16_000) as i64)
+            } else {
+                Cell::Int(i64::from(r.pick(23, PORTS)))
+            }
         }
     }));
     v.push(c("RemoteUrl", STR, |r| s(r.pick(24, REMOTE_URLS))));
     v.push(c("LocalIP", STR, |r| s(r.device().ip)));
-    v.push(c("LocalPort", INT, |r| Cell::Int(49_152 + (r.h(25) % 16_000) as i64)));
+    // Inbound and listening connections are on a service's port, from an ephemeral one.
+    v.push(c("LocalPort", INT, |r| {
+        if inbound(r) {
+            Cell::Int(i64::from(r.pick(28, &[3389u16, 445, 22, 5985, 5986, 135, 80, 443, 8080])))
+        } else {
+            Cell::Int(49_152 + (r.h(25) % 16_000) as i64)
+        }
+    }));
     v.push(c("Protocol", STR, |r| s(r.pick(26, &["Tcp", "Tcp", "Udp", "TcpV6"]))));
     v.push(c("LocalIPType", STR, |_| s("Private")));
     v.push(c("RemoteIPType", STR, |r| s(ip_type(r.pick(22, REMOTE_IPS)))));

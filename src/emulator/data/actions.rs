@@ -314,6 +314,34 @@ pub(super) fn device_event_fields(r: &R, action: &str) -> Option<Value> {
             "Action": "UserOverride", "Uri": v(r, 213, URIS),
         }),
         "PowerShellCommand" => json!({"Command": v(r, 215, PS_COMMANDS)}),
+        "AntivirusTroubleshootModeEvent" => {
+            let on = r.h(280).is_multiple_of(2);
+            json!({
+                "TroubleshootingState": if on { "Enabled" } else { "Disabled" },
+                "TroubleshootingPreviousState": if on { "Disabled" } else { "Enabled" },
+                "TroubleshootingStartTime": "2026-11-20T09:12:44Z",
+                "TroubleshootingStateExpiry": "2026-11-20T12:12:44Z",
+                "TroubleshootingStateRemainingMinutes": if on { (r.h(281) % 180) as i64 } else { 0 },
+                "TroubleshootingStateChangeReason": if on { "Started" } else { "Expired" },
+                "TroubleshootingStateChangeSource": "Microsoft Defender for Endpoint portal",
+            })
+        }
+        "DeviceBootAttestationInfo" => json!({
+            "IsSecureBootOn": !r.h(282).is_multiple_of(8), "IsHvciOn": r.h(283).is_multiple_of(2),
+            "IsVsmOn": !r.h(284).is_multiple_of(3), "IsIommuOn": true, "TpmVersion": "2.0",
+            "SystemGuardSecurityLevel": v(r, 285, &["0", "1", "2"]), "IsDriverCodeIntegrityEnforced": true,
+            "IsElamDriverLoaded": true, "ValidationResult": v(r, 286, &["Success", "Success", "Failed"]),
+        }),
+        "AntivirusDefinitionsUpdated"
+        | "AntivirusDefinitionsUpdateFailed"
+        | "AntivirusEmergencyUpdatesInstalled"
+        | "AntivirusError" => json!({
+            "CurrentSignatureVersion": "1.421.1234.0", "PreviousSignatureVersion": "1.421.1180.0",
+            "EngineVersion": "1.1.24090.11", "ProductVersion": "4.18.24090.11",
+        }),
+        "OtherAlertRelatedActivity" => json!({
+            "Description": v(r, 287, &["Suspicious process injection was observed", "A process accessed the memory of lsass.exe", "An unsigned binary was executed from a temporary folder", "Microsoft Defender Antivirus quarantined a file found in the user's Downloads folder"]),
+        }),
         "ScheduledTaskCreated"
         | "ScheduledTaskUpdated"
         | "ScheduledTaskDeleted"

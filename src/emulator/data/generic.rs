@@ -33,21 +33,75 @@ fn action_types(table: &str) -> &'static [&'static str] {
         "CloudAppEvents" => &[
             "FileDownloaded",
             "FileUploaded",
+            "FileAccessed",
+            "FileModified",
+            "FileDeleted",
+            "FileRecycled",
+            "FileSyncDownloadedFull",
+            "FileSyncUploadedFull",
+            "SharingSet",
+            "AnonymousLinkCreated",
+            "SearchQueryPerformed",
+            "MailItemsAccessed",
+            "MailItemsAccessed",
+            "Send",
+            "SendAs",
+            "SoftDelete",
+            "HardDelete",
+            "MoveToDeletedItems",
             "New-InboxRule",
             "Set-InboxRule",
-            "MailItemsAccessed",
-            "FileSyncDownloadedFull",
-            "FileAccessed",
+            "UpdateInboxRules",
+            "Set-Mailbox",
+            "Add-MailboxPermission",
+            "Add-RecipientPermission",
+            "New-TransportRule",
+            "Set-MailboxAuditBypassAssociation",
+            "UserLoggedIn",
+            "UserLoginFailed",
             "Add member to role.",
             "Consent to application.",
+            "Add service principal credentials.",
+            "Add app role assignment grant to user.",
+            "Update application – Certificates and secrets management ",
+            "Add user.",
+            "Update user.",
+            "Reset user password.",
+            "Add delegated permission grant.",
+            "MessageSent",
+            "ReactedToMessage",
+            "MessageCreatedHasLink",
+            "MemberAdded",
+            "AppInstalled",
+            "CopilotInteraction",
         ],
         "IdentityDirectoryEvents" => &[
             "Group Membership changed",
+            "Group Membership changed",
             "Account Password changed",
+            "Account Password Never Expires changed",
+            "Account Password Not Required changed",
+            "Account disabled",
+            "Account enabled",
+            "Account Unlocked",
+            "Account Locked",
+            "Account expiry time changed",
+            "Account Delegation changed",
+            "Account Constrained Delegation SPNs changed",
+            "Account Supported Encryption Types changed",
+            "Account Name changed",
+            "Account Display Name changed",
+            "Account Path changed",
+            "User Account created",
             "Directory Services replication",
             "SAM Account Name changed",
+            "Device Operating System changed",
+            "Potential lateral movement path identified",
+            "PowerShell execution",
+            "Service creation",
+            "Wmi execution",
         ],
-        "IdentityQueryEvents" => &["LDAP query", "SAMR query", "DNS query"],
+        "IdentityQueryEvents" => &["LDAP query", "LDAP query", "SAMR query", "DNS query"],
         "EmailPostDeliveryEvents" => &["Phish ZAP", "Malware ZAP", "Moved to quarantine"],
         "UrlClickEvents" => &["ClickAllowed", "ClickBlocked", "UrlScanInProgress"],
         "DeviceNetworkInfo" => &["NetworkConfigurationChanged"],
@@ -160,6 +214,9 @@ fn own(table: &'static str, col: &str, ty: &str) -> Option<Gen> {
                     .map_or(Cell::Null, |v| Cell::Str(v.to_string()))
             }));
         }
+        ("IdentityQueryEvents", "QueryType" | "Query" | "QueryTarget", "String") => {
+            return Some(identity_query(col));
+        }
         _ => {}
     }
     if (table, col, ty) == ("IdentityDirectoryEvents", "AdditionalFields", "Dynamic") {
@@ -174,6 +231,54 @@ fn own(table: &'static str, col: &str, ty: &str) -> Option<Gen> {
         }));
     }
     None
+}
+
+/// IdentityQueryEvents' `QueryType`, `Query` and `QueryTarget`, agreeing with its action.
+fn identity_query(col: &str) -> Gen {
+    // (query type, query, target) per protocol.
+    const LDAP: &[(&str, &str, &str)] = &[
+        (
+            "AllGroupPolicies",
+            "objectCategory=groupPolicyContainer",
+            "CN=Policies,CN=System,DC=contoso,DC=com",
+        ),
+        ("AllUsers", "(&(objectCategory=person)(objectClass=user))", "DC=contoso,DC=com"),
+        ("AllComputers", "objectCategory=computer", "DC=contoso,DC=com"),
+        (
+            "AllDomainControllers",
+            "(userAccountControl:1.2.840.113556.1.4.803:=8192)",
+            "DC=contoso,DC=com",
+        ),
+        ("AllTrustedDomains", "objectClass=trustedDomain", "CN=System,DC=contoso,DC=com"),
+        ("AllServicePrincipalNames", "servicePrincipalName=*", "DC=contoso,DC=com"),
+        ("Enterprise Admins", "(&(objectClass=group)(cn=Enterprise Admins))", "Enterprise Admins"),
+        ("Domain Admins", "(&(objectClass=group)(cn=Domain Admins))", "Domain Admins"),
+        ("AllGroups", "objectCategory=group", "DC=contoso,DC=com"),
+    ];
+    const SAMR: &[(&str, &str, &str)] = &[
+        ("QueryGroup", "QueryGroup", "Domain Admins"),
+        ("QueryUser", "QueryUser", "administrator"),
+        ("EnumerateUsers", "EnumerateUsers", "contoso.com"),
+        ("EnumerateGroups", "EnumerateGroups", "contoso.com"),
+    ];
+    const DNS: &[(&str, &str, &str)] = &[
+        ("A", "dc01.contoso.com", "dc01.contoso.com"),
+        ("Srv", "_ldap._tcp.dc._msdcs.contoso.com", "_ldap._tcp.dc._msdcs.contoso.com"),
+        ("Axfr", "contoso.com", "contoso.com"),
+    ];
+    let field: fn(&(&'static str, &'static str, &'static str)) -> &'static str = match col {
+        "QueryType" => |q| q.0,
+        "Query" => |q| q.1,
+        _ => |q| q.2,
+    };
+    Box::new(move |r| {
+        let pool = match r.pick(73, action_types("IdentityQueryEvents")) {
+            "SAMR query" => SAMR,
+            "DNS query" => DNS,
+            _ => LDAP,
+        };
+        s(field(&pool[(r.h(110) % pool.len() as u64) as usize]))
+    })
 }
 
 /// The generator of `table.col` of type `ty`.

@@ -336,16 +336,20 @@ fn software(
     r: &R,
 ) -> &'static (&'static str, &'static str, &'static str, &'static str) {
     if table == "DeviceTvmSoftwareVulnerabilities" {
-        &SOFTWARE[cve(r, false).4]
+        &SOFTWARE[cve(r, true).4]
     } else {
-        by_row_or_pick(r, false, 303, SOFTWARE)
+        by_row_or_pick(r, table == "DeviceTvmSoftwareInventory", 303, SOFTWARE)
     }
 }
 
 /// Generators of the inventory tables' columns, `None` for the generic ones.
 pub(super) fn own(table: &'static str, col: &str, ty: &str) -> Option<Gen> {
     let tvm = table.starts_with("DeviceTvm");
-    let kb = table.ends_with("KB");
+    // Knowledge bases and the snapshot inventories walk their pools, so every configuration,
+    // CVE and piece of software is present and joins between them match.
+    let kb = table.ends_with("KB")
+        || table == "DeviceTvmSoftwareInventory"
+        || table == "DeviceTvmSoftwareVulnerabilities";
     let g: Gen = match (col, ty) {
         ("ConfigurationId", "String") if tvm => Box::new(move |r| s(config(r, kb).0)),
         ("ConfigurationCategory", "String") if tvm => Box::new(move |r| s(config(r, kb).1)),
