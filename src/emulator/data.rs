@@ -261,6 +261,8 @@ const DEVICES: &[Device] = &[
     Device { name: "build-agent-17", ip: "172.16.3.17", os: "WindowsServer2022" },
     Device { name: "exch01.contoso.com", ip: "10.0.1.15", os: "WindowsServer2019" },
     Device { name: "kiosk-lobby", ip: "192.168.50.23", os: "Windows10" },
+    Device { name: "web-dmz-01.contoso.com", ip: "172.16.8.11", os: "WindowsServer2016" },
+    Device { name: "srv-legacy-01.contoso.com", ip: "10.0.3.31", os: "WindowsServer2012R2" },
 ];
 
 #[derive(Clone, Copy)]
@@ -896,6 +898,34 @@ const ALERTS: &[(&str, &str, &str, &str)] = &[
     ("Anomalous sign-in from 渡辺's account", "InitialAccess", "T1078", "Low"),
     ("Malware 'Trojan:Win32/Wacatac' was prevented", "Malware", "", "Informational"),
     ("Ransomware behavior detected\tin file system", "Ransomware", "T1486", "High"),
+    ("Sticky Keys binary hijack detected", "Persistence", "T1546.008", "High"),
+    ("Suspicious process injection observed", "DefenseEvasion", "T1055", "Medium"),
+    ("Suspicious access to LSASS service", "CredentialAccess", "T1003.001", "High"),
+    ("Mimikatz credential theft tool", "CredentialAccess", "T1003", "High"),
+    ("Suspicious WMI process creation", "Execution", "T1047", "Medium"),
+    ("Suspicious service registration", "Persistence", "T1543.003", "Medium"),
+    ("File backups were deleted", "Impact", "T1490", "High"),
+    ("Suspicious LDAP query", "Discovery", "T1087.002", "Low"),
+    (
+        "Suspected DCSync attack (replication of directory services)",
+        "CredentialAccess",
+        "T1003.006",
+        "High",
+    ),
+    ("Password spray", "CredentialAccess", "T1110.003", "Medium"),
+    ("Suspected brute-force attack (Kerberos, NTLM)", "CredentialAccess", "T1110", "Medium"),
+    (
+        "Email messages containing malicious URL removed after delivery",
+        "InitialAccess",
+        "T1566.002",
+        "Informational",
+    ),
+    ("User clicked a potentially malicious URL", "InitialAccess", "T1204.001", "Medium"),
+    ("Suspicious inbox forwarding rule", "Exfiltration", "T1114.003", "Medium"),
+    ("Impossible travel activity", "InitialAccess", "T1078", "Medium"),
+    ("Connection to a custom network indicator", "CommandAndControl", "T1071", "Informational"),
+    ("Suspicious file downloaded by certutil", "CommandAndControl", "T1105", "Medium"),
+    ("An active 'CobaltStrike' malware was detected", "Malware", "", "High"),
 ];
 
 fn alert_info() -> TableSpec {

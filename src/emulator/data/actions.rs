@@ -492,7 +492,7 @@ pub(super) fn network_fields(r: &R, action: &str) -> Option<Value> {
             "resp_bytes": (r.h(269) % 10_000) as i64, "duration": "00:00:00.0150000",
         }),
         "NetworkSignatureInspected" => json!({
-            "SignatureName": v(r, 270, &["RDP_Brute_Force", "SMB_Client_Negotiate", "Kerberos_AS_REQ", "DNS_Request", "HTTP_Client", "SSH_Brute_Force", "Log4j_Exploit_Attempt"]),
+            "SignatureName": v(r, 270, &["SSH", "RDP", "SMB", "HTTP_Client", "HTTP_Server", "DNS_Request", "Kerberos", "LDAP", "SSL", "FTP", "RDP_Brute_Force", "Log4j_Exploit_Attempt"]),
             "SignatureMatchedContent": "", "SamplePacketContent": "",
         }),
         "ConnectionSuccess" | "ConnectionAcknowledged" | "InboundConnectionAccepted"

@@ -66,7 +66,7 @@ const CONFIGS: &[(&str, &str, &str, &str, f64)] = &[
         "Update Microsoft Defender for Endpoint core components",
         5.0,
     ),
-    ("scid-2090", "Security controls", "BitLocker", "Encrypt all BitLocker-supported drives", 8.0),
+    ("scid-2090", "Security controls", "Bitlocker", "Encrypt all BitLocker-supported drives", 8.0),
     (
         "scid-2500",
         "Security controls",
@@ -365,15 +365,22 @@ pub(super) fn own(table: &'static str, col: &str, ty: &str) -> Option<Gen> {
             ))
         }),
         ("ConfigurationImpact", "Double") if tvm => Box::new(move |r| Cell::Real(config(r, kb).4)),
-        ("IsCompliant", "Boolean") if tvm => {
-            Box::new(move |r| Cell::Bool(!r.h(304).is_multiple_of(4)))
-        }
+        ("IsCompliant", "Boolean") if tvm => Box::new(move |r| {
+            // Definitions are compliant when under a week old.
+            let outdated = config(r, kb).0 == "scid-2011" && signature_age_days(r) >= 7;
+            Cell::Bool(!outdated && !r.h(304).is_multiple_of(4))
+        }),
         ("IsApplicable", "Boolean") if tvm => {
             Box::new(move |r| Cell::Bool(!r.h(305).is_multiple_of(10)))
         }
         ("Context", "Dynamic") if tvm => Box::new(move |r| {
             Cell::Dyn(if config(r, kb).0 == "scid-2011" {
-                json!([["1.421.1234.0", "1.1.24090.11", "11/20/2026 04:12:33", "4.18.24090.11"]])
+                // Signature version, engine, last update (days before the row), product.
+                let at = r.ts / super::TICKS_PER_SECOND - signature_age_days(r) * 86_400;
+                let when = chrono::DateTime::from_timestamp(at, 0)
+                    .map(|d| d.format("%m/%d/%Y %H:%M:%S").to_string())
+                    .unwrap_or_default();
+                json!([["1.421.1234.0", "1.1.24090.11", when, "4.18.24090.11"]])
             } else {
                 json!([])
             })
@@ -410,6 +417,11 @@ pub(super) fn own(table: &'static str, col: &str, ty: &str) -> Option<Gen> {
     Some(g)
 }
 
+/// How many days old a device's antivirus definitions are (mostly fresh, some stale).
+fn signature_age_days(r: &R) -> i64 {
+    [0, 0, 0, 1, 1, 2, 3, 8, 15, 30][(r.h(306) % 10) as usize]
+}
+
 fn device_info(col: &str, ty: &str) -> Option<Gen> {
     let server = |r: &R| r.device().os.starts_with("WindowsServer");
     let g: Gen = match (col, ty) {
@@ -430,6 +442,11 @@ fn device_info(col: &str, ty: &str) -> Option<Gen> {
             ))
         }),
         ("ClientVersion", "String") => Box::new(|r| {
+            // Down-level servers still run the MMA-based agent on some devices.
+            let old_os = matches!(r.device().os, "WindowsServer2012R2" | "WindowsServer2016");
+            if old_os && r.h(318).is_multiple_of(2) {
+                return s("10.3720.16299.2107");
+            }
             s(r.pick(
                 311,
                 &[
@@ -473,6 +490,8 @@ fn device_info(col: &str, ty: &str) -> Option<Gen> {
                 "Windows10" => 19045,
                 "Windows11" => 22631,
                 "WindowsServer2019" => 17763,
+                "WindowsServer2016" => 14393,
+                "WindowsServer2012R2" => 9600,
                 _ => 20348,
             })
         }),
