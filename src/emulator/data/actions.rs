@@ -312,6 +312,8 @@ pub(super) fn device_event_fields(r: &R, action: &str) -> Option<Value> {
         a if a.starts_with("SmartScreen") => json!({
             "Experience": v(r, 214, &["Malicious", "Phishing", "Untrusted", "CustomBlockList", "CustomPolicy"]),
             "Action": "UserOverride", "Uri": v(r, 213, URIS),
+            // A warning and the user's override of it share the device's activity id.
+            "ActivityId": super::guid(super::str_seed(r.device().name) ^ (r.h(290) % 3)),
         }),
         "PowerShellCommand" => json!({"Command": v(r, 215, PS_COMMANDS)}),
         "AntivirusTroubleshootModeEvent" => {
