@@ -442,15 +442,29 @@ struct R {
     ip: &'static Proc,
     hip: &'static Derived,
     pp: &'static Proc,
+    /// The row belongs to a burst: an account hammered during a noisy 15-minute window.
+    burst: bool,
 }
+
+/// A burst's source: an anonymising exit, as password sprays and brute force come from.
+const BURST_IP: &str = "185.220.101.34";
 
 impl R {
     fn new(w: &'static World, seed: u64, k: i64, ts: i64) -> R {
         let s = mix(seed ^ mix(k as u64) ^ 0x5bd1_e995);
         let pick = |salt: u64, n: usize| (mix(s ^ salt) % n as u64) as usize;
         let cache = cache();
-        let (dev, acct, iacct) =
+        let (dev, mut acct, iacct) =
             (pick(1, w.devices.len()), pick(2, w.accounts.len()), pick(3, w.accounts.len()));
+        // One 15-minute window in eight is noisy: three rows in four of it act on one account
+        // (brute force, a busy user), so `count() > N` thresholds are crossed.
+        let bucket = (ts / (15 * 60 * TICKS_PER_SECOND)) as u64;
+        let noisy = mix(bucket ^ w.salt ^ 0xb0b).is_multiple_of(8);
+        let burst = noisy && pick(8, 4) != 0;
+        if burst {
+            let target = (mix(bucket ^ 0x7a7) % w.accounts.len() as u64) as usize;
+            acct = if w.accounts[target].upn.is_some() { target } else { 0 };
+        }
         // A process, its parent and grandparent: a branch of a plausible tree.
         let t = tree();
         let p = t.child(mix(s ^ 4));
@@ -472,6 +486,7 @@ impl R {
             ip: &PROCS[ip],
             hip: &cache.procs[ip],
             pp: &PROCS[pp],
+            burst,
         }
     }
 
@@ -834,9 +849,19 @@ fn device_network_events() -> TableSpec {
     TableSpec { name: "DeviceNetworkEvents", cols: v }
 }
 
+/// Whether a logon row failed: one in `n`, nine in ten during a burst.
+fn failed(r: &R, n: u64) -> bool {
+    if r.burst { !r.h(30).is_multiple_of(10) } else { r.h(30).is_multiple_of(n) }
+}
+
+/// A logon's remote address: the burst's source during a burst.
+fn logon_ip(r: &R) -> &'static str {
+    if r.burst { BURST_IP } else { r.pick(22, REMOTE_IPS) }
+}
+
 fn device_logon_events() -> TableSpec {
     let mut v = Vec::with_capacity(48);
-    head(&mut v, |r| s(if r.h(30).is_multiple_of(4) { "LogonFailed" } else { "LogonSuccess" }));
+    head(&mut v, |r| s(if failed(r, 4) { "LogonFailed" } else { "LogonSuccess" }));
     v.push(c("LogonType", STR, |r| {
         s(r.pick(
             31,
@@ -848,7 +873,7 @@ fn device_logon_events() -> TableSpec {
     v.push(c("AccountSid", STR, |r| Cell::Str(r.ids.sid.clone())));
     v.push(c("Protocol", STR, |r| s(r.pick(32, &["Kerberos", "NTLM", "Negotiate"]))));
     v.push(c("FailureReason", STR, |r| {
-        if r.h(30).is_multiple_of(4) {
+        if failed(r, 4) {
             s(r.pick(33, &["InvalidUserNameOrPassword", "UserAccountLocked", "AccountDisabled"]))
         } else {
             Cell::Null
@@ -859,8 +884,8 @@ fn device_logon_events() -> TableSpec {
     v.push(c("RemoteDeviceName", STR, |r| {
         if r.h(35).is_multiple_of(3) { Cell::Null } else { s(r.device_after(1).name) }
     }));
-    v.push(c("RemoteIP", STR, |r| s(r.pick(22, REMOTE_IPS))));
-    v.push(c("RemoteIPType", STR, |r| s(ip_type(r.pick(22, REMOTE_IPS)))));
+    v.push(c("RemoteIP", STR, |r| s(logon_ip(r))));
+    v.push(c("RemoteIPType", STR, |r| s(ip_type(logon_ip(r)))));
     v.push(c("RemotePort", INT, |r| {
         if r.h(23).is_multiple_of(4) {
             Cell::Null
@@ -1123,9 +1148,7 @@ fn identity_additional_fields(r: &R) -> Cell {
 fn identity_logon_events() -> TableSpec {
     let mut v = Vec::with_capacity(26);
     v.push(c("Timestamp", TIME, |r| Cell::Time(r.ts)));
-    v.push(c("ActionType", STR, |r| {
-        s(if r.h(30).is_multiple_of(5) { "LogonFailed" } else { "LogonSuccess" })
-    }));
+    v.push(c("ActionType", STR, |r| s(if failed(r, 5) { "LogonFailed" } else { "LogonSuccess" })));
     v.push(c("Application", STR, |r| {
         s(r.pick(80, &["Active Directory", "Microsoft 365", "Azure Portal"]))
     }));
@@ -1136,9 +1159,7 @@ fn identity_logon_events() -> TableSpec {
         ))
     }));
     v.push(c("Protocol", STR, |r| s(r.pick(82, &["Kerberos", "Ntlm", "Ldap", ""]))));
-    v.push(c("FailureReason", STR, |r| {
-        if r.h(30).is_multiple_of(5) { s("WrongPassword") } else { Cell::Null }
-    }));
+    v.push(c("FailureReason", STR, |r| if failed(r, 5) { s("WrongPassword") } else { Cell::Null }));
     v.push(c("AccountName", STR, |r| s(r.acct.name)));
     v.push(c("AccountDomain", STR, |r| Cell::Str(r.acct.domain.to_lowercase())));
     v.push(c("AccountUpn", STR, |r| upn(r.acct)));
@@ -1150,7 +1171,7 @@ fn identity_logon_events() -> TableSpec {
         s(if r.device().os.starts_with("WindowsServer") { "Server" } else { "Workstation" })
     }));
     v.push(c("OSPlatform", STR, |r| s(r.device().os)));
-    v.push(c("IPAddress", STR, |r| s(r.device().ip)));
+    v.push(c("IPAddress", STR, |r| s(if r.burst { BURST_IP } else { r.device().ip })));
     v.push(c("Port", INT, |r| {
         if r.h(83).is_multiple_of(6) {
             Cell::Null

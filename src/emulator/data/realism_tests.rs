@@ -193,3 +193,28 @@ fn tvm_tables_join_on_their_ids() {
     let status = column("DeviceInfo", "OnboardingStatus");
     assert!(status.contains("Onboarded") && status.contains("Can be onboarded"));
 }
+
+#[test]
+fn bursts_cross_brute_force_thresholds_and_mailbox_audits_carry_folders() {
+    // Failed logons per account per 15 minutes: a burst crosses 20, quiet windows do not.
+    let mut per: HashMap<(String, i64), u32> = HashMap::new();
+    for r in day("IdentityLogonEvents") {
+        if text(&r, "ActionType") == "LogonFailed" {
+            let Some(Cell::Time(t)) = r.get("Timestamp") else { panic!() };
+            let bin = t / (15 * 60 * 10_000_000);
+            *per.entry((text(&r, "AccountUpn").to_owned(), bin)).or_default() += 1;
+        }
+    }
+    let loud = per.values().filter(|&&n| n >= 20).count();
+    assert!(loud > 0 && loud * 4 < per.len(), "{loud} of {}", per.len());
+    let audits = day("CloudAppEvents");
+    let mail: Vec<_> =
+        audits.iter().filter(|r| text(r, "ActionType") == "MailItemsAccessed").collect();
+    assert!(!mail.is_empty());
+    for r in mail {
+        let Some(Cell::Dyn(raw)) = r.get("RawEventData") else {
+            panic!("{:?}", r.get("RawEventData"))
+        };
+        assert!(raw["Folders"][0]["Path"].is_string() && raw["MailboxOwnerUPN"].is_string());
+    }
+}
