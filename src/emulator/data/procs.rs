@@ -215,6 +215,9 @@ pub(super) const PROCS: &[Proc] = &[
             r"cmd.exe /c netstat -ano",
             r"cmd.exe /c arp -a",
             r"cmd.exe /c dir /s \\fileserver\finance$",
+            // As xp_cmdshell and scripted launches quote it.
+            r#""cmd.exe" /c whoami"#,
+            r#""cmd.exe" /c net user"#,
         ],
         SHELL_PARENTS,
         40,
