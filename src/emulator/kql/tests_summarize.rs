@@ -87,6 +87,10 @@ fn expressions_over_aggregates() {
             vec![s("b"), s("z"), Cell::Int(100), Cell::Int(5), Cell::Int(1)],
         ]
     );
+    // A name given inside the call names the column (Kusto.Language: `C:int`).
+    let (cols, rows) = run(&format!("{T} T | summarize toint(C = count()) by g"));
+    assert_eq!(cols[1], ("C".to_owned(), "Int32".to_owned()));
+    assert_eq!(rows, vec![vec![s("a"), Cell::Int(3)], vec![s("b"), Cell::Int(1)]]);
     // An item with no aggregate at all is still refused.
     let e = super::tests::err(&format!("{T} T | summarize strlen(g) by g"));
     assert!(e.contains("aggregation function"), "{e}");

@@ -580,6 +580,19 @@ pub(crate) fn is_composite(e: &Expr) -> bool {
     }
 }
 
+/// The name of a named expression inside `e` (`toint(C = count())` is `C`), if any.
+pub(crate) fn inner_alias(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Binary { op, lhs, .. } if op == "=" => match lhs.as_ref() {
+            Expr::Name { name, .. } => Some(name_text(name).into_owned()),
+            _ => None,
+        },
+        Expr::Call { args, .. } => args.iter().find_map(inner_alias),
+        Expr::Unary { operand, .. } => inner_alias(operand),
+        _ => None,
+    }
+}
+
 /// The aggregate calls inside `e`, outermost first (not those nested in another's arguments).
 pub(crate) fn calls<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
     match e {

@@ -251,6 +251,11 @@ impl<'e, 'a> Binder<'e, 'a> {
                 self.bind(rhs, schema)?;
                 Err(unsupported("(a, b, …) = …", "assignment of several columns"))
             }
+            // `toint(C = count())` in `summarize`: a named expression inside a call is its
+            // value (the name goes to the output column; Kusto.Language reads it so).
+            "=" if self.op == "summarize" && matches!(lhs, Expr::Name { .. }) => {
+                self.bind(rhs, schema)
+            }
             "=" => Err(self.error("an assignment '=' is not allowed here")),
             other => Err(unsupported(other, "operator")),
         }

@@ -345,7 +345,9 @@ impl<'a> Eval<'a> {
                         inner.push((format!("\u{1}{}", inner.len()), ty));
                         aggs.push(bagg);
                     }
-                    let name = alias.unwrap_or_else(|| implicit_name(e, &out, self.src));
+                    let name = alias
+                        .or_else(|| super::aggregate::inner_alias(e))
+                        .unwrap_or_else(|| implicit_name(e, &out, self.src));
                     out.push((unique(&out, &name), DYN));
                     post.push(Err(e));
                 }
