@@ -19,6 +19,7 @@ mod nested;
 mod pivot;
 mod reshape;
 mod scalar;
+mod search;
 mod series;
 mod sources;
 mod tabular;
