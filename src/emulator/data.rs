@@ -99,6 +99,13 @@ pub fn device_ids_of(tenant: u64) -> &'static [String] {
     &world(tenant).device_ids
 }
 
+/// `(DeviceName, DeviceId, IPv4 address)` of each device of the tenant seeded `tenant`: what
+/// the built-in functions `AssignedIPAddresses()` and `DeviceFromIP()` look up.
+pub fn device_addresses_of(tenant: u64) -> Vec<(&'static str, &'static str, &'static str)> {
+    let w = world(tenant);
+    w.devices.iter().zip(&w.device_ids).map(|(d, id)| (d.name, id.as_str(), d.ip)).collect()
+}
+
 /// The data seed of the emulated tenant `tenant_id` (never 0, which is the default tenant's).
 pub fn tenant_seed(tenant_id: &str) -> u64 {
     mix(str_seed(tenant_id)).max(1)

@@ -277,3 +277,19 @@ fn where_column_terms_and_named_predicates() {
     let e = super::tests::err(&format!("{t} | where x = a"));
     assert!(e.contains("must have the type bool"), "{e}");
 }
+
+#[test]
+fn device_functions_look_up_the_tenants_devices() {
+    let (cols, rows) =
+        run("AssignedIPAddresses('dc01', datetime(2026-11-20)) | project IPAddress, IPType");
+    let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(names, ["IPAddress", "IPType"]);
+    assert_eq!(rows[0], vec![s("10.0.0.10"), s("Private")]);
+    assert_eq!(rows[1][1], s("LinkLocal"));
+    // And back: the device that had the address.
+    let (_, rows) = run(
+        "DeviceFromIP('10.0.0.10') | join kind=inner (AssignedIPAddresses('dc01.contoso.com')) on $left.IP == $right.IPAddress | project IP",
+    );
+    assert_eq!(rows, vec![vec![s("10.0.0.10")]]);
+    assert!(run("DeviceFromIP('203.0.113.1')").1.is_empty());
+}

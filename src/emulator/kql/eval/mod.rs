@@ -11,6 +11,7 @@ mod aggregate;
 mod bind;
 mod builtins;
 mod combine;
+mod device_functions;
 mod env;
 mod external;
 mod functions;
@@ -82,6 +83,9 @@ impl<'a> Eval<'a> {
                 (Expr::Name { name, .. }, _) => match self.lookup(&name_text(name)) {
                     Some(Binding::Function(params, body, scope)) => {
                         self.call_function(name, params, body, &scope, args, None)
+                    }
+                    None if device_functions::is_device_function(name) => {
+                        self.device_function(name, args)
                     }
                     _ => Err(KqlError {
                         message: format!(
