@@ -31,6 +31,18 @@ pub(super) fn run_in(q: &str, ctx: &Context) -> (Vec<(String, String)>, Vec<Vec<
     }
 }
 
+/// The single cell of `print x = <expr>`.
+pub(super) fn eval(expr: &str) -> Cell {
+    let rows = run(&format!("print x = {expr}")).1;
+    assert_eq!(rows.len(), 1, "{expr}");
+    rows[0][0].clone()
+}
+
+/// A text cell.
+pub(super) fn s(v: &str) -> Cell {
+    Cell::Str(v.into())
+}
+
 pub(super) fn err(q: &str) -> String {
     match execute(q, &ctx()) {
         Ok(_) => panic!("{q}: expected an error"),

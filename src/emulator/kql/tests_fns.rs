@@ -2,19 +2,8 @@
 //! hand-computed answers.
 
 use super::parse_datetime;
-use super::tests::{err, run};
+use super::tests::{err, eval, run, s};
 use crate::emulator::data::Cell;
-
-fn s(v: &str) -> Cell {
-    Cell::Str(v.into())
-}
-
-/// The single cell of `print x = <expr>`.
-fn eval(expr: &str) -> Cell {
-    let rows = run(&format!("print x = {expr}")).1;
-    assert_eq!(rows.len(), 1, "{expr}");
-    rows[0][0].clone()
-}
 
 #[test]
 fn string_and_regex_functions() {

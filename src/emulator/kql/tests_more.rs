@@ -4,19 +4,8 @@
 
 use serde_json::json;
 
-use super::tests::run;
+use super::tests::{eval, run, s};
 use crate::emulator::data::Cell;
-
-/// The single cell of `print x = <expr>`.
-fn eval(expr: &str) -> Cell {
-    let rows = run(&format!("print x = {expr}")).1;
-    assert_eq!(rows.len(), 1, "{expr}");
-    rows[0][0].clone()
-}
-
-fn s(v: &str) -> Cell {
-    Cell::Str(v.into())
-}
 
 #[test]
 fn sizes_ips_and_bytes() {

@@ -1,12 +1,8 @@
 //! Tests of the operators that make or combine tables (`datatable`, `print`, `range`, `join`
 //! of every kind, `lookup`, `union`), on small tables with hand-computed answers.
 
-use super::tests::{err, run};
+use super::tests::{err, run, s};
 use crate::emulator::data::Cell;
-
-fn s(v: &str) -> Cell {
-    Cell::Str(v.into())
-}
 
 fn i(v: i64) -> Cell {
     Cell::Int(v)

@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use super::tests::run;
+use super::tests::{run, s};
 use crate::emulator::data::Cell;
 
 const T: &str = "let T = datatable(g: string, v: long, w: string) \
@@ -14,10 +14,6 @@ const T: &str = "let T = datatable(g: string, v: long, w: string) \
 
 fn names(q: &str) -> Vec<String> {
     run(&format!("{T} {q}")).0.into_iter().map(|c| c.0).collect()
-}
-
-fn s(v: &str) -> Cell {
-    Cell::Str(v.into())
 }
 
 #[test]
