@@ -123,12 +123,9 @@ impl Cursor<'_, '_> {
                     return Err(self
                         .error(format!("'{name}' needs a predicate, found {}", self.describe())));
                 }
-                // `Column:"term"` works in `where` as in `search`; `Name = predicate` is a
-                // named predicate (Microsoft's parser takes both).
-                self.search = true;
-                let pred = self.scalar();
-                self.search = false;
-                let pred = self.assigned(pred?, Self::scalar)?;
+                // `Name = predicate` is a named predicate (Microsoft's parser takes it).
+                let pred = self.search_predicate()?;
+                let pred = self.assigned(pred, Self::scalar)?;
                 op.clauses.push(main(vec![pred]));
             }
             "project" | "extend" | "project-rename" | "serialize" | "distinct" => {
@@ -224,28 +221,16 @@ impl Cursor<'_, '_> {
             }
             "search" => {
                 op.options = self.options(&OPTIONS)?;
-                if self.eat_word("in") {
-                    self.expect("(")?;
-                    let tables = self.name_list()?;
-                    self.expect(")")?;
-                    op.clauses.push(Clause { keyword: Some("in".into()), items: tables });
-                }
-                // `Column:"term"` is search's own operator.
-                self.search = true;
-                let pred = self.scalar();
-                self.search = false;
-                op.clauses.push(main(vec![pred?]));
+                self.in_tables(op)?;
+                let pred = self.search_predicate()?;
+                op.clauses.push(main(vec![pred]));
             }
             "find" => {
                 // `find [withsource=Name] [in (T, …)] where predicate
                 //  [project-smart | project Name[: type], …]`
                 op.options = self.options(&OPTIONS)?;
                 // `where` may be left out only without `in (…)`, as Microsoft's parser has it.
-                if self.eat_word("in") {
-                    self.expect("(")?;
-                    let tables = self.name_list()?;
-                    self.expect(")")?;
-                    op.clauses.push(Clause { keyword: Some("in".into()), items: tables });
+                if self.in_tables(op)? {
                     if !self.eat_word("where") {
                         return Err(self.expected("'where' and a predicate in 'find'"));
                     }
@@ -596,6 +581,26 @@ impl Cursor<'_, '_> {
             out.push((name, value));
         }
         Ok(out)
+    }
+
+    /// `in (T, …)` after `search` or `find`, if there: its tables as the `in` clause of `op`.
+    fn in_tables(&mut self, op: &mut Operator) -> PResult<bool> {
+        if !self.eat_word("in") {
+            return Ok(false);
+        }
+        self.expect("(")?;
+        let tables = self.name_list()?;
+        self.expect(")")?;
+        op.clauses.push(Clause { keyword: Some("in".into()), items: tables });
+        Ok(true)
+    }
+
+    /// The predicate of `where` or `search`, where `Column:"term"` is an operator.
+    fn search_predicate(&mut self) -> PResult<Expr> {
+        self.search = true;
+        let pred = self.scalar();
+        self.search = false;
+        pred
     }
 
     /// `item, item, …` where each item is `expr` or `name = expr`; `required` when the list
