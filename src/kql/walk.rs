@@ -30,40 +30,50 @@ fn statement<'a>(s: &'a Statement, f: &mut impl FnMut(&'a Expr)) {
 
 /// Calls `f` on `e` and every expression inside it.
 pub fn expr<'a>(e: &'a Expr, f: &mut impl FnMut(&'a Expr)) {
-    f(e);
-    match e {
-        Expr::Literal { .. } | Expr::Name { .. } | Expr::Wildcard { .. } | Expr::Opaque { .. } => {}
-        Expr::Unary { operand, .. } => expr(operand, f),
-        Expr::Binary { lhs, rhs, .. } => {
-            expr(lhs, f);
-            expr(rhs, f);
-        }
-        Expr::Range { low, high, .. } => {
-            expr(low, f);
-            expr(high, f);
-        }
-        Expr::Call { callee, args, .. } => {
-            expr(callee, f);
-            args.iter().for_each(|a| expr(a, f));
-        }
-        Expr::Member { target, .. } => expr(target, f),
-        Expr::Index { target, index, .. } => {
-            expr(target, f);
-            expr(index, f);
-        }
-        Expr::List { items, .. } => items.iter().for_each(|i| expr(i, f)),
-        Expr::Pipe { source, operators, .. } => {
-            if let Some(s) = source {
-                expr(s, f);
-            }
-            operators.iter().for_each(|o| operator(o, f));
-        }
-    }
+    expr_while(e, &mut |x| {
+        f(x);
+        true
+    });
 }
 
-fn operator<'a>(o: &'a Operator, f: &mut impl FnMut(&'a Expr)) {
-    o.options.iter().for_each(|(_, v)| expr(v, f));
-    o.clauses.iter().flat_map(|c| &c.items).for_each(|i| expr(i, f));
+/// Calls `f` on `e`, then on the expressions inside it (callee, arguments, operands, the
+/// operators of a subquery) only when `f` returned true, outer before inner: a caller stops
+/// at what it has handled (an aggregate call, a subquery).
+pub fn expr_while<'a>(e: &'a Expr, f: &mut impl FnMut(&'a Expr) -> bool) {
+    if !f(e) {
+        return;
+    }
+    match e {
+        Expr::Literal { .. } | Expr::Name { .. } | Expr::Wildcard { .. } | Expr::Opaque { .. } => {}
+        Expr::Unary { operand, .. } => expr_while(operand, f),
+        Expr::Binary { lhs, rhs, .. } => {
+            expr_while(lhs, f);
+            expr_while(rhs, f);
+        }
+        Expr::Range { low, high, .. } => {
+            expr_while(low, f);
+            expr_while(high, f);
+        }
+        Expr::Call { callee, args, .. } => {
+            expr_while(callee, f);
+            args.iter().for_each(|a| expr_while(a, f));
+        }
+        Expr::Member { target, .. } => expr_while(target, f),
+        Expr::Index { target, index, .. } => {
+            expr_while(target, f);
+            expr_while(index, f);
+        }
+        Expr::List { items, .. } => items.iter().for_each(|i| expr_while(i, f)),
+        Expr::Pipe { source, operators, .. } => {
+            if let Some(s) = source {
+                expr_while(s, f);
+            }
+            for o in operators {
+                o.options.iter().for_each(|(_, v)| expr_while(v, f));
+                o.clauses.iter().flat_map(|c| &c.items).for_each(|i| expr_while(i, f));
+            }
+        }
+    }
 }
 
 /// Every operator of `script`, in text order.

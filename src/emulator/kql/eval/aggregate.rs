@@ -593,37 +593,18 @@ pub(crate) fn inner_alias(e: &Expr) -> Option<String> {
     }
 }
 
-/// The aggregate calls inside `e`, outermost first (not those nested in another's arguments).
+/// The aggregate calls inside `e`, outermost first (not those nested in another's arguments,
+/// nor any inside a subquery).
 pub(crate) fn calls<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
-    match e {
-        Expr::Call { callee, args, .. } => {
-            if matches!(callee.as_ref(), Expr::Name { name, .. } if arity(name).is_some()) {
-                out.push(e);
-            } else {
-                args.iter().for_each(|a| calls(a, out));
-            }
+    crate::kql::walk::expr_while(e, &mut |x| match x {
+        Expr::Call { callee, .. } if matches!(callee.as_ref(), Expr::Name { name, .. } if arity(name).is_some()) =>
+        {
+            out.push(x);
+            false
         }
-        Expr::Unary { operand, .. } => calls(operand, out),
-        Expr::Binary { lhs, rhs, .. } => {
-            calls(lhs, out);
-            calls(rhs, out);
-        }
-        Expr::Range { low, high, .. } => {
-            calls(low, out);
-            calls(high, out);
-        }
-        Expr::Member { target, .. } => calls(target, out),
-        Expr::Index { target, index, .. } => {
-            calls(target, out);
-            calls(index, out);
-        }
-        Expr::List { items, .. } => items.iter().for_each(|i| calls(i, out)),
-        Expr::Literal { .. }
-        | Expr::Name { .. }
-        | Expr::Wildcard { .. }
-        | Expr::Pipe { .. }
-        | Expr::Opaque { .. } => {}
-    }
+        Expr::Pipe { .. } => false,
+        _ => true,
+    });
 }
 
 /// The argument counts of the aggregation functions.

@@ -225,26 +225,20 @@ impl<'a> Eval<'a> {
     }
 }
 
-/// The names an expression reads (`find`'s predicate).
+/// The names an expression reads (`find`'s predicate): not the functions it calls, nor any
+/// inside a subquery.
 fn names_in(e: &Expr, out: &mut Vec<String>) {
-    match e {
-        Expr::Name { name, .. } => out.push(name_text(name).into_owned()),
-        Expr::Unary { operand, .. } => names_in(operand, out),
-        Expr::Binary { lhs, rhs, .. } => {
-            names_in(lhs, out);
-            names_in(rhs, out);
+    let mut callees = Vec::new();
+    crate::kql::walk::expr_while(e, &mut |x| match x {
+        Expr::Call { callee, .. } => {
+            callees.push(callee.span());
+            true
         }
-        Expr::Range { low, high, .. } => {
-            names_in(low, out);
-            names_in(high, out);
+        Expr::Name { name, span } if !callees.contains(span) => {
+            out.push(name_text(name).into_owned());
+            true
         }
-        Expr::Call { args, .. } => args.iter().for_each(|a| names_in(a, out)),
-        Expr::Member { target, .. } => names_in(target, out),
-        Expr::Index { target, index, .. } => {
-            names_in(target, out);
-            names_in(index, out);
-        }
-        Expr::List { items, .. } => items.iter().for_each(|i| names_in(i, out)),
-        Expr::Literal { .. } | Expr::Wildcard { .. } | Expr::Pipe { .. } | Expr::Opaque { .. } => {}
-    }
+        Expr::Pipe { .. } => false,
+        _ => true,
+    });
 }
