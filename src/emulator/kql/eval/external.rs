@@ -5,11 +5,10 @@
 //! column), with `ignoreFirstRecord` skipping the first record of each file. A value that does
 //! not convert to its column's type is null, as in Kusto ingestion.
 
+use super::Table;
 use super::builtins::convert;
-use super::sources::type_of;
-use super::{Schema, Table};
 use crate::emulator::data::Cell;
-use crate::emulator::kql::literal::{name_text, unquote};
+use crate::emulator::kql::literal::unquote;
 use crate::emulator::kql::value::{Ty, V, to_cell};
 use crate::emulator::kql::{ExternalData, KqlError, op_error};
 use crate::kql::{Token, TokenKind};
@@ -30,18 +29,7 @@ enum Format {
 pub(crate) fn externaldata(toks: &[Token<'_>], files: &ExternalData) -> Result<Table, KqlError> {
     let bad = |what: &str| op_error("externaldata", what.to_owned());
     // The schema: `( name : type , … )`.
-    let mut schema: Schema = Vec::new();
-    let mut i = 2;
-    while i + 2 < toks.len() && toks[i].text != ")" {
-        let name = name_text(toks[i].text).into_owned();
-        let ty = type_of(toks[i + 2].text)
-            .ok_or_else(|| bad(&format!("unknown type '{}'", toks[i + 2].text)))?;
-        schema.push((name, ty));
-        i += 3;
-        if toks.get(i).is_some_and(|t| t.text == ",") {
-            i += 1;
-        }
-    }
+    let (schema, mut i) = super::sources::schema_tokens(toks, 1, "externaldata")?;
     if schema.is_empty() {
         return Err(bad("malformed schema"));
     }

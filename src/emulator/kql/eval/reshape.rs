@@ -635,16 +635,7 @@ impl<'a> Eval<'a> {
     /// those columns, in that order, each converted to its type (null where the plugin made
     /// no such column).
     fn conform(&self, table: super::Table, span: Span) -> Result<super::Table, KqlError> {
-        let mut declared: Schema = Vec::new();
-        let toks = self.tokens_in(span);
-        let mut i = 1;
-        while i + 2 < toks.len() {
-            let ty = super::sources::type_of(toks[i + 2].text).ok_or_else(|| KqlError {
-                message: format!("'evaluate' operator: unknown type '{}'", toks[i + 2].text),
-            })?;
-            declared.push((name_text(toks[i].text).into_owned(), ty));
-            i += 4;
-        }
+        let (declared, _) = super::sources::schema_tokens(self.tokens_in(span), 0, "evaluate")?;
         let from: Vec<Option<usize>> =
             declared.iter().map(|(n, _)| table.schema.iter().position(|(x, _)| x == n)).collect();
         let types: Vec<Ty> = declared.iter().map(|c| c.1).collect();

@@ -17,6 +17,27 @@ use crate::kql::syntax::tree::{Operator, Span};
 use crate::kql::{Token, TokenKind};
 
 /// The service type of a KQL type name (`string`, `long`, …).
+/// The columns of a table schema `( name : type , … )` whose `(` is `toks[open]`, and the index
+/// of its `)` (`datatable`, `externaldata`, a plugin's output schema).
+pub(crate) fn schema_tokens(
+    toks: &[Token<'_>],
+    open: usize,
+    op: &str,
+) -> Result<(Schema, usize), KqlError> {
+    let mut schema: Schema = Vec::new();
+    let mut i = open + 1;
+    while i + 2 < toks.len() && toks[i].text != ")" {
+        let ty = type_of(toks[i + 2].text)
+            .ok_or_else(|| op_error(op, format!("unknown type '{}'", toks[i + 2].text)))?;
+        schema.push((name_text(toks[i].text).into_owned(), ty));
+        i += 3;
+        if toks.get(i).is_some_and(|t| t.text == ",") {
+            i += 1;
+        }
+    }
+    Ok((schema, i))
+}
+
 pub(crate) fn type_of(name: &str) -> Option<Ty> {
     Some(match name.to_ascii_lowercase().as_str() {
         "string" => STRING,
@@ -53,19 +74,7 @@ impl<'a> Eval<'a> {
         }
         let bad = || op_error("datatable", "malformed table literal");
         // `datatable ( name : type , … ) [ values ]`
-        let mut schema: Schema = Vec::new();
-        let mut i = 2;
-        while i + 2 < toks.len() && toks[i].text != ")" {
-            let name = name_text(toks[i].text).into_owned();
-            let ty = type_of(toks[i + 2].text).ok_or_else(|| {
-                op_error("datatable", format!("unknown type '{}'", toks[i + 2].text))
-            })?;
-            schema.push((name, ty));
-            i += 3;
-            if toks.get(i).is_some_and(|t| t.text == ",") {
-                i += 1;
-            }
-        }
+        let (schema, i) = schema_tokens(toks, 1, "datatable")?;
         if schema.is_empty() || toks.get(i + 1).map(|t| t.text) != Some("[") {
             return Err(bad());
         }
