@@ -1,7 +1,8 @@
 //! Scalar functions found missing by a larger corpus of public hunting queries:
-//! `geo_info_from_ip_address`, `format_timespan`, `parse_version`, `jaccard_index`, `cot`,
-//! `bag_remove_keys`, `array_slice`, `array_sort_asc`/`_desc`, `strcat_array`, `rand` and the scalar `range(start, stop, step)`, each as Kusto documents it. Where the emulator has
-//! no real data behind a function (the geolocation database), the answer is synthetic like the
+//! `geo_info_from_ip_address`, `format_timespan`, `parse_version`, `jaccard_index`,
+//! `bag_remove_keys`, `array_slice`, `array_sort_asc`/`_desc`, `strcat_array`, `rand` and the
+//! scalar `range(start, stop, step)`, each as Kusto documents it. Where the emulator has no
+//! real data behind a function (the geolocation database), the answer is synthetic like the
 //! rows: a pure function of the argument.
 
 use std::borrow::Cow;
@@ -18,7 +19,6 @@ pub(crate) enum Extra {
     FormatTimespan,
     ParseVersion,
     JaccardIndex,
-    Cot,
     Range,
     BagRemoveKeys,
     ArraySlice,
@@ -47,7 +47,6 @@ pub(crate) fn bind(name: &str, first: Option<Ty>) -> Option<(Extra, usize, usize
         // versions whose parts fit the 15 significant digits of a double).
         "parse_version" => (Extra::ParseVersion, 1, 1, REAL),
         "jaccard_index" => (Extra::JaccardIndex, 2, 2, REAL),
-        "cot" => (Extra::Cot, 1, 1, REAL),
         "range" => (Extra::Range, 2, 3, DYN),
         "bag_remove_keys" => (Extra::BagRemoveKeys, 2, 2, DYN),
         "array_slice" => (Extra::ArraySlice, 3, 3, DYN),
@@ -84,11 +83,6 @@ pub(crate) fn call(f: Extra, args: &[V<'_>]) -> V<'static> {
                 let common = a.iter().filter(|v| b.contains(v)).count();
                 if union == 0 { V::Real(0.0) } else { V::Real(common as f64 / union as f64) }
             }
-            _ => V::Null,
-        },
-        Extra::Cot => match arg(0) {
-            V::Int(x) => finite(1.0 / (x as f64).tan()),
-            V::Real(x) => finite(1.0 / x.tan()),
             _ => V::Null,
         },
         Extra::Range => range(&arg(0), &arg(1), args.get(2)),
@@ -205,10 +199,6 @@ fn json_order(x: &Value, y: &Value) -> std::cmp::Ordering {
         (_, Value::String(_)) => std::cmp::Ordering::Greater,
         _ => x.to_string().cmp(&y.to_string()),
     }
-}
-
-fn finite(x: f64) -> V<'static> {
-    if x.is_finite() { V::Real(x) } else { V::Null }
 }
 
 /// The distinct elements of a dynamic array.

@@ -1,7 +1,7 @@
 //! Scalar functions found missing when public hunting queries were run on the emulator:
 //! `string_size`, `ipv4_is_match`, `format_bytes`, `datetime_part`, `has_any_index`,
 //! `unicode_codepoints_from_string`, `set_intersect`, `set_difference`, `url_encode`,
-//! `url_decode`, `gettype` and the math functions (`sin`, `sqrt`, `log`, `pow`…), each as
+//! `url_decode`, `gettype` and the math functions (`sin`, `cot`, `sqrt`, `log`, `pow`…), each as
 //! Kusto documents it.
 
 use std::borrow::Cow;
@@ -53,6 +53,7 @@ pub(crate) fn bind(name: &str, first: Option<Ty>) -> Option<(More, usize, usize,
         "sin" => math(f64::sin),
         "cos" => math(f64::cos),
         "tan" => math(f64::tan),
+        "cot" => math(|x| 1.0 / x.tan()),
         "asin" => math(f64::asin),
         "acos" => math(f64::acos),
         "atan" => math(f64::atan),
