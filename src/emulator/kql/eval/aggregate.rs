@@ -329,10 +329,9 @@ impl<'a> Binder<'_, 'a> {
             _ => None,
         };
         let arg_ty = arg.as_ref().map_or(LONG, |a| a.1);
-        // Kusto's result name: the prefix and the first argument's inferred name (`set_X`
-        // for `make_set(X)`, `count_` for `count()`), as Kusto.Language's aggregates name them.
+        // Kusto's result name (`set_X` for `make_set(X)`, `count_` for `count()`).
         let col = args.first().and_then(|a| inferred_name(a, self.ev.src)).unwrap_or_default();
-        let named = |prefix: &str| format!("{prefix}_{col}");
+        let named = || call_name(f, args.first(), self.ev.src).unwrap_or_default();
         let cap = |i: usize| -> Result<usize, KqlError> {
             match args.get(i) {
                 None => Ok(1_048_576),
@@ -355,47 +354,47 @@ impl<'a> Binder<'_, 'a> {
         let mut outputs = Vec::new();
         let mut columns = Vec::new();
         let (init, ty, default) = match f {
-            "count" if args.is_empty() => (AggState::Count(0), LONG, named("count")),
+            "count" if args.is_empty() => (AggState::Count(0), LONG, named()),
             // count(x): the rows where x is not null.
             "count" => {
                 p = arg
                     .as_ref()
                     .map(|(b, _)| B::Func(super::functions::Func::IsNull(true), vec![b.clone()]));
-                (AggState::Count(0), LONG, named("count"))
+                (AggState::Count(0), LONG, named())
             }
-            "countif" => (AggState::CountIf(0), LONG, named("countif")),
-            "dcount" | "count_distinct" => (AggState::DCount(HashSet::new()), LONG, named(f)),
+            "countif" => (AggState::CountIf(0), LONG, named()),
+            "dcount" | "count_distinct" => (AggState::DCount(HashSet::new()), LONG, named()),
             "dcountif" | "count_distinctif" => {
                 p = pred(1)?;
-                (AggState::DCount(HashSet::new()), LONG, named(f))
+                (AggState::DCount(HashSet::new()), LONG, named())
             }
             "stdev" | "stdevp" | "variance" | "variancep" => {
                 let state =
                     AggState::Moments(0.0, 0.0, 0.0, f.ends_with('p'), f.starts_with("stdev"));
-                (state, REAL, named(f))
+                (state, REAL, named())
             }
             "stdevif" | "varianceif" | "variancepif" => {
                 p = pred(1)?;
                 let state = AggState::Moments(0.0, 0.0, 0.0, f == "variancepif", f == "stdevif");
-                (state, REAL, named(f))
+                (state, REAL, named())
             }
-            "min" => (AggState::Min(V::Null), arg_ty, named("min")),
-            "max" => (AggState::Max(V::Null), arg_ty, named("max")),
+            "min" => (AggState::Min(V::Null), arg_ty, named()),
+            "max" => (AggState::Max(V::Null), arg_ty, named()),
             "minif" | "maxif" => {
                 p = pred(1)?;
                 let init =
                     if f == "minif" { AggState::Min(V::Null) } else { AggState::Max(V::Null) };
-                (init, arg_ty, named(f))
+                (init, arg_ty, named())
             }
-            "sum" => (AggState::Sum(V::Null), sum_ty()?, named("sum")),
+            "sum" => (AggState::Sum(V::Null), sum_ty()?, named()),
             "sumif" => {
                 p = pred(1)?;
-                (AggState::Sum(V::Null), sum_ty()?, named("sumif"))
+                (AggState::Sum(V::Null), sum_ty()?, named())
             }
-            "avg" => (AggState::Avg(0.0, 0), REAL, named("avg")),
+            "avg" => (AggState::Avg(0.0, 0), REAL, named()),
             "avgif" => {
                 p = pred(1)?;
-                (AggState::Avg(0.0, 0), REAL, named("avgif"))
+                (AggState::Avg(0.0, 0), REAL, named())
             }
             // `take_any(X)` keeps X's name; the obsolete `any(X)` is `any_X`.
             "take_any" if args.len() == 1 && !matches!(args[0], Expr::Wildcard { .. }) => {
@@ -415,31 +414,28 @@ impl<'a> Binder<'_, 'a> {
                 columns.extend(names);
                 (AggState::First(None), first.1, first.0)
             }
-            "any" => (AggState::Any(V::Null), arg_ty, named("any")),
+            "any" => (AggState::Any(V::Null), arg_ty, named()),
             "take_anyif" | "anyif" => {
                 p = pred(1)?;
-                let name = if f == "anyif" { named("anyif") } else { col.clone() };
-                (AggState::Any(V::Null), arg_ty, name)
+                (AggState::Any(V::Null), arg_ty, named())
             }
             "make_set" | "makeset" => {
-                (AggState::MakeSet(Vec::new(), HashSet::new(), cap(1)?), DYN, named("set"))
+                (AggState::MakeSet(Vec::new(), HashSet::new(), cap(1)?), DYN, named())
             }
-            "make_list" | "makelist" => {
-                (AggState::MakeList(Vec::new(), cap(1)?), DYN, named("list"))
-            }
+            "make_list" | "makelist" => (AggState::MakeList(Vec::new(), cap(1)?), DYN, named()),
             "make_set_if" => {
                 p = pred(1)?;
                 let init = AggState::MakeSet(Vec::new(), HashSet::new(), cap(2)?);
-                (init, DYN, named("set"))
+                (init, DYN, named())
             }
             "make_list_if" => {
                 p = pred(1)?;
-                (AggState::MakeList(Vec::new(), cap(2)?), DYN, named("list"))
+                (AggState::MakeList(Vec::new(), cap(2)?), DYN, named())
             }
-            "make_bag" => (AggState::Bag(serde_json::Map::new(), cap(1)?), DYN, named("bag")),
+            "make_bag" => (AggState::Bag(serde_json::Map::new(), cap(1)?), DYN, named()),
             "make_bag_if" => {
                 p = pred(1)?;
-                (AggState::Bag(serde_json::Map::new(), cap(2)?), DYN, named("bag"))
+                (AggState::Bag(serde_json::Map::new(), cap(2)?), DYN, named())
             }
             "percentile" | "percentiles" => {
                 let mut percents = Vec::new();
@@ -550,8 +546,9 @@ impl<'a> Binder<'_, 'a> {
     }
 }
 
-/// The result name of an aggregate call `f(first, …)` used inside an expression, as
-/// Kusto.Language names it: the function's prefix and the first argument's name (`set_X`).
+/// The result name of an aggregate call `f(first, …)`, as Kusto.Language names it: the
+/// function's prefix and the first argument's name (`set_X`, `count_`), or for `take_any` and
+/// `arg_max` the first argument's own name.
 pub(crate) fn call_name(f: &str, first: Option<&Expr>, src: &str) -> Option<String> {
     let arg = || first.and_then(|a| inferred_name(a, src)).unwrap_or_default();
     let prefix = match f {
